@@ -1,0 +1,4 @@
+//! Server functions by domain, each with its SQL in an `ssr` submodule beside it.
+
+pub mod audit;
+pub mod users;

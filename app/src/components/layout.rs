@@ -1,0 +1,78 @@
+//! The frame around every signed-in page: navigation, the signed-in user, sign-out.
+
+use crate::auth::{who_am_i, CurrentUser, Logout};
+use crate::model::Role;
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect, A};
+
+#[component]
+pub fn Layout() -> impl IntoView {
+    // Created on entering the signed-in area (after sign-in, too), so it is never stale.
+    let me = Resource::new(|| (), |_| who_am_i());
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(user)) => {
+                        provide_context(user.clone());
+                        view! { <Frame user/> }.into_any()
+                    }
+                    _ => view! { <Redirect path="/login"/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Frame(user: CurrentUser) -> impl IntoView {
+    let is_admin = user.role == Role::Admin;
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"Portico"</a>
+            <nav aria-label="Main">
+                <A href="/" exact=true>"Overview"</A>
+                <A href="/audit">"Audit"</A>
+                <Show when=move || is_admin>
+                    <A href="/admin">"Admin"</A>
+                </Show>
+            </nav>
+            <UserMenu user/>
+        </header>
+        <main id="content">
+            <Outlet/>
+        </main>
+    }
+}
+
+/// The account button: its details panel opens only once the page is hydrated; sign-out is a
+/// plain form, so it works without JavaScript too.
+#[component]
+fn UserMenu(user: CurrentUser) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    let open = RwSignal::new(false);
+    let role = user.role;
+    view! {
+        <div class="user-menu">
+            <button
+                type="button"
+                class="account"
+                aria-expanded=move || open.get().to_string()
+                aria-controls="account-panel"
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                <span class="user-name">{user.name.clone()}</span>
+                <span class="badge role">{role.as_str()}</span>
+            </button>
+            <div id="account-panel" class="account-panel" hidden=move || !open.get()>
+                <p>
+                    "Signed in as " <strong>{user.name.clone()}</strong> ", " {role.as_str()}
+                    ": " {role.summary()} "."
+                </p>
+            </div>
+            <ActionForm action=logout attr:class="inline">
+                <button type="submit" class="link">"Sign out"</button>
+            </ActionForm>
+        </div>
+    }
+}

@@ -1,0 +1,4 @@
+//! Widgets shared by several pages.
+
+pub mod error;
+pub mod layout;

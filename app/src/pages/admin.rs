@@ -1,0 +1,171 @@
+//! Admin: add users, change their roles, disable and enable them.
+
+use crate::api::users::{list_users, AddUser, SetUserDisabled, SetUserRole, UserRow};
+use crate::auth::CurrentUser;
+use crate::components::error::{ActionError, LoadError};
+use crate::model::{user, Role};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let me = expect_context::<CurrentUser>();
+    view! {
+        <Title text="Admin"/>
+        <h1>"Users"</h1>
+        {if me.role == Role::Admin {
+            view! { <Users me=me.name.clone()/> }.into_any()
+        } else {
+            view! {
+                <p class="alert info">
+                    "Only admins manage users. Your role is " {me.role.as_str()} "."
+                </p>
+            }
+            .into_any()
+        }}
+    }
+}
+
+#[component]
+fn Users(me: String) -> impl IntoView {
+    let add = ServerAction::<AddUser>::new();
+    let set_role = ServerAction::<SetUserRole>::new();
+    let set_disabled = ServerAction::<SetUserDisabled>::new();
+    let users = Resource::new(
+        move || {
+            (
+                add.version().get(),
+                set_role.version().get(),
+                set_disabled.version().get(),
+            )
+        },
+        |_| list_users(),
+    );
+    let me = StoredValue::new(me);
+    view! {
+        <AddUserForm add/>
+        <ActionError value=set_role.value()/>
+        <ActionError value=set_disabled.value()/>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Err(err) => view! { <LoadError err/> }.into_any(),
+                    Ok(rows) => view! {
+                        <table class="table" id="users">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Name"</th>
+                                    <th scope="col">"Role"</th>
+                                    <th scope="col">"Status"</th>
+                                    <th scope="col">"Added (UTC)"</th>
+                                    <th scope="col"><span class="sr-only">"Actions"</span></th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {rows
+                                    .into_iter()
+                                    .map(|u| {
+                                        let is_me = me.with_value(|m| m.eq_ignore_ascii_case(&u.name));
+                                        view! { <UserLine u is_me set_role set_disabled/> }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn AddUserForm(add: ServerAction<AddUser>) -> impl IntoView {
+    // Checked as the admin types, with the same rules the server enforces.
+    let name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let name_error = move || {
+        let n = name.get();
+        (!n.is_empty())
+            .then(|| user::validate_name(n.trim()).err())
+            .flatten()
+    };
+    let password_error = move || {
+        let p = password.get();
+        (!p.is_empty())
+            .then(|| user::validate_password(&p).err())
+            .flatten()
+    };
+    view! {
+        <ActionForm action=add attr:class="card form-row" attr:id="add-user">
+            <h2>"Add a user"</h2>
+            <label>
+                "Name"
+                <input name="name" required maxlength=user::NAME_MAX.to_string()
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                    aria-invalid=move || name_error().is_some().to_string()/>
+                <span class="field-error" aria-live="polite">{name_error}</span>
+            </label>
+            <label>
+                "Role"
+                <select name="role">
+                    {Role::ALL.into_iter().map(|r| view! {
+                        <option value=r.as_str() selected={r == Role::Viewer}>
+                            {format!("{} — {}", r.as_str(), r.summary())}
+                        </option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>
+                "Initial password"
+                <input type="password" name="password" required autocomplete="new-password"
+                    minlength=user::PASSWORD_MIN.to_string() maxlength=user::PASSWORD_MAX.to_string()
+                    on:input=move |ev| password.set(event_target_value(&ev))
+                    aria-invalid=move || password_error().is_some().to_string()/>
+                <span class="field-error" aria-live="polite">{password_error}</span>
+            </label>
+            <button type="submit" class="primary">"Add user"</button>
+            <ActionError value=add.value()/>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn UserLine(
+    u: UserRow,
+    is_me: bool,
+    set_role: ServerAction<SetUserRole>,
+    set_disabled: ServerAction<SetUserDisabled>,
+) -> impl IntoView {
+    let label = format!("Role of {}", u.name);
+    let status = if u.disabled { "disabled" } else { "active" };
+    let toggle = if u.disabled { "Enable" } else { "Disable" };
+    let next_disabled = (!u.disabled).to_string();
+    let cannot_toggle = is_me && !u.disabled;
+    let (role, role_form_name, toggle_form_name) = (u.role, u.name.clone(), u.name.clone());
+    view! {
+        <tr class:disabled=u.disabled data-user=u.name.clone()>
+            <td>{u.name.clone()} {is_me.then_some(" (you)")}</td>
+            <td>
+                <ActionForm action=set_role attr:class="inline">
+                    <input type="hidden" name="name" value=role_form_name/>
+                    <select name="role" aria-label=label>
+                        {Role::ALL.into_iter().map(|r| view! {
+                            <option value=r.as_str() selected={r == role}>{r.as_str()}</option>
+                        }).collect_view()}
+                    </select>
+                    <button type="submit" class="small">"Change role"</button>
+                </ActionForm>
+            </td>
+            <td>{status}</td>
+            <td class="mono">{u.created}</td>
+            <td>
+                <ActionForm action=set_disabled attr:class="inline">
+                    <input type="hidden" name="name" value=toggle_form_name/>
+                    <input type="hidden" name="disabled" value=next_disabled/>
+                    <button type="submit" class="small" disabled=cannot_toggle>{toggle}</button>
+                </ActionForm>
+            </td>
+        </tr>
+    }
+}

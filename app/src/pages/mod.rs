@@ -1,0 +1,7 @@
+//! One routed page per file.
+
+pub mod admin;
+pub mod audit;
+pub mod login;
+pub mod not_found;
+pub mod overview;

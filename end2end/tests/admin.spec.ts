@@ -1,0 +1,69 @@
+import { test, expect } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
+import { hydrated, signIn } from './helpers';
+
+test('an admin adds a user, who can then sign in', async ({ page, browser }) => {
+  await signIn(page, 'admin');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+  await hydrated(page);
+  const form = page.locator('#add-user');
+  const name = `carol-${randomBytes(3).toString('hex')}`;
+  const pw = randomBytes(15).toString('base64url');
+  await form.getByLabel('Name').fill(name);
+  await form.getByLabel('Role').selectOption('editor');
+  await form.getByLabel('Initial password').fill('short');
+  // The same rule the server applies, shown while typing.
+  await expect(form.locator('.field-error').last()).toHaveText(/at least 12 characters/);
+  await form.getByLabel('Initial password').fill(pw);
+  await expect(form.locator('.field-error').last()).toHaveText('');
+  await form.getByRole('button', { name: 'Add user' }).click();
+  const row = page.locator(`tr[data-user="${name}"]`);
+  await expect(row).toBeVisible();
+  await expect(row.getByRole('combobox')).toHaveValue('editor');
+
+  const other = await browser.newPage();
+  await other.goto('/login');
+  await hydrated(other);
+  await other.getByLabel('User name').fill(name);
+  await other.getByLabel('Password').fill(pw);
+  await other.getByRole('button', { name: 'Sign in' }).click();
+  await expect(other.getByRole('heading', { name: 'No gateways yet' })).toBeVisible();
+  await other.close();
+
+  await page.getByRole('link', { name: 'Audit' }).click();
+  await expect(page.locator('tbody tr', { hasText: 'user.add' }).filter({ hasText: name })).toHaveCount(1);
+});
+
+test('a server-side refusal reaches the form: a duplicate name', async ({ page }) => {
+  await signIn(page, 'admin', '/admin');
+  await hydrated(page);
+  const form = page.locator('#add-user');
+  await form.getByLabel('Name').fill('e2e-viewer');
+  await form.getByLabel('Initial password').fill(randomBytes(15).toString('base64url'));
+  await form.getByRole('button', { name: 'Add user' }).click();
+  await expect(form.getByRole('alert')).toHaveText('A user named "e2e-viewer" already exists.');
+});
+
+test('a viewer sees no add button, and a forged post of that form is refused', async ({ page, baseURL }) => {
+  await signIn(page, 'viewer');
+  await expect(page.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+  await page.goto('/admin');
+  await expect(page.getByText('Only admins manage users')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Add user' })).toHaveCount(0);
+
+  // The viewer's own browser session posts the admin form directly.
+  const forged = await page.request.post('/api/add_user', {
+    form: { name: 'mallory', role: 'admin', password: randomBytes(15).toString('base64url') },
+    headers: { Origin: baseURL!, Accept: 'application/json' },
+  });
+  expect(forged.status()).toBe(403);
+  expect(await forged.text()).toContain('cannot manage users');
+
+  // And the same post from another site is refused before any role check.
+  const crossSite = await page.request.post('/api/add_user', {
+    form: { name: 'mallory', role: 'admin', password: randomBytes(15).toString('base64url') },
+    headers: { Origin: 'http://evil.example', Accept: 'application/json' },
+  });
+  expect(crossSite.status()).toBe(403);
+  expect(await crossSite.text()).toContain('Cross-site request refused');
+});

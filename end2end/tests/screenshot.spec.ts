@@ -1,0 +1,10 @@
+// Screenshots of the real pages, kept as test artifacts (the README's picture comes from here).
+import { test, expect } from '@playwright/test';
+import { signIn } from './helpers';
+
+test('overview screenshot', async ({ page }, info) => {
+  await page.setViewportSize({ width: 1200, height: 720 });
+  await signIn(page, 'admin');
+  await expect(page.getByRole('heading', { name: 'No gateways yet' })).toBeVisible();
+  await page.screenshot({ path: info.outputPath('overview.png') });
+});

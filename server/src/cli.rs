@@ -1,0 +1,149 @@
+//! The command line: `serve` (default) and `user add | list | disable | enable`.
+
+use crate::db;
+use app::api::users::ssr as users;
+use app::auth::ssr::generate_password;
+use app::model::Role;
+use clap::{Args, Parser, Subcommand};
+use std::io::{IsTerminal, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "portico",
+    version,
+    about = "Keep an API Gateway → VPC link → NLB topology in the shape your team wants."
+)]
+pub struct Cli {
+    /// The SQLite database file (created when missing).
+    #[arg(long, env = "PORTICO_DB", default_value = "portico.db", global = true)]
+    pub db: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the dashboard (the default).
+    Serve(ServeArgs),
+    /// Manage the people who may sign in.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one and logs it).
+    #[arg(long, env = "PORTICO_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// Mark the session cookie Secure: set this when Portico is served over https.
+    #[arg(long, env = "PORTICO_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self {
+            addr: ([127, 0, 0, 1], 3000).into(),
+            secure_cookies: false,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user. The password is read from standard input; when none is piped in, one is
+    /// generated and printed once.
+    Add {
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// List users with their roles and status.
+    List,
+    /// Disable a user: they can no longer sign in, and their sessions stop working at once.
+    Disable { name: String },
+    /// Enable a disabled user again.
+    Enable { name: String },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+    #[error("{0}")]
+    App(#[from] app::error::AppError),
+    #[error("{0}")]
+    Serve(String),
+    #[error("reading the password from standard input: {0}")]
+    Stdin(std::io::Error),
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => crate::serve::serve(&cli.db, args).await,
+        Command::User(cmd) => user(&cli.db, cmd).await,
+    }
+}
+
+async fn user(path: &std::path::Path, cmd: UserCommand) -> Result<(), CliError> {
+    let pool = db::open(path).await?;
+    match cmd {
+        UserCommand::Add { name, role } => {
+            let (password, generated) = match read_piped_password()? {
+                Some(p) => (p, false),
+                None => (generate_password(), true),
+            };
+            users::create(&pool, "cli", &name, role, &password).await?;
+            println!("Added {role} {:?}.", name.trim());
+            if generated {
+                println!("Password (shown once, store it now): {password}");
+            }
+        }
+        UserCommand::List => {
+            let rows = users::list(&pool).await?;
+            if rows.is_empty() {
+                println!("No users. Add the first admin: portico user add NAME --role admin");
+            }
+            for u in rows {
+                let status = if u.disabled { "disabled" } else { "active" };
+                println!(
+                    "{:<24} {:<7} {:<9} added {}",
+                    u.name,
+                    u.role.as_str(),
+                    status,
+                    u.created
+                );
+            }
+        }
+        UserCommand::Disable { name } => {
+            users::set_disabled(&pool, "cli", &name, true).await?;
+            println!("Disabled {:?}.", name.trim());
+        }
+        UserCommand::Enable { name } => {
+            users::set_disabled(&pool, "cli", &name, false).await?;
+            println!("Enabled {:?}.", name.trim());
+        }
+    }
+    Ok(())
+}
+
+/// The password piped on standard input (one line), or `None` on a terminal or empty input.
+fn read_piped_password() -> Result<Option<String>, CliError> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Ok(None);
+    }
+    let mut text = String::new();
+    stdin
+        .lock()
+        .read_to_string(&mut text)
+        .map_err(CliError::Stdin)?;
+    let line = text.lines().next().unwrap_or_default().to_owned();
+    Ok((!line.is_empty()).then_some(line))
+}

@@ -1,0 +1,78 @@
+//! `portico serve`: open the database, build the app, listen until SIGTERM or ctrl-c.
+
+use crate::cli::{CliError, ServeArgs};
+use crate::db;
+use crate::web::{self, WebConfig};
+use app::state::AppState;
+use app::throttle::LoginThrottle;
+use leptos::prelude::get_configuration;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
+    let pool = db::open(db_path).await?;
+    if app::api::users::ssr::count(&pool).await? == 0 {
+        tracing::warn!(
+            "no users yet: create the first admin with `portico user add NAME --role admin` \
+             (add --db {} if you serve another database); there is no default password",
+            db_path.display()
+        );
+    }
+    let mut leptos = get_configuration(None)
+        .map_err(|e| CliError::Serve(format!("Leptos configuration: {e}")))?
+        .leptos_options;
+    leptos.site_addr = args.addr;
+    let state = AppState {
+        pool: pool.clone(),
+        leptos,
+        throttle: Arc::new(LoginThrottle::default()),
+    };
+    let router = web::router(
+        state,
+        &WebConfig {
+            secure_cookies: args.secure_cookies,
+        },
+    )
+    .await
+    .map_err(|e| CliError::Serve(format!("session store: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| CliError::Serve(format!("cannot listen on {}: {e}", args.addr)))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| CliError::Serve(e.to_string()))?;
+    tracing::info!(db = %db_path.display(), "Portico listening on http://{local}");
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| CliError::Serve(e.to_string()))?;
+    pool.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
