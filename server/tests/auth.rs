@@ -1,5 +1,6 @@
 //! Sign-in, sign-out, sessions, throttling and cross-site refusal, over HTTP.
 
+#[allow(dead_code, reason = "each test binary uses its own part of the helpers")]
 mod common;
 
 use app::model::Role;

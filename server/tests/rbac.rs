@@ -2,6 +2,7 @@
 //! manage users, anonymous callers must sign in. The matrix must name every registered server
 //! function, so a new one cannot slip in unchecked.
 
+#[allow(dead_code, reason = "each test binary uses its own part of the helpers")]
 mod common;
 
 use app::model::Role;

@@ -1,0 +1,105 @@
+"""The fault layer and call log, seen through boto3 (the Rust SDK's view is tested in Rust)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def test_calls_are_counted_per_service_and_operation(patched):  # type: ignore[no-untyped-def]
+    apigw, elb = patched.client("apigateway"), patched.client("elbv2")
+    api = apigw.create_rest_api(name="a")["id"]
+    apigw.get_resources(restApiId=api)
+    apigw.get_resources(restApiId=api)
+    elb.describe_load_balancers()
+    log = patched.control("GET", "/calls")
+    assert log["calls"]["apigateway"] == {"CreateRestApi": 1, "GetResources": 2}
+    assert log["calls"]["elasticloadbalancing"] == {"DescribeLoadBalancers": 1}
+    patched.control("POST", "/calls/reset", {})
+    assert patched.control("GET", "/calls")["total"] == 0
+
+
+def test_throttle_next_n_calls_in_each_services_format(patched):  # type: ignore[no-untyped-def]
+    patched.control("POST", "/faults", {"service": "apigateway", "operation": "GetRestApis", "kind": "throttle", "count": 2})
+    patched.control("POST", "/faults", {"service": "elasticloadbalancing", "kind": "throttle", "count": 1})
+    apigw, elb = patched.client("apigateway"), patched.client("elbv2")
+    for _ in range(2):
+        with pytest.raises(ClientError) as err:
+            apigw.get_rest_apis()
+        assert err.value.response["Error"]["Code"] == "TooManyRequestsException"
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    apigw.get_rest_apis()  # the fault retired after two
+    apigw.create_rest_api(name="unaffected")
+    with pytest.raises(ClientError) as err:
+        elb.describe_target_groups()
+    assert err.value.response["Error"]["Code"] == "Throttling"
+    log = patched.control("GET", "/calls")
+    assert log["injected"]["apigateway"]["GetRestApis"] == {"throttle": 2}
+    assert log["calls"]["apigateway"]["GetRestApis"] == 3
+
+
+@pytest.mark.parametrize("kind,status", [("500", 500), ("503", 503)])
+def test_server_errors(patched, kind, status):  # type: ignore[no-untyped-def]
+    patched.control("POST", "/faults", {"kind": kind, "count": 1})
+    with pytest.raises(ClientError) as err:
+        patched.client("apigateway").get_rest_apis()
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+
+
+def test_latency_and_rate(patched):  # type: ignore[no-untyped-def]
+    patched.control("POST", "/faults", {"operation": "GetRestApis", "kind": "latency", "latency_ms": 300, "count": 1})
+    started = time.monotonic()
+    patched.client("apigateway").get_rest_apis()
+    assert time.monotonic() - started >= 0.3
+    patched.control("POST", "/faults", {"operation": "GetApiKeys", "kind": "throttle", "rate": 0.5})
+    failures = 0
+    for _ in range(40):
+        try:
+            patched.client("apigateway").get_api_keys()
+        except ClientError:
+            failures += 1
+    assert 5 <= failures <= 35, failures
+    patched.control("DELETE", "/faults")
+    patched.client("apigateway").get_api_keys()
+
+
+def test_bad_fault_specs_are_refused(patched):  # type: ignore[no-untyped-def]
+    import urllib.error
+
+    for spec in ({"kind": "explode"}, {"rate": 2}, {"nonsense": 1, "kind": "throttle"}):
+        try:
+            patched.control("POST", "/faults", spec)
+        except urllib.error.HTTPError as err:
+            assert err.code == 400
+            continue
+        if "nonsense" not in spec:
+            raise AssertionError(f"accepted {spec}")
+    patched.control("DELETE", "/faults")
+
+
+def test_demo_account_is_ready_and_idempotent(patched):  # type: ignore[no-untyped-def]
+    first = patched.control("POST", "/demo", {"region": "ap-northeast-2"})
+    assert len(first["subnet_ids"]) == 2 and len(first["instance_ids"]) == 2
+    assert patched.control("POST", "/demo", {"region": "ap-northeast-2"}) == first
+    import boto3
+
+    ec2 = boto3.client("ec2", region_name="ap-northeast-2", endpoint_url=patched.url,
+                       aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+    zones = {s["AvailabilityZone"] for s in ec2.describe_subnets(SubnetIds=first["subnet_ids"])["Subnets"]}
+    assert zones == {"ap-northeast-2a", "ap-northeast-2b"}
+    states = {i["State"]["Name"] for r in ec2.describe_instances(InstanceIds=first["instance_ids"])["Reservations"] for i in r["Instances"]}
+    assert states == {"running"}
+
+
+def test_control_api_reads_json_whatever_the_content_type(patched):  # type: ignore[no-untyped-def]
+    """`curl -d '{…}'` sends application/x-www-form-urlencoded; the body is still JSON."""
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(f"{patched.url}/_sandbox/config", method="POST",
+                                 data=json.dumps({"target_initial_seconds": 7}).encode(),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(req) as res:
+        assert json.loads(res.read())["target_initial_seconds"] == 7
