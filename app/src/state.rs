@@ -12,6 +12,24 @@ pub struct AppState {
     pub pool: SqlitePool,
     pub leptos: LeptosOptions,
     pub throttle: Arc<LoginThrottle>,
+    /// Wakes the worker after an edit of the desired state.
+    pub worker: Arc<tokio::sync::Notify>,
+}
+
+impl AppState {
+    pub fn new(pool: SqlitePool, leptos: LeptosOptions, throttle: LoginThrottle) -> Self {
+        Self {
+            pool,
+            leptos,
+            throttle: Arc::new(throttle),
+            worker: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    /// Tells the worker the desired state changed (it reconciles within a second).
+    pub fn wake_worker(&self) {
+        self.worker.notify_one();
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

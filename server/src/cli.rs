@@ -30,6 +30,24 @@ pub enum Command {
     /// Manage the people who may sign in.
     #[command(subcommand)]
     User(UserCommand),
+    /// Read or write a gateway's desired topology as a YAML file.
+    #[command(subcommand)]
+    Topology(TopologyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TopologyCommand {
+    /// Print a gateway's desired topology as YAML.
+    Export { gateway: String },
+    /// Validate a topology file and store it as the desired state, all or nothing (the gateway
+    /// is created when it does not exist yet).
+    Apply {
+        #[arg(short = 'f', long = "file")]
+        file: PathBuf,
+        /// Only print what would change.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -88,7 +106,51 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => crate::serve::serve(&cli.db, args).await,
         Command::User(cmd) => user(&cli.db, cmd).await,
+        Command::Topology(cmd) => topology(&cli.db, cmd).await,
     }
+}
+
+async fn topology(path: &std::path::Path, cmd: TopologyCommand) -> Result<(), CliError> {
+    use app::api::gateways::ssr as gateways;
+    let pool = db::open(path).await?;
+    match cmd {
+        TopologyCommand::Export { gateway } => {
+            let (_, generation, topology) = gateways::load(&pool, &gateway).await?;
+            println!("# gateway {gateway}, generation {generation}");
+            print!("{}", gateways::to_yaml(&topology)?);
+        }
+        TopologyCommand::Apply { file, dry_run } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| CliError::Serve(format!("cannot read {}: {e}", file.display())))?;
+            let topology = gateways::parse_yaml(&text)?;
+            let name = topology.gateway.name.clone();
+            let exists = gateways::load(&pool, &name).await.is_ok();
+            let changes = if exists {
+                gateways::replace(
+                    &pool,
+                    "cli",
+                    &name,
+                    None,
+                    topology,
+                    "topology.apply",
+                    dry_run,
+                )
+                .await?
+            } else {
+                gateways::create(&pool, "cli", topology, dry_run).await?
+            };
+            let verb = if dry_run { "would change" } else { "changed" };
+            if changes.is_empty() {
+                println!("{name}: nothing to change.");
+            } else {
+                println!("{name}: {verb} {} item(s):", changes.len());
+                for change in &changes {
+                    println!("  {change}");
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn user(path: &std::path::Path, cmd: UserCommand) -> Result<(), CliError> {

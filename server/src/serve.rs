@@ -8,7 +8,6 @@ use app::throttle::LoginThrottle;
 use leptos::prelude::get_configuration;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 
 pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
     let pool = db::open(db_path).await?;
@@ -23,11 +22,7 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Serve(format!("Leptos configuration: {e}")))?
         .leptos_options;
     leptos.site_addr = args.addr;
-    let state = AppState {
-        pool: pool.clone(),
-        leptos,
-        throttle: Arc::new(LoginThrottle::default()),
-    };
+    let state = AppState::new(pool.clone(), leptos, LoginThrottle::default());
     let router = web::router(
         state,
         &WebConfig {

@@ -1,6 +1,9 @@
 //! Sign-in, sign-out, sessions, throttling and cross-site refusal, over HTTP.
 
-#[allow(dead_code, reason = "each test binary uses its own part of the helpers")]
+#[allow(
+    dead_code,
+    reason = "each test binary uses its own part of the helpers"
+)]
 mod common;
 
 use app::model::Role;
@@ -109,13 +112,13 @@ async fn sessions_survive_a_restart_of_the_router() {
     let app = TestApp::new().await.user("alice", Role::Viewer).await;
     let cookie = app.login("alice").await;
     // A second router over the same database stands for a restarted server.
-    let state = app::state::AppState {
-        pool: app.pool.clone(),
-        leptos: leptos::prelude::LeptosOptions::builder()
+    let state = app::state::AppState::new(
+        app.pool.clone(),
+        leptos::prelude::LeptosOptions::builder()
             .output_name("portico")
             .build(),
-        throttle: Default::default(),
-    };
+        Default::default(),
+    );
     let restarted = portico::web::router(state, &Default::default())
         .await
         .unwrap();

@@ -2,7 +2,10 @@
 //! manage users, anonymous callers must sign in. The matrix must name every registered server
 //! function, so a new one cannot slip in unchecked.
 
-#[allow(dead_code, reason = "each test binary uses its own part of the helpers")]
+#[allow(
+    dead_code,
+    reason = "each test binary uses its own part of the helpers"
+)]
 mod common;
 
 use app::model::Role;
@@ -95,7 +98,147 @@ fn cases() -> Vec<Case> {
             form: |_| vec![("name", "target".into()), ("disabled", "true".into())],
             expect: [NEEDS_SIGN_IN, FORBIDDEN, FORBIDDEN, Allowed],
         },
+        Case {
+            name: "list_gateways",
+            form: no_args,
+            expect: READERS,
+        },
+        Case {
+            name: "get_gateway",
+            form: |_| vec![("name", "seed".into())],
+            expect: READERS,
+        },
+        Case {
+            name: "create_gateway",
+            form: |_| {
+                vec![
+                    ("name", "other".into()),
+                    ("region", "us-east-1".into()),
+                    ("vpc_id", "vpc-0123456789abcdef0".into()),
+                    ("subnet_ids", "subnet-0123456789abcdef0".into()),
+                ]
+            },
+            expect: ADMINS,
+        },
+        Case {
+            name: "save_settings",
+            form: |_| {
+                gw(&[
+                    ("region", "ap-northeast-2"),
+                    ("vpc_id", "vpc-0a1b2c3d4e5f60718"),
+                    ("subnet_ids", "subnet-0a1b2c3d4e5f60719"),
+                    ("endpoint_type", "REGIONAL"),
+                    ("apply_mode", "approve"),
+                    ("drift_mode", "report"),
+                ])
+            },
+            expect: ADMINS,
+        },
+        Case {
+            name: "save_port",
+            form: |_| {
+                gw(&[
+                    ("port", "9090"),
+                    ("health_protocol", "TCP"),
+                    ("interval_seconds", "30"),
+                    ("healthy_threshold", "3"),
+                    ("unhealthy_threshold", "3"),
+                    ("deregistration_delay", "30"),
+                    ("instances", "i-0a1b2c3d4e5f6071b"),
+                ])
+            },
+            expect: EDITORS,
+        },
+        Case {
+            name: "delete_port",
+            form: |_| gw(&[("port", "8080")]),
+            expect: EDITORS_BUT_IN_USE,
+        },
+        Case {
+            name: "save_stage",
+            form: |_| gw(&[("name", "qa"), ("backend_port", "8080")]),
+            expect: EDITORS,
+        },
+        Case {
+            name: "delete_stage",
+            form: |_| gw(&[("name", "dev")]),
+            expect: EDITORS_BUT_IN_USE,
+        },
+        Case {
+            name: "save_route",
+            form: |_| {
+                gw(&[
+                    ("path", "/qa/{proxy+}"),
+                    ("methods", "ANY"),
+                    ("api_key_required", "on"),
+                ])
+            },
+            expect: EDITORS,
+        },
+        Case {
+            name: "delete_route",
+            form: |_| gw(&[("path", "/dev/{proxy+}")]),
+            expect: EDITORS,
+        },
+        Case {
+            name: "save_usage_plan",
+            form: |_| gw(&[("name", "gold"), ("stages", "dev")]),
+            expect: EDITORS,
+        },
+        Case {
+            name: "delete_usage_plan",
+            form: |_| gw(&[("name", "standard")]),
+            expect: EDITORS,
+        },
+        Case {
+            name: "save_usage",
+            form: |_| {
+                gw(&[
+                    ("requests_per_month", "5"),
+                    ("average_response_kb", "1"),
+                    ("new_connections_per_second", "1"),
+                    ("active_connections", "1"),
+                ])
+            },
+            expect: EDITORS,
+        },
+        Case {
+            name: "restore_generation",
+            form: |_| gw(&[("generation", "1")]),
+            expect: EDITORS,
+        },
+        Case {
+            name: "upload_topology",
+            form: |_| {
+                vec![
+                    ("gateway", "seed".into()),
+                    (
+                        "yaml",
+                        include_str!("../../examples/seed-topology.yaml").into(),
+                    ),
+                ]
+            },
+            expect: EDITORS,
+        },
     ]
+}
+
+const READERS: [Expect; 4] = [NEEDS_SIGN_IN, Allowed, Allowed, Allowed];
+const EDITORS: [Expect; 4] = [NEEDS_SIGN_IN, FORBIDDEN, Allowed, Allowed];
+const ADMINS: [Expect; 4] = [NEEDS_SIGN_IN, FORBIDDEN, FORBIDDEN, Allowed];
+/// Allowed by role, then refused by the rule that something still uses it.
+const EDITORS_BUT_IN_USE: [Expect; 4] = [
+    NEEDS_SIGN_IN,
+    FORBIDDEN,
+    Refused(StatusCode::CONFLICT),
+    Refused(StatusCode::CONFLICT),
+];
+
+/// The seed gateway's name and generation, plus the form's own fields.
+fn gw(fields: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    let mut out = vec![("gateway", "seed".to_string()), ("from", "2".to_string())];
+    out.extend(fields.iter().map(|(k, v)| (*k, v.to_string())));
+    out
 }
 
 #[test]
@@ -134,6 +277,8 @@ async fn every_role_gets_exactly_what_it_may() {
                 .user("caller-admin", Role::Admin)
                 .await
                 .user("target", Role::Viewer)
+                .await
+                .seed_gateway()
                 .await;
             let cookie = match who {
                 Who::Anonymous => None,
@@ -158,6 +303,16 @@ async fn every_role_gets_exactly_what_it_may() {
                 case.name, reply.body
             );
             if got != Allowed {
+                let generation: i64 =
+                    sqlx::query_scalar("SELECT generation FROM gateways WHERE name = 'seed'")
+                        .fetch_one(&app.pool)
+                        .await
+                        .unwrap();
+                assert_eq!(
+                    generation, 2,
+                    "{} as {who:?} made no new generation",
+                    case.name
+                );
                 let users_after: Vec<(String, String, bool)> =
                     sqlx::query_as("SELECT name, role, disabled FROM users ORDER BY name")
                         .fetch_all(&app.pool)

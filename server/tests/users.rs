@@ -1,6 +1,9 @@
 //! The admin's user management, with bad input: every refusal is clear and persists nothing.
 
-#[allow(dead_code, reason = "each test binary uses its own part of the helpers")]
+#[allow(
+    dead_code,
+    reason = "each test binary uses its own part of the helpers"
+)]
 mod common;
 
 use app::model::Role;

@@ -1,17 +1,64 @@
-//! The overview: every gateway with its health and monthly cost, or, for a new installation,
-//! what to do next.
+//! The overview: every gateway with its size and last change, or, for a new installation,
+//! what to do next. Admins create gateways here.
 
+use crate::api::gateways::{list_gateways, CreateGateway};
 use crate::auth::CurrentUser;
-use crate::model::Role;
+use crate::components::error::{ActionError, LoadError};
+use crate::model::{rules, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     let user = expect_context::<CurrentUser>();
+    let create = ServerAction::<CreateGateway>::new();
+    let gateways = Resource::new(move || create.version().get(), |_| list_gateways());
+    let is_admin = user.role == Role::Admin;
     view! {
         <Title text="Overview"/>
         <h1>"Overview"</h1>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match gateways.await {
+                    Err(err) => view! { <LoadError err/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <EmptyState is_admin/> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="table" id="gateways">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Gateway"</th>
+                                    <th scope="col">"Region"</th>
+                                    <th scope="col">"Ports"</th>
+                                    <th scope="col">"Stages"</th>
+                                    <th scope="col">"Routes"</th>
+                                    <th scope="col">"Last change (UTC)"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {list.into_iter().map(|g| view! {
+                                    <tr>
+                                        <td><a href=format!("/gateways/{}", g.name)>{g.name.clone()}</a></td>
+                                        <td>{g.region}</td>
+                                        <td>{g.ports}</td>
+                                        <td>{g.stages}</td>
+                                        <td>{g.routes}</td>
+                                        <td class="small">{format!("{} by {} (generation {})", g.updated_at, g.updated_by, g.generation)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+        {is_admin.then(|| view! { <CreateForm create/> })}
+    }
+}
+
+#[component]
+fn EmptyState(is_admin: bool) -> impl IntoView {
+    view! {
         <section class="empty-state" aria-labelledby="empty-title">
             <h2 id="empty-title">"No gateways yet"</h2>
             <p>
@@ -20,7 +67,7 @@ pub fn OverviewPage() -> impl IntoView {
                  routes, usage plans and API keys."
             </p>
             <ol class="next-steps">
-                {(user.role == Role::Admin).then(|| view! {
+                {is_admin.then(|| view! {
                     <li>
                         "Invite your team on the " <a href="/admin">"Admin"</a> " page: editors \
                          change the topology, viewers review it."
@@ -30,8 +77,48 @@ pub fn OverviewPage() -> impl IntoView {
                     "Point Portico at your AWS account: it uses the standard credential chain \
                      (environment, profile, SSO or an assumed role), see the README."
                 </li>
-                <li>"Describe your first gateway: its region, VPC, subnets and backend ports."</li>
+                <li>
+                    {if is_admin { "Create your first gateway below: its region, VPC and subnets. " } else { "Ask an admin to create a gateway. " }}
+                    "Or load a whole topology from a file: " <code>"portico topology apply -f examples/seed-topology.yaml"</code>
+                </li>
             </ol>
         </section>
+    }
+}
+
+#[component]
+fn CreateForm(create: ServerAction<CreateGateway>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let name_error = move || {
+        let n = name.get();
+        (!n.is_empty())
+            .then(|| rules::gateway_name(n.trim()).err())
+            .flatten()
+    };
+    let region = RwSignal::new(String::new());
+    let region_error = move || {
+        let r = region.get();
+        (!r.is_empty())
+            .then(|| rules::region(r.trim()).err())
+            .flatten()
+    };
+    view! {
+        <ActionForm action=create attr:class="card form-grid" attr:id="create-gateway">
+            <h2>"New gateway"</h2>
+            <label>"Name"
+                <input name="name" required maxlength="24" placeholder="shop"
+                    on:input=move |ev| name.set(event_target_value(&ev)) aria-invalid=move || name_error().is_some().to_string()/>
+                <span class="field-error" aria-live="polite">{name_error}</span>
+            </label>
+            <label>"Region"
+                <input name="region" required placeholder="ap-northeast-2"
+                    on:input=move |ev| region.set(event_target_value(&ev)) aria-invalid=move || region_error().is_some().to_string()/>
+                <span class="field-error" aria-live="polite">{region_error}</span>
+            </label>
+            <label>"VPC id"<input name="vpc_id" required placeholder="vpc-0123456789abcdef0"/></label>
+            <label class="wide">"NLB subnet ids (two zones recommended)"<input name="subnet_ids" required placeholder="subnet-…, subnet-…"/></label>
+            <div class="actions"><button type="submit" class="primary">"Create gateway"</button></div>
+            <ActionError value=create.value()/>
+        </ActionForm>
     }
 }

@@ -48,6 +48,7 @@ pub async fn router(state: AppState, config: &WebConfig) -> Result<Router, sqlx:
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
+        .route("/gateways/{name}/topology.yaml", get(export_topology))
         .route(
             "/api/{*fn_name}",
             axum::routing::post(move |req: axum::extract::Request| {
@@ -87,6 +88,46 @@ async fn delete_expired_sessions(store: SqliteStore) {
         if let Err(err) = store.delete_expired().await {
             tracing::warn!(%err, "could not delete expired sessions");
         }
+    }
+}
+
+/// The desired topology as a YAML download, for any signed-in user.
+async fn export_topology(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> axum::response::Response {
+    use app::api::gateways::ssr::{load, to_yaml};
+    use axum::response::IntoResponse;
+    match app::auth::ssr::resolve(&state.pool, &session).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return (StatusCode::UNAUTHORIZED, "Please sign in.\n").into_response(),
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+    let yaml = load(&state.pool, &name)
+        .await
+        .and_then(|(_, generation, t)| {
+            Ok(format!(
+                "# gateway {name}, generation {generation}\n{}",
+                to_yaml(&t)?
+            ))
+        });
+    match yaml {
+        Ok(body) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "application/yaml; charset=utf-8".to_owned(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}.yaml\""),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(err) => (err.status(), err.to_string()).into_response(),
     }
 }
 

@@ -16,7 +16,6 @@ use leptos::prelude::LeptosOptions;
 use portico::web::{self, WebConfig};
 use sqlx::SqlitePool;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use tower::ServiceExt;
 
 pub mod sandbox;
@@ -66,11 +65,7 @@ impl TestApp {
             .await
             .expect("open db");
         let leptos = LeptosOptions::builder().output_name("portico").build();
-        let state = AppState {
-            pool: pool.clone(),
-            leptos,
-            throttle: Arc::new(throttle),
-        };
+        let state = AppState::new(pool.clone(), leptos, throttle);
         let router = web::router(state, &WebConfig::default())
             .await
             .expect("router")
@@ -89,6 +84,22 @@ impl TestApp {
         app::api::users::ssr::create(&self.pool, "test", name, role, &self.password)
             .await
             .expect("create user");
+        self
+    }
+
+    /// The seed topology as gateway `seed`, at generation 2 (created, then one edit), so a
+    /// restore of generation 1 has something to do.
+    pub async fn seed_gateway(self) -> Self {
+        use app::api::gateways::ssr;
+        let seed = ssr::parse_yaml(include_str!("../../../examples/seed-topology.yaml")).unwrap();
+        let mut first = seed.clone();
+        first.usage.requests_per_month = 1;
+        ssr::create(&self.pool, "test", first, false)
+            .await
+            .expect("create seed");
+        ssr::replace(&self.pool, "test", "seed", None, seed, "test", false)
+            .await
+            .expect("seed gen 2");
         self
     }
 

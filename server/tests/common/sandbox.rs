@@ -52,7 +52,10 @@ impl Sandbox {
         // Keep draining its output so it never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
         let stdin = child.stdin.take().expect("sandbox stdin");
-        Sandbox { url, _process: Mutex::new((child, stdin)) }
+        Sandbox {
+            url,
+            _process: Mutex::new((child, stdin)),
+        }
     }
 
     /// Waits for this test's turn, then resets the sandbox to an empty account.
@@ -62,7 +65,8 @@ impl Sandbox {
             .await
             .expect("sandbox start");
         let turn = Turn { url, _guard: guard };
-        turn.control("POST", "/reset", Some(serde_json::json!({}))).await;
+        turn.control("POST", "/reset", Some(serde_json::json!({})))
+            .await;
         turn
     }
 }
@@ -97,7 +101,9 @@ impl Turn {
             .method(method)
             .uri(format!("{}/_sandbox{path}", self.url))
             .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(body.map(|b| b.to_string()).unwrap_or_default())))
+            .body(Full::new(Bytes::from(
+                body.map(|b| b.to_string()).unwrap_or_default(),
+            )))
             .expect("request");
         let res = client.request(req).await.expect("sandbox control API");
         let status = res.status();
@@ -115,6 +121,11 @@ impl Turn {
 
     /// The demo account: a VPC, two subnets in two zones, two running instances.
     pub async fn demo(&self, region: &str) -> Value {
-        self.control("POST", "/demo", Some(serde_json::json!({ "region": region }))).await
+        self.control(
+            "POST",
+            "/demo",
+            Some(serde_json::json!({ "region": region })),
+        )
+        .await
     }
 }

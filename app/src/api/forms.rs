@@ -1,0 +1,76 @@
+//! Reading form fields: numbers arrive as text (a form without JavaScript sends whatever was
+//! typed), so each is parsed here with a message that names the field.
+
+use crate::error::AppError;
+
+/// A required whole number.
+pub fn number<T: std::str::FromStr>(label: &str, text: &str) -> Result<T, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(AppError::Invalid(format!("{label} is required.")));
+    }
+    text.parse()
+        .map_err(|_| AppError::Invalid(format!("{label}: {text:?} is not a valid number.")))
+}
+
+/// An optional number: empty means absent.
+pub fn optional<T: std::str::FromStr>(
+    label: &str,
+    text: Option<&str>,
+) -> Result<Option<T>, AppError> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => number(label, t).map(Some),
+    }
+}
+
+/// A list typed as lines, commas or spaces: "i-1, i-2\ni-3".
+pub fn list(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `key=value` lines.
+pub fn pairs(text: &str) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            l.split_once('=')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                .ok_or_else(|| {
+                    AppError::Invalid(format!("Stage variable {l:?} is not name=value."))
+                })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_name_their_field() {
+        assert_eq!(number::<u32>("Port", " 8080 "), Ok(8080));
+        assert_eq!(
+            number::<u32>("Port", "80a"),
+            Err(AppError::Invalid(
+                "Port: \"80a\" is not a valid number.".into()
+            ))
+        );
+        assert_eq!(
+            number::<u32>("Port", "-1").unwrap_err().to_string(),
+            "Port: \"-1\" is not a valid number."
+        );
+        assert_eq!(optional::<u32>("x", Some("")), Ok(None));
+    }
+
+    #[test]
+    fn lists_and_pairs() {
+        assert_eq!(list("i-1, i-2\ni-3 "), vec!["i-1", "i-2", "i-3"]);
+        assert_eq!(pairs("a=1\n b = 2 \n").unwrap().len(), 2);
+        assert!(pairs("nope").is_err());
+    }
+}

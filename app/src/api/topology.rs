@@ -1,0 +1,450 @@
+//! One server function per form: save or delete a backend port, stage, route or usage plan,
+//! the gateway's settings, and the usage assumptions. Each names the entity it edits, so the
+//! edit core can refuse a stale edit of that entity and merge edits of others.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+async fn editor() -> Result<(crate::auth::CurrentUser, crate::state::AppState), AppError> {
+    let me = crate::auth::ssr::require(crate::model::Role::Editor, "edit the topology").await?;
+    Ok((me, crate::state::state()?))
+}
+
+#[cfg(feature = "ssr")]
+async fn apply(
+    gateway: &str,
+    from: i64,
+    entity: &str,
+    action: &str,
+    edit: impl FnOnce(&mut crate::model::topology::Topology) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    let (me, state) = editor().await?;
+    super::gateways::ssr::edit(&state.pool, &me.name, gateway, from, entity, action, edit).await?;
+    state.wake_worker();
+    // Back to the page with the form closed (with or without JavaScript).
+    leptos_axum::redirect(&format!("/gateways/{gateway}"));
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn exists(what: &str) -> AppError {
+    AppError::Conflict(format!("{what} already exists."))
+}
+
+#[cfg(feature = "ssr")]
+fn missing(what: &str) -> AppError {
+    AppError::NotFound(format!("{what} does not exist (any more)."))
+}
+
+#[server(prefix = "/api", endpoint = "save_port")]
+#[expect(clippy::too_many_arguments, reason = "one argument per form field")]
+pub async fn save_port(
+    gateway: String,
+    from: i64,
+    original: Option<String>,
+    port: String,
+    listener_port: Option<String>,
+    health_protocol: String,
+    health_path: Option<String>,
+    interval_seconds: String,
+    healthy_threshold: String,
+    unhealthy_threshold: String,
+    deregistration_delay: String,
+    instances: String,
+) -> Result<(), AppError> {
+    use crate::api::forms::{list, number, optional};
+    use crate::model::topology::{BackendPort, HealthCheck, HealthProtocol};
+    let original: Option<u32> = optional("Original port", original.as_deref())?;
+    let value = BackendPort {
+        port: number("Backend port", &port)?,
+        listener_port: optional("Listener port", listener_port.as_deref())?,
+        health_check: HealthCheck {
+            protocol: if health_protocol == "HTTP" {
+                HealthProtocol::Http
+            } else {
+                HealthProtocol::Tcp
+            },
+            path: health_path.filter(|p| !p.trim().is_empty() && health_protocol == "HTTP"),
+            interval_seconds: number("Health-check interval", &interval_seconds)?,
+            healthy_threshold: number("Healthy threshold", &healthy_threshold)?,
+            unhealthy_threshold: number("Unhealthy threshold", &unhealthy_threshold)?,
+        },
+        deregistration_delay: number("Deregistration delay", &deregistration_delay)?,
+        instances: list(&instances),
+    };
+    let key = format!("port {}", original.unwrap_or(value.port));
+    apply(&gateway, from, &key, "port.save", move |t| {
+        if let Some(old) = original {
+            let users = t.users_of_port(old);
+            if old != value.port && !users.is_empty() {
+                return Err(AppError::Conflict(format!(
+                    "Port {old} is used by {}; point them at another port before renumbering it.",
+                    users.join(", ")
+                )));
+            }
+            t.ports.retain(|p| p.port != old);
+        } else if t.port(value.port).is_some() {
+            return Err(exists(&format!("Backend port {}", value.port)));
+        }
+        if original.is_some_and(|o| o != value.port) && t.port(value.port).is_some() {
+            return Err(exists(&format!("Backend port {}", value.port)));
+        }
+        t.ports.push(value);
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "delete_port")]
+pub async fn delete_port(gateway: String, from: i64, port: u32) -> Result<(), AppError> {
+    apply(
+        &gateway,
+        from,
+        &format!("port {port}"),
+        "port.delete",
+        move |t| {
+            if t.port(port).is_none() {
+                return Err(missing(&format!("Backend port {port}")));
+            }
+            let users = t.users_of_port(port);
+            if !users.is_empty() {
+                return Err(AppError::Conflict(format!(
+                    "Port {port} is used by {}; nothing was deleted.",
+                    users.join(", ")
+                )));
+            }
+            t.ports.retain(|p| p.port != port);
+            Ok(())
+        },
+    )
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "save_stage")]
+#[expect(clippy::too_many_arguments, reason = "one argument per form field")]
+pub async fn save_stage(
+    gateway: String,
+    from: i64,
+    original: Option<String>,
+    name: String,
+    backend_port: String,
+    throttle_rate: Option<String>,
+    throttle_burst: Option<String>,
+    cache_gb: Option<String>,
+    variables: Option<String>,
+) -> Result<(), AppError> {
+    use crate::api::forms::{number, optional, pairs};
+    use crate::model::topology::{Stage, Throttle};
+    let original = original.filter(|o| !o.is_empty());
+    let throttle = match (
+        optional::<f64>("Throttle rate", throttle_rate.as_deref())?,
+        optional::<u32>("Throttle burst", throttle_burst.as_deref())?,
+    ) {
+        (None, None) => None,
+        (Some(rate), Some(burst)) => Some(Throttle { rate, burst }),
+        _ => {
+            return Err(AppError::Invalid(
+                "Throttling needs both a rate and a burst (or neither).".into(),
+            ))
+        }
+    };
+    let value = Stage {
+        name: name.trim().to_owned(),
+        backend_port: number("Backend port", &backend_port)?,
+        throttle,
+        cache_gb: cache_gb.filter(|c| !c.trim().is_empty()),
+        variables: pairs(variables.as_deref().unwrap_or_default())?,
+    };
+    let key = format!("stage {}", original.as_deref().unwrap_or(&value.name));
+    apply(&gateway, from, &key, "stage.save", move |t| {
+        let renamed = original.as_deref().is_some_and(|o| o != value.name);
+        if (original.is_none() || renamed) && t.stage(&value.name).is_some() {
+            return Err(exists(&format!("A stage named {:?}", value.name)));
+        }
+        if let Some(old) = &original {
+            if t.stage(old).is_none() {
+                return Err(missing(&format!("Stage {old}")));
+            }
+            let plans = t.plans_of_stage(old);
+            if renamed && !plans.is_empty() {
+                return Err(AppError::Conflict(format!(
+                    "Stage {old} is covered by {}; rename it there first.",
+                    plans.join(", ")
+                )));
+            }
+            t.stages.retain(|s| &s.name != old);
+        }
+        t.stages.push(value);
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "delete_stage")]
+pub async fn delete_stage(gateway: String, from: i64, name: String) -> Result<(), AppError> {
+    apply(
+        &gateway,
+        from,
+        &format!("stage {name}"),
+        "stage.delete",
+        move |t| {
+            if t.stage(&name).is_none() {
+                return Err(missing(&format!("Stage {name}")));
+            }
+            let plans = t.plans_of_stage(&name);
+            if !plans.is_empty() {
+                return Err(AppError::Conflict(format!(
+                    "Stage {name} is covered by {}; nothing was deleted.",
+                    plans.join(", ")
+                )));
+            }
+            t.stages.retain(|s| s.name != name);
+            Ok(())
+        },
+    )
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "save_route")]
+pub async fn save_route(
+    gateway: String,
+    from: i64,
+    original: Option<String>,
+    path: String,
+    methods: String,
+    api_key_required: Option<String>,
+    port: Option<String>,
+) -> Result<(), AppError> {
+    use crate::api::forms::{list, optional};
+    use crate::model::topology::Route;
+    let original = original.filter(|o| !o.is_empty());
+    let value = Route {
+        path: path.trim().to_owned(),
+        methods: list(&methods.to_ascii_uppercase()),
+        api_key_required: api_key_required.is_some(),
+        port: optional("Backend port", port.as_deref())?,
+    };
+    let key = format!("route {}", original.as_deref().unwrap_or(&value.path));
+    apply(&gateway, from, &key, "route.save", move |t| {
+        let renamed = original.as_deref().is_some_and(|o| o != value.path);
+        if (original.is_none() || renamed) && t.routes.iter().any(|r| r.path == value.path) {
+            return Err(exists(&format!("A route {}", value.path)));
+        }
+        if let Some(old) = &original {
+            if !t.routes.iter().any(|r| &r.path == old) {
+                return Err(missing(&format!("Route {old}")));
+            }
+            t.routes.retain(|r| &r.path != old);
+        }
+        t.routes.push(value);
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "delete_route")]
+pub async fn delete_route(gateway: String, from: i64, path: String) -> Result<(), AppError> {
+    apply(
+        &gateway,
+        from,
+        &format!("route {path}"),
+        "route.delete",
+        move |t| {
+            if !t.routes.iter().any(|r| r.path == path) {
+                return Err(missing(&format!("Route {path}")));
+            }
+            t.routes.retain(|r| r.path != path);
+            Ok(())
+        },
+    )
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "save_usage_plan")]
+#[expect(clippy::too_many_arguments, reason = "one argument per form field")]
+pub async fn save_usage_plan(
+    gateway: String,
+    from: i64,
+    original: Option<String>,
+    name: String,
+    throttle_rate: Option<String>,
+    throttle_burst: Option<String>,
+    quota_limit: Option<String>,
+    quota_period: Option<String>,
+    quota_offset: Option<String>,
+    stages: Option<String>,
+) -> Result<(), AppError> {
+    use crate::api::forms::{list, optional};
+    use crate::model::topology::{Quota, QuotaPeriod, Throttle, UsagePlan};
+    let original = original.filter(|o| !o.is_empty());
+    let throttle = match (
+        optional::<f64>("Throttle rate", throttle_rate.as_deref())?,
+        optional::<u32>("Throttle burst", throttle_burst.as_deref())?,
+    ) {
+        (None, None) => None,
+        (Some(rate), Some(burst)) => Some(Throttle { rate, burst }),
+        _ => {
+            return Err(AppError::Invalid(
+                "Throttling needs both a rate and a burst (or neither).".into(),
+            ))
+        }
+    };
+    let quota = match optional::<u32>("Quota limit", quota_limit.as_deref())? {
+        None => None,
+        Some(limit) => Some(Quota {
+            limit,
+            period: match quota_period.as_deref().unwrap_or("MONTH") {
+                "DAY" => QuotaPeriod::Day,
+                "WEEK" => QuotaPeriod::Week,
+                "MONTH" => QuotaPeriod::Month,
+                other => {
+                    return Err(AppError::Invalid(format!(
+                        "Quota period {other:?} is not DAY, WEEK or MONTH."
+                    )))
+                }
+            },
+            offset: optional("Quota offset", quota_offset.as_deref())?.unwrap_or(0),
+        }),
+    };
+    let value = UsagePlan {
+        name: name.trim().to_owned(),
+        throttle,
+        quota,
+        stages: list(stages.as_deref().unwrap_or_default()),
+    };
+    let key = format!("usage plan {}", original.as_deref().unwrap_or(&value.name));
+    apply(&gateway, from, &key, "usage_plan.save", move |t| {
+        let renamed = original.as_deref().is_some_and(|o| o != value.name);
+        if (original.is_none() || renamed) && t.usage_plans.iter().any(|p| p.name == value.name) {
+            return Err(exists(&format!("A usage plan named {:?}", value.name)));
+        }
+        if let Some(old) = &original {
+            if !t.usage_plans.iter().any(|p| &p.name == old) {
+                return Err(missing(&format!("Usage plan {old}")));
+            }
+            t.usage_plans.retain(|p| &p.name != old);
+        }
+        t.usage_plans.push(value);
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "delete_usage_plan")]
+pub async fn delete_usage_plan(gateway: String, from: i64, name: String) -> Result<(), AppError> {
+    apply(
+        &gateway,
+        from,
+        &format!("usage plan {name}"),
+        "usage_plan.delete",
+        move |t| {
+            if !t.usage_plans.iter().any(|p| p.name == name) {
+                return Err(missing(&format!("Usage plan {name}")));
+            }
+            t.usage_plans.retain(|p| p.name != name);
+            Ok(())
+        },
+    )
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "save_usage")]
+pub async fn save_usage(
+    gateway: String,
+    from: i64,
+    requests_per_month: String,
+    average_response_kb: String,
+    new_connections_per_second: String,
+    active_connections: String,
+) -> Result<(), AppError> {
+    use crate::api::forms::number;
+    use crate::model::topology::UsageAssumptions;
+    let value = UsageAssumptions {
+        requests_per_month: number("Requests per month", &requests_per_month)?,
+        average_response_kb: number("Average response size", &average_response_kb)?,
+        new_connections_per_second: number(
+            "New connections per second",
+            &new_connections_per_second,
+        )?,
+        active_connections: number("Active connections", &active_connections)?,
+    };
+    apply(
+        &gateway,
+        from,
+        "usage assumptions",
+        "usage.save",
+        move |t| {
+            t.usage = value;
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// Region, network and modes (admins only: a change here replaces the NLB or the VPC link).
+#[server(prefix = "/api", endpoint = "save_settings")]
+#[expect(clippy::too_many_arguments, reason = "one argument per form field")]
+pub async fn save_settings(
+    gateway: String,
+    from: i64,
+    region: String,
+    vpc_id: String,
+    subnet_ids: String,
+    endpoint_type: String,
+    role_arn: Option<String>,
+    apply_mode: String,
+    drift_mode: String,
+) -> Result<(), AppError> {
+    use crate::model::topology::{ApplyMode, DriftMode, EndpointType};
+    let me =
+        crate::auth::ssr::require(crate::model::Role::Admin, "change a gateway's settings").await?;
+    let state = crate::state::state()?;
+    let endpoint_type = match endpoint_type.as_str() {
+        "REGIONAL" => EndpointType::Regional,
+        "EDGE" => EndpointType::Edge,
+        "PRIVATE" => EndpointType::Private,
+        other => {
+            return Err(AppError::Invalid(format!(
+                "Endpoint type {other:?} is not REGIONAL, EDGE or PRIVATE."
+            )))
+        }
+    };
+    let apply_mode = if apply_mode == "approve" {
+        ApplyMode::Approve
+    } else {
+        ApplyMode::Auto
+    };
+    let drift_mode = if drift_mode == "report" {
+        DriftMode::Report
+    } else {
+        DriftMode::Correct
+    };
+    let subnets = crate::api::forms::list(&subnet_ids);
+    let role_arn = role_arn
+        .filter(|r| !r.trim().is_empty())
+        .map(|r| r.trim().to_owned());
+    super::gateways::ssr::edit(
+        &state.pool,
+        &me.name,
+        &gateway,
+        from,
+        "gateway",
+        "gateway.settings",
+        move |t| {
+            let g = &mut t.gateway;
+            g.region = region.trim().to_owned();
+            g.vpc_id = vpc_id.trim().to_owned();
+            g.subnet_ids = subnets;
+            g.endpoint_type = endpoint_type;
+            g.role_arn = role_arn;
+            g.apply_mode = apply_mode;
+            g.drift_mode = drift_mode;
+            Ok(())
+        },
+    )
+    .await?;
+    state.wake_worker();
+    leptos_axum::redirect(&format!("/gateways/{gateway}"));
+    Ok(())
+}

@@ -1,0 +1,162 @@
+//! The gateway page: its desired topology section by section, each with forms to add, edit
+//! and delete (with confirmation), its history with restore, and the topology as a file.
+//! Which form is open lives in the query string (`?edit=stage:dev`, `?delete=port:8081`), so
+//! every step works without JavaScript.
+
+mod file;
+mod history;
+mod plans;
+mod ports;
+mod routes;
+mod settings;
+mod stages;
+
+use crate::api::gateways::{get_gateway, RestoreGeneration, UploadTopology};
+use crate::api::topology::*;
+use crate::auth::CurrentUser;
+use crate::components::error::LoadError;
+use crate::model::topology::Topology;
+use crate::model::Role;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// Every form's action, created once per page so one resource can refresh after any of them.
+#[derive(Clone, Copy)]
+pub struct Actions {
+    pub save_port: ServerAction<SavePort>,
+    pub delete_port: ServerAction<DeletePort>,
+    pub save_stage: ServerAction<SaveStage>,
+    pub delete_stage: ServerAction<DeleteStage>,
+    pub save_route: ServerAction<SaveRoute>,
+    pub delete_route: ServerAction<DeleteRoute>,
+    pub save_plan: ServerAction<SaveUsagePlan>,
+    pub delete_plan: ServerAction<DeleteUsagePlan>,
+    pub save_usage: ServerAction<SaveUsage>,
+    pub save_settings: ServerAction<SaveSettings>,
+    pub restore: ServerAction<RestoreGeneration>,
+    pub upload: ServerAction<UploadTopology>,
+}
+
+impl Actions {
+    fn new() -> Self {
+        Self {
+            save_port: ServerAction::new(),
+            delete_port: ServerAction::new(),
+            save_stage: ServerAction::new(),
+            delete_stage: ServerAction::new(),
+            save_route: ServerAction::new(),
+            delete_route: ServerAction::new(),
+            save_plan: ServerAction::new(),
+            delete_plan: ServerAction::new(),
+            save_usage: ServerAction::new(),
+            save_settings: ServerAction::new(),
+            restore: ServerAction::new(),
+            upload: ServerAction::new(),
+        }
+    }
+
+    fn versions(&self) -> [usize; 12] {
+        [
+            self.save_port.version().get(),
+            self.delete_port.version().get(),
+            self.save_stage.version().get(),
+            self.delete_stage.version().get(),
+            self.save_route.version().get(),
+            self.delete_route.version().get(),
+            self.save_plan.version().get(),
+            self.delete_plan.version().get(),
+            self.save_usage.version().get(),
+            self.save_settings.version().get(),
+            self.restore.version().get(),
+            self.upload.version().get(),
+        ]
+    }
+}
+
+/// What every section needs: the loaded topology, its generation (sent back with each edit),
+/// and what the user may do.
+#[derive(Clone)]
+pub struct Ctx {
+    pub gateway: String,
+    pub generation: i64,
+    pub topology: Topology,
+    pub can_edit: bool,
+    pub is_admin: bool,
+    pub actions: Actions,
+}
+
+impl Ctx {
+    pub fn base(&self) -> String {
+        format!("/gateways/{}", self.gateway)
+    }
+}
+
+/// The open form or confirmation, from the query string: (`edit` | `delete`, kind, key).
+pub fn open_form(kind: &'static str) -> Memo<Option<(String, String)>> {
+    let query = use_query_map();
+    Memo::new(move |_| {
+        let q = query.read();
+        for mode in ["edit", "delete"] {
+            if let Some((k, key)) = q
+                .get(mode)
+                .and_then(|v| v.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())))
+            {
+                if k == kind {
+                    return Some((mode.to_owned(), key));
+                }
+            }
+        }
+        None
+    })
+}
+
+#[component]
+pub fn GatewayPage() -> impl IntoView {
+    let params = use_params_map();
+    let name = move || params.read().get("name").unwrap_or_default();
+    let me = expect_context::<CurrentUser>();
+    let actions = Actions::new();
+    let data = Resource::new(
+        move || (name(), actions.versions()),
+        |(name, _)| get_gateway(name),
+    );
+    let (can_edit, is_admin) = (me.role >= Role::Editor, me.role == Role::Admin);
+    view! {
+        <Title text=name/>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(err) => view! { <LoadError err/> }.into_any(),
+                    Ok(view) => {
+                        let ctx = Ctx {
+                            gateway: view.topology.gateway.name.clone(),
+                            generation: view.generation,
+                            topology: view.topology,
+                            can_edit,
+                            is_admin,
+                            actions,
+                        };
+                        view! {
+                            <header class="page-head">
+                                <h1>{ctx.gateway.clone()}</h1>
+                                <p class="muted">
+                                    {format!("{} · {} · generation {}", ctx.topology.gateway.region, ctx.topology.gateway.vpc_id, ctx.generation)}
+                                </p>
+                            </header>
+                            <settings::Settings ctx=ctx.clone()/>
+                            <ports::Ports ctx=ctx.clone()/>
+                            <stages::Stages ctx=ctx.clone()/>
+                            <routes::Routes ctx=ctx.clone()/>
+                            <plans::Plans ctx=ctx.clone()/>
+                            <plans::Usage ctx=ctx.clone()/>
+                            <file::TopologyFile ctx=ctx.clone()/>
+                            <history::History ctx=ctx history=view.history/>
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}

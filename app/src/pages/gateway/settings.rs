@@ -1,0 +1,68 @@
+//! The gateway's own settings: region, network, endpoint type, modes (admins edit them).
+
+use super::{open_form, Ctx};
+use crate::components::error::ActionError;
+use crate::model::topology::{ApplyMode, DriftMode, EndpointType};
+use leptos::prelude::*;
+
+#[component]
+pub fn Settings(ctx: Ctx) -> impl IntoView {
+    let open = open_form("gateway");
+    let g = ctx.topology.gateway.clone();
+    let c = ctx.clone();
+    view! {
+        <section class="card" id="settings" aria-labelledby="settings-title">
+            <div class="section-head">
+                <h2 id="settings-title">"Gateway"</h2>
+                {ctx.is_admin.then(|| view! { <a class="button" href=format!("{}?edit=gateway:settings#settings", ctx.base())>"Edit settings"</a> })}
+            </div>
+            <dl class="facts">
+                <dt>"Region"</dt><dd>{g.region.clone()}</dd>
+                <dt>"VPC"</dt><dd class="mono">{g.vpc_id.clone()}</dd>
+                <dt>"NLB subnets"</dt><dd class="mono">{g.subnet_ids.join(", ")}</dd>
+                <dt>"Endpoint"</dt><dd>{format!("{:?}", g.endpoint_type).to_uppercase()}</dd>
+                <dt>"Apply"</dt><dd>{match g.apply_mode { ApplyMode::Auto => "automatically", ApplyMode::Approve => "after an admin approves" }}</dd>
+                <dt>"Drift"</dt><dd>{match g.drift_mode { DriftMode::Correct => "corrected", DriftMode::Report => "reported only" }}</dd>
+                {g.role_arn.clone().map(|r| view! { <dt>"Role"</dt><dd class="mono">{r}</dd> })}
+            </dl>
+            {move || { let c = c.clone(); open.get().filter(|_| c.is_admin).map(move |_| {
+                let g = c.topology.gateway.clone();
+                view! {
+                    <ActionForm action=c.actions.save_settings attr:class="card form-grid" attr:id="settings-form">
+                        <h3>"Edit gateway settings"</h3>
+                        <input type="hidden" name="gateway" value=c.gateway.clone()/>
+                        <input type="hidden" name="from" value=c.generation/>
+                        <label>"Region"<input name="region" required value=g.region.clone()/></label>
+                        <label>"VPC id"<input name="vpc_id" required value=g.vpc_id.clone()/></label>
+                        <label class="wide">"NLB subnet ids"<input name="subnet_ids" required value=g.subnet_ids.join(", ")/></label>
+                        <label>"Endpoint type"
+                            <select name="endpoint_type">
+                                {[(EndpointType::Regional, "REGIONAL"), (EndpointType::Edge, "EDGE"), (EndpointType::Private, "PRIVATE")].into_iter().map(|(v, s)| view! {
+                                    <option value=s selected={v == g.endpoint_type}>{s}</option>
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        <label>"Role to assume (optional)"<input name="role_arn" value=g.role_arn.clone().unwrap_or_default() placeholder="arn:aws:iam::123456789012:role/portico"/></label>
+                        <label>"Apply mode"
+                            <select name="apply_mode">
+                                <option value="auto" selected={g.apply_mode == ApplyMode::Auto}>"auto"</option>
+                                <option value="approve" selected={g.apply_mode == ApplyMode::Approve}>"approve"</option>
+                            </select>
+                        </label>
+                        <label>"Drift mode"
+                            <select name="drift_mode">
+                                <option value="correct" selected={g.drift_mode == DriftMode::Correct}>"correct"</option>
+                                <option value="report" selected={g.drift_mode == DriftMode::Report}>"report"</option>
+                            </select>
+                        </label>
+                        <div class="actions">
+                            <button type="submit" class="primary">"Save settings"</button>
+                            <a href=c.base()>"Cancel"</a>
+                        </div>
+                        <ActionError value=c.actions.save_settings.value()/>
+                    </ActionForm>
+                }
+            })}}
+        </section>
+    }
+}
