@@ -110,7 +110,7 @@ async fn target_group_nlb_and_vpc_link_round_trip() {
             .await
             .unwrap();
         if got.status().map(|s| s.as_str()) == Some("AVAILABLE") {
-            assert_eq!(got.target_arns(), [nlb_arn.clone()]);
+            assert_eq!(got.target_arns(), std::slice::from_ref(&nlb_arn));
             break;
         }
         assert!(

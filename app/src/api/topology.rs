@@ -1,6 +1,10 @@
 //! One server function per form: save or delete a backend port, stage, route or usage plan,
 //! the gateway's settings, and the usage assumptions. Each names the entity it edits, so the
 //! edit core can refuse a stale edit of that entity and merge edits of others.
+#![expect(
+    clippy::too_many_arguments,
+    reason = "a server function takes one argument per form field, so forms post plain names"
+)]
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -38,7 +42,6 @@ fn missing(what: &str) -> AppError {
 }
 
 #[server(prefix = "/api", endpoint = "save_port")]
-#[expect(clippy::too_many_arguments, reason = "one argument per form field")]
 pub async fn save_port(
     gateway: String,
     from: i64,
@@ -122,7 +125,6 @@ pub async fn delete_port(gateway: String, from: i64, port: u32) -> Result<(), Ap
 }
 
 #[server(prefix = "/api", endpoint = "save_stage")]
-#[expect(clippy::too_many_arguments, reason = "one argument per form field")]
 pub async fn save_stage(
     gateway: String,
     from: i64,
@@ -262,7 +264,6 @@ pub async fn delete_route(gateway: String, from: i64, path: String) -> Result<()
 }
 
 #[server(prefix = "/api", endpoint = "save_usage_plan")]
-#[expect(clippy::too_many_arguments, reason = "one argument per form field")]
 pub async fn save_usage_plan(
     gateway: String,
     from: i64,
@@ -384,7 +385,6 @@ pub async fn save_usage(
 
 /// Region, network and modes (admins only: a change here replaces the NLB or the VPC link).
 #[server(prefix = "/api", endpoint = "save_settings")]
-#[expect(clippy::too_many_arguments, reason = "one argument per form field")]
 pub async fn save_settings(
     gateway: String,
     from: i64,

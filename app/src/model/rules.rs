@@ -181,14 +181,12 @@ pub fn resource_path(path: &str) -> Check {
     Ok(())
 }
 
-/// The shape AWS compares: parameters are one slot whatever their name, so `/a/{id}` and
-/// `/a/{name}` are the same resource.
+/// The shape AWS compares: a parent has at most one variable child, whatever its name or
+/// greed, so `/a/{id}`, `/a/{name}` and `/a/{proxy+}` are the same resource.
 pub fn normalised_path(path: &str) -> String {
     path.split('/')
         .map(|seg| {
-            if seg.ends_with("+}") && seg.starts_with('{') {
-                "{+}"
-            } else if seg.starts_with('{') && seg.ends_with('}') {
+            if seg.starts_with('{') && seg.ends_with('}') {
                 "{}"
             } else {
                 seg

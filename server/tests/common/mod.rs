@@ -1,10 +1,5 @@
 //! `TestApp`: a real router over a real SQLite file, driven in-process (no sockets).
 
-#![allow(
-    dead_code,
-    reason = "each test binary uses a different part of the helpers"
-)]
-
 use app::model::Role;
 use app::state::AppState;
 use app::throttle::LoginThrottle;

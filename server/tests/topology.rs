@@ -1,0 +1,624 @@
+//! The topology's server functions and CLI with good and bad input: every refusal is clear
+//! and persists nothing; stale edits are refused with who and when; files round-trip.
+
+#[allow(
+    dead_code,
+    reason = "each test binary uses its own part of the helpers"
+)]
+mod common;
+
+use app::model::Role;
+use axum::http::StatusCode;
+use common::{Reply, TestApp};
+
+async fn app_with_editors() -> (TestApp, String, String) {
+    let app = TestApp::new()
+        .await
+        .user("alice", Role::Editor)
+        .await
+        .user("bob", Role::Editor)
+        .await
+        .seed_gateway()
+        .await;
+    let (a, b) = (app.login("alice").await, app.login("bob").await);
+    (app, a, b)
+}
+
+async fn generation(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT generation FROM gateways WHERE name = 'seed'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+fn port_form<'a>(port: &'a str, instances: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("gateway", "seed"),
+        ("from", "2"),
+        ("port", port),
+        ("health_protocol", "TCP"),
+        ("interval_seconds", "30"),
+        ("healthy_threshold", "3"),
+        ("unhealthy_threshold", "3"),
+        ("deregistration_delay", "30"),
+        ("instances", instances),
+    ]
+}
+
+fn refused(r: &Reply, status: StatusCode, message: &str) {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert!(
+        r.body.contains(message),
+        "expected {message:?} in {}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn each_field_boundary_is_refused_with_its_own_message_and_nothing_is_saved() {
+    let (app, alice, _) = app_with_editors().await;
+    // (server function, form, the message expected back)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "save_port",
+            port_form("70000", ""),
+            "Backend port 70000 is out of range",
+        ),
+        (
+            "save_port",
+            port_form("0", ""),
+            "Backend port 0 is out of range",
+        ),
+        (
+            "save_port",
+            port_form("80a", ""),
+            "Backend port: \\\"80a\\\" is not a valid number",
+        ),
+        (
+            "save_port",
+            port_form("9000", "i-123"),
+            "expected i- followed by 8 or 17 hex digits",
+        ),
+        (
+            "save_port",
+            port_form("8080", ""),
+            "Backend port 8080 already exists",
+        ),
+        (
+            "save_route",
+            vec![
+                ("gateway", "seed"),
+                ("from", "2"),
+                ("path", "/a/{proxy+}/b"),
+                ("methods", "ANY"),
+            ],
+            "may only be the last one",
+        ),
+        (
+            "save_route",
+            vec![
+                ("gateway", "seed"),
+                ("from", "2"),
+                ("path", "/dev/{x}"),
+                ("methods", "ANY"),
+            ],
+            "is the same resource as /dev/{proxy+}",
+        ),
+        (
+            "save_route",
+            vec![
+                ("gateway", "seed"),
+                ("from", "2"),
+                ("path", "/x"),
+                ("methods", "ANY, GET"),
+            ],
+            "ANY already covers",
+        ),
+        (
+            "save_route",
+            vec![
+                ("gateway", "seed"),
+                ("from", "2"),
+                ("path", "/x"),
+                ("methods", "ANY"),
+                ("port", "9999"),
+            ],
+            "Backend port 9999 does not exist",
+        ),
+        (
+            "save_stage",
+            vec![
+                ("gateway", "seed"),
+                ("from", "2"),
+                ("name", "qa"),
+                ("backend_port", "9999"),
+            ],
+            "Backend port 9999 does not exist",
+        ),
+        (
+            "save_stage",
+            vec![
+                ("gateway", "seed"),
+                ("from", "2"),
+                ("name", "dev"),
+                ("backend_port", "8080"),
+            ],
+            "A stage named \\\"dev\\\" already exists",
+        ),
+        (
+            "save_stage",
+            vec![
+                ("gateway", "seed"),
+                ("from", "2"),
+                ("name", "qa"),
+                ("backend_port", "8080"),
+                ("throttle_rate", "5"),
+            ],
+            "needs both a rate and a burst",
+        ),
+        (
+            "save_stage",
+            vec![
+                ("gateway", "seed"),
+                ("from", "2"),
+                ("name", "qa"),
+                ("backend_port", "8080"),
+                ("throttle_rate", "10001"),
+                ("throttle_burst", "1"),
+            ],
+            "rate must be 0 to 10000",
+        ),
+        (
+            "save_usage_plan",
+            vec![
+                ("gateway", "seed"),
+                ("from", "2"),
+                ("name", "gold"),
+                ("quota_limit", "10"),
+                ("quota_period", "WEEK"),
+                ("quota_offset", "7"),
+            ],
+            "0 to 6",
+        ),
+        (
+            "save_usage_plan",
+            vec![
+                ("gateway", "seed"),
+                ("from", "2"),
+                ("name", "gold"),
+                ("stages", "prod"),
+            ],
+            "Stage \\\"prod\\\" does not exist",
+        ),
+        (
+            "save_usage",
+            vec![
+                ("gateway", "seed"),
+                ("from", "2"),
+                ("requests_per_month", "-5"),
+                ("average_response_kb", "1"),
+                ("new_connections_per_second", "1"),
+                ("active_connections", "1"),
+            ],
+            "not a valid number",
+        ),
+    ];
+    for (name, form, message) in cases {
+        let r = app.call(name, Some(&alice), &form).await;
+        assert!(
+            r.status.is_client_error(),
+            "{name} {form:?}: {} {}",
+            r.status,
+            r.body
+        );
+        assert!(
+            r.body.contains(message),
+            "{name}: expected {message:?} in {}",
+            r.body
+        );
+    }
+    assert_eq!(generation(&app).await, 2, "nothing was saved");
+}
+
+#[tokio::test]
+async fn markup_and_sql_in_input_stay_inert() {
+    let (app, alice, _) = app_with_editors().await;
+    let payloads = [
+        "<img src=x onerror=alert(1)>",
+        "x'); DROP TABLE gateways;--",
+    ];
+    for payload in payloads {
+        let r = app
+            .call(
+                "save_stage",
+                Some(&alice),
+                &[
+                    ("gateway", "seed"),
+                    ("from", "2"),
+                    ("name", payload),
+                    ("backend_port", "8080"),
+                ],
+            )
+            .await;
+        refused(
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Stage name may only hold",
+        );
+        let r = app
+            .call("get_gateway", Some(&alice), &[("name", payload)])
+            .await;
+        refused(&r, StatusCode::NOT_FOUND, "No gateway named");
+    }
+    assert_eq!(generation(&app).await, 2);
+    // The refusal, carried back to a page without JavaScript, is rendered escaped.
+    let req = axum::http::Request::post("/api/save_stage")
+        .header("host", common::HOST)
+        .header("origin", common::ORIGIN)
+        .header(
+            "referer",
+            format!("{}/gateways/seed?edit=stage:new", common::ORIGIN),
+        )
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", &alice)
+        .body(
+            format!(
+                "gateway=seed&from=2&name={}&backend_port=8080",
+                common::urlencode(payloads[0])
+            )
+            .into(),
+        )
+        .unwrap();
+    let r = app.send(req).await;
+    let page = app
+        .get(
+            r.location().unwrap().trim_start_matches(common::ORIGIN),
+            Some(&alice),
+        )
+        .await;
+    assert!(
+        page.body.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<img src=x"));
+}
+
+#[tokio::test]
+async fn a_stale_edit_of_the_same_entity_is_refused_with_who_and_when() {
+    let (app, alice, bob) = app_with_editors().await;
+    // Both opened the page at generation 2. Bob saves stage dev first.
+    let r = app
+        .call(
+            "save_stage",
+            Some(&bob),
+            &[
+                ("gateway", "seed"),
+                ("from", "2"),
+                ("original", "dev"),
+                ("name", "dev"),
+                ("backend_port", "8081"),
+            ],
+        )
+        .await;
+    assert!(
+        r.status.is_success() || r.status.is_redirection(),
+        "{}",
+        r.body
+    );
+    let r = app
+        .call(
+            "save_stage",
+            Some(&alice),
+            &[
+                ("gateway", "seed"),
+                ("from", "2"),
+                ("original", "dev"),
+                ("name", "dev"),
+                ("backend_port", "8082"),
+            ],
+        )
+        .await;
+    refused(&r, StatusCode::CONFLICT, "stage dev was changed by bob at");
+    assert!(
+        r.body.contains("(generation 3)") && r.body.contains("Nothing was saved"),
+        "{}",
+        r.body
+    );
+    let (_, _, t) = app::api::gateways::ssr::load(&app.pool, "seed")
+        .await
+        .unwrap();
+    assert_eq!(
+        t.stage("dev").unwrap().backend_port,
+        8081,
+        "Bob's edit stands"
+    );
+    // Alice's edit of another entity from the same old generation merges.
+    let r = app
+        .call(
+            "save_stage",
+            Some(&alice),
+            &[
+                ("gateway", "seed"),
+                ("from", "2"),
+                ("original", "sprint"),
+                ("name", "sprint"),
+                ("backend_port", "8082"),
+            ],
+        )
+        .await;
+    assert!(
+        r.status.is_success() || r.status.is_redirection(),
+        "{}",
+        r.body
+    );
+    let (_, generation, t) = app::api::gateways::ssr::load(&app.pool, "seed")
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            generation,
+            t.stage("dev").unwrap().backend_port,
+            t.stage("sprint").unwrap().backend_port
+        ),
+        (4, 8081, 8082)
+    );
+    // A whole-topology restore from an old generation is stale too.
+    let r = app
+        .call(
+            "restore_generation",
+            Some(&alice),
+            &[("gateway", "seed"), ("from", "2"), ("generation", "1")],
+        )
+        .await;
+    refused(&r, StatusCode::CONFLICT, "was changed by");
+}
+
+#[tokio::test]
+async fn deleting_a_port_in_use_names_its_users_and_unknown_ids_are_404() {
+    let (app, alice, _) = app_with_editors().await;
+    let r = app
+        .call(
+            "delete_port",
+            Some(&alice),
+            &[("gateway", "seed"), ("from", "2"), ("port", "8080")],
+        )
+        .await;
+    refused(
+        &r,
+        StatusCode::CONFLICT,
+        "Port 8080 is used by stage dev, route /dev/{proxy+}",
+    );
+    let r = app
+        .call(
+            "delete_stage",
+            Some(&alice),
+            &[("gateway", "seed"), ("from", "2"), ("name", "dev")],
+        )
+        .await;
+    refused(&r, StatusCode::CONFLICT, "covered by usage plan standard");
+    let r = app
+        .call(
+            "delete_port",
+            Some(&alice),
+            &[("gateway", "seed"), ("from", "2"), ("port", "1234")],
+        )
+        .await;
+    refused(
+        &r,
+        StatusCode::NOT_FOUND,
+        "Backend port 1234 does not exist",
+    );
+    let r = app
+        .call(
+            "delete_route",
+            Some(&alice),
+            &[("gateway", "nope"), ("from", "1"), ("path", "/x")],
+        )
+        .await;
+    refused(&r, StatusCode::NOT_FOUND, "No gateway named \\\"nope\\\"");
+    let r = app
+        .call(
+            "restore_generation",
+            Some(&alice),
+            &[("gateway", "seed"), ("from", "2"), ("generation", "99")],
+        )
+        .await;
+    refused(&r, StatusCode::NOT_FOUND, "No generation 99");
+    assert_eq!(generation(&app).await, 2);
+}
+
+#[tokio::test]
+async fn history_lists_generations_and_restore_makes_a_new_one() {
+    let (app, alice, _) = app_with_editors().await;
+    let r = app
+        .call(
+            "delete_route",
+            Some(&alice),
+            &[
+                ("gateway", "seed"),
+                ("from", "2"),
+                ("path", "/sprint/{proxy+}"),
+            ],
+        )
+        .await;
+    assert!(
+        r.status.is_success() || r.status.is_redirection(),
+        "{}",
+        r.body
+    );
+    let r = app
+        .call(
+            "restore_generation",
+            Some(&alice),
+            &[("gateway", "seed"), ("from", "3"), ("generation", "2")],
+        )
+        .await;
+    assert!(
+        r.status.is_success() || r.status.is_redirection(),
+        "{}",
+        r.body
+    );
+    let view = app::api::gateways::ssr::view(&app.pool, "seed")
+        .await
+        .unwrap();
+    assert_eq!(view.generation, 4);
+    assert!(view
+        .topology
+        .routes
+        .iter()
+        .any(|r| r.path == "/sprint/{proxy+}"));
+    let summaries: Vec<(&str, &str)> = view
+        .history
+        .iter()
+        .map(|h| (h.actor.as_str(), h.summary.as_str()))
+        .collect();
+    assert_eq!(summaries[0], ("alice", "+ route /sprint/{proxy+}"));
+    assert_eq!(summaries[1], ("alice", "- route /sprint/{proxy+}"));
+    let actions: Vec<String> = app.audit_actions().await;
+    assert!(
+        actions.ends_with(&["route.delete".into(), "restore generation 2".into()]),
+        "{actions:?}"
+    );
+    let page = app.get("/gateways/seed", Some(&alice)).await;
+    assert!(page.body.contains("- route /sprint/{proxy+}") && page.body.contains("Restore"));
+}
+
+#[tokio::test]
+async fn upload_dry_run_changes_nothing_then_applies_all_or_nothing() {
+    let (app, alice, _) = app_with_editors().await;
+    let seed = include_str!("../../examples/seed-topology.yaml");
+    let edited = seed.replace("backend_port: 8082", "backend_port: 8080");
+    let r = app
+        .call(
+            "upload_topology",
+            Some(&alice),
+            &[("gateway", "seed"), ("yaml", &edited), ("dry_run", "on")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("~ stage release: backend_port 8082 → 8080"),
+        "{}",
+        r.body
+    );
+    assert_eq!(generation(&app).await, 2);
+    let broken = edited.replace("port: 8081\n", "port: 70000\n");
+    let r = app
+        .call(
+            "upload_topology",
+            Some(&alice),
+            &[("gateway", "seed"), ("yaml", &broken)],
+        )
+        .await;
+    refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "out of range");
+    let r = app
+        .call(
+            "upload_topology",
+            Some(&alice),
+            &[("gateway", "seed"), ("yaml", "gateway: [")],
+        )
+        .await;
+    refused(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "The topology file is not valid",
+    );
+    assert_eq!(generation(&app).await, 2);
+    let r = app
+        .call(
+            "upload_topology",
+            Some(&alice),
+            &[("gateway", "seed"), ("yaml", &edited)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(generation(&app).await, 3);
+    let huge = format!("{seed}\n#{}", "x".repeat(portico::web::BODY_LIMIT));
+    let r = app
+        .call(
+            "upload_topology",
+            Some(&alice),
+            &[("gateway", "seed"), ("yaml", &huge)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn the_yaml_download_needs_a_signed_in_user() {
+    let app = TestApp::new()
+        .await
+        .user("val", Role::Viewer)
+        .await
+        .seed_gateway()
+        .await;
+    assert_eq!(
+        app.get("/gateways/seed/topology.yaml", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let viewer = app.login("val").await;
+    let r = app.get("/gateways/seed/topology.yaml", Some(&viewer)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.starts_with("# gateway seed, generation 2\n") && r.body.contains("name: seed"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        app.get("/gateways/nope/topology.yaml", Some(&viewer))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// The CLI: apply the seed file, export it, apply the export: nothing changes.
+#[test]
+fn cli_export_then_apply_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let bin = env!("CARGO_BIN_EXE_portico");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(bin)
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{args:?}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/seed-topology.yaml"
+    );
+    let dry = run(&["topology", "apply", "-f", seed, "--dry-run"]);
+    assert!(
+        dry.contains("would change") && dry.contains("+ gateway") && dry.contains("+ port 8081"),
+        "{dry}"
+    );
+    run(&["topology", "apply", "-f", seed]);
+    let exported = run(&["topology", "export", "seed"]);
+    let file = dir.path().join("exported.yaml");
+    std::fs::write(&file, &exported).unwrap();
+    let again = run(&["topology", "apply", "-f", file.to_str().unwrap()]);
+    assert_eq!(again.trim(), "seed: nothing to change.");
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, exported.replace("port: 8081", "port: 70000")).unwrap();
+    let out = std::process::Command::new(bin)
+        .arg("--db")
+        .arg(&db)
+        .args(["topology", "apply", "-f", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Backend port 70000 is out of range"));
+}
