@@ -128,3 +128,17 @@ test('the gateway page screenshot', async ({ page }, info) => {
   await signIn(page, 'viewer', '/gateways/seed');
   await page.screenshot({ path: info.outputPath('gateway.png'), fullPage: false });
 });
+
+test('an admin deletes the gateway after typing its name', async ({ page }) => {
+  await signIn(page, 'admin', '/gateways/seed');
+  await page.getByRole('link', { name: 'Delete gateway' }).click();
+  await hydrated(page);
+  const dialog = page.getByRole('alertdialog');
+  await dialog.getByLabel('Type its name to confirm').fill('sed');
+  await dialog.getByRole('button', { name: 'Delete gateway' }).click();
+  await expect(dialog.getByRole('alert')).toHaveText("Type the gateway's name, seed, to confirm.");
+  await dialog.getByLabel('Type its name to confirm').fill('seed');
+  await dialog.getByRole('button', { name: 'Delete gateway' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole('heading', { name: 'No gateways yet' })).toBeVisible();
+});

@@ -203,6 +203,11 @@ fn cases() -> Vec<Case> {
             expect: EDITORS,
         },
         Case {
+            name: "delete_gateway",
+            form: |_| vec![("name", "seed".into()), ("confirm", "seed".into())],
+            expect: ADMINS,
+        },
+        Case {
             name: "restore_generation",
             form: |_| gw(&[("generation", "1")]),
             expect: EDITORS,

@@ -622,3 +622,56 @@ fn cli_export_then_apply_changes_nothing() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("Backend port 70000 is out of range"));
 }
+
+#[tokio::test]
+async fn deleting_a_gateway_needs_its_name_typed_and_is_audited() {
+    let app = TestApp::new()
+        .await
+        .user("root", Role::Admin)
+        .await
+        .seed_gateway()
+        .await;
+    let root = app.login("root").await;
+    let r = app
+        .call(
+            "delete_gateway",
+            Some(&root),
+            &[("name", "seed"), ("confirm", "sed")],
+        )
+        .await;
+    refused(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Type the gateway's name, seed, to confirm.",
+    );
+    assert_eq!(generation(&app).await, 2);
+    let r = app
+        .call(
+            "delete_gateway",
+            Some(&root),
+            &[("name", "seed"), ("confirm", "seed")],
+        )
+        .await;
+    assert!(
+        r.status.is_success() || r.status.is_redirection(),
+        "{}",
+        r.body
+    );
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM generations")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "its history went with it");
+    assert_eq!(
+        app.audit_actions().await.last().map(String::as_str),
+        Some("gateway.delete")
+    );
+    let r = app
+        .call(
+            "delete_gateway",
+            Some(&root),
+            &[("name", "seed"), ("confirm", "seed")],
+        )
+        .await;
+    refused(&r, StatusCode::NOT_FOUND, "No gateway named");
+}

@@ -73,6 +73,24 @@ pub async fn create_gateway(
     Ok(())
 }
 
+/// Deletes a gateway and its history (admins only; `confirm` must repeat its name).
+/// Nothing is in AWS before the worker applies a plan, so the rows are all there is yet; the
+/// worker's finalizer takes over this path when it removes resources.
+#[server(prefix = "/api", endpoint = "delete_gateway")]
+pub async fn delete_gateway(name: String, confirm: String) -> Result<(), AppError> {
+    let me = crate::auth::ssr::require(crate::model::Role::Admin, "delete gateways").await?;
+    if confirm.trim() != name {
+        return Err(AppError::Invalid(format!(
+            "Type the gateway's name, {name}, to confirm."
+        )));
+    }
+    let state = crate::state::state()?;
+    ssr::delete(&state.pool, &me.name, &name).await?;
+    state.wake_worker();
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
 /// Replaces the whole desired topology with an earlier generation's, as a new edit.
 #[server(prefix = "/api", endpoint = "restore_generation")]
 pub async fn restore_generation(
@@ -255,6 +273,19 @@ pub mod ssr {
             generation,
             history,
         })
+    }
+
+    pub async fn delete(pool: &SqlitePool, actor: &str, name: &str) -> Result<(), AppError> {
+        let mut tx = pool.begin().await?;
+        let (id, generation, topology) = load_in(&mut tx, name).await?;
+        sqlx::query("DELETE FROM gateways WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let before = json!({ "generation": generation, "topology": topology });
+        record(&mut *tx, actor, "gateway.delete", name, Some(&before), None).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A new gateway from a topology (with `dry_run`, only what it would add).

@@ -14,7 +14,13 @@ pub fn Settings(ctx: Ctx) -> impl IntoView {
         <section class="card" id="settings" aria-labelledby="settings-title">
             <div class="section-head">
                 <h2 id="settings-title">"Gateway"</h2>
-                {ctx.is_admin.then(|| view! { <a class="button" href=format!("{}?edit=gateway:settings#settings", ctx.base())>"Edit settings"</a> })}
+                {ctx.is_admin.then(|| view! {
+                    <span>
+                        <a class="button" href=format!("{}?edit=gateway:settings#settings", ctx.base())>"Edit settings"</a>
+                        " "
+                        <a class="button" href=format!("{}?delete=gateway:{}#settings", ctx.base(), ctx.gateway)>"Delete gateway"</a>
+                    </span>
+                })}
             </div>
             <dl class="facts">
                 <dt>"Region"</dt><dd>{g.region.clone()}</dd>
@@ -25,7 +31,10 @@ pub fn Settings(ctx: Ctx) -> impl IntoView {
                 <dt>"Drift"</dt><dd>{match g.drift_mode { DriftMode::Correct => "corrected", DriftMode::Report => "reported only" }}</dd>
                 {g.role_arn.clone().map(|r| view! { <dt>"Role"</dt><dd class="mono">{r}</dd> })}
             </dl>
-            {move || { let c = c.clone(); open.get().filter(|_| c.is_admin).map(move |_| {
+            {move || { let c = c.clone(); open.get().filter(|_| c.is_admin).map(move |(mode, _)| {
+                if mode == "delete" {
+                    return view! { <DeleteGateway ctx=c.clone()/> }.into_any();
+                }
                 let g = c.topology.gateway.clone();
                 view! {
                     <ActionForm action=c.actions.save_settings attr:class="card form-grid" attr:id="settings-form">
@@ -62,7 +71,27 @@ pub fn Settings(ctx: Ctx) -> impl IntoView {
                         <ActionError value=c.actions.save_settings.value()/>
                     </ActionForm>
                 }
+                .into_any()
             })}}
         </section>
+    }
+}
+
+#[component]
+fn DeleteGateway(ctx: Ctx) -> impl IntoView {
+    let delete = ServerAction::<crate::api::gateways::DeleteGateway>::new();
+    view! {
+        <div class="confirm" role="alertdialog" aria-labelledby="confirm-gateway">
+            <p id="confirm-gateway">
+                {format!("Delete gateway {} with its whole history? Everything Portico made for it in AWS is removed too.", ctx.gateway)}
+            </p>
+            <ActionForm action=delete attr:class="inline">
+                <input type="hidden" name="name" value=ctx.gateway.clone()/>
+                <label>"Type its name to confirm"<input name="confirm" required autocomplete="off"/></label>
+                <button type="submit" class="danger">"Delete gateway"</button>
+                <a href=ctx.base()>"Cancel"</a>
+            </ActionForm>
+            <ActionError value=delete.value()/>
+        </div>
     }
 }
