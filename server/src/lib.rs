@@ -6,3 +6,4 @@ pub mod cli;
 pub mod db;
 pub mod serve;
 pub mod web;
+pub mod worker;
