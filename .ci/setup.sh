@@ -37,3 +37,22 @@ need_node_modules() {
   fi
   export PATH="$PWD/end2end/node_modules/.bin:$PATH"
 }
+
+# The shared build cache only grows: each clone path compiles its own copy of the workspace
+# crates. Keep it bounded, and skip incremental data (it only pays off in an edit loop).
+bound_build_cache() {
+  if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
+  if [ -d "$CARGO_TARGET_DIR" ]; then
+    local mb
+    mb="$(du -sm "$CARGO_TARGET_DIR" 2>/dev/null | cut -f1)"
+    if [ "${mb:-0}" -gt 25000 ]; then
+      log "the build cache holds ${mb} MB; starting it afresh"
+      rm -rf "$CARGO_TARGET_DIR"
+    fi
+  fi
+  local free
+  free="$(df -Pm "$(dirname "$CARGO_TARGET_DIR")" | awk 'NR==2 {print $4}')"
+  if [ "${free:-0}" -lt 8000 ]; then
+    log "warning: only ${free} MB free on disk; a cold build needs about 8 GB"
+  fi
+}

@@ -67,6 +67,22 @@ impl From<ServerFnError> for AppError {
     }
 }
 
+/// Turns a unique-constraint violation into a clear `Conflict` (the row already exists).
+#[cfg(feature = "ssr")]
+pub trait OnUnique<T> {
+    fn on_unique(self, message: impl FnOnce() -> String) -> Result<T, AppError>;
+}
+
+#[cfg(feature = "ssr")]
+impl<T> OnUnique<T> for Result<T, sqlx::Error> {
+    fn on_unique(self, message: impl FnOnce() -> String) -> Result<T, AppError> {
+        self.map_err(|err| match err {
+            sqlx::Error::Database(e) if e.is_unique_violation() => AppError::Conflict(message()),
+            other => other.into(),
+        })
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {

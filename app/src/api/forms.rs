@@ -24,6 +24,35 @@ pub fn optional<T: std::str::FromStr>(
     }
 }
 
+/// Throttling from its two fields: both, or neither (the account's default).
+pub fn throttle(
+    rate: Option<&str>,
+    burst: Option<&str>,
+) -> Result<Option<crate::model::topology::Throttle>, AppError> {
+    match (
+        optional::<f64>("Throttle rate", rate)?,
+        optional::<u32>("Throttle burst", burst)?,
+    ) {
+        (None, None) => Ok(None),
+        (Some(rate), Some(burst)) => Ok(Some(crate::model::topology::Throttle { rate, burst })),
+        _ => Err(AppError::Invalid(
+            "Throttling needs both a rate and a burst (or neither).".into(),
+        )),
+    }
+}
+
+/// Percent-encodes all but unreserved characters and '/', for links and form bodies.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A list typed as lines, commas or spaces: "i-1, i-2\ni-3".
 pub fn list(text: &str) -> Vec<String> {
     text.split(|c: char| c == ',' || c.is_whitespace())
@@ -65,6 +94,12 @@ mod tests {
             "Port: \"-1\" is not a valid number."
         );
         assert_eq!(optional::<u32>("x", Some("")), Ok(None));
+    }
+
+    #[test]
+    fn urls_keep_slashes_and_encode_the_rest() {
+        assert_eq!(urlencode("/audit?before=5&x"), "/audit%3Fbefore%3D5%26x");
+        assert_eq!(urlencode("/dev/{proxy+}"), "/dev/%7Bproxy%2B%7D");
     }
 
     #[test]

@@ -155,7 +155,7 @@ pub async fn upload_topology(
 pub mod ssr {
     use super::{GatewaySummary, GatewayView, HistoryRow};
     use crate::api::audit::ssr::record;
-    use crate::error::AppError;
+    use crate::error::{AppError, OnUnique};
     use crate::model::diff::{diff, entities, summary, Change};
     use crate::model::topology::Topology;
     use crate::model::validate::validate;
@@ -312,23 +312,16 @@ pub mod ssr {
         }
         let name = topology.gateway.name.clone();
         let mut tx = pool.begin().await?;
-        let inserted = sqlx::query(
+        let id = sqlx::query(
             "INSERT INTO gateways (name, generation, created_at, created_by) VALUES (?, 1, ?, ?)",
         )
         .bind(&name)
         .bind(now_unix())
         .bind(actor)
         .execute(&mut *tx)
-        .await;
-        let id = match inserted {
-            Ok(done) => done.last_insert_rowid(),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(AppError::Conflict(format!(
-                    "A gateway named {name:?} already exists."
-                )))
-            }
-            Err(e) => return Err(e.into()),
-        };
+        .await
+        .on_unique(|| format!("A gateway named {name:?} already exists."))?
+        .last_insert_rowid();
         insert_generation(&mut tx, id, 1, &topology, actor, &changes).await?;
         let after = json!({ "generation": 1, "topology": topology });
         record(&mut *tx, actor, "gateway.create", &name, None, Some(&after)).await?;

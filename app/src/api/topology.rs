@@ -136,21 +136,11 @@ pub async fn save_stage(
     cache_gb: Option<String>,
     variables: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::api::forms::{number, optional, pairs};
-    use crate::model::topology::{Stage, Throttle};
+    use crate::api::forms::{number, pairs};
+    use crate::model::topology::Stage;
     let original = original.filter(|o| !o.is_empty());
-    let throttle = match (
-        optional::<f64>("Throttle rate", throttle_rate.as_deref())?,
-        optional::<u32>("Throttle burst", throttle_burst.as_deref())?,
-    ) {
-        (None, None) => None,
-        (Some(rate), Some(burst)) => Some(Throttle { rate, burst }),
-        _ => {
-            return Err(AppError::Invalid(
-                "Throttling needs both a rate and a burst (or neither).".into(),
-            ))
-        }
-    };
+    let throttle =
+        crate::api::forms::throttle(throttle_rate.as_deref(), throttle_burst.as_deref())?;
     let value = Stage {
         name: name.trim().to_owned(),
         backend_port: number("Backend port", &backend_port)?,
@@ -277,20 +267,10 @@ pub async fn save_usage_plan(
     stages: Option<String>,
 ) -> Result<(), AppError> {
     use crate::api::forms::{list, optional};
-    use crate::model::topology::{Quota, QuotaPeriod, Throttle, UsagePlan};
+    use crate::model::topology::{Quota, QuotaPeriod, UsagePlan};
     let original = original.filter(|o| !o.is_empty());
-    let throttle = match (
-        optional::<f64>("Throttle rate", throttle_rate.as_deref())?,
-        optional::<u32>("Throttle burst", throttle_burst.as_deref())?,
-    ) {
-        (None, None) => None,
-        (Some(rate), Some(burst)) => Some(Throttle { rate, burst }),
-        _ => {
-            return Err(AppError::Invalid(
-                "Throttling needs both a rate and a burst (or neither).".into(),
-            ))
-        }
-    };
+    let throttle =
+        crate::api::forms::throttle(throttle_rate.as_deref(), throttle_burst.as_deref())?;
     let quota = match optional::<u32>("Quota limit", quota_limit.as_deref())? {
         None => None,
         Some(limit) => Some(Quota {

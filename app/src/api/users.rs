@@ -61,7 +61,7 @@ pub mod ssr {
     use super::UserRow;
     use crate::api::audit::ssr::record;
     use crate::auth::ssr::hash_password;
-    use crate::error::AppError;
+    use crate::error::{AppError, OnUnique};
     use crate::model::user::{validate_name, validate_password};
     use crate::model::Role;
     use crate::state::now_unix;
@@ -110,7 +110,7 @@ pub mod ssr {
         let hash = hash_password(password.to_owned()).await?;
         let mut tx = pool.begin().await?;
         let now = now_unix();
-        let inserted = sqlx::query(
+        let id = sqlx::query(
             "INSERT INTO users (name, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
         )
         .bind(name)
@@ -119,16 +119,9 @@ pub mod ssr {
         .bind(now)
         .bind(now)
         .execute(&mut *tx)
-        .await;
-        let id = match inserted {
-            Ok(done) => done.last_insert_rowid(),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(AppError::Conflict(format!(
-                    "A user named {name:?} already exists."
-                )))
-            }
-            Err(e) => return Err(e.into()),
-        };
+        .await
+        .on_unique(|| format!("A user named {name:?} already exists."))?
+        .last_insert_rowid();
         let after = json!({ "name": name, "role": role, "disabled": false });
         record(&mut *tx, actor, "user.add", name, None, Some(&after)).await?;
         tx.commit().await?;

@@ -28,7 +28,7 @@ pub fn Routes(ctx: Ctx) -> impl IntoView {
                 </thead>
                 <tbody>
                     {ctx.topology.routes.iter().map(|r| {
-                        let key = urlencode(&r.path);
+                        let key = crate::api::forms::urlencode(&r.path);
                         view! {
                             <tr data-route=r.path.clone()>
                                 <td class="mono">{r.path.clone()}</td>
@@ -73,17 +73,6 @@ pub fn Routes(ctx: Ctx) -> impl IntoView {
             <ActionError value=ctx.actions.delete_route.value()/>
         </section>
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]
