@@ -1,5 +1,5 @@
-//! The topology's server functions and CLI with good and bad input: every refusal is clear
-//! and persists nothing; stale edits are refused with who and when; files round-trip.
+//! The topology's edit server functions with good and bad input: every refusal is clear and
+//! persists nothing; stale edits are refused with who and when; history and deletion.
 
 #[allow(
     dead_code,
@@ -9,7 +9,7 @@ mod common;
 
 use app::model::Role;
 use axum::http::StatusCode;
-use common::{Reply, TestApp};
+use common::{refused, TestApp};
 
 async fn app_with_editors() -> (TestApp, String, String) {
     let app = TestApp::new()
@@ -24,13 +24,6 @@ async fn app_with_editors() -> (TestApp, String, String) {
     (app, a, b)
 }
 
-async fn generation(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT generation FROM gateways WHERE name = 'seed'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap()
-}
-
 fn port_form<'a>(port: &'a str, instances: &'a str) -> Vec<(&'static str, &'a str)> {
     vec![
         ("gateway", "seed"),
@@ -43,15 +36,6 @@ fn port_form<'a>(port: &'a str, instances: &'a str) -> Vec<(&'static str, &'a st
         ("deregistration_delay", "30"),
         ("instances", instances),
     ]
-}
-
-fn refused(r: &Reply, status: StatusCode, message: &str) {
-    assert_eq!(r.status, status, "{}", r.body);
-    assert!(
-        r.body.contains(message),
-        "expected {message:?} in {}",
-        r.body
-    );
 }
 
 #[tokio::test]
@@ -218,7 +202,7 @@ async fn each_field_boundary_is_refused_with_its_own_message_and_nothing_is_save
             r.body
         );
     }
-    assert_eq!(generation(&app).await, 2, "nothing was saved");
+    assert_eq!(app.generation("seed").await, 2, "nothing was saved");
 }
 
 #[tokio::test]
@@ -251,7 +235,7 @@ async fn markup_and_sql_in_input_stay_inert() {
             .await;
         refused(&r, StatusCode::NOT_FOUND, "No gateway named");
     }
-    assert_eq!(generation(&app).await, 2);
+    assert_eq!(app.generation("seed").await, 2);
     // The refusal, carried back to a page without JavaScript, is rendered escaped.
     let req = axum::http::Request::post("/api/save_stage")
         .header("host", common::HOST)
@@ -427,7 +411,7 @@ async fn deleting_a_port_in_use_names_its_users_and_unknown_ids_are_404() {
         )
         .await;
     refused(&r, StatusCode::NOT_FOUND, "No generation 99");
-    assert_eq!(generation(&app).await, 2);
+    assert_eq!(app.generation("seed").await, 2);
 }
 
 #[tokio::test]
@@ -487,143 +471,6 @@ async fn history_lists_generations_and_restore_makes_a_new_one() {
 }
 
 #[tokio::test]
-async fn upload_dry_run_changes_nothing_then_applies_all_or_nothing() {
-    let (app, alice, _) = app_with_editors().await;
-    let seed = include_str!("../../examples/seed-topology.yaml");
-    let edited = seed.replace("backend_port: 8082", "backend_port: 8080");
-    let r = app
-        .call(
-            "upload_topology",
-            Some(&alice),
-            &[("gateway", "seed"), ("yaml", &edited), ("dry_run", "on")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert!(
-        r.body.contains("~ stage release: backend_port 8082 → 8080"),
-        "{}",
-        r.body
-    );
-    assert_eq!(generation(&app).await, 2);
-    let broken = edited.replace("port: 8081\n", "port: 70000\n");
-    let r = app
-        .call(
-            "upload_topology",
-            Some(&alice),
-            &[("gateway", "seed"), ("yaml", &broken)],
-        )
-        .await;
-    refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "out of range");
-    let r = app
-        .call(
-            "upload_topology",
-            Some(&alice),
-            &[("gateway", "seed"), ("yaml", "gateway: [")],
-        )
-        .await;
-    refused(
-        &r,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "The topology file is not valid",
-    );
-    assert_eq!(generation(&app).await, 2);
-    let r = app
-        .call(
-            "upload_topology",
-            Some(&alice),
-            &[("gateway", "seed"), ("yaml", &edited)],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(generation(&app).await, 3);
-    let huge = format!("{seed}\n#{}", "x".repeat(portico::web::BODY_LIMIT));
-    let r = app
-        .call(
-            "upload_topology",
-            Some(&alice),
-            &[("gateway", "seed"), ("yaml", &huge)],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
-}
-
-#[tokio::test]
-async fn the_yaml_download_needs_a_signed_in_user() {
-    let app = TestApp::new()
-        .await
-        .user("val", Role::Viewer)
-        .await
-        .seed_gateway()
-        .await;
-    assert_eq!(
-        app.get("/gateways/seed/topology.yaml", None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    let viewer = app.login("val").await;
-    let r = app.get("/gateways/seed/topology.yaml", Some(&viewer)).await;
-    assert_eq!(r.status, StatusCode::OK);
-    assert!(
-        r.body.starts_with("# gateway seed, generation 2\n") && r.body.contains("name: seed"),
-        "{}",
-        r.body
-    );
-    assert_eq!(
-        app.get("/gateways/nope/topology.yaml", Some(&viewer))
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
-}
-
-/// The CLI: apply the seed file, export it, apply the export: nothing changes.
-#[test]
-fn cli_export_then_apply_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("cli.db");
-    let bin = env!("CARGO_BIN_EXE_portico");
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(bin)
-            .arg("--db")
-            .arg(&db)
-            .args(args)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "{args:?}: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        text
-    };
-    let seed = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/seed-topology.yaml"
-    );
-    let dry = run(&["topology", "apply", "-f", seed, "--dry-run"]);
-    assert!(
-        dry.contains("would change") && dry.contains("+ gateway") && dry.contains("+ port 8081"),
-        "{dry}"
-    );
-    run(&["topology", "apply", "-f", seed]);
-    let exported = run(&["topology", "export", "seed"]);
-    let file = dir.path().join("exported.yaml");
-    std::fs::write(&file, &exported).unwrap();
-    let again = run(&["topology", "apply", "-f", file.to_str().unwrap()]);
-    assert_eq!(again.trim(), "seed: nothing to change.");
-    let bad = dir.path().join("bad.yaml");
-    std::fs::write(&bad, exported.replace("port: 8081", "port: 70000")).unwrap();
-    let out = std::process::Command::new(bin)
-        .arg("--db")
-        .arg(&db)
-        .args(["topology", "apply", "-f", bad.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Backend port 70000 is out of range"));
-}
-
-#[tokio::test]
 async fn deleting_a_gateway_needs_its_name_typed_and_is_audited() {
     let app = TestApp::new()
         .await
@@ -644,7 +491,7 @@ async fn deleting_a_gateway_needs_its_name_typed_and_is_audited() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "Type the gateway's name, seed, to confirm.",
     );
-    assert_eq!(generation(&app).await, 2);
+    assert_eq!(app.generation("seed").await, 2);
     let r = app
         .call(
             "delete_gateway",

@@ -98,6 +98,15 @@ impl TestApp {
         self
     }
 
+    /// The latest generation of a gateway.
+    pub async fn generation(&self, gateway: &str) -> i64 {
+        sqlx::query_scalar("SELECT generation FROM gateways WHERE name = ?")
+            .bind(gateway)
+            .fetch_one(&self.pool)
+            .await
+            .expect("the gateway exists")
+    }
+
     pub async fn send(&self, req: Request<Body>) -> Reply {
         let res = self.router.clone().oneshot(req).await.expect("infallible");
         let status = res.status();
@@ -186,3 +195,13 @@ impl TestApp {
 }
 
 pub use app::api::forms::urlencode;
+
+/// Asserts a refusal: its status, and a message the user can act on.
+pub fn refused(r: &Reply, status: StatusCode, message: &str) {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert!(
+        r.body.contains(message),
+        "expected {message:?} in {}",
+        r.body
+    );
+}
