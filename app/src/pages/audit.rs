@@ -66,7 +66,20 @@ fn Row(e: AuditEntry) -> impl IntoView {
             <td>{e.actor}</td>
             <td><code>{e.action}</code></td>
             <td>{e.target}</td>
-            <td class="mono small">{change}</td>
+            <td class="mono small">
+                {if change.chars().count() > 160 {
+                    let preview: String = change.chars().take(160).collect();
+                    view! {
+                        <details>
+                            <summary>{format!("{preview}…")}</summary>
+                            <div class="wrap">{change}</div>
+                        </details>
+                    }
+                    .into_any()
+                } else {
+                    view! { <span>{change}</span> }.into_any()
+                }}
+            </td>
         </tr>
     }
 }
