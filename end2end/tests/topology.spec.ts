@@ -5,7 +5,7 @@ import { test, expect, Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { hydrated, signIn } from './helpers';
+import { hydrated, password, signIn } from './helpers';
 
 const root = path.resolve(__dirname, '..', '..');
 const bin = process.env.PORTICO_BIN ?? path.join(root, 'target', 'debug', 'portico');
@@ -104,6 +104,31 @@ test('deleting a port in use is refused, naming its users', async ({ page }) => 
   await page.getByRole('button', { name: 'Delete port' }).click();
   await expect(page.locator('#ports').getByRole('alert')).toContainText('Port 8081 is used by stage sprint');
   await expect(page.locator('tr[data-port="8081"]')).toBeVisible();
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('an editor adds a port: a refusal shows on the form, then the save lands', async ({ page }) => {
+    await page.goto('/login?next=%2Fgateways%2Fseed');
+    await page.getByLabel('User name').fill('e2e-editor');
+    await page.getByLabel('Password').fill(password('editor'));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).toHaveURL(/\/gateways\/seed$/);
+    await page.getByRole('link', { name: 'Add port' }).click();
+    const form = page.locator('#port-form');
+    await form.getByLabel('Backend port').fill('70000');
+    await form.getByRole('button', { name: 'Save port' }).click();
+    await expect(page.locator('#port-form').getByRole('alert')).toContainText('Backend port 70000 is out of range');
+    await expect(page.locator('tr[data-port="70000"]')).toHaveCount(0);
+    await page.locator('#port-form').getByLabel('Backend port').fill('9090');
+    await page.locator('#port-form').getByRole('button', { name: 'Save port' }).click();
+    await expect(page).toHaveURL(/\/gateways\/seed$/);
+    await expect(page.locator('tr[data-port="9090"]')).toBeVisible();
+    await page.locator('tr[data-port="9090"]').getByRole('link', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Delete port' }).click();
+    await expect(page.locator('tr[data-port="9090"]')).toHaveCount(0);
+  });
 });
 
 test('a viewer reads the topology but cannot edit it', async ({ page, baseURL }) => {
