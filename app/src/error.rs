@@ -6,7 +6,6 @@
 //! opaque message, never the internal error's text.
 
 use http::StatusCode;
-use leptos::prelude::ServerFnError;
 use leptos::server_fn::{codec::JsonEncoding, error::FromServerFnError};
 use serde::{Deserialize, Serialize};
 
@@ -57,12 +56,6 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        AppError::Request(value.to_string())
-    }
-}
-
-impl From<ServerFnError> for AppError {
-    fn from(value: ServerFnError) -> Self {
         AppError::Request(value.to_string())
     }
 }

@@ -411,6 +411,7 @@ pub mod ssr {
         refuse_stale(&mut tx, id, from, current, Some(entity)).await?;
         let mut after = before.clone();
         edit(&mut after)?;
+        let (after, changes) = prepare(&before, after)?;
         commit(
             tx,
             actor,
@@ -418,7 +419,8 @@ pub mod ssr {
             id,
             current,
             &before,
-            after,
+            &after,
+            &changes,
             action,
             Some(entity),
         )
@@ -440,16 +442,22 @@ pub mod ssr {
         if let Some(from) = from {
             refuse_stale(&mut tx, id, from, current, None).await?;
         }
-        let after = topology.normalised();
-        validate(&after).map_err(invalid)?;
-        let changes = diff(&before, &after);
+        let (after, changes) = prepare(&before, topology)?;
         if !dry_run {
             commit(
-                tx, actor, gateway, id, current, &before, after, action, None,
+                tx, actor, gateway, id, current, &before, &after, &changes, action, None,
             )
             .await?;
         }
         Ok(changes)
+    }
+
+    /// The proposed topology, normalised and validated, and what it changes.
+    fn prepare(before: &Topology, after: Topology) -> Result<(Topology, Vec<Change>), AppError> {
+        let after = after.normalised();
+        validate(&after).map_err(invalid)?;
+        let changes = diff(before, &after);
+        Ok((after, changes))
     }
 
     #[expect(
@@ -463,13 +471,11 @@ pub mod ssr {
         id: i64,
         current: i64,
         before: &Topology,
-        after: Topology,
+        after: &Topology,
+        changes: &[Change],
         action: &str,
         entity: Option<&str>,
     ) -> Result<i64, AppError> {
-        let after = after.normalised();
-        validate(&after).map_err(invalid)?;
-        let changes = diff(before, &after);
         if changes.is_empty() {
             return Ok(current);
         }
@@ -488,15 +494,15 @@ pub mod ssr {
                     .into(),
             ));
         }
-        insert_generation(&mut tx, id, next, &after, actor, &changes).await?;
-        let (b, a) = (entities(before), entities(&after));
+        insert_generation(&mut tx, id, next, after, actor, changes).await?;
+        let (b, a) = (entities(before), entities(after));
         let pick = |m: &std::collections::BTreeMap<String, serde_json::Value>| match entity {
             Some(e) => m.get(e).cloned(),
             None => None,
         };
         let (before_json, after_json) = match entity {
             Some(_) => (pick(&b), pick(&a)),
-            None => (None, Some(json!({ "changes": summary(&changes) }))),
+            None => (None, Some(json!({ "changes": summary(changes) }))),
         };
         let target = format!("{gateway}: {}", entity.unwrap_or("topology"));
         record(

@@ -32,13 +32,37 @@ async fn apply(
 }
 
 #[cfg(feature = "ssr")]
-fn exists(what: &str) -> AppError {
-    AppError::Conflict(format!("{what} already exists."))
-}
-
-#[cfg(feature = "ssr")]
 fn missing(what: &str) -> AppError {
     AppError::NotFound(format!("{what} does not exist (any more)."))
+}
+
+/// Puts `value` in place of the entry keyed `original`, or adds it when there is none:
+/// refuses a clash with another entry (`clash` names it) and an original that is gone
+/// (`noun` names its kind).
+#[cfg(feature = "ssr")]
+fn put<T, K: PartialEq + std::fmt::Display>(
+    items: &mut Vec<T>,
+    key_of: impl Fn(&T) -> K,
+    original: Option<K>,
+    value: T,
+    noun: &str,
+    clash: impl FnOnce(&K) -> String,
+) -> Result<(), AppError> {
+    let key = key_of(&value);
+    if original.as_ref() != Some(&key) && items.iter().any(|i| key_of(i) == key) {
+        return Err(AppError::Conflict(format!(
+            "{} already exists.",
+            clash(&key)
+        )));
+    }
+    if let Some(old) = &original {
+        if !items.iter().any(|i| key_of(i) == *old) {
+            return Err(missing(&format!("{noun} {old}")));
+        }
+        items.retain(|i| key_of(i) != *old);
+    }
+    items.push(value);
+    Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "save_port")]
@@ -78,23 +102,23 @@ pub async fn save_port(
     };
     let key = format!("port {}", original.unwrap_or(value.port));
     apply(&gateway, from, &key, "port.save", move |t| {
-        if let Some(old) = original {
+        if let Some(old) = original.filter(|old| *old != value.port) {
             let users = t.users_of_port(old);
-            if old != value.port && !users.is_empty() {
+            if !users.is_empty() {
                 return Err(AppError::Conflict(format!(
                     "Port {old} is used by {}; point them at another port before renumbering it.",
                     users.join(", ")
                 )));
             }
-            t.ports.retain(|p| p.port != old);
-        } else if t.port(value.port).is_some() {
-            return Err(exists(&format!("Backend port {}", value.port)));
         }
-        if original.is_some_and(|o| o != value.port) && t.port(value.port).is_some() {
-            return Err(exists(&format!("Backend port {}", value.port)));
-        }
-        t.ports.push(value);
-        Ok(())
+        put(
+            &mut t.ports,
+            |p| p.port,
+            original,
+            value,
+            "Backend port",
+            |k| format!("Backend port {k}"),
+        )
     })
     .await
 }
@@ -150,25 +174,23 @@ pub async fn save_stage(
     };
     let key = format!("stage {}", original.as_deref().unwrap_or(&value.name));
     apply(&gateway, from, &key, "stage.save", move |t| {
-        let renamed = original.as_deref().is_some_and(|o| o != value.name);
-        if (original.is_none() || renamed) && t.stage(&value.name).is_some() {
-            return Err(exists(&format!("A stage named {:?}", value.name)));
-        }
-        if let Some(old) = &original {
-            if t.stage(old).is_none() {
-                return Err(missing(&format!("Stage {old}")));
-            }
+        if let Some(old) = original.as_deref().filter(|old| *old != value.name) {
             let plans = t.plans_of_stage(old);
-            if renamed && !plans.is_empty() {
+            if !plans.is_empty() {
                 return Err(AppError::Conflict(format!(
                     "Stage {old} is covered by {}; rename it there first.",
                     plans.join(", ")
                 )));
             }
-            t.stages.retain(|s| &s.name != old);
         }
-        t.stages.push(value);
-        Ok(())
+        put(
+            &mut t.stages,
+            |s| s.name.clone(),
+            original,
+            value,
+            "Stage",
+            |k| format!("A stage named {k:?}"),
+        )
     })
     .await
 }
@@ -219,18 +241,14 @@ pub async fn save_route(
     };
     let key = format!("route {}", original.as_deref().unwrap_or(&value.path));
     apply(&gateway, from, &key, "route.save", move |t| {
-        let renamed = original.as_deref().is_some_and(|o| o != value.path);
-        if (original.is_none() || renamed) && t.routes.iter().any(|r| r.path == value.path) {
-            return Err(exists(&format!("A route {}", value.path)));
-        }
-        if let Some(old) = &original {
-            if !t.routes.iter().any(|r| &r.path == old) {
-                return Err(missing(&format!("Route {old}")));
-            }
-            t.routes.retain(|r| &r.path != old);
-        }
-        t.routes.push(value);
-        Ok(())
+        put(
+            &mut t.routes,
+            |r| r.path.clone(),
+            original,
+            value,
+            "Route",
+            |k| format!("A route {k}"),
+        )
     })
     .await
 }
@@ -296,18 +314,14 @@ pub async fn save_usage_plan(
     };
     let key = format!("usage plan {}", original.as_deref().unwrap_or(&value.name));
     apply(&gateway, from, &key, "usage_plan.save", move |t| {
-        let renamed = original.as_deref().is_some_and(|o| o != value.name);
-        if (original.is_none() || renamed) && t.usage_plans.iter().any(|p| p.name == value.name) {
-            return Err(exists(&format!("A usage plan named {:?}", value.name)));
-        }
-        if let Some(old) = &original {
-            if !t.usage_plans.iter().any(|p| &p.name == old) {
-                return Err(missing(&format!("Usage plan {old}")));
-            }
-            t.usage_plans.retain(|p| &p.name != old);
-        }
-        t.usage_plans.push(value);
-        Ok(())
+        put(
+            &mut t.usage_plans,
+            |p| p.name.clone(),
+            original,
+            value,
+            "Usage plan",
+            |k| format!("A usage plan named {k:?}"),
+        )
     })
     .await
 }
