@@ -87,7 +87,11 @@ class FaultLayer:
     # -- control -------------------------------------------------------------------------
 
     def add(self, spec: dict) -> Fault:
-        fault = Fault(**{k: v for k, v in spec.items() if k in Fault.__dataclass_fields__ and k not in ("id", "fired")})
+        known = {k for k in Fault.__dataclass_fields__ if k not in ("id", "fired")}
+        unknown = sorted(set(spec) - known)
+        if unknown:
+            raise ValueError(f"unknown fault field(s) {', '.join(unknown)}; use {', '.join(sorted(known))}")
+        fault = Fault(**spec)
         if fault.kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}")
         if not 0.0 <= float(fault.rate) <= 1.0:

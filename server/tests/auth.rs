@@ -30,12 +30,13 @@ async fn anonymous_pages_redirect_to_login_keeping_the_destination() {
 #[tokio::test]
 async fn login_sets_a_hardened_session_cookie_and_rotates_it() {
     let app = TestApp::new().await.user("alice", Role::Admin).await;
-    // A session that existed before sign-in (fixation attempt) must not survive it.
-    let before = app.call("me", None, &[]).await.session_cookie();
+    // A session id that exists before sign-in (a fixation attempt rides on one) must not
+    // survive it: signing in again from a live session gets a new id and kills the old one.
+    let before = app.login("alice").await;
     let reply = app
         .call(
             "login",
-            before.as_deref(),
+            Some(&before),
             &[("name", "alice"), ("password", &app.password)],
         )
         .await;
@@ -51,7 +52,13 @@ async fn login_sets_a_hardened_session_cookie_and_rotates_it() {
     assert!(set.contains("SameSite=Lax"), "{set}");
     assert!(!set.contains("Secure"), "not configured for https: {set}");
     let cookie = reply.session_cookie().unwrap();
-    assert_ne!(Some(&cookie), before.as_ref());
+    assert_ne!(cookie, before, "the session id rotates at sign-in");
+    let old = app.get("/", Some(&before)).await;
+    assert_eq!(
+        old.status,
+        StatusCode::SEE_OTHER,
+        "the old id no longer signs anyone in"
+    );
 
     let page = app.get("/", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -60,7 +67,10 @@ async fn login_sets_a_hardened_session_cookie_and_rotates_it() {
         "overview empty state"
     );
     assert!(page.body.contains("alice"));
-    assert_eq!(app.audit_actions().await, vec!["user.add", "auth.login"]);
+    assert_eq!(
+        app.audit_actions().await,
+        vec!["user.add", "auth.login", "auth.login"]
+    );
 }
 
 #[tokio::test]
@@ -221,14 +231,13 @@ async fn cross_site_and_originless_writes_are_refused() {
 async fn a_form_post_without_javascript_redirects_back_with_the_error() {
     let app = TestApp::new().await.user("root", Role::Admin).await;
     let cookie = app.login("root").await;
-    let mut req = axum::http::Request::post("/api/add_user")
+    let req = axum::http::Request::post("/api/add_user")
         .header("host", common::HOST)
         .header("origin", ORIGIN)
         .header("referer", format!("{ORIGIN}/admin"))
         .header("accept", "text/html")
         .header("content-type", "application/x-www-form-urlencoded")
         .header("cookie", &cookie);
-    req = req.header("x-test", "1");
     let r = app
         .send(
             req.body("name=x&role=viewer&password=short".into())
