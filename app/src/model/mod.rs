@@ -10,4 +10,4 @@ pub mod validate;
 pub use role::Role;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -15,7 +15,7 @@ fn aws_id(prefix: &'static str) -> impl Strategy<Value = String> {
     prop_oneof![hex(8), hex(17)].prop_map(move |h| format!("{prefix}{h}"))
 }
 
-fn valid_topology() -> impl Strategy<Value = Topology> {
+pub(crate) fn valid_topology() -> impl Strategy<Value = Topology> {
     let gateway = (
         "[a-z][a-z0-9-]{0,22}[a-z0-9]",
         prop::sample::select(vec![

@@ -1,0 +1,148 @@
+//! What AWS holds for one gateway, as the worker observed it: only resources Portico owns (by
+//! tag, or by living inside an owned REST API). The planner compares this with the desired
+//! topology; the status pages and `portico status` print it.
+
+use crate::model::topology::{EndpointType, HealthCheck, Quota, Throttle};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Actual {
+    /// Owned target groups, by name.
+    pub target_groups: BTreeMap<String, TargetGroup>,
+    /// Owned network load balancers, by name.
+    pub load_balancers: BTreeMap<String, LoadBalancer>,
+    /// Owned VPC links, by id.
+    pub vpc_links: BTreeMap<String, VpcLink>,
+    /// Owned REST APIs, by id (one, unless a crash or a hand-made copy left more).
+    pub rest_apis: BTreeMap<String, RestApi>,
+    /// Owned usage plans, by name.
+    pub usage_plans: BTreeMap<String, UsagePlan>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TargetGroup {
+    pub arn: String,
+    pub port: u32,
+    pub vpc_id: String,
+    pub health_check: HealthCheck,
+    pub deregistration_delay: u32,
+    /// Registered instance targets and their health.
+    pub targets: BTreeMap<String, TargetHealth>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetHealth {
+    /// initial, healthy, unhealthy, unused, draining, unavailable
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoadBalancer {
+    pub arn: String,
+    pub dns: String,
+    /// provisioning, active, active_impaired, failed
+    pub state: String,
+    pub subnets: Vec<String>,
+    /// By listener port.
+    pub listeners: BTreeMap<u32, Listener>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listener {
+    pub arn: String,
+    /// The target group it forwards to.
+    pub target_group_arn: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpcLink {
+    pub name: String,
+    pub target_arns: Vec<String>,
+    /// PENDING, AVAILABLE, DELETING, FAILED
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RestApi {
+    pub name: String,
+    pub endpoint_type: EndpointType,
+    /// By path; `/` is the root every API has.
+    pub resources: BTreeMap<String, Resource>,
+    /// Deployment id → description.
+    pub deployments: BTreeMap<String, String>,
+    pub stages: BTreeMap<String, Stage>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    pub id: String,
+    /// By HTTP method (`ANY`, `GET` …).
+    pub methods: BTreeMap<String, Method>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Method {
+    pub api_key_required: bool,
+    pub integration: Option<Integration>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Integration {
+    /// HTTP_PROXY for what Portico makes.
+    pub kind: String,
+    pub uri: String,
+    /// VPC_LINK for what Portico makes.
+    pub connection_type: String,
+    pub connection_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    pub deployment_id: String,
+    pub variables: BTreeMap<String, String>,
+    pub throttle: Option<Throttle>,
+    /// Cache size in GB when the cache is on.
+    pub cache_gb: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsagePlan {
+    pub id: String,
+    pub throttle: Option<Throttle>,
+    pub quota: Option<Quota>,
+    /// `(api id, stage)` pairs it covers.
+    pub api_stages: Vec<(String, String)>,
+}
+
+impl Actual {
+    /// Everything Portico owns for the gateway is gone.
+    pub fn is_empty(&self) -> bool {
+        self.target_groups.is_empty()
+            && self.load_balancers.is_empty()
+            && self.vpc_links.is_empty()
+            && self.rest_apis.is_empty()
+            && self.usage_plans.is_empty()
+    }
+
+    /// How many AWS resources of each kind, for status lines.
+    pub fn count(&self) -> usize {
+        let api: usize = self
+            .rest_apis
+            .values()
+            .map(|a| 1 + a.resources.len() + a.stages.len() + a.deployments.len())
+            .sum();
+        let lb: usize = self
+            .load_balancers
+            .values()
+            .map(|l| 1 + l.listeners.len())
+            .sum();
+        self.target_groups.len() + lb + self.vpc_links.len() + api + self.usage_plans.len()
+    }
+}

@@ -1,0 +1,193 @@
+//! Planner properties (generated topologies): converging is a fixed point, the same inputs give
+//! the same plan, no step reads what a later step makes, and AWS's ordering rules hold (the
+//! simulation panics on a step AWS would refuse).
+
+use super::actual::Actual;
+use super::simulate;
+use super::*;
+use crate::model::tests::valid_topology;
+use crate::model::topology::Topology;
+use proptest::prelude::*;
+
+fn seed() -> Topology {
+    let text = include_str!("../../../examples/seed-topology.yaml");
+    serde_yaml_ng::from_str::<Topology>(text)
+        .unwrap()
+        .normalised()
+}
+
+/// Plans and runs until nothing is left to do; returns the state and the plans made.
+fn converge(desired: Option<&Topology>, from: &Actual) -> (Actual, Plan) {
+    let first = plan(desired, from);
+    assert!(
+        ordered(&first),
+        "a step reads a later step's output:\n{}",
+        first.lines().join("\n")
+    );
+    let after = simulate::run(&first, from);
+    let again = plan(desired, &after);
+    assert!(
+        again.is_empty(),
+        "planning again is not empty:\n{}\nfirst plan:\n{}",
+        again.lines().join("\n"),
+        first.lines().join("\n")
+    );
+    (after, first)
+}
+
+#[test]
+fn seed_from_empty_builds_everything_in_order() {
+    let (after, p) = converge(Some(&seed()), &Actual::default());
+    let kinds: Vec<Kind> = p.steps.iter().map(|s| s.kind).collect();
+    let mut sorted = kinds.clone();
+    sorted.sort();
+    assert_eq!(kinds, sorted, "creates follow the kinds' order");
+    assert_eq!(after.target_groups.len(), 3);
+    assert_eq!(after.load_balancers.len(), 1);
+    let lb = after.load_balancers.values().next().unwrap();
+    assert_eq!(lb.listeners.len(), 3);
+    assert_eq!(after.vpc_links.len(), 1);
+    let api = after.rest_apis.values().next().unwrap();
+    assert_eq!(api.stages.len(), 3);
+    assert_eq!(api.deployments.len(), 1);
+    // "/", three prefixes, three proxies.
+    assert_eq!(api.resources.len(), 7);
+    assert_eq!(after.usage_plans.len(), 1);
+    assert!(!p.needs_approval(), "building from nothing deletes nothing");
+    // Writes: 3 TGs + 3 delays + 3 registrations, NLB, 3 listeners, link, API, 6 resources,
+    // 3 methods + 3 integrations, deployment, 3 stages + 3 throttles, usage plan.
+    assert_eq!(p.writes(), 35, "{}", p.lines().join("\n"));
+}
+
+#[test]
+fn a_route_change_redeploys_and_moves_every_stage() {
+    let t = seed();
+    let (state, _) = converge(Some(&t), &Actual::default());
+    let mut edited = t.clone();
+    edited.routes[0].api_key_required = false;
+    let (_, p) = converge(Some(&edited), &state);
+    let lines = p.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("~ route /dev/{proxy+} ANY: api_key_required true → false")),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("+ deployment")));
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("~ stage")).count(),
+        3,
+        "{lines:?}"
+    );
+    // The old deployment goes once no stage serves it.
+    assert!(
+        lines.last().unwrap().starts_with("- deployment"),
+        "{lines:?}"
+    );
+    assert!(!p.needs_approval());
+}
+
+#[test]
+fn a_stage_port_change_touches_only_that_stage() {
+    let t = seed();
+    let (state, _) = converge(Some(&t), &Actual::default());
+    let mut edited = t.clone();
+    edited.stages[0].backend_port = 8081;
+    let (_, p) = converge(Some(&edited), &state);
+    assert_eq!(
+        p.lines(),
+        vec!["~ stage dev: variables.backendPort 8080 → 8081".to_string()]
+    );
+}
+
+#[test]
+fn new_subnets_replace_the_network_before_removing_the_old_one() {
+    let t = seed();
+    let (state, _) = converge(Some(&t), &Actual::default());
+    let mut edited = t.clone();
+    edited
+        .gateway
+        .subnet_ids
+        .push("subnet-0fffffffffffffff0".into());
+    let (after, p) = converge(Some(&edited), &state);
+    assert!(
+        p.needs_approval(),
+        "replacing the NLB and VPC link needs an admin"
+    );
+    let guarded = p.guarded_steps();
+    assert!(
+        guarded.iter().any(|s| s.starts_with("VPC link")),
+        "{guarded:?}"
+    );
+    assert!(
+        guarded.iter().any(|s| s.starts_with("load balancer")),
+        "{guarded:?}"
+    );
+    assert_eq!(after.load_balancers.len(), 1);
+    assert_eq!(after.vpc_links.len(), 1);
+    assert_eq!(after.target_groups.len(), 3);
+}
+
+#[test]
+fn deleting_the_gateway_removes_everything() {
+    let (state, _) = converge(Some(&seed()), &Actual::default());
+    let (after, p) = converge(None, &state);
+    assert!(after.is_empty(), "{after:?}");
+    assert!(p.needs_approval());
+}
+
+#[test]
+fn a_pending_link_is_waited_for_and_a_failed_one_replaced() {
+    let t = seed();
+    let (mut state, _) = converge(Some(&t), &Actual::default());
+    let link = state.vpc_links.values_mut().next().unwrap();
+    link.status = "PENDING".into();
+    let p = plan(Some(&t), &state);
+    assert_eq!(p.writes(), 0);
+    assert_eq!(p.steps.len(), 1);
+    assert_eq!(p.steps[0].action, Action::Wait);
+    let link = state.vpc_links.values_mut().next().unwrap();
+    link.status = "FAILED".into();
+    link.status_message = Some("NLB not found".into());
+    let (_, p) = converge(Some(&t), &state);
+    assert!(p
+        .guarded_steps()
+        .iter()
+        .any(|s| s.contains("FAILED: NLB not found")));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn converging_from_empty_is_a_fixed_point(t in valid_topology()) {
+        converge(Some(&t), &Actual::default());
+    }
+
+    #[test]
+    fn converging_from_another_topology_is_a_fixed_point(a in valid_topology(), b in valid_topology()) {
+        let (state, _) = converge(Some(&a), &Actual::default());
+        // Same gateway name, so b takes over a's resources.
+        let mut b = b;
+        b.gateway.name = a.gateway.name.clone();
+        converge(Some(&b), &state);
+    }
+
+    #[test]
+    fn deleting_removes_everything(t in valid_topology()) {
+        let (state, _) = converge(Some(&t), &Actual::default());
+        let (after, _) = converge(None, &state);
+        prop_assert!(after.is_empty());
+    }
+
+    #[test]
+    fn the_same_inputs_give_the_same_plan(a in valid_topology(), b in valid_topology()) {
+        let (state, _) = converge(Some(&a), &Actual::default());
+        let mut b = b;
+        b.gateway.name = a.gateway.name.clone();
+        let one = plan(Some(&b), &state);
+        let two = plan(Some(&b.clone()), &state.clone());
+        prop_assert_eq!(&one, &two);
+        prop_assert_eq!(serde_json::to_string(&one).unwrap(), serde_json::to_string(&two).unwrap());
+    }
+}
