@@ -26,6 +26,9 @@ pub enum AppError {
     /// The request itself could not be read (missing field, bad encoding, transport failure).
     #[error("The request could not be processed: {0}")]
     Request(String),
+    /// Something Portico depends on (AWS) could not be reached or answered with an error.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("Something went wrong on the server. It has been logged; please try again.")]
     Internal,
 }
@@ -40,6 +43,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Request(_) => StatusCode::BAD_REQUEST,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -46,6 +46,7 @@ class Settings:
 
 def apply(settings: Settings) -> None:
     _keep_integration_connection_id()
+    _update_method_api_key_required()
     _usage_plan_numbers_keep_their_types()
     _nlb_in_use_by_vpc_link_cannot_be_deleted()
     _vpc_link_in_use_cannot_be_deleted()
@@ -81,6 +82,31 @@ def _keep_integration_connection_id() -> None:
 
     apigw_responses.APIGatewayResponse.put_integration = put_integration
     apigw_models.Integration.to_json = to_json
+
+
+def _update_method_api_key_required() -> None:
+    """UpdateMethod (moto: not implemented, HTTP 500) for the fields Portico patches:
+    /apiKeyRequired and /authorizationType. Other paths are refused, not ignored."""
+    supported = {"/apiKeyRequired": "api_key_required", "/authorizationType": "authorization_type"}
+
+    def update_method(self):  # type: ignore[no-untyped-def]
+        parts = self.path.split("/")
+        method = self.backend.get_method(parts[2], parts[4], parts[6])
+        for op in self._get_param("patchOperations") or []:
+            attr = supported.get(op.get("path"))
+            if op.get("op") != "replace" or attr is None:
+                raise BadRequestException(
+                    f"The sandbox's UpdateMethod supports replace of {sorted(supported)}, not {op}"
+                )
+            value = op.get("value")
+            if attr == "api_key_required":
+                if value not in ("true", "false"):
+                    raise BadRequestException(f"Invalid boolean for /apiKeyRequired: {value!r}")
+                value = value == "true"
+            setattr(method, attr, value)
+        return 200, {}, json.dumps(method.to_json())
+
+    apigw_responses.APIGatewayResponse.update_method = update_method
 
 
 def _usage_plan_numbers_keep_their_types() -> None:

@@ -33,6 +33,16 @@ pub enum Command {
     /// Read or write a gateway's desired topology as a YAML file.
     #[command(subcommand)]
     Topology(TopologyCommand),
+    /// Print what the worker would do to make AWS match a gateway's topology (reads AWS,
+    /// writes nothing).
+    Plan { gateway: String },
+    /// Print the state of every AWS resource a gateway owns, as AWS reports it now.
+    Status {
+        gateway: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -58,6 +68,12 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure: set this when Portico is served over https.
     #[arg(long, env = "PORTICO_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Seconds between drift checks of a gateway that is in sync.
+    #[arg(long, env = "PORTICO_DRIFT_INTERVAL", default_value_t = 60)]
+    pub drift_interval: u64,
+    /// Serve the pages without the worker (nothing is written to AWS).
+    #[arg(long, env = "PORTICO_NO_WORKER")]
+    pub no_worker: bool,
 }
 
 impl Default for ServeArgs {
@@ -65,6 +81,8 @@ impl Default for ServeArgs {
         Self {
             addr: ([127, 0, 0, 1], 3000).into(),
             secure_cookies: false,
+            drift_interval: 60,
+            no_worker: false,
         }
     }
 }
@@ -107,7 +125,75 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(args) => crate::serve::serve(&cli.db, args).await,
         Command::User(cmd) => user(&cli.db, cmd).await,
         Command::Topology(cmd) => topology(&cli.db, cmd).await,
+        Command::Plan { gateway } => plan(&cli.db, &gateway).await,
+        Command::Status { gateway, json } => status(&cli.db, &gateway, json).await,
     }
+}
+
+async fn preview(
+    path: &std::path::Path,
+    gateway: &str,
+) -> Result<
+    (
+        crate::worker::store::GatewayRow,
+        app::plan::actual::Actual,
+        app::plan::Plan,
+    ),
+    CliError,
+> {
+    let pool = db::open(path).await?;
+    let (id, _, _) = app::api::gateways::ssr::load(&pool, gateway).await?;
+    let worker = crate::worker::Worker::from_environment(pool, Default::default()).await;
+    worker
+        .preview(id)
+        .await?
+        .ok_or_else(|| CliError::Serve(format!("No gateway named {gateway:?}.")))
+}
+
+async fn plan(path: &std::path::Path, gateway: &str) -> Result<(), CliError> {
+    let (g, _, p) = preview(path, gateway).await?;
+    if p.is_empty() {
+        println!(
+            "Gateway {gateway}: AWS matches generation {}. Nothing to do.",
+            g.generation
+        );
+        return Ok(());
+    }
+    println!(
+        "Gateway {gateway}, generation {}: {} step(s), {} write(s){}",
+        g.generation,
+        p.steps.len(),
+        p.writes(),
+        if g.deleting {
+            " (the gateway is being deleted)"
+        } else {
+            ""
+        }
+    );
+    for line in p.lines() {
+        println!("  {line}");
+    }
+    if p.needs_approval() {
+        println!(
+            "Needs an admin's approval: it removes {}.",
+            p.guarded_steps().join(", ")
+        );
+    }
+    Ok(())
+}
+
+async fn status(path: &std::path::Path, gateway: &str, json: bool) -> Result<(), CliError> {
+    let (g, actual, p) = preview(path, gateway).await?;
+    let report = app::plan::status::Report::new(&g.topology, &actual, &p);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| CliError::Serve(e.to_string()))?
+        );
+    } else {
+        print!("{}", report.text());
+    }
+    Ok(())
 }
 
 async fn topology(path: &std::path::Path, cmd: TopologyCommand) -> Result<(), CliError> {

@@ -3,11 +3,13 @@
 use crate::cli::{CliError, ServeArgs};
 use crate::db;
 use crate::web::{self, WebConfig};
+use crate::worker::{Worker, WorkerConfig};
 use app::state::AppState;
 use app::throttle::LoginThrottle;
 use leptos::prelude::get_configuration;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
     let pool = db::open(db_path).await?;
@@ -23,6 +25,17 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
         .leptos_options;
     leptos.site_addr = args.addr;
     let state = AppState::new(pool.clone(), leptos, LoginThrottle::default());
+    let worker = if args.no_worker {
+        tracing::warn!("the worker is off (--no-worker): nothing will be written to AWS");
+        None
+    } else {
+        let config = WorkerConfig {
+            drift_interval: std::time::Duration::from_secs(args.drift_interval.max(1)),
+            ..WorkerConfig::default()
+        };
+        let worker = Arc::new(Worker::from_environment(pool.clone(), config).await);
+        Some(worker.spawn(state.worker.clone()))
+    };
     let router = web::router(
         state,
         &WebConfig {
@@ -45,6 +58,10 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| CliError::Serve(e.to_string()))?;
+    if let Some(worker) = worker {
+        // A step cut off here is re-observed at the next start, never blindly re-run.
+        worker.abort();
+    }
     pool.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -278,7 +278,11 @@ pub mod ssr {
     pub async fn delete(pool: &SqlitePool, actor: &str, name: &str) -> Result<(), AppError> {
         let mut tx = pool.begin().await?;
         let (id, generation, topology) = load_in(&mut tx, name).await?;
-        sqlx::query("DELETE FROM gateways WHERE id = ?")
+        refuse_deleting(&mut tx, id, name).await?;
+        // The worker removes what the gateway owns in AWS (in reverse order), then the rows.
+        sqlx::query("UPDATE gateways SET deleting_at = ?, deleting_by = ? WHERE id = ?")
+            .bind(crate::state::now_unix())
+            .bind(actor)
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -286,6 +290,28 @@ pub mod ssr {
         record(&mut *tx, actor, "gateway.delete", name, Some(&before), None).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A gateway being deleted takes no more edits.
+    async fn refuse_deleting(
+        conn: &mut SqliteConnection,
+        id: i64,
+        name: &str,
+    ) -> Result<(), AppError> {
+        let by: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT deleting_by FROM gateways WHERE id = ? AND deleting_at IS NOT NULL",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match by {
+            Some(by) => Err(AppError::Conflict(format!(
+                "Gateway {name} is being deleted (by {}): Portico is removing its AWS resources. \
+                 Nothing was saved.",
+                by.unwrap_or_else(|| "an admin".into())
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// A new gateway from a topology (with `dry_run`, only what it would add).
@@ -476,6 +502,7 @@ pub mod ssr {
         action: &str,
         entity: Option<&str>,
     ) -> Result<i64, AppError> {
+        refuse_deleting(&mut tx, id, gateway).await?;
         if changes.is_empty() {
             return Ok(current);
         }

@@ -3,5 +3,6 @@
 pub mod audit;
 pub mod forms;
 pub mod gateways;
+pub mod runs;
 pub mod topology;
 pub mod users;

@@ -19,6 +19,7 @@ mod link;
 pub mod names;
 mod rest;
 mod stages;
+pub mod status;
 mod usage;
 
 #[cfg(test)]

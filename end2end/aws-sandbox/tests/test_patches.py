@@ -46,6 +46,17 @@ def check_connection_id_kept(box) -> None:  # type: ignore[no-untyped-def]
     assert got.get("connectionId") == link, got
 
 
+def check_update_method_api_key_required(box) -> None:  # type: ignore[no-untyped-def]
+    net = network(box)
+    apigw, api, res, _ = api_with_vpc_link_integration(box, net["nlb"]["LoadBalancerArn"])
+    apigw.update_method(restApiId=api, resourceId=res, httpMethod="ANY",
+                        patchOperations=[{"op": "replace", "path": "/apiKeyRequired", "value": "false"}])
+    got = apigw.get_method(restApiId=api, resourceId=res, httpMethod="ANY")
+    assert got["apiKeyRequired"] is False, got
+    # The integration stays (AWS keeps it on UpdateMethod).
+    assert got["methodIntegration"]["uri"] == "http://nlb.example:8080/dev", got
+
+
 def check_usage_plan_numbers(box) -> None:  # type: ignore[no-untyped-def]
     apigw = box.client("apigateway")
     plan = apigw.create_usage_plan(name="p", throttle={"rateLimit": 10, "burstLimit": 20}, quota={"limit": 1000, "period": "DAY"})["id"]
@@ -108,6 +119,7 @@ def check_targets_initial_then_healthy(box) -> None:  # type: ignore[no-untyped-
 
 CHECKS = [
     check_connection_id_kept,
+    check_update_method_api_key_required,
     check_usage_plan_numbers,
     check_nlb_in_use_refused,
     check_vpc_link_in_use_refused,

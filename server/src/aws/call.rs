@@ -1,0 +1,271 @@
+//! Every AWS call the worker makes goes through `Caller::call`: API Gateway calls first take a
+//! token from the account's pacer (so Portico never provokes a 429 itself), every attempt is
+//! counted by operation, and throttling, 5xx, timeouts and dropped connections are retried with
+//! full-jitter exponential backoff. Errors keep AWS's code, message and request id for the
+//! journal and the page.
+
+use crate::worker::pace::Pacers;
+use aws_sdk_apigateway::config::http::HttpResponse;
+use aws_sdk_apigateway::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_apigateway::operation::RequestId;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    ApiGateway,
+    Elb,
+}
+
+impl Service {
+    pub fn label(self) -> &'static str {
+        match self {
+            Service::ApiGateway => "apigateway",
+            Service::Elb => "elbv2",
+        }
+    }
+}
+
+/// Why a call failed, as the journal and the page show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsError {
+    pub operation: &'static str,
+    /// AWS's error code (`ThrottlingException`, `NotFoundException` …), when it sent one.
+    pub code: Option<String>,
+    pub message: String,
+    pub request_id: Option<String>,
+    pub kind: ErrorKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 429 / Throttling: retried.
+    Throttled,
+    /// 5xx: retried.
+    Server,
+    /// Timeout or connection failure: retried.
+    Transport,
+    /// AWS refused the request (4xx): not retried.
+    Refused,
+    /// A response the SDK could not read (e.g. an HTML error page): retried if 5xx.
+    Unexpected,
+}
+
+impl ErrorKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::Server => "server",
+            ErrorKind::Transport => "transport",
+            ErrorKind::Refused => "refused",
+            ErrorKind::Unexpected => "unexpected",
+        }
+    }
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: ", self.operation)?;
+        if let Some(code) = &self.code {
+            write!(f, "{code}: ")?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+const THROTTLING_CODES: [&str; 5] = [
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "ProvisionedThroughputExceededException",
+];
+
+impl AwsError {
+    pub fn from_sdk<E>(operation: &'static str, err: &SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error,
+    {
+        let request_id = err.request_id().map(str::to_owned);
+        match err {
+            SdkError::ServiceError(service) => {
+                let e = service.err();
+                let status = status_of(service.raw());
+                let code = e.code().map(str::to_owned);
+                let throttled = status == Some(429)
+                    || code
+                        .as_deref()
+                        .is_some_and(|c| THROTTLING_CODES.contains(&c));
+                let (kind, message) = match (&code, e.message()) {
+                    (Some(_), Some(m)) => (None, m.to_owned()),
+                    (Some(c), None) => (None, c.clone()),
+                    (None, _) => (
+                        Some(ErrorKind::Unexpected),
+                        format!("unexpected AWS response (HTTP {})", status.unwrap_or(0)),
+                    ),
+                };
+                let kind = if throttled {
+                    ErrorKind::Throttled
+                } else if status.is_some_and(|s| s >= 500) {
+                    ErrorKind::Server
+                } else {
+                    kind.unwrap_or(ErrorKind::Refused)
+                };
+                AwsError {
+                    operation,
+                    code,
+                    message,
+                    request_id,
+                    kind,
+                }
+            }
+            SdkError::TimeoutError(_) => AwsError {
+                operation,
+                code: None,
+                message: "timed out".into(),
+                request_id,
+                kind: ErrorKind::Transport,
+            },
+            SdkError::DispatchFailure(d) => AwsError {
+                operation,
+                code: None,
+                message: format!("could not reach AWS: {:?}", d.as_connector_error()),
+                request_id,
+                kind: ErrorKind::Transport,
+            },
+            SdkError::ResponseError(r) => {
+                let status = status_of(r.raw());
+                AwsError {
+                    operation,
+                    code: None,
+                    message: format!("unexpected AWS response (HTTP {})", status.unwrap_or(0)),
+                    request_id,
+                    kind: if status.is_some_and(|s| s >= 500) {
+                        ErrorKind::Server
+                    } else {
+                        ErrorKind::Unexpected
+                    },
+                }
+            }
+            other => AwsError {
+                operation,
+                code: None,
+                message: format!("{other:?}"),
+                request_id,
+                kind: ErrorKind::Unexpected,
+            },
+        }
+    }
+
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Throttled | ErrorKind::Server | ErrorKind::Transport
+        )
+    }
+
+    pub fn is_code(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+}
+
+fn status_of(raw: &HttpResponse) -> Option<u16> {
+    Some(raw.status().as_u16())
+}
+
+/// Who calls: the pacers' key (account) and region, and the retry policy.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub pacers: Arc<Pacers>,
+    pub account: String,
+    pub region: String,
+    pub retry: Retry,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Retry {
+    pub attempts: u32,
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self {
+            attempts: 8,
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(20),
+        }
+    }
+}
+
+impl Retry {
+    /// Full jitter: a random wait up to base × 2^attempt, capped.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.cap);
+        ceiling.mul_f64(fastrand::f64())
+    }
+}
+
+impl Caller {
+    /// Runs `f` until it succeeds, fails for good, or runs out of attempts. Returns the output
+    /// and AWS's request id.
+    pub async fn call<T, E, F, Fut>(
+        &self,
+        service: Service,
+        operation: &'static str,
+        mut f: F,
+    ) -> Result<(T, Option<String>), AwsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        T: RequestId,
+        E: ProvideErrorMetadata + std::error::Error,
+    {
+        let mut attempt = 0;
+        loop {
+            if service == Service::ApiGateway {
+                self.pacers
+                    .acquire(&self.account, &self.region, operation)
+                    .await;
+            }
+            metrics::counter!(
+                "portico_aws_calls_total",
+                "service" => service.label(),
+                "operation" => operation
+            )
+            .increment(1);
+            match f().await {
+                Ok(out) => {
+                    let id = out.request_id().map(str::to_owned);
+                    return Ok((out, id));
+                }
+                Err(e) => {
+                    let err = AwsError::from_sdk(operation, &e);
+                    metrics::counter!(
+                        "portico_aws_errors_total",
+                        "operation" => operation,
+                        "kind" => err.kind.label()
+                    )
+                    .increment(1);
+                    attempt += 1;
+                    if !err.retryable() || attempt >= self.retry.attempts {
+                        return Err(err);
+                    }
+                    tracing::debug!(%err, attempt, "retrying");
+                    tokio::time::sleep(self.retry.backoff(attempt)).await;
+                }
+            }
+        }
+    }
+}
