@@ -168,6 +168,11 @@ def main() -> None:
 
 
 def print_demo(base_url: str, region: str) -> None:
+    # moto's ids come from a seeded generator: the demo account gets the same VPC, subnet and
+    # instance ids on every start, so a demo database from an earlier run still fits.
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{base_url}/moto-api/seed?a=42", method="POST")).read()
     account = demo.seed(base_url, region)
     print(
         f"DEMO region={account['region']} vpc={account['vpc_id']} "

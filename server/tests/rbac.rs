@@ -225,6 +225,21 @@ fn cases() -> Vec<Case> {
             },
             expect: EDITORS,
         },
+        Case {
+            name: "gateway_runs",
+            form: |_| vec![("name", "seed".into())],
+            expect: READERS,
+        },
+        Case {
+            name: "approve_plan",
+            form: |_| vec![("name", "seed".into()), ("plan", "1".into())],
+            expect: ADMINS,
+        },
+        Case {
+            name: "reconcile_now",
+            form: |_| vec![("name", "seed".into())],
+            expect: EDITORS,
+        },
     ]
 }
 
@@ -326,6 +341,17 @@ async fn every_role_gets_exactly_what_it_may() {
                 assert_eq!(
                     users_before, users_after,
                     "{} as {who:?} changed nothing",
+                    case.name
+                );
+                let plans: Vec<(String, i64)> =
+                    sqlx::query_as("SELECT status, (SELECT nudged_at FROM gateways WHERE name = 'seed') FROM plans")
+                        .fetch_all(&app.pool)
+                        .await
+                        .unwrap();
+                assert_eq!(
+                    plans,
+                    vec![("awaiting_approval".to_string(), 0)],
+                    "{} as {who:?} approved or nudged nothing",
                     case.name
                 );
             }

@@ -504,15 +504,20 @@ async fn deleting_a_gateway_needs_its_name_typed_and_is_audited() {
         "{}",
         r.body
     );
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM generations")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(left, 0, "its history went with it");
+    // Marked for the worker, which removes its AWS resources and then its rows (the worker's
+    // tests follow it to the end).
+    let (by, deleting): (Option<String>, Option<i64>) =
+        sqlx::query_as("SELECT deleting_by, deleting_at FROM gateways WHERE name = 'seed'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(by.as_deref(), Some("root"));
+    assert!(deleting.is_some());
     assert_eq!(
         app.audit_actions().await.last().map(String::as_str),
         Some("gateway.delete")
     );
+    // Twice is refused, and so is any edit from now on.
     let r = app
         .call(
             "delete_gateway",
@@ -520,5 +525,23 @@ async fn deleting_a_gateway_needs_its_name_typed_and_is_audited() {
             &[("name", "seed"), ("confirm", "seed")],
         )
         .await;
-    refused(&r, StatusCode::NOT_FOUND, "No gateway named");
+    refused(
+        &r,
+        StatusCode::CONFLICT,
+        "Gateway seed is being deleted (by root)",
+    );
+    let r = app
+        .call(
+            "save_stage",
+            Some(&root),
+            &[
+                ("gateway", "seed"),
+                ("from", "2"),
+                ("name", "qa"),
+                ("backend_port", "8080"),
+            ],
+        )
+        .await;
+    refused(&r, StatusCode::CONFLICT, "is being deleted");
+    assert_eq!(app.generation("seed").await, 2);
 }

@@ -16,6 +16,9 @@ pub struct GatewaySummary {
     pub routes: usize,
     pub updated_by: String,
     pub updated_at: String,
+    /// The worker's word: in_sync, applying, awaiting_approval, drift, error, deleting, unknown.
+    pub state: String,
+    pub state_message: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -227,27 +230,41 @@ pub mod ssr {
     }
 
     pub async fn list(pool: &SqlitePool) -> Result<Vec<GatewaySummary>, AppError> {
-        let rows: Vec<(String, i64, String, String, String)> = sqlx::query_as(
-            "SELECT g.name, g.generation, v.topology, v.actor, strftime('%Y-%m-%d %H:%M', v.at, 'unixepoch') \
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(String, i64, String, String, String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+            "SELECT g.name, g.generation, v.topology, v.actor, strftime('%Y-%m-%d %H:%M', v.at, 'unixepoch'), \
+             s.state, s.message, g.deleting_at \
              FROM gateways g JOIN generations v ON v.gateway_id = g.id AND v.generation = g.generation \
-             ORDER BY g.name",
+             LEFT JOIN gateway_status s ON s.gateway_id = g.id ORDER BY g.name",
         )
         .fetch_all(pool)
         .await?;
         rows.into_iter()
-            .map(|(name, generation, json, updated_by, updated_at)| {
-                let t = decode(&json)?;
-                Ok(GatewaySummary {
-                    name,
-                    region: t.gateway.region.clone(),
-                    generation,
-                    ports: t.ports.len(),
-                    stages: t.stages.len(),
-                    routes: t.routes.len(),
-                    updated_by,
-                    updated_at,
-                })
-            })
+            .map(
+                |(name, generation, json, updated_by, updated_at, state, message, deleting)| {
+                    let t = decode(&json)?;
+                    Ok(GatewaySummary {
+                        name,
+                        region: t.gateway.region.clone(),
+                        generation,
+                        ports: t.ports.len(),
+                        stages: t.stages.len(),
+                        routes: t.routes.len(),
+                        updated_by,
+                        updated_at,
+                        state: match (&state, deleting) {
+                            (_, Some(_)) => "deleting".into(),
+                            (Some(s), None) => s.clone(),
+                            (None, None) => "unknown".into(),
+                        },
+                        state_message: match (message, deleting) {
+                            (_, Some(_)) => "Removing its AWS resources, then the gateway.".into(),
+                            (Some(m), None) => m,
+                            (None, None) => "The worker has not looked at this gateway yet.".into(),
+                        },
+                    })
+                },
+            )
             .collect()
     }
 

@@ -48,6 +48,19 @@ pub struct RunsView {
     pub plans: Vec<PlanView>,
 }
 
+/// A gateway's state in words, and its tone (a CSS class: ok, busy, warn, bad, muted).
+pub fn state_words(state: &str) -> (&'static str, &'static str) {
+    match state {
+        "in_sync" => ("In sync", "ok"),
+        "applying" => ("Applying", "busy"),
+        "deleting" => ("Deleting", "busy"),
+        "awaiting_approval" => ("Awaiting approval", "warn"),
+        "drift" => ("Drift", "warn"),
+        "error" => ("Error", "bad"),
+        _ => ("Not observed yet", "muted"),
+    }
+}
+
 impl RunsView {
     /// A plan is running: the page should look again soon.
     pub fn busy(&self) -> bool {
@@ -91,6 +104,31 @@ pub mod ssr {
     use crate::state::now_unix;
     use sqlx::SqlitePool;
 
+    #[derive(sqlx::FromRow)]
+    struct PlanRecord {
+        id: i64,
+        generation: i64,
+        reason: String,
+        status: String,
+        needs_approval: bool,
+        plan: String,
+        created_at: String,
+        approved_by: Option<String>,
+        error: Option<String>,
+    }
+
+    #[derive(sqlx::FromRow)]
+    struct StepRecord {
+        idx: i64,
+        operation: String,
+        status: String,
+        started_ms: Option<i64>,
+        finished_ms: Option<i64>,
+        request_id: Option<String>,
+        error_code: Option<String>,
+        error_message: Option<String>,
+    }
+
     pub async fn view(pool: &SqlitePool, name: &str) -> Result<RunsView, AppError> {
         let (id, generation, topology) = crate::api::gateways::ssr::load(pool, name).await?;
         let deleting: Option<i64> =
@@ -105,53 +143,51 @@ pub mod ssr {
         .bind(id)
         .fetch_optional(pool)
         .await?;
-        let rows: Vec<(
-            i64,
-            i64,
-            String,
-            String,
-            bool,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-        )> = sqlx::query_as(
+        let rows: Vec<PlanRecord> = sqlx::query_as(
             "SELECT id, generation, reason, status, needs_approval, plan, \
-                 strftime('%Y-%m-%d %H:%M:%S', created_at, 'unixepoch'), approved_by, error \
-                 FROM plans WHERE gateway_id = ? ORDER BY id DESC LIMIT 10",
+             strftime('%Y-%m-%d %H:%M:%S', created_at, 'unixepoch') AS created_at, approved_by, error \
+             FROM plans WHERE gateway_id = ? ORDER BY id DESC LIMIT 10",
         )
         .bind(id)
         .fetch_all(pool)
         .await?;
         let mut plans = vec![];
         let mut open: Option<Plan> = None;
-        for (
-            pid,
+        for PlanRecord {
+            id: pid,
             generation,
             reason,
             status,
             needs_approval,
-            json,
+            plan: json,
             created_at,
             approved_by,
             error,
-        ) in rows
+        } in rows
         {
             let plan: Plan = serde_json::from_str(&json)
                 .map_err(|e| AppError::internal("stored plan unreadable", e))?;
-            let journal: Vec<(i64, String, String, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>)> =
-                sqlx::query_as(
-                    "SELECT idx, operation, status, started_ms, finished_ms, request_id, error_code, error_message \
-                     FROM plan_steps WHERE plan_id = ? ORDER BY idx",
-                )
-                .bind(pid)
-                .fetch_all(pool)
-                .await?;
+            let journal: Vec<StepRecord> = sqlx::query_as(
+                "SELECT idx, operation, status, started_ms, finished_ms, request_id, error_code, error_message \
+                 FROM plan_steps WHERE plan_id = ? ORDER BY idx",
+            )
+            .bind(pid)
+            .fetch_all(pool)
+            .await?;
             let now_ms = now_unix() * 1000;
             let steps = journal
                 .into_iter()
                 .map(
-                    |(idx, operation, st, started, finished, request_id, code, message)| {
+                    |StepRecord {
+                         idx,
+                         operation,
+                         status: st,
+                         started_ms: started,
+                         finished_ms: finished,
+                         request_id,
+                         error_code: code,
+                         error_message: message,
+                     }| {
                         let step = plan.steps.get(idx as usize);
                         StepView {
                             idx: idx as usize,

@@ -2,6 +2,7 @@
 //! what to do next. Admins create gateways here.
 
 use crate::api::gateways::{list_gateways, CreateGateway};
+use crate::api::runs::state_words;
 use crate::auth::CurrentUser;
 use crate::components::error::{ActionError, LoadError};
 use crate::model::{rules, Role};
@@ -27,6 +28,7 @@ pub fn OverviewPage() -> impl IntoView {
                             <thead>
                                 <tr>
                                     <th scope="col">"Gateway"</th>
+                                    <th scope="col">"AWS"</th>
                                     <th scope="col">"Region"</th>
                                     <th scope="col">"Ports"</th>
                                     <th scope="col">"Stages"</th>
@@ -38,6 +40,7 @@ pub fn OverviewPage() -> impl IntoView {
                                 {list.into_iter().map(|g| view! {
                                     <tr>
                                         <td><a href=format!("/gateways/{}", g.name)>{g.name.clone()}</a></td>
+                                        <td><span class=format!("pill {}", state_words(&g.state).1) title=g.state_message.clone()>{state_words(&g.state).0}</span></td>
                                         <td>{g.region}</td>
                                         <td>{g.ports}</td>
                                         <td>{g.stages}</td>

@@ -41,16 +41,12 @@ pub async fn gateway(pool: &SqlitePool, id: i64) -> Result<Option<GatewayRow>, A
 
 /// What wakes a gateway's task when it changes: an edit, a delete, an approval, a nudge.
 pub async fn wake_keys(pool: &SqlitePool) -> Result<Vec<(i64, String)>, AppError> {
-    let rows: Vec<(i64, i64, Option<i64>, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT g.id, g.generation, g.deleting_at, g.nudged_at, \
-         (SELECT MAX(approved_at) FROM plans p WHERE p.gateway_id = g.id) FROM gateways g",
+    Ok(sqlx::query_as(
+        "SELECT g.id, g.generation || '/' || COALESCE(g.deleting_at, '') || '/' || g.nudged_at || '/' || \
+         COALESCE((SELECT MAX(approved_at) FROM plans p WHERE p.gateway_id = g.id), '') FROM gateways g",
     )
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, g, d, n, a)| (id, format!("{g}/{d:?}/{n}/{a:?}")))
-        .collect())
+    .await?)
 }
 
 pub async fn set_status(

@@ -95,6 +95,27 @@ impl TestApp {
         ssr::replace(&self.pool, "test", "seed", None, seed, "test", false)
             .await
             .expect("seed gen 2");
+        // A plan of generation 2 waiting for an admin, as the worker stores one in approve
+        // mode (plan id 1).
+        let id: i64 = sqlx::query_scalar("SELECT id FROM gateways WHERE name = 'seed'")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap();
+        let plan = app::plan::plan(
+            Some(&ssr::load(&self.pool, "seed").await.unwrap().2),
+            &Default::default(),
+        );
+        portico::worker::store::insert_plan(
+            &self.pool,
+            id,
+            2,
+            "edit",
+            &plan,
+            true,
+            "awaiting_approval",
+        )
+        .await
+        .expect("a plan awaiting approval");
         self
     }
 

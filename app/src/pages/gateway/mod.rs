@@ -8,10 +8,12 @@ mod history;
 mod plans;
 mod ports;
 mod routes;
+mod runs;
 mod settings;
 mod stages;
 
 use crate::api::gateways::{get_gateway, RestoreGeneration, UploadTopology};
+use crate::api::runs::{ApprovePlan, ReconcileNow};
 use crate::api::topology::*;
 use crate::auth::CurrentUser;
 use crate::components::error::LoadError;
@@ -36,6 +38,8 @@ pub struct Actions {
     pub save_settings: ServerAction<SaveSettings>,
     pub restore: ServerAction<RestoreGeneration>,
     pub upload: ServerAction<UploadTopology>,
+    pub approve: ServerAction<ApprovePlan>,
+    pub reconcile: ServerAction<ReconcileNow>,
 }
 
 impl Actions {
@@ -53,6 +57,8 @@ impl Actions {
             save_settings: ServerAction::new(),
             restore: ServerAction::new(),
             upload: ServerAction::new(),
+            approve: ServerAction::new(),
+            reconcile: ServerAction::new(),
         }
     }
 
@@ -144,6 +150,7 @@ pub fn GatewayPage() -> impl IntoView {
                                     {format!("{} · {} · generation {}", ctx.topology.gateway.region, ctx.topology.gateway.vpc_id, ctx.generation)}
                                 </p>
                             </header>
+                            <runs::Runs ctx=ctx.clone()/>
                             <settings::Settings ctx=ctx.clone()/>
                             <ports::Ports ctx=ctx.clone()/>
                             <stages::Stages ctx=ctx.clone()/>

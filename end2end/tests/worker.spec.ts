@@ -1,0 +1,70 @@
+// The worker through the pages, against the local AWS sandbox that .ci/test starts: a topology
+// applied with the CLI converges and the page shows every step done; in approve mode an edit
+// waits for an admin, a viewer cannot approve, and the admin's approval runs while the page
+// updates itself (no reload) until it is in sync again.
+import { test, expect, Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { hydrated, signIn } from './helpers';
+
+const root = path.resolve(__dirname, '..', '..');
+const bin = process.env.PORTICO_BIN ?? path.join(root, 'target', 'debug', 'portico');
+const db = process.env.PORTICO_E2E_DB ?? path.join(root, 'target', 'e2e', 'e2e.db');
+const seed = process.env.PORTICO_E2E_SEED;
+
+test.skip(!seed, 'needs the AWS sandbox and its demo seed (.ci/test provides both)');
+
+/** The demo seed as gateway `demo`, with `edit` applied to its text, through the real CLI. */
+function apply(edit: (yaml: string) => string = (y) => y) {
+  const text = edit(fs.readFileSync(seed!, 'utf8').replace(/^  name: seed$/m, '  name: demo'));
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'portico-e2e-')), 'demo.yaml');
+  fs.writeFileSync(file, text);
+  execFileSync(bin, ['--db', db, 'topology', 'apply', '-f', file], { cwd: root });
+}
+
+async function state(page: Page, value: string, timeout = 30_000) {
+  await expect(page.locator('#runs .status-line')).toHaveAttribute('data-state', value, { timeout });
+}
+
+test('a topology applied with the CLI converges, and the page shows each step done', async ({ page }) => {
+  apply();
+  await signIn(page, 'editor', '/gateways/demo');
+  await state(page, 'in_sync');
+  const plan = page.locator('details.plan').first();
+  await expect(plan).toHaveAttribute('data-status', 'done');
+  await expect(plan.locator('tr[data-step]')).toHaveCount(37);
+  await expect(plan.locator('tr[data-step][data-status="done"]')).toHaveCount(37);
+  await expect(plan).toContainText('+ load balancer pt-demo-');
+  await expect(plan).toContainText('+ stage dev: deployment (none) → latest routes, variables.backendPort (none) → 8080');
+  await page.locator('details.resources summary').click();
+  await expect(page.locator('details.resources')).toContainText('serves deployment');
+});
+
+test('in approve mode an edit waits for an admin; approving runs it live', async ({ page, browser }) => {
+  apply((y) => y.replace('apply_mode: auto', 'apply_mode: approve'));
+  await signIn(page, 'admin', '/gateways/demo');
+  await hydrated(page);
+  await state(page, 'in_sync');
+  await page.evaluate(() => ((window as any).__stillHere = true));
+
+  // The edit lands through the CLI; the open page notices by itself.
+  apply((y) => y.replace('apply_mode: auto', 'apply_mode: approve').replace('backend_port: 8080', 'backend_port: 8081'));
+  await state(page, 'awaiting_approval', 15_000);
+  const plan = page.locator('details.plan[data-status="awaiting_approval"]');
+  await expect(plan).toContainText('~ stage dev: variables.backendPort 8080 → 8081');
+
+  // A viewer sees the plan but has nothing to approve with.
+  const viewer = await browser.newPage();
+  await signIn(viewer, 'viewer', '/gateways/demo');
+  await expect(viewer.locator('details.plan[data-status="awaiting_approval"]')).toBeVisible();
+  await expect(viewer.getByRole('button', { name: 'Approve and apply' })).toHaveCount(0);
+  await viewer.close();
+
+  await plan.getByRole('button', { name: 'Approve and apply' }).click();
+  await state(page, 'in_sync', 15_000);
+  await expect(page.locator('details.plan').first()).toHaveAttribute('data-status', 'done');
+  await expect(page.locator('details.plan').first().locator('tr[data-step][data-status="done"]')).toHaveCount(1);
+  expect(await page.evaluate(() => (window as any).__stillHere)).toBe(true);
+});
