@@ -25,6 +25,8 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
         .leptos_options;
     leptos.site_addr = args.addr;
     let state = AppState::new(pool.clone(), leptos, LoginThrottle::default());
+    // The metrics recorder exists before the worker counts its first AWS call.
+    crate::web::metrics::handle();
     let worker = if args.no_worker {
         tracing::warn!("the worker is off (--no-worker): nothing will be written to AWS");
         None

@@ -35,6 +35,7 @@ fn fast() -> WorkerConfig {
             cap: Duration::from_millis(100),
         },
         max_backoff: Duration::from_secs(1),
+        settle: Duration::ZERO,
         crash_after_call: None,
     }
 }

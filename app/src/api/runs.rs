@@ -3,7 +3,6 @@
 
 use crate::error::AppError;
 use crate::plan::status::Report;
-use crate::plan::Plan;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -101,6 +100,7 @@ pub mod ssr {
     use super::*;
     use crate::api::audit::ssr::record;
     use crate::plan::actual::Actual;
+    use crate::plan::Plan;
     use crate::state::now_unix;
     use sqlx::SqlitePool;
 

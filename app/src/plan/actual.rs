@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 pub struct Actual {
     /// Owned target groups, by name.
     pub target_groups: BTreeMap<String, TargetGroup>,
-    /// Owned network load balancers, by name.
+    /// Owned network load balancers, by ARN (names are unique in AWS, but a create cut off
+    /// by a crash can leave two with one name where AWS does not enforce it).
     pub load_balancers: BTreeMap<String, LoadBalancer>,
     /// Owned VPC links, by id.
     pub vpc_links: BTreeMap<String, VpcLink>,
@@ -43,6 +44,7 @@ pub struct TargetHealth {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LoadBalancer {
+    pub name: String,
     pub arn: String,
     pub dns: String,
     /// provisioning, active, active_impaired, failed

@@ -129,7 +129,7 @@ pub(super) fn plan(b: &mut Builder, desired: &Topology, actual: &Actual) -> Opti
 
     let lb_name = names::load_balancer(g);
     let label = format!("load balancer {lb_name}");
-    let existing: Option<&LoadBalancer> = actual.load_balancers.get(&lb_name);
+    let existing: Option<&LoadBalancer> = kept(actual, &lb_name);
     let (lb, dns) = match existing {
         Some(lb) => {
             if lb.state == "provisioning" {
@@ -264,7 +264,14 @@ fn health_changes(old: &HealthCheck, new: &HealthCheck) -> Vec<super::FieldChang
     out
 }
 
-/// Listeners no port uses, load balancers of an old epoch, target groups no port uses.
+/// The load balancer the gateway uses: the one with its name (the first by ARN if a crash left
+/// two).
+fn kept<'a>(actual: &'a Actual, name: &str) -> Option<&'a LoadBalancer> {
+    actual.load_balancers.values().find(|lb| lb.name == name)
+}
+
+/// Listeners no port uses, load balancers of an old epoch (or duplicates), target groups no
+/// port uses.
 pub(super) fn delete(
     b: &mut Builder,
     desired: &Topology,
@@ -272,32 +279,35 @@ pub(super) fn delete(
     network: Option<&Network>,
 ) {
     let g = &desired.gateway;
-    let lb_name = network.map(|_| names::load_balancer(g));
-    if let (Some(name), Some(network)) = (&lb_name, network) {
-        if let Some(lb) = actual.load_balancers.get(name) {
-            let wanted: BTreeSet<u32> = network.listener_ports.values().copied().collect();
-            for (port, l) in &lb.listeners {
-                if !wanted.contains(port) {
-                    b.later(
-                        Kind::Listener,
-                        Action::Delete,
-                        format!("listener {port}"),
-                        vec![],
-                        Op::DeleteListener {
-                            listener: l.arn.clone(),
-                        },
-                    );
-                }
+    let kept_lb = network.and_then(|_| kept(actual, &names::load_balancer(g)));
+    if let (Some(lb), Some(network)) = (kept_lb, network) {
+        let wanted: BTreeSet<u32> = network.listener_ports.values().copied().collect();
+        for (port, l) in &lb.listeners {
+            if !wanted.contains(port) {
+                b.later(
+                    Kind::Listener,
+                    Action::Delete,
+                    format!("listener {port}"),
+                    vec![],
+                    Op::DeleteListener {
+                        listener: l.arn.clone(),
+                    },
+                );
             }
         }
     }
-    for (name, lb) in &actual.load_balancers {
-        if Some(name) != lb_name.as_ref() {
-            b.later(
+    for lb in actual.load_balancers.values() {
+        if Some(&lb.arn) != kept_lb.map(|k| &k.arn) {
+            // Serving when a VPC link still in use points at it; an orphan (a duplicate left by
+            // a crash) goes without an admin.
+            let serving = actual
+                .vpc_links
+                .iter()
+                .any(|(id, l)| l.target_arns.contains(&lb.arn) && super::link::in_use(actual, id));
+            b.delete_guarded(
                 Kind::LoadBalancer,
-                Action::Delete,
-                format!("load balancer {name}"),
-                vec![],
+                format!("load balancer {}", lb.name),
+                serving,
                 Op::DeleteLoadBalancer {
                     load_balancer: lb.arn.clone(),
                 },

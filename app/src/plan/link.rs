@@ -63,6 +63,23 @@ pub(super) fn plan(
 }
 
 /// Every owned link but the one in use: old targets, FAILED ones.
+/// Does an integration route through this link?
+pub(super) fn in_use(actual: &Actual, link: &str) -> bool {
+    actual
+        .rest_apis
+        .values()
+        .flat_map(|a| a.resources.values())
+        .flat_map(|r| r.methods.values())
+        .any(|m| {
+            m.integration
+                .as_ref()
+                .and_then(|i| i.connection_id.as_deref())
+                == Some(link)
+        })
+}
+
+/// Every owned link but the one in use: old targets, FAILED ones, duplicates. One no
+/// integration uses (a duplicate left by a crash) serves nothing and goes without an admin.
 pub(super) fn delete(b: &mut Builder, actual: &Actual, kept: Option<&Val>) {
     let kept = kept.and_then(Val::as_known);
     for (id, l) in &actual.vpc_links {
@@ -71,9 +88,10 @@ pub(super) fn delete(b: &mut Builder, actual: &Actual, kept: Option<&Val>) {
                 Some(m) if l.status == "FAILED" => format!(" (FAILED: {m})"),
                 _ => String::new(),
             };
-            b.delete(
+            b.delete_guarded(
                 Kind::VpcLink,
                 format!("VPC link {} ({id}){why}", l.name),
+                in_use(actual, id),
                 Op::DeleteVpcLink {
                     vpc_link: id.clone(),
                 },

@@ -419,6 +419,10 @@ pub struct Step {
     pub action: Action,
     /// The resource as people name it: "target group 8080", "stage dev", "route /dev ANY".
     pub resource: String,
+    /// Deletes something that serves traffic (a load balancer, VPC link, REST API or stage):
+    /// an admin approves the plan first, whatever the apply mode.
+    #[serde(default)]
+    pub guarded: bool,
     /// Field by field, old → new.
     #[serde(default)]
     pub changes: Vec<FieldChange>,
@@ -470,18 +474,16 @@ impl Plan {
         self.steps.iter().filter(|s| s.op.is_write()).count()
     }
 
-    /// Deletes or replaces a load balancer, VPC link, REST API or stage.
+    /// Deletes or replaces a load balancer, VPC link, REST API or stage that serves traffic.
     pub fn needs_approval(&self) -> bool {
-        self.steps
-            .iter()
-            .any(|s| s.action == Action::Delete && s.kind.is_guarded())
+        self.steps.iter().any(|s| s.guarded)
     }
 
     /// Why it needs approval, in words.
     pub fn guarded_steps(&self) -> Vec<String> {
         self.steps
             .iter()
-            .filter(|s| s.action == Action::Delete && s.kind.is_guarded())
+            .filter(|s| s.guarded)
             .map(|s| s.resource.clone())
             .collect()
     }
@@ -519,6 +521,7 @@ impl Builder {
             kind,
             action,
             resource,
+            guarded: false,
             changes,
             op,
         });
@@ -539,13 +542,22 @@ impl Builder {
             kind,
             action,
             resource,
+            guarded: false,
             changes,
             op,
         });
     }
 
+    /// A delete, guarded when its kind serves traffic.
     fn delete(&mut self, kind: Kind, resource: String, op: Op) {
+        self.delete_guarded(kind, resource, kind.is_guarded(), op);
+    }
+
+    fn delete_guarded(&mut self, kind: Kind, resource: String, guarded: bool, op: Op) {
         self.later(kind, Action::Delete, resource, vec![], op);
+        if let Some(last) = self.deletes.last_mut() {
+            last.guarded = guarded;
+        }
     }
 }
 
@@ -598,10 +610,10 @@ fn teardown(b: &mut Builder, actual: &Actual) {
             },
         );
     }
-    for (name, lb) in &actual.load_balancers {
+    for lb in actual.load_balancers.values() {
         b.delete(
             Kind::LoadBalancer,
-            format!("load balancer {name}"),
+            format!("load balancer {}", lb.name),
             Op::DeleteLoadBalancer {
                 load_balancer: lb.arn.clone(),
             },

@@ -431,9 +431,11 @@ pub(super) fn delete(b: &mut Builder, actual: &Actual, api: &Api) {
     let kept = api.id.as_known();
     for (id, a) in &actual.rest_apis {
         if Some(id.as_str()) != kept {
-            b.delete(
+            // A copy without stages serves nothing (a duplicate left by a crash).
+            b.delete_guarded(
                 Kind::RestApi,
                 format!("REST API {} ({id})", a.name),
+                !a.stages.is_empty(),
                 Op::DeleteRestApi {
                     rest_api: id.clone(),
                 },

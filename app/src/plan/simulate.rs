@@ -141,8 +141,9 @@ fn run_steps(plan: &Plan, before: &Actual) -> Actual {
                 let arn = out.make(i, Field::Id, "arn:lb/");
                 let dns = out.make(i, Field::Dns, "dns-");
                 a.load_balancers.insert(
-                    name.clone(),
+                    arn.clone(),
                     LoadBalancer {
+                        name: name.clone(),
                         arn,
                         dns,
                         state: "provisioning".into(),

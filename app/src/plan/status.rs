@@ -32,10 +32,10 @@ pub struct Report {
 impl Report {
     pub fn new(desired: &Topology, actual: &Actual, plan: &Plan) -> Self {
         let mut rows = vec![];
-        for (name, lb) in &actual.load_balancers {
+        for lb in actual.load_balancers.values() {
             rows.push(row(
                 "load balancer",
-                name,
+                &lb.name,
                 &lb.arn,
                 format!("{} ({})", lb.state, lb.dns),
             ));

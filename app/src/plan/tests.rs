@@ -156,6 +156,33 @@ fn a_pending_link_is_waited_for_and_a_failed_one_replaced() {
         .any(|s| s.contains("FAILED: NLB not found")));
 }
 
+#[test]
+fn duplicates_left_by_a_crash_go_without_an_admin_but_serving_ones_need_one() {
+    let t = seed();
+    let (mut state, _) = converge(Some(&t), &Actual::default());
+    // A create cut off by a crash finished after the restart had looked: a second link (same
+    // name and target) that nothing uses, and a stage-less copy of the REST API.
+    let (id, link) = state
+        .vpc_links
+        .iter()
+        .next()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .unwrap();
+    state.vpc_links.insert(format!("{id}-dup"), link);
+    let api = state.rest_apis.values().next().unwrap().clone();
+    let mut copy = api.clone();
+    copy.stages.clear();
+    state.rest_apis.insert("zzz-copy".into(), copy);
+    let (after, p) = converge(Some(&t), &state);
+    assert!(!p.needs_approval(), "{:?}", p.lines());
+    assert_eq!(p.writes(), 2, "{:?}", p.lines());
+    assert_eq!(after.vpc_links.len(), 1);
+    assert_eq!(after.rest_apis.len(), 1);
+    // A second API that does serve stages is another matter.
+    state.rest_apis.insert("zzz-copy".into(), api);
+    assert!(plan(Some(&t), &state).needs_approval());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 

@@ -36,6 +36,9 @@ pub struct WorkerConfig {
     pub retry: Retry,
     /// Longest wait after repeated failures.
     pub max_backoff: Duration,
+    /// After a restart that cut a plan off: how long to let AWS finish requests that were in
+    /// flight before observing again (so a create that lands late is seen, not repeated).
+    pub settle: Duration,
     /// For crash tests only: stop the run right after the AWS call of this step index
     /// returns, before the journal records it, as a `kill -9` at that point would.
     pub crash_after_call: Option<usize>,
@@ -49,6 +52,7 @@ impl Default for WorkerConfig {
             waits: Waits::default(),
             retry: Retry::default(),
             max_backoff: Duration::from_secs(300),
+            settle: Duration::from_secs(5),
             crash_after_call: None,
         }
     }
@@ -422,7 +426,11 @@ impl Worker {
     async fn supervise(self: Arc<Self>, wake: Arc<Notify>) {
         match store::interrupt_running(&self.pool).await {
             Ok(n) if n > 0 => {
-                tracing::warn!("{n} plan(s) were cut off by a stop; observing AWS again")
+                tracing::warn!(
+                    "{n} plan(s) were cut off by a stop; observing AWS again in {} s",
+                    self.config.settle.as_secs()
+                );
+                tokio::time::sleep(self.config.settle).await;
             }
             Ok(_) => {}
             Err(e) => tracing::error!("worker: {e}"),

@@ -142,8 +142,9 @@ async fn observe_elb(
             .collect();
         subnets.sort();
         actual.load_balancers.insert(
-            name.to_owned(),
+            arn.to_owned(),
             LoadBalancer {
+                name: name.to_owned(),
                 arn: arn.to_owned(),
                 dns: lb.dns_name().unwrap_or_default().to_owned(),
                 state: lb

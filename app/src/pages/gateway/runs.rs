@@ -112,6 +112,7 @@ fn RunsBody(view: RunsView, is_admin: bool, approve: ServerAction<ApprovePlan>) 
         .unwrap_or_default();
     let plans = view.plans.clone();
     let report = view.report.clone();
+    // Erased: the section's view type would otherwise nest too deep for the compiler.
     view! {
         <p class="status-line" data-state=view.state.clone()>
             <span class=format!("pill {tone}")>{words}</span>
@@ -145,6 +146,7 @@ fn RunsBody(view: RunsView, is_admin: bool, approve: ServerAction<ApprovePlan>) 
             </details>
         })}
     }
+    .into_any()
 }
 
 #[component]
@@ -202,6 +204,7 @@ fn PlanBox(
             </table>
         </details>
     }
+    .into_any()
 }
 
 #[component]
@@ -227,4 +230,5 @@ fn StepRow(s: StepView) -> impl IntoView {
             </td>
         </tr>
     }
+    .into_any()
 }
