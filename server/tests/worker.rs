@@ -388,22 +388,10 @@ async fn it_converges_with_throttling_and_5xx_on_every_operation() {
     assert_eq!(rig.inventory().await, seed_inventory());
 }
 
-#[tokio::test]
-async fn a_crash_after_any_step_converges_without_duplicates() {
-    let first = rig().await;
-    let steps = {
-        let worker = first.worker(fast()).await;
-        worker
-            .preview(first.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .2
-            .steps
-            .len()
-    };
-    drop(first);
-    for crash_at in 0..steps {
+/// A crash right after the AWS call of each step in `steps` (before the journal records it),
+/// then a new worker: it converges with one of everything.
+async fn crash_after_each_of(steps: std::ops::Range<usize>) {
+    for crash_at in steps {
         let rig = rig().await;
         let crashing = rig
             .worker(WorkerConfig {
@@ -435,6 +423,35 @@ async fn a_crash_after_any_step_converges_without_duplicates() {
                 .unwrap();
         assert_eq!(interrupted, 1);
     }
+}
+
+/// The seed plan has 37 steps (checked here); three tests share them so they run in parallel.
+#[tokio::test]
+async fn a_crash_after_steps_1_to_12_converges_without_duplicates() {
+    let rig = rig().await;
+    let steps = rig
+        .worker(fast())
+        .await
+        .preview(rig.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .2
+        .steps
+        .len();
+    assert_eq!(steps, 37);
+    drop(rig);
+    crash_after_each_of(0..12).await;
+}
+
+#[tokio::test]
+async fn a_crash_after_steps_13_to_24_converges_without_duplicates() {
+    crash_after_each_of(12..24).await;
+}
+
+#[tokio::test]
+async fn a_crash_after_steps_25_to_37_converges_without_duplicates() {
+    crash_after_each_of(24..37).await;
 }
 
 #[tokio::test]
