@@ -139,12 +139,16 @@ impl Rig {
     }
 
     async fn edit(&self, edit: impl FnOnce(&mut Topology)) {
-        let (_, generation, mut t) = gateways::load(&self.app.pool, "seed").await.unwrap();
+        self.edit_gateway("seed", edit).await
+    }
+
+    async fn edit_gateway(&self, name: &str, edit: impl FnOnce(&mut Topology)) {
+        let (_, generation, mut t) = gateways::load(&self.app.pool, name).await.unwrap();
         edit(&mut t);
         gateways::replace(
             &self.app.pool,
             "test",
-            "seed",
+            name,
             Some(generation),
             t,
             "test",
@@ -792,4 +796,90 @@ async fn deleting_a_gateway_survives_a_crash_midway() {
     );
     let inv = rig.inventory().await;
     assert!(inv.values().all(|n| *n == 0), "{inv:?}");
+}
+
+#[tokio::test]
+async fn gateways_run_in_parallel_and_a_wait_holds_only_its_own() {
+    use app::model::topology::Topology;
+    let rig = rig().await;
+    // The seed's VPC link stays PENDING for a long time.
+    rig.turn
+        .control(
+            "POST",
+            "/config",
+            Some(json!({ "vpc_link_pending_seconds": 30 })),
+        )
+        .await;
+    let mut other = Topology::new(rig.seed.gateway.clone());
+    other.gateway.name = "other".into();
+    gateways::create(&rig.app.pool, "test", other, false)
+        .await
+        .unwrap();
+    let worker = std::sync::Arc::new(
+        rig.worker(WorkerConfig {
+            waits: Waits {
+                timeout: Duration::from_secs(120),
+                every: Duration::from_millis(100),
+            },
+            ..fast()
+        })
+        .await,
+    );
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let supervisor = worker.clone().spawn(wake.clone());
+    let started = std::time::Instant::now();
+    let state = |name: &'static str| {
+        let pool = rig.app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT s.state FROM gateway_status s JOIN gateways g ON g.id = s.gateway_id WHERE g.name = ?",
+            )
+            .bind(name)
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    while state("other").await.as_deref() != Some("in_sync") {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the other gateway waited"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        state("seed").await.as_deref(),
+        Some("applying"),
+        "the seed still waits for its link"
+    );
+    let waiting: String =
+        sqlx::query_scalar("SELECT operation FROM plan_steps WHERE status = 'running'")
+            .fetch_one(&rig.app.pool)
+            .await
+            .unwrap();
+    assert_eq!(waiting, "GetVpcLink");
+
+    // An edit wakes the other gateway's task within a second, while the seed still waits.
+    rig.edit_gateway("other", |t| {
+        t.gateway.endpoint_type = app::model::topology::EndpointType::Edge
+    })
+    .await;
+    wake.notify_one();
+    let edited = std::time::Instant::now();
+    loop {
+        let converged: i64 =
+            sqlx::query_scalar("SELECT converged_generation FROM gateways WHERE name = 'other'")
+                .fetch_one(&rig.app.pool)
+                .await
+                .unwrap();
+        if converged == 2 {
+            break;
+        }
+        assert!(
+            edited.elapsed() < Duration::from_secs(5),
+            "the edit was not applied"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    supervisor.abort();
 }
