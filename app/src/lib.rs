@@ -72,6 +72,7 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("gateways/:name") view=pages::gateway::GatewayPage ssr=SsrMode::Async/>
+                    <Route path=path!("gateways/:name/keys/:key") view=pages::key_once::KeyOncePage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
     }

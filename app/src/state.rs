@@ -7,6 +7,17 @@ use leptos::prelude::*;
 use sqlx::SqlitePool;
 use std::sync::Arc;
 
+/// Reads a new API key's value from AWS, once, for the screen that shows it (the app crate has
+/// no AWS SDK; the server provides this). The value passes through memory only.
+pub trait KeyValues: Send + Sync {
+    fn value(
+        &self,
+        region: String,
+        role_arn: Option<String>,
+        aws_id: String,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send>>;
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub pool: SqlitePool,
@@ -14,6 +25,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Wakes the worker after an edit of the desired state.
     pub worker: Arc<tokio::sync::Notify>,
+    /// None when serving without AWS (keys can't be shown then).
+    pub key_values: Option<Arc<dyn KeyValues>>,
 }
 
 impl AppState {
@@ -23,7 +36,13 @@ impl AppState {
             leptos,
             throttle: Arc::new(throttle),
             worker: Arc::new(tokio::sync::Notify::new()),
+            key_values: None,
         }
+    }
+
+    pub fn with_key_values(mut self, key_values: Arc<dyn KeyValues>) -> Self {
+        self.key_values = Some(key_values);
+        self
     }
 
     /// Tells the worker the desired state changed (it reconciles within a second).

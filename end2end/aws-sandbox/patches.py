@@ -47,6 +47,7 @@ class Settings:
 def apply(settings: Settings) -> None:
     _keep_integration_connection_id()
     _update_method_api_key_required()
+    _deleted_api_key_leaves_its_usage_plans()
     _usage_plan_numbers_keep_their_types()
     _nlb_in_use_by_vpc_link_cannot_be_deleted()
     _vpc_link_in_use_cannot_be_deleted()
@@ -107,6 +108,18 @@ def _update_method_api_key_required() -> None:
         return 200, {}, json.dumps(method.to_json())
 
     apigw_responses.APIGatewayResponse.update_method = update_method
+
+
+def _deleted_api_key_leaves_its_usage_plans() -> None:
+    """DeleteApiKey also takes the key out of every usage plan (moto leaves it listed)."""
+    original = apigw_models.APIGatewayBackend.delete_api_key
+
+    def delete_api_key(self, api_key_id):  # type: ignore[no-untyped-def]
+        original(self, api_key_id)
+        for keys in self.usage_plan_keys.values():
+            keys.pop(api_key_id, None)
+
+    apigw_models.APIGatewayBackend.delete_api_key = delete_api_key
 
 
 def _usage_plan_numbers_keep_their_types() -> None:

@@ -68,3 +68,37 @@ test('in approve mode an edit waits for an admin; approving runs it live', async
   await expect(page.locator('details.plan').first().locator('tr[data-step][data-status="done"]')).toHaveCount(1);
   expect(await page.evaluate(() => (window as any).__stillHere)).toBe(true);
 });
+
+test('an admin issues a key, copies it from the one screen that shows it, and a reload does not show it again', async ({ browser }) => {
+  const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+  const page = await context.newPage();
+  await signIn(page, 'admin', '/gateways/demo');
+  await hydrated(page);
+  await page.locator('details.issue-key summary').click();
+  const form = page.locator('#issue-key');
+  await form.getByLabel('Name').fill('partner acme');
+  await form.getByRole('button', { name: 'Issue key' }).click();
+  await expect(form.getByRole('alert')).toContainText("Key name may only hold letters, digits, '-', '_' and '.'");
+  await form.getByLabel('Name').fill('partner-acme');
+  await form.getByLabel('Owner').fill('Acme integration team');
+  await form.getByRole('button', { name: 'Issue key' }).click();
+  await expect(page).toHaveURL(/\/gateways\/demo\/keys\/\d+$/);
+  // The page refreshes itself until the worker has made the key in AWS.
+  await expect(page.locator('#key-once')).toHaveAttribute('data-state', 'shown', { timeout: 20_000 });
+  const value = (await page.locator('#key-value').textContent())!.trim();
+  expect(value).toHaveLength(40);
+  await expect(page.locator('ul.curls')).toContainText(`x-api-key: ${value}`);
+  await page.getByRole('button', { name: 'Copy' }).click();
+  await expect(page.getByRole('button', { name: 'Copied' })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(value);
+
+  await page.reload();
+  await expect(page.locator('#key-once')).toHaveAttribute('data-state', 'already-shown');
+  expect(await page.content()).not.toContain(value);
+  await page.goto('/gateways/demo');
+  const row = page.locator('#keys tr', { hasText: 'partner-acme' });
+  await expect(row).toContainText(`…${value.slice(-4)}`);
+  await expect(row).toContainText('active');
+  expect(await page.content()).not.toContain(value);
+  await context.close();
+});

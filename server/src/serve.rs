@@ -24,7 +24,7 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Serve(format!("Leptos configuration: {e}")))?
         .leptos_options;
     leptos.site_addr = args.addr;
-    let state = AppState::new(pool.clone(), leptos, LoginThrottle::default());
+    let mut state = AppState::new(pool.clone(), leptos, LoginThrottle::default());
     // The metrics recorder exists before the worker counts its first AWS call.
     crate::web::metrics::handle();
     let worker = if args.no_worker {
@@ -35,7 +35,11 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
             drift_interval: std::time::Duration::from_secs(args.drift_interval.max(1)),
             ..WorkerConfig::default()
         };
-        let worker = Arc::new(Worker::from_environment(pool.clone(), config).await);
+        let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        state = state.with_key_values(Arc::new(crate::aws::keys::SdkKeyValues::new(base.clone())));
+        let worker = Arc::new(Worker::new(pool.clone(), base, config));
         Some(worker.spawn(state.worker.clone()))
     };
     let router = web::router(

@@ -226,6 +226,51 @@ fn cases() -> Vec<Case> {
             expect: EDITORS,
         },
         Case {
+            name: "list_api_keys",
+            form: |_| vec![("gateway", "seed".into())],
+            expect: READERS,
+        },
+        Case {
+            name: "issue_api_key",
+            form: |_| {
+                vec![
+                    ("gateway", "seed".into()),
+                    ("name", "new-key".into()),
+                    ("owner", "team-b".into()),
+                    ("plans", "standard".into()),
+                ]
+            },
+            expect: ADMINS,
+        },
+        Case {
+            name: "rotate_api_key",
+            form: |_| {
+                vec![
+                    ("gateway", "seed".into()),
+                    ("key", "1".into()),
+                    ("grace_hours", "24".into()),
+                ]
+            },
+            expect: ADMINS,
+        },
+        Case {
+            name: "revoke_api_key",
+            form: |_| {
+                vec![
+                    ("gateway", "seed".into()),
+                    ("key", "1".into()),
+                    ("confirm", "yes".into()),
+                ]
+            },
+            expect: ADMINS,
+        },
+        Case {
+            // Allowed for admins: the key is not in AWS yet, so the answer is "creating".
+            name: "reveal_api_key",
+            form: |_| vec![("gateway", "seed".into()), ("key", "1".into())],
+            expect: ADMINS,
+        },
+        Case {
             name: "gateway_runs",
             form: |_| vec![("name", "seed".into())],
             expect: READERS,
@@ -352,6 +397,19 @@ async fn every_role_gets_exactly_what_it_may() {
                     plans,
                     vec![("awaiting_approval".to_string(), 0)],
                     "{} as {who:?} approved or nudged nothing",
+                    case.name
+                );
+                let keys: Vec<String> = sqlx::query_scalar(
+                    "SELECT id || ':' || COALESCE(revoked_at, '') || ':' || COALESCE(replaced_at, '') \
+                     || ':' || COALESCE(revealed_at, '') FROM api_keys",
+                )
+                .fetch_all(&app.pool)
+                .await
+                .unwrap();
+                assert_eq!(
+                    keys,
+                    vec!["1:::".to_string()],
+                    "{} as {who:?} issued, rotated, revoked or revealed nothing",
                     case.name
                 );
             }

@@ -310,7 +310,7 @@ pub mod ssr {
     }
 
     /// A gateway being deleted takes no more edits.
-    async fn refuse_deleting(
+    pub async fn refuse_deleting(
         conn: &mut SqliteConnection,
         id: i64,
         name: &str,

@@ -1,6 +1,7 @@
 //! The wasm-safe core: types and validation shared by the browser and the server.
 
 pub mod diff;
+pub mod keys;
 pub mod role;
 pub mod rules;
 pub mod topology;

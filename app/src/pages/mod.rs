@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod gateway;
+pub mod key_once;
 pub mod login;
 pub mod not_found;
 pub mod overview;

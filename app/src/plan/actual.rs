@@ -19,6 +19,19 @@ pub struct Actual {
     pub rest_apis: BTreeMap<String, RestApi>,
     /// Owned usage plans, by name.
     pub usage_plans: BTreeMap<String, UsagePlan>,
+    /// Owned API keys, by Portico's key id (the `portico:key` tag). Never their values.
+    #[serde(default)]
+    pub api_keys: BTreeMap<i64, ApiKey>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    /// AWS's id.
+    pub id: String,
+    pub name: String,
+    pub enabled: bool,
+    /// Usage-plan ids the key is in.
+    pub plans: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -131,6 +144,7 @@ impl Actual {
             && self.vpc_links.is_empty()
             && self.rest_apis.is_empty()
             && self.usage_plans.is_empty()
+            && self.api_keys.is_empty()
     }
 
     /// How many AWS resources of each kind, for status lines.
@@ -145,6 +159,11 @@ impl Actual {
             .values()
             .map(|l| 1 + l.listeners.len())
             .sum();
-        self.target_groups.len() + lb + self.vpc_links.len() + api + self.usage_plans.len()
+        self.target_groups.len()
+            + lb
+            + self.vpc_links.len()
+            + api
+            + self.usage_plans.len()
+            + self.api_keys.len()
     }
 }

@@ -15,6 +15,7 @@
 
 pub mod actual;
 mod elb;
+pub mod keys;
 mod link;
 pub mod names;
 mod rest;
@@ -246,6 +247,28 @@ pub enum Op {
         remove_stages: Vec<(String, String)>,
         patches: Vec<Patch>,
     },
+    CreateApiKey {
+        /// Portico's id (the `portico:key` tag).
+        key: i64,
+        name: String,
+        description: String,
+        enabled: bool,
+    },
+    UpdateApiKey {
+        api_key: String,
+        enabled: bool,
+    },
+    CreateUsagePlanKey {
+        usage_plan: Val,
+        api_key: Val,
+    },
+    DeleteUsagePlanKey {
+        usage_plan: String,
+        api_key: String,
+    },
+    DeleteApiKey {
+        api_key: String,
+    },
     DeleteUsagePlan {
         usage_plan: String,
     },
@@ -309,6 +332,11 @@ impl Op {
             Op::UpdateStage { .. } => "UpdateStage",
             Op::CreateUsagePlan { .. } => "CreateUsagePlan",
             Op::UpdateUsagePlan { .. } => "UpdateUsagePlan",
+            Op::CreateApiKey { .. } => "CreateApiKey",
+            Op::UpdateApiKey { .. } => "UpdateApiKey",
+            Op::CreateUsagePlanKey { .. } => "CreateUsagePlanKey",
+            Op::DeleteUsagePlanKey { .. } => "DeleteUsagePlanKey",
+            Op::DeleteApiKey { .. } => "DeleteApiKey",
             Op::DeleteUsagePlan { .. } => "DeleteUsagePlan",
             Op::DeleteStage { .. } => "DeleteStage",
             Op::DeleteDeployment { .. } => "DeleteDeployment",
@@ -374,6 +402,10 @@ impl Op {
                 v.extend(deployment);
                 v
             }
+            Op::CreateUsagePlanKey {
+                usage_plan,
+                api_key,
+            } => vec![usage_plan, api_key],
             _ => vec![],
         }
     }
@@ -401,6 +433,7 @@ pub enum Kind {
     Deployment,
     Stage,
     UsagePlan,
+    ApiKey,
 }
 
 impl Kind {
@@ -561,9 +594,9 @@ impl Builder {
     }
 }
 
-/// The plan that takes `actual` to `desired`; `None` desired removes everything the gateway
-/// owns (deleting a gateway).
-pub fn plan(desired: Option<&Topology>, actual: &Actual) -> Plan {
+/// The plan that takes `actual` to `desired` with `keys`; `None` desired removes everything
+/// the gateway owns (deleting a gateway).
+pub fn plan(desired: Option<&Topology>, keys: &[keys::DesiredKey], actual: &Actual) -> Plan {
     let mut b = Builder::default();
     let Some(desired) = desired else {
         teardown(&mut b, actual);
@@ -573,8 +606,10 @@ pub fn plan(desired: Option<&Topology>, actual: &Actual) -> Plan {
     let vpc_link = link::plan(&mut b, desired, actual, network.as_ref());
     let api = rest::plan(&mut b, desired, actual, network.as_ref(), vpc_link.as_ref());
     let stages = stages::plan(&mut b, desired, &api);
-    usage::plan(&mut b, desired, actual, &api, &stages);
+    let plans = usage::plan(&mut b, desired, actual, &api, &stages);
+    keys::plan(&mut b, desired, keys, actual, &plans);
     // Deletes, in reverse order of creation.
+    keys::delete(&mut b, keys, actual);
     usage::delete(&mut b, desired, actual);
     stages::delete(&mut b, &api, &stages);
     rest::delete(&mut b, actual, &api);
@@ -589,6 +624,7 @@ pub fn plan(desired: Option<&Topology>, actual: &Actual) -> Plan {
 /// stages, deployments and resources go with it), VPC links, load balancers (their listeners go
 /// with them), target groups.
 fn teardown(b: &mut Builder, actual: &Actual) {
+    keys::delete(b, &[], actual);
     for (name, plan) in &actual.usage_plans {
         usage::delete_one(b, name, plan);
     }

@@ -12,6 +12,8 @@ use crate::model::topology::Gateway;
 pub const TAG_GATEWAY: &str = "portico:gateway";
 /// On target groups: the backend port it serves.
 pub const TAG_PORT: &str = "portico:port";
+/// On API keys: Portico's key id.
+pub const TAG_KEY: &str = "portico:key";
 /// AWS's limit for load balancer and target group names.
 pub const NAME_MAX: usize = 32;
 /// The description of every deployment Portico makes starts with this, then the routes'
@@ -71,4 +73,10 @@ pub fn rest_api(gateway: &Gateway) -> String {
 
 pub fn usage_plan(gateway: &Gateway, plan: &str) -> String {
     format!("{}-{plan}", gateway.name)
+}
+
+/// An API key's AWS name: the gateway, the key's name and Portico's id (names repeat after a
+/// rotation).
+pub fn api_key(gateway: &Gateway, name: &str, id: i64) -> String {
+    format!("{}-{name}-{id}", gateway.name)
 }

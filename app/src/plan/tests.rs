@@ -3,6 +3,7 @@
 //! simulation panics on a step AWS would refuse).
 
 use super::actual::Actual;
+use super::keys::DesiredKey;
 use super::simulate;
 use super::*;
 use crate::model::tests::valid_topology;
@@ -18,14 +19,18 @@ fn seed() -> Topology {
 
 /// Plans and runs until nothing is left to do; returns the state and the plans made.
 fn converge(desired: Option<&Topology>, from: &Actual) -> (Actual, Plan) {
-    let first = plan(desired, from);
+    converge_keys(desired, &[], from)
+}
+
+fn converge_keys(desired: Option<&Topology>, keys: &[DesiredKey], from: &Actual) -> (Actual, Plan) {
+    let first = plan(desired, keys, from);
     assert!(
         ordered(&first),
         "a step reads a later step's output:\n{}",
         first.lines().join("\n")
     );
     let after = simulate::run(&first, from);
-    let again = plan(desired, &after);
+    let again = plan(desired, keys, &after);
     assert!(
         again.is_empty(),
         "planning again is not empty:\n{}\nfirst plan:\n{}",
@@ -142,7 +147,7 @@ fn a_pending_link_is_waited_for_and_a_failed_one_replaced() {
     let (mut state, _) = converge(Some(&t), &Actual::default());
     let link = state.vpc_links.values_mut().next().unwrap();
     link.status = "PENDING".into();
-    let p = plan(Some(&t), &state);
+    let p = plan(Some(&t), &[], &state);
     assert_eq!(p.writes(), 0);
     assert_eq!(p.steps.len(), 1);
     assert_eq!(p.steps[0].action, Action::Wait);
@@ -180,11 +185,75 @@ fn duplicates_left_by_a_crash_go_without_an_admin_but_serving_ones_need_one() {
     assert_eq!(after.rest_apis.len(), 1);
     // A second API that does serve stages is another matter.
     state.rest_apis.insert("zzz-copy".into(), api);
-    assert!(plan(Some(&t), &state).needs_approval());
+    assert!(plan(Some(&t), &[], &state).needs_approval());
+}
+
+fn key(id: i64, enabled: bool, plans: &[&str]) -> DesiredKey {
+    DesiredKey {
+        id,
+        name: format!("key{id}"),
+        description: String::new(),
+        enabled,
+        plans: plans.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+#[test]
+fn keys_join_their_plans_then_are_disabled_then_deleted() {
+    let t = seed();
+    let (state, p) = converge_keys(Some(&t), &[key(1, true, &["standard"])], &Actual::default());
+    let lines = p.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "+ API key key1: enabled (none) → true, usage plans (none) → standard"),
+        "{lines:?}"
+    );
+    let k = &state.api_keys[&1];
+    assert!(k.enabled);
+    assert_eq!(k.plans, vec![state.usage_plans["seed-standard"].id.clone()]);
+    // Expired or revoked: disabled, still in its plan.
+    let (state, p) = converge_keys(Some(&t), &[key(1, false, &["standard"])], &state);
+    assert_eq!(
+        p.lines(),
+        vec!["~ API key key1: enabled true → false".to_string()]
+    );
+    // Deleted later: gone from AWS, first among the deletes.
+    let (state, p) = converge_keys(Some(&t), &[], &state);
+    assert_eq!(p.lines(), vec!["- API key seed-key1-1".to_string()]);
+    assert!(state.api_keys.is_empty());
+    assert!(!p.needs_approval());
+}
+
+fn keys_for(t: &Topology) -> impl Strategy<Value = Vec<DesiredKey>> {
+    let plans: Vec<String> = t.usage_plans.iter().map(|p| p.name.clone()).collect();
+    prop::collection::vec((any::<bool>(), any::<bool>()), 0..4).prop_map(move |flags| {
+        flags
+            .into_iter()
+            .enumerate()
+            .map(|(i, (enabled, in_plan))| DesiredKey {
+                id: i as i64 + 1,
+                name: format!("k{i}"),
+                description: String::new(),
+                enabled,
+                plans: if in_plan { plans.clone() } else { vec![] },
+            })
+            .collect()
+    })
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn keys_converge_to_a_fixed_point(
+        (t, first, second) in valid_topology().prop_flat_map(|t| (Just(t.clone()), keys_for(&t), keys_for(&t)))
+    ) {
+        let (state, _) = converge_keys(Some(&t), &first, &Actual::default());
+        let (state, _) = converge_keys(Some(&t), &second, &state);
+        let (after, _) = converge(None, &state);
+        prop_assert!(after.is_empty());
+    }
 
     #[test]
     fn converging_from_empty_is_a_fixed_point(t in valid_topology()) {
@@ -212,8 +281,8 @@ proptest! {
         let (state, _) = converge(Some(&a), &Actual::default());
         let mut b = b;
         b.gateway.name = a.gateway.name.clone();
-        let one = plan(Some(&b), &state);
-        let two = plan(Some(&b.clone()), &state.clone());
+        let one = plan(Some(&b), &[], &state);
+        let two = plan(Some(&b.clone()), &[], &state.clone());
         prop_assert_eq!(&one, &two);
         prop_assert_eq!(serde_json::to_string(&one).unwrap(), serde_json::to_string(&two).unwrap());
     }

@@ -6,6 +6,7 @@ use super::rest::Api;
 use super::stages::Stages;
 use super::{change, names, Action, Builder, Kind, Op, Patch, Val};
 use crate::model::topology::{Quota, QuotaPeriod, Throttle, Topology};
+use std::collections::BTreeMap;
 
 fn show_throttle(t: &Option<Throttle>) -> Option<String> {
     t.as_ref()
@@ -25,13 +26,15 @@ fn show_quota(q: &Option<Quota>) -> Option<String> {
         .map(|q| format!("{} per {} (offset {})", q.limit, period(q.period), q.offset))
 }
 
+/// Returns each desired plan's id (or the step that makes it), for the API keys.
 pub(super) fn plan(
     b: &mut Builder,
     desired: &Topology,
     actual: &Actual,
     api: &Api,
     stages: &Stages,
-) {
+) -> BTreeMap<String, Val> {
+    let mut ids = BTreeMap::new();
     for plan in &desired.usage_plans {
         let name = names::usage_plan(&desired.gateway, &plan.name);
         let label = format!("usage plan {}", plan.name);
@@ -43,7 +46,7 @@ pub(super) fn plan(
             .collect();
         match actual.usage_plans.get(&name) {
             None => {
-                b.push(
+                let i = b.push(
                     Kind::UsagePlan,
                     Action::Create,
                     label,
@@ -60,8 +63,10 @@ pub(super) fn plan(
                         quota: plan.quota.clone(),
                     },
                 );
+                ids.insert(plan.name.clone(), Val::id(i));
             }
             Some(current) => {
+                ids.insert(plan.name.clone(), Val::known(&current.id));
                 let mut changes = vec![];
                 let mut patches = vec![];
                 let api_id = api.id.as_known();
@@ -136,6 +141,7 @@ pub(super) fn plan(
             }
         }
     }
+    ids
 }
 
 /// Owned usage plans the topology no longer has.

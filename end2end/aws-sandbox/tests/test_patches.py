@@ -57,6 +57,15 @@ def check_update_method_api_key_required(box) -> None:  # type: ignore[no-untype
     assert got["methodIntegration"]["uri"] == "http://nlb.example:8080/dev", got
 
 
+def check_deleted_api_key_leaves_its_usage_plans(box) -> None:  # type: ignore[no-untyped-def]
+    apigw = box.client("apigateway")
+    plan = apigw.create_usage_plan(name="p")["id"]
+    key = apigw.create_api_key(name="k", enabled=True)["id"]
+    apigw.create_usage_plan_key(usagePlanId=plan, keyId=key, keyType="API_KEY")
+    apigw.delete_api_key(apiKey=key)
+    assert apigw.get_usage_plan_keys(usagePlanId=plan)["items"] == []
+
+
 def check_usage_plan_numbers(box) -> None:  # type: ignore[no-untyped-def]
     apigw = box.client("apigateway")
     plan = apigw.create_usage_plan(name="p", throttle={"rateLimit": 10, "burstLimit": 20}, quota={"limit": 1000, "period": "DAY"})["id"]
@@ -120,6 +129,7 @@ def check_targets_initial_then_healthy(box) -> None:  # type: ignore[no-untyped-
 CHECKS = [
     check_connection_id_kept,
     check_update_method_api_key_required,
+    check_deleted_api_key_leaves_its_usage_plans,
     check_usage_plan_numbers,
     check_nlb_in_use_refused,
     check_vpc_link_in_use_refused,

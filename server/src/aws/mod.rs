@@ -4,6 +4,7 @@
 //! quotas, counted, retried with jittered backoff, its errors classified.
 
 pub mod call;
+pub mod keys;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;

@@ -44,6 +44,8 @@ impl StepError {
 pub struct Made {
     pub values: Vec<(Field, String)>,
     pub request_id: Option<String>,
+    /// A new API key's last four characters (the value itself is dropped here).
+    pub key_hint: Option<String>,
 }
 
 /// Values made by earlier steps of the running plan.
@@ -110,8 +112,14 @@ fn id(value: Option<&str>, operation: &'static str) -> Result<String, StepError>
 }
 
 fn made(values: Vec<(Field, String)>, request_id: Option<String>) -> Made {
-    Made { values, request_id }
+    Made {
+        values,
+        request_id,
+        key_hint: None,
+    }
 }
+
+use app::model::keys::hint;
 
 fn elb_tags(gateway: &str, port: Option<u32>) -> Vec<elbt::Tag> {
     let mut tags = vec![elbt::Tag::builder().key(TAG_GATEWAY).value(gateway).build()];
@@ -732,6 +740,76 @@ pub async fn execute(
                 .await?;
             made(vec![], rid)
         }
+        Op::CreateApiKey {
+            key,
+            name,
+            description,
+            enabled,
+        } => {
+            let mut tags = api_tags(gateway);
+            tags.insert(app::plan::names::TAG_KEY.to_owned(), key.to_string());
+            let (o, rid) = caller
+                .call(a, operation, || {
+                    api.create_api_key()
+                        .name(name)
+                        .description(description)
+                        .enabled(*enabled)
+                        .set_tags(Some(tags.clone()))
+                        .send()
+                })
+                .await?;
+            let mut m = made(vec![(Field::Id, id(o.id(), operation)?)], rid);
+            m.key_hint = o.value().map(hint);
+            m
+        }
+        Op::UpdateApiKey { api_key, enabled } => {
+            let (_, rid) = caller
+                .call(a, operation, || {
+                    api.update_api_key()
+                        .api_key(api_key)
+                        .patch_operations(patch(&Patch::replace("/enabled", enabled.to_string())))
+                        .send()
+                })
+                .await?;
+            made(vec![], rid)
+        }
+        Op::CreateUsagePlanKey {
+            usage_plan,
+            api_key,
+        } => {
+            let plan = out.get(usage_plan)?;
+            let key = out.get(api_key)?;
+            let (_, rid) = caller
+                .call(a, operation, || {
+                    api.create_usage_plan_key()
+                        .usage_plan_id(&plan)
+                        .key_id(&key)
+                        .key_type("API_KEY")
+                        .send()
+                })
+                .await?;
+            made(vec![], rid)
+        }
+        Op::DeleteUsagePlanKey {
+            usage_plan,
+            api_key,
+        } => gone(
+            caller
+                .call(a, operation, || {
+                    api.delete_usage_plan_key()
+                        .usage_plan_id(usage_plan)
+                        .key_id(api_key)
+                        .send()
+                })
+                .await,
+        )?,
+        Op::DeleteApiKey { api_key } => gone(
+            caller
+                .call(a, operation, || {
+                    api.delete_api_key().api_key(api_key).send()
+                })
+                .await,
+        )?,
         Op::DeleteUsagePlan { usage_plan } => gone(
             caller
                 .call(a, operation, || {

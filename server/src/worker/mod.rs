@@ -149,7 +149,8 @@ impl Worker {
             .await
             .map_err(|e| AppError::Unavailable(format!("Could not read AWS: {e}")))?;
         let desired = (!g.deleting).then_some(&g.topology);
-        let p = plan(desired, &actual);
+        let keys = store::desired_keys(&self.pool, gateway, app::state::now_unix()).await?;
+        let p = plan(desired, &keys, &actual);
         Ok(Some((g, actual, p)))
     }
 
@@ -191,8 +192,11 @@ impl Worker {
             Ok(a) => a,
             Err(e) => return Ok(Outcome::Failed(format!("Could not read AWS: {e}"))),
         };
+        let now = app::state::now_unix();
+        store::sync_keys(&self.pool, gateway, &actual, now).await?;
         let desired = (!g.deleting).then_some(&g.topology);
-        let p = plan(desired, &actual);
+        let keys = store::desired_keys(&self.pool, gateway, now).await?;
+        let p = plan(desired, &keys, &actual);
         if p.is_empty() {
             store::supersede(&self.pool, gateway, None).await?;
             if g.deleting {
@@ -247,9 +251,14 @@ impl Worker {
         }
 
         // Deleting a gateway was confirmed by an admin typing its name.
+        // Key steps are an admin's own action (issue, rotate, revoke): approve mode is about
+        // the topology.
+        let topology_writes = p
+            .steps
+            .iter()
+            .any(|s| s.op.is_write() && s.kind != app::plan::Kind::ApiKey);
         let needs_approval = reason != "delete"
-            && p.writes() > 0
-            && (gw.apply_mode == ApplyMode::Approve || p.needs_approval());
+            && (p.needs_approval() || (gw.apply_mode == ApplyMode::Approve && topology_writes));
         let plan_id = if needs_approval {
             match open {
                 Some(o) if o.status == "approved" && same(&o) => o.id,
@@ -358,6 +367,13 @@ impl Worker {
             match result {
                 Ok(made) => {
                     outputs.put(i, &made);
+                    if let app::plan::Op::CreateApiKey { key, .. } = &step.op {
+                        if let Some((_, aws_id)) = made.values.first() {
+                            store::key_created(&self.pool, *key, aws_id, made.key_hint.as_deref())
+                                .await
+                                .map_err(RunError::Db)?;
+                        }
+                    }
                     let output = (!made.values.is_empty()).then(|| {
                         serde_json::to_string(
                             &made
@@ -414,7 +430,19 @@ impl Worker {
                 let backoff = Duration::from_secs(2).saturating_mul(1 << (failures - 1).min(10));
                 Some(backoff.min(self.config.max_backoff))
             }
-            _ => Some(self.config.drift_interval),
+            _ => {
+                // Sooner when a key expires, ends its grace period or is due for deletion.
+                let now = app::state::now_unix();
+                let deadline = store::next_key_deadline(&self.pool, gateway, now)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|t| Duration::from_secs((t - now).max(0) as u64 + 1));
+                Some(match deadline {
+                    Some(d) => d.min(self.config.drift_interval),
+                    None => self.config.drift_interval,
+                })
+            }
         }
     }
 

@@ -10,7 +10,7 @@ use app::model::topology::{
     EndpointType, HealthCheck, HealthProtocol, Quota, QuotaPeriod, Throttle,
 };
 use app::plan::actual::*;
-use app::plan::names::TAG_GATEWAY;
+use app::plan::names::{TAG_GATEWAY, TAG_KEY};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 fn owned(tags: Option<&HashMap<String, String>>, gateway: &str) -> bool {
@@ -469,6 +469,67 @@ async fn observe_apigateway(
         position = out.position().map(str::to_owned);
         if position.is_none() {
             break;
+        }
+    }
+    // API keys (never their values: GetApiKeys without includeValues), then which owned plan
+    // each is in. GetUsagePlanKeys answers with the values too; they are dropped at once.
+    let mut position = None;
+    loop {
+        let (out, _) = caller
+            .call(Service::ApiGateway, "GetApiKeys", || {
+                api.get_api_keys()
+                    .include_values(false)
+                    .limit(500)
+                    .set_position(position.clone())
+                    .send()
+            })
+            .await?;
+        for k in out.items().iter().filter(|k| owned(k.tags(), gateway)) {
+            let (Some(id), Some(key)) = (
+                k.id(),
+                k.tags()
+                    .and_then(|t| t.get(TAG_KEY))
+                    .and_then(|v| v.parse::<i64>().ok()),
+            ) else {
+                continue;
+            };
+            actual.api_keys.insert(
+                key,
+                ApiKey {
+                    id: id.to_owned(),
+                    name: k.name().unwrap_or_default().to_owned(),
+                    enabled: k.enabled(),
+                    plans: vec![],
+                },
+            );
+        }
+        position = out.position().map(str::to_owned);
+        if position.is_none() {
+            break;
+        }
+    }
+    if !actual.api_keys.is_empty() {
+        let plan_ids: Vec<String> = actual.usage_plans.values().map(|p| p.id.clone()).collect();
+        for plan in plan_ids {
+            let (out, _) = caller
+                .call(Service::ApiGateway, "GetUsagePlanKeys", || {
+                    api.get_usage_plan_keys()
+                        .usage_plan_id(&plan)
+                        .limit(500)
+                        .send()
+                })
+                .await?;
+            let members: Vec<String> = out
+                .items()
+                .iter()
+                .filter_map(|k| k.id().map(str::to_owned))
+                .collect();
+            for key in actual.api_keys.values_mut() {
+                if members.contains(&key.id) {
+                    key.plans.push(plan.clone());
+                    key.plans.sort();
+                }
+            }
         }
     }
     Ok(())

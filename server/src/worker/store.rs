@@ -3,6 +3,7 @@
 use app::error::AppError;
 use app::model::topology::Topology;
 use app::plan::actual::Actual;
+use app::plan::keys::DesiredKey;
 use app::plan::Plan;
 use app::state::now_unix;
 use sqlx::SqlitePool;
@@ -277,5 +278,120 @@ pub async fn remove_gateway(pool: &SqlitePool, id: i64) -> Result<(), AppError> 
         .bind(id)
         .execute(pool)
         .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyRecord {
+    id: i64,
+    name: String,
+    description: String,
+    plans: String,
+    enabled: bool,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
+    delete_after: Option<i64>,
+    disable_at: Option<i64>,
+}
+
+/// The keys as the worker wants them `now`: the admin's switch, revocation, expiry and a
+/// rotation's grace period applied (the planner has no clock).
+pub async fn desired_keys(
+    pool: &SqlitePool,
+    gateway: i64,
+    now: i64,
+) -> Result<Vec<DesiredKey>, AppError> {
+    let rows: Vec<KeyRecord> = sqlx::query_as(
+        "SELECT id, name, description, plans, enabled, expires_at, revoked_at, delete_after, disable_at \
+         FROM api_keys WHERE gateway_id = ? AND deleted_at IS NULL ORDER BY id",
+    )
+    .bind(gateway)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|k| !(k.revoked_at.is_some() && k.delete_after.is_some_and(|d| now >= d)))
+        .map(|k| DesiredKey {
+            id: k.id,
+            name: k.name,
+            description: k.description,
+            enabled: k.enabled
+                && k.revoked_at.is_none()
+                && k.expires_at.is_none_or(|e| now < e)
+                && k.disable_at.is_none_or(|d| now < d),
+            plans: serde_json::from_str(&k.plans).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// The next moment a key changes by the clock (expiry, end of a grace period, deletion of a
+/// revoked key), so the worker looks again then.
+pub async fn next_key_deadline(
+    pool: &SqlitePool,
+    gateway: i64,
+    now: i64,
+) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT MIN(t) FROM (SELECT expires_at AS t FROM api_keys WHERE gateway_id = ?1 AND deleted_at IS NULL \
+         UNION ALL SELECT disable_at FROM api_keys WHERE gateway_id = ?1 AND deleted_at IS NULL \
+         UNION ALL SELECT delete_after FROM api_keys WHERE gateway_id = ?1 AND deleted_at IS NULL) WHERE t > ?2",
+    )
+    .bind(gateway)
+    .bind(now)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// A key the worker made: AWS's id and the value's last four characters.
+pub async fn key_created(
+    pool: &SqlitePool,
+    key: i64,
+    aws_id: &str,
+    hint: Option<&str>,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE api_keys SET aws_id = ?, hint = COALESCE(?, hint) WHERE id = ?")
+        .bind(aws_id)
+        .bind(hint)
+        .bind(key)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// After observing: ids of keys made by a run cut off before it recorded them, and revoked keys
+/// AWS no longer holds marked deleted.
+pub async fn sync_keys(
+    pool: &SqlitePool,
+    gateway: i64,
+    actual: &Actual,
+    now: i64,
+) -> Result<(), AppError> {
+    for (key, k) in &actual.api_keys {
+        sqlx::query(
+            "UPDATE api_keys SET aws_id = ? WHERE id = ? AND gateway_id = ? AND aws_id IS NULL",
+        )
+        .bind(&k.id)
+        .bind(key)
+        .bind(gateway)
+        .execute(pool)
+        .await?;
+    }
+    let gone: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM api_keys WHERE gateway_id = ? AND deleted_at IS NULL AND revoked_at IS NOT NULL \
+         AND delete_after <= ?",
+    )
+    .bind(gateway)
+    .bind(now)
+    .fetch_all(pool)
+    .await?;
+    for id in gone {
+        if !actual.api_keys.contains_key(&id) {
+            sqlx::query("UPDATE api_keys SET deleted_at = ? WHERE id = ?")
+                .bind(now)
+                .bind(id)
+                .execute(pool)
+                .await?;
+        }
+    }
     Ok(())
 }

@@ -55,12 +55,27 @@ impl TestApp {
     }
 
     pub async fn with_throttle(throttle: LoginThrottle) -> Self {
+        Self::build(throttle, None).await
+    }
+
+    /// With a way to read API key values (the sandbox's), for the show-once screen.
+    pub async fn with_key_values(key_values: std::sync::Arc<dyn app::state::KeyValues>) -> Self {
+        Self::build(LoginThrottle::default(), Some(key_values)).await
+    }
+
+    async fn build(
+        throttle: LoginThrottle,
+        key_values: Option<std::sync::Arc<dyn app::state::KeyValues>>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let pool = portico::db::open(&dir.path().join("portico.db"))
             .await
             .expect("open db");
         let leptos = LeptosOptions::builder().output_name("portico").build();
-        let state = AppState::new(pool.clone(), leptos, throttle);
+        let mut state = AppState::new(pool.clone(), leptos, throttle);
+        if let Some(kv) = key_values {
+            state = state.with_key_values(kv);
+        }
         let router = web::router(state, &WebConfig::default())
             .await
             .expect("router")
@@ -103,6 +118,7 @@ impl TestApp {
             .unwrap();
         let plan = app::plan::plan(
             Some(&ssr::load(&self.pool, "seed").await.unwrap().2),
+            &[],
             &Default::default(),
         );
         portico::worker::store::insert_plan(
@@ -116,6 +132,15 @@ impl TestApp {
         )
         .await
         .expect("a plan awaiting approval");
+        // An API key issued by root (key id 1), not yet made in AWS.
+        sqlx::query(
+            "INSERT INTO api_keys (gateway_id, name, owner, plans, enabled, created_by, created_at) \
+             VALUES (?, 'partner', 'team-a', '[\"standard\"]', 1, 'root', 0)",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .expect("a key");
         self
     }
 

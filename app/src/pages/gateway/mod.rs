@@ -5,6 +5,7 @@
 
 mod file;
 mod history;
+mod keys;
 mod plans;
 mod ports;
 mod routes;
@@ -13,6 +14,7 @@ mod settings;
 mod stages;
 
 use crate::api::gateways::{get_gateway, RestoreGeneration, UploadTopology};
+use crate::api::keys::{IssueApiKey, RevokeApiKey, RotateApiKey};
 use crate::api::runs::{ApprovePlan, ReconcileNow};
 use crate::api::topology::*;
 use crate::auth::CurrentUser;
@@ -40,6 +42,9 @@ pub struct Actions {
     pub upload: ServerAction<UploadTopology>,
     pub approve: ServerAction<ApprovePlan>,
     pub reconcile: ServerAction<ReconcileNow>,
+    pub issue_key: ServerAction<IssueApiKey>,
+    pub rotate_key: ServerAction<RotateApiKey>,
+    pub revoke_key: ServerAction<RevokeApiKey>,
 }
 
 impl Actions {
@@ -59,6 +64,9 @@ impl Actions {
             upload: ServerAction::new(),
             approve: ServerAction::new(),
             reconcile: ServerAction::new(),
+            issue_key: ServerAction::new(),
+            rotate_key: ServerAction::new(),
+            revoke_key: ServerAction::new(),
         }
     }
 
@@ -156,6 +164,7 @@ pub fn GatewayPage() -> impl IntoView {
                             <stages::Stages ctx=ctx.clone()/>
                             <routes::Routes ctx=ctx.clone()/>
                             <plans::Plans ctx=ctx.clone()/>
+                            <keys::Keys ctx=ctx.clone()/>
                             <plans::Usage ctx=ctx.clone()/>
                             <file::TopologyFile ctx=ctx.clone()/>
                             <history::History ctx=ctx history=view.history/>

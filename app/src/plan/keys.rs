@@ -1,0 +1,130 @@
+//! API keys: made after the usage plans they join, enabled or disabled as the admin, the expiry
+//! date and a rotation's grace period say, deleted once revoked long enough. The value is
+//! AWS's and never part of a plan.
+
+use super::actual::Actual;
+use super::{change, names, Action, Builder, Kind, Op, Val};
+use crate::model::topology::Topology;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A key as the worker wants it at this moment (dates already applied: the planner has no
+/// clock).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredKey {
+    /// Portico's id.
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    /// Enabled, not revoked, not expired, not past a rotation's grace period.
+    pub enabled: bool,
+    /// Usage-plan names (of the topology).
+    pub plans: Vec<String>,
+}
+
+pub(super) fn plan(
+    b: &mut Builder,
+    desired: &Topology,
+    keys: &[DesiredKey],
+    actual: &Actual,
+    plans: &BTreeMap<String, Val>,
+) {
+    for key in keys {
+        let label = format!("API key {}", key.name);
+        let want: Vec<&Val> = key.plans.iter().filter_map(|p| plans.get(p)).collect();
+        match actual.api_keys.get(&key.id) {
+            None => {
+                let i = b.push(
+                    Kind::ApiKey,
+                    Action::Create,
+                    label.clone(),
+                    vec![
+                        change("enabled", None, Some(key.enabled.to_string())),
+                        change("usage plans", None, Some(key.plans.join(", "))),
+                    ],
+                    Op::CreateApiKey {
+                        key: key.id,
+                        name: names::api_key(&desired.gateway, &key.name, key.id),
+                        description: key.description.clone(),
+                        enabled: key.enabled,
+                    },
+                );
+                for plan in want {
+                    b.push(
+                        Kind::ApiKey,
+                        Action::Update,
+                        label.clone(),
+                        vec![],
+                        Op::CreateUsagePlanKey {
+                            usage_plan: plan.clone(),
+                            api_key: Val::id(i),
+                        },
+                    );
+                }
+            }
+            Some(current) => {
+                if current.enabled != key.enabled {
+                    b.push(
+                        Kind::ApiKey,
+                        Action::Update,
+                        label.clone(),
+                        vec![change(
+                            "enabled",
+                            Some(current.enabled.to_string()),
+                            Some(key.enabled.to_string()),
+                        )],
+                        Op::UpdateApiKey {
+                            api_key: current.id.clone(),
+                            enabled: key.enabled,
+                        },
+                    );
+                }
+                for plan in &want {
+                    let known = plan.as_known().map(str::to_owned);
+                    if known.is_none() || !current.plans.contains(known.as_ref().unwrap()) {
+                        b.push(
+                            Kind::ApiKey,
+                            Action::Update,
+                            label.clone(),
+                            vec![],
+                            Op::CreateUsagePlanKey {
+                                usage_plan: (*plan).clone(),
+                                api_key: Val::known(&current.id),
+                            },
+                        );
+                    }
+                }
+                for plan in &current.plans {
+                    if !want.iter().any(|w| w.as_known() == Some(plan.as_str())) {
+                        b.push(
+                            Kind::ApiKey,
+                            Action::Update,
+                            label.clone(),
+                            vec![],
+                            Op::DeleteUsagePlanKey {
+                                usage_plan: plan.clone(),
+                                api_key: current.id.clone(),
+                            },
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Keys no longer wanted (revoked long enough, or their record is gone): deleted first among
+/// the deletes, before the usage plans they are in.
+pub(super) fn delete(b: &mut Builder, keys: &[DesiredKey], actual: &Actual) {
+    for (id, key) in &actual.api_keys {
+        if !keys.iter().any(|k| k.id == *id) {
+            b.delete(
+                Kind::ApiKey,
+                format!("API key {}", key.name),
+                Op::DeleteApiKey {
+                    api_key: key.id.clone(),
+                },
+            );
+        }
+    }
+}

@@ -1,0 +1,549 @@
+//! API keys against the sandbox: an issued key exists in AWS with the value shown once and sits
+//! in its usage plans; the value is nowhere else (database file, logs, later pages, audit);
+//! rotation, revocation and expiry converge.
+
+#[allow(
+    dead_code,
+    reason = "each test binary uses its own part of the helpers"
+)]
+mod common;
+
+use app::api::gateways::ssr as gateways;
+use app::model::Role;
+use common::sandbox::{Sandbox, Turn};
+use common::{TestApp, ORIGIN};
+use portico::aws::call::Retry;
+use portico::worker::apply::Waits;
+use portico::worker::{Outcome, Worker, WorkerConfig};
+use serde_json::json;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+const REGION: &str = "ap-northeast-2";
+
+/// Everything logged by this test process, at debug level, to search for secrets.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn logs() -> &'static Captured {
+    static LOGS: OnceLock<Captured> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug")
+            .with_writer(move || writer.clone())
+            .try_init();
+        captured
+    })
+}
+
+struct Rig {
+    app: TestApp,
+    turn: Turn,
+    worker: Worker,
+    id: i64,
+    root: String,
+}
+
+async fn rig() -> Rig {
+    logs();
+    let turn = Sandbox::lock().await;
+    turn.control(
+        "POST",
+        "/config",
+        Some(json!({ "vpc_link_pending_seconds": 0.1, "target_initial_seconds": 0.1 })),
+    )
+    .await;
+    let demo = turn.demo(REGION).await;
+    let values = portico::aws::keys::SdkKeyValues::new(turn.sdk_config(REGION, 3).await);
+    let app = TestApp::with_key_values(Arc::new(values))
+        .await
+        .user("root", Role::Admin)
+        .await
+        .user("other-admin", Role::Admin)
+        .await
+        .user("viewer", Role::Viewer)
+        .await;
+    let mut seed = gateways::parse_yaml(include_str!("../../examples/seed-topology.yaml")).unwrap();
+    seed.gateway.vpc_id = demo["vpc_id"].as_str().unwrap().to_owned();
+    seed.gateway.subnet_ids = serde_json::from_value(demo["subnet_ids"].clone()).unwrap();
+    for p in &mut seed.ports {
+        p.instances = vec![demo["instance_ids"][0].as_str().unwrap().to_owned()];
+    }
+    // A second plan, so "the right usage plans" means something.
+    let mut premium = seed.usage_plans[0].clone();
+    premium.name = "premium".into();
+    premium.stages = vec!["release".into()];
+    seed.usage_plans.push(premium);
+    gateways::create(&app.pool, "test", seed, false)
+        .await
+        .unwrap();
+    let id = sqlx::query_scalar("SELECT id FROM gateways")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let worker = Worker::new(
+        app.pool.clone(),
+        turn.sdk_config(REGION, 1).await,
+        WorkerConfig {
+            waits: Waits {
+                timeout: Duration::from_secs(30),
+                every: Duration::from_millis(50),
+            },
+            retry: Retry {
+                attempts: 5,
+                base: Duration::from_millis(5),
+                cap: Duration::from_millis(50),
+            },
+            settle: Duration::ZERO,
+            ..Default::default()
+        },
+    );
+    let root = app.login("root").await;
+    let rig = Rig {
+        app,
+        turn,
+        worker,
+        id,
+        root,
+    };
+    rig.converge().await;
+    rig
+}
+
+impl Rig {
+    async fn converge(&self) {
+        for _ in 0..4 {
+            if self.worker.reconcile(self.id).await == Outcome::InSync {
+                return;
+            }
+        }
+        panic!("not in sync");
+    }
+
+    async fn issue(&self, name: &str, plans: &str, expires: &str) -> i64 {
+        let r = self
+            .app
+            .call(
+                "issue_api_key",
+                Some(&self.root),
+                &[
+                    ("gateway", "seed"),
+                    ("name", name),
+                    ("owner", "partner team"),
+                    ("plans", plans),
+                    ("expires", expires),
+                ],
+            )
+            .await;
+        assert!(
+            r.status.is_redirection() || r.status.is_success(),
+            "{}",
+            r.body
+        );
+        sqlx::query_scalar("SELECT MAX(id) FROM api_keys")
+            .fetch_one(&self.app.pool)
+            .await
+            .unwrap()
+    }
+
+    /// The show-once page, as the issuing admin sees it.
+    async fn once(&self, key: i64, cookie: &str) -> String {
+        let r = self
+            .app
+            .get(&format!("/gateways/seed/keys/{key}"), Some(cookie))
+            .await;
+        assert!(r.status.is_success(), "{}", r.body);
+        r.body
+    }
+
+    async fn aws_key(
+        &self,
+        key: i64,
+    ) -> aws_sdk_apigateway::operation::get_api_key::GetApiKeyOutput {
+        let aws_id: String = sqlx::query_scalar("SELECT aws_id FROM api_keys WHERE id = ?")
+            .bind(key)
+            .fetch_one(&self.app.pool)
+            .await
+            .unwrap();
+        let c = self.turn.clients(REGION, 3).await;
+        c.apigateway
+            .get_api_key()
+            .api_key(aws_id)
+            .include_value(true)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn plans_of(&self, aws_id: &str) -> Vec<String> {
+        let c = self.turn.clients(REGION, 3).await;
+        let plans = c.apigateway.get_usage_plans().send().await.unwrap();
+        let mut out = vec![];
+        for p in plans.items() {
+            let keys = c
+                .apigateway
+                .get_usage_plan_keys()
+                .usage_plan_id(p.id().unwrap())
+                .send()
+                .await
+                .unwrap();
+            if keys.items().iter().any(|k| k.id() == Some(aws_id)) {
+                out.push(p.name().unwrap().to_owned());
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+fn value_in(page: &str) -> String {
+    let at = page
+        .find("id=\"key-value\"")
+        .expect("the value on the show-once page");
+    let rest = &page[at..];
+    let start = rest.find('>').unwrap() + 1;
+    let end = rest.find("</code>").unwrap();
+    rest[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn an_issued_key_is_shown_once_and_kept_nowhere() {
+    let rig = rig().await;
+    let key = rig.issue("partner-acme", "standard, premium", "").await;
+    // Before the worker made it: the page waits (and refreshes itself).
+    let page = rig.once(key, &rig.root).await;
+    assert!(page.contains("data-state=\"creating\""), "{page}");
+    assert!(page.contains("http-equiv=\"refresh\""));
+    rig.converge().await;
+
+    // Another admin can't see it; that doesn't use up the one showing.
+    let other = rig.app.login("other-admin").await;
+    assert!(rig
+        .once(key, &other)
+        .await
+        .contains("data-state=\"not-yours\""));
+    let page = rig.once(key, &rig.root).await;
+    assert!(page.contains("data-state=\"shown\""), "{page}");
+    let value = value_in(&page);
+    assert_eq!(value.len(), 40, "AWS's generated value");
+    let aws = rig.aws_key(key).await;
+    assert_eq!(
+        aws.value(),
+        Some(value.as_str()),
+        "the value shown is AWS's"
+    );
+    assert!(aws.enabled());
+    assert_eq!(
+        rig.plans_of(aws.id().unwrap()).await,
+        vec!["seed-premium", "seed-standard"]
+    );
+    let api_id: String = {
+        let c = rig.turn.clients(REGION, 3).await;
+        c.apigateway.get_rest_apis().send().await.unwrap().items()[0]
+            .id()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        page.contains(&format!(
+            "curl -H &#39;x-api-key: {value}&#39; https://{api_id}.execute-api.{REGION}.amazonaws.com/release/release/"
+        )) || page.contains(&format!(
+            "curl -H 'x-api-key: {value}' https://{api_id}.execute-api.{REGION}.amazonaws.com/release/release/"
+        )),
+        "a ready-to-paste call per stage: {page}"
+    );
+
+    // Never again, anywhere.
+    let again = rig.once(key, &rig.root).await;
+    assert!(again.contains("data-state=\"already-shown\""));
+    let hint = &value[36..];
+    assert!(
+        again.contains(&format!("…{hint}")),
+        "the hint names the key: {again}"
+    );
+    let mut seen = vec![again];
+    for path in ["/gateways/seed", "/audit", "/"] {
+        seen.push(rig.app.get(path, Some(&rig.root)).await.body);
+    }
+    seen.push(
+        rig.app
+            .call("list_api_keys", Some(&rig.root), &[("gateway", "seed")])
+            .await
+            .body,
+    );
+    seen.push(
+        rig.app
+            .call(
+                "reveal_api_key",
+                Some(&rig.root),
+                &[("gateway", "seed"), ("key", &key.to_string())],
+            )
+            .await
+            .body,
+    );
+    seen.push(
+        rig.app
+            .call("gateway_runs", Some(&rig.root), &[("name", "seed")])
+            .await
+            .body,
+    );
+    for (i, body) in seen.iter().enumerate() {
+        assert!(!body.contains(&value), "response {i} shows the value");
+    }
+    let viewer = rig.app.login("viewer").await;
+    let page = rig.app.get("/gateways/seed", Some(&viewer)).await.body;
+    assert!(page.contains("partner-acme") && !page.contains(&value));
+    rig.app.pool.close().await;
+    for file in ["portico.db", "portico.db-wal", "portico.db-shm"] {
+        let path = rig.app._dir.path().join(file);
+        if let Ok(bytes) = std::fs::read(&path) {
+            assert!(
+                !bytes.windows(value.len()).any(|w| w == value.as_bytes()),
+                "{file} holds the value"
+            );
+        }
+    }
+    let logged = String::from_utf8_lossy(&logs().0.lock().unwrap()).to_string();
+    assert!(!logged.is_empty(), "logs were captured");
+    assert!(!logged.contains(&value), "the logs hold the value");
+}
+
+#[tokio::test]
+async fn rotation_revocation_and_expiry_converge() {
+    let rig = rig().await;
+    let first = rig.issue("partner", "standard", "").await;
+    rig.converge().await;
+    let old_aws = rig.aws_key(first).await.id().unwrap().to_owned();
+
+    // Rotate with no grace: a new key in the same plans, the old one disabled.
+    let r = rig
+        .app
+        .call(
+            "rotate_api_key",
+            Some(&rig.root),
+            &[
+                ("gateway", "seed"),
+                ("key", &first.to_string()),
+                ("grace_hours", "0"),
+            ],
+        )
+        .await;
+    assert!(
+        r.status.is_redirection() || r.status.is_success(),
+        "{}",
+        r.body
+    );
+    let second: i64 = sqlx::query_scalar("SELECT MAX(id) FROM api_keys")
+        .fetch_one(&rig.app.pool)
+        .await
+        .unwrap();
+    rig.converge().await;
+    let new = rig.aws_key(second).await;
+    assert!(new.enabled());
+    assert_eq!(rig.plans_of(new.id().unwrap()).await, vec!["seed-standard"]);
+    let old = rig.aws_key(first).await;
+    assert!(
+        !old.enabled(),
+        "the rotated key stops at the end of its grace period"
+    );
+    assert_eq!(old.id(), Some(old_aws.as_str()));
+    // A replaced key can't be rotated again.
+    let r = rig
+        .app
+        .call(
+            "rotate_api_key",
+            Some(&rig.root),
+            &[
+                ("gateway", "seed"),
+                ("key", &first.to_string()),
+                ("grace_hours", "0"),
+            ],
+        )
+        .await;
+    common::refused(&r, axum::http::StatusCode::CONFLICT, "already replaced");
+
+    // Revoke: disabled now, deleted from AWS after the wait.
+    let r = rig
+        .app
+        .call(
+            "revoke_api_key",
+            Some(&rig.root),
+            &[("gateway", "seed"), ("key", &second.to_string())],
+        )
+        .await;
+    common::refused(
+        &r,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "Tick the box",
+    );
+    let r = rig
+        .app
+        .call(
+            "revoke_api_key",
+            Some(&rig.root),
+            &[
+                ("gateway", "seed"),
+                ("key", &second.to_string()),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    rig.converge().await;
+    assert!(!rig.aws_key(second).await.enabled());
+    sqlx::query("UPDATE api_keys SET delete_after = 1 WHERE id = ?")
+        .bind(second)
+        .execute(&rig.app.pool)
+        .await
+        .unwrap();
+    rig.converge().await;
+    let c = rig.turn.clients(REGION, 3).await;
+    let aws_id = new.id().unwrap();
+    assert!(
+        c.apigateway
+            .get_api_key()
+            .api_key(aws_id)
+            .send()
+            .await
+            .is_err(),
+        "deleted from AWS"
+    );
+    assert!(rig.plans_of(aws_id).await.is_empty());
+    let deleted: Option<i64> = sqlx::query_scalar("SELECT deleted_at FROM api_keys WHERE id = ?")
+        .bind(second)
+        .fetch_one(&rig.app.pool)
+        .await
+        .unwrap();
+    assert!(deleted.is_some(), "the record stays, marked deleted");
+
+    // Expiry: a key whose date has passed is disabled by the next run.
+    let third = rig.issue("short-lived", "premium", "2099-01-01").await;
+    rig.converge().await;
+    assert!(rig.aws_key(third).await.enabled());
+    let now = app::state::now_unix();
+    assert_eq!(
+        portico::worker::store::next_key_deadline(&rig.app.pool, rig.id, now)
+            .await
+            .unwrap(),
+        Some(app::model::keys::parse_date("2099-01-01").unwrap()),
+        "the worker looks again when it expires"
+    );
+    sqlx::query("UPDATE api_keys SET expires_at = ? WHERE id = ?")
+        .bind(now - 1)
+        .bind(third)
+        .execute(&rig.app.pool)
+        .await
+        .unwrap();
+    rig.converge().await;
+    assert!(!rig.aws_key(third).await.enabled());
+    let view = app::api::keys::ssr::list(&rig.app.pool, "seed", app::state::now_unix())
+        .await
+        .unwrap();
+    let words: Vec<(&str, &str)> = view
+        .keys
+        .iter()
+        .map(|k| (k.name.as_str(), k.status.words().0))
+        .collect();
+    assert_eq!(
+        words,
+        vec![
+            ("short-lived", "expired"),
+            ("partner", "deleted"),
+            ("partner", "replaced")
+        ]
+    );
+    let audit = rig.app.audit_actions().await;
+    for action in ["key.issue", "key.rotate", "key.revoke"] {
+        assert!(
+            audit.contains(&action.to_string()),
+            "{action} audited: {audit:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_and_nothing_is_kept() {
+    let rig = rig().await;
+    for (fields, message) in [
+        (
+            vec![("name", "has space"), ("owner", "t"), ("plans", "standard")],
+            "Key name may only hold",
+        ),
+        (
+            vec![("name", "k"), ("owner", " "), ("plans", "standard")],
+            "Owner must be",
+        ),
+        (
+            vec![("name", "k"), ("owner", "t"), ("plans", "")],
+            "Choose at least one usage plan",
+        ),
+        (
+            vec![("name", "k"), ("owner", "t"), ("plans", "gold")],
+            "(it has: premium, standard)",
+        ),
+        (
+            vec![
+                ("name", "k"),
+                ("owner", "t"),
+                ("plans", "standard"),
+                ("expires", "2001-01-01"),
+            ],
+            "is not in the future",
+        ),
+        (
+            vec![
+                ("name", "k"),
+                ("owner", "t"),
+                ("plans", "standard"),
+                ("expires", "soon"),
+            ],
+            "is not a date",
+        ),
+    ] {
+        let mut form = vec![("gateway", "seed")];
+        form.extend(fields);
+        let r = rig.app.call("issue_api_key", Some(&rig.root), &form).await;
+        common::refused(&r, axum::http::StatusCode::UNPROCESSABLE_ENTITY, message);
+    }
+    let r = rig
+        .app
+        .call(
+            "rotate_api_key",
+            Some(&rig.root),
+            &[("gateway", "seed"), ("key", "99"), ("grace_hours", "1")],
+        )
+        .await;
+    common::refused(&r, axum::http::StatusCode::NOT_FOUND, "No API key 99");
+    let r = rig
+        .app
+        .call(
+            "rotate_api_key",
+            Some(&rig.root),
+            &[("gateway", "seed"), ("key", "1"), ("grace_hours", "9999")],
+        )
+        .await;
+    common::refused(
+        &r,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "Grace period must be",
+    );
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_keys")
+        .fetch_one(&rig.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    let _ = ORIGIN;
+}
