@@ -840,6 +840,26 @@ async fn gateways_run_in_parallel_and_a_wait_holds_only_its_own() {
             .unwrap()
         }
     };
+    let running = || {
+        let pool = rig.app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT operation FROM plan_steps WHERE status = 'running'",
+            )
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    // The seed reaches its wait for the VPC link …
+    while running().await.as_deref() != Some("GetVpcLink") {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the seed never waited for its link"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // … and the other gateway converges meanwhile.
     while state("other").await.as_deref() != Some("in_sync") {
         assert!(
             started.elapsed() < Duration::from_secs(20),
@@ -852,12 +872,7 @@ async fn gateways_run_in_parallel_and_a_wait_holds_only_its_own() {
         Some("applying"),
         "the seed still waits for its link"
     );
-    let waiting: String =
-        sqlx::query_scalar("SELECT operation FROM plan_steps WHERE status = 'running'")
-            .fetch_one(&rig.app.pool)
-            .await
-            .unwrap();
-    assert_eq!(waiting, "GetVpcLink");
+    assert_eq!(running().await.as_deref(), Some("GetVpcLink"));
 
     // An edit wakes the other gateway's task within a second, while the seed still waits.
     rig.edit_gateway("other", |t| {
