@@ -7,6 +7,7 @@
 pub mod api;
 pub mod auth;
 pub mod components;
+pub mod cost;
 pub mod error;
 pub mod model;
 pub mod pages;

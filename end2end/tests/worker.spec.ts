@@ -76,11 +76,12 @@ test('an admin issues a key, copies it from the one screen that shows it, and a 
   await hydrated(page);
   await page.locator('details.issue-key summary').click();
   const form = page.locator('#issue-key');
+  await form.getByLabel('Owner').fill('Acme integration team');
   await form.getByLabel('Name').fill('partner acme');
+  await expect(form.locator('.field-error').first()).toContainText("Key name may only hold");
   await form.getByRole('button', { name: 'Issue key' }).click();
   await expect(form.getByRole('alert')).toContainText("Key name may only hold letters, digits, '-', '_' and '.'");
   await form.getByLabel('Name').fill('partner-acme');
-  await form.getByLabel('Owner').fill('Acme integration team');
   await form.getByRole('button', { name: 'Issue key' }).click();
   await expect(page).toHaveURL(/\/gateways\/demo\/keys\/\d+$/);
   // The page refreshes itself until the worker has made the key in AWS.

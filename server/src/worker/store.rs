@@ -40,11 +40,14 @@ pub async fn gateway(pool: &SqlitePool, id: i64) -> Result<Option<GatewayRow>, A
     .transpose()
 }
 
-/// What wakes a gateway's task when it changes: an edit, a delete, an approval, a nudge.
+/// What wakes a gateway's task when it changes: an edit, a delete, an approval, a nudge, a key
+/// issued, rotated or revoked.
 pub async fn wake_keys(pool: &SqlitePool) -> Result<Vec<(i64, String)>, AppError> {
     Ok(sqlx::query_as(
         "SELECT g.id, g.generation || '/' || COALESCE(g.deleting_at, '') || '/' || g.nudged_at || '/' || \
-         COALESCE((SELECT MAX(approved_at) FROM plans p WHERE p.gateway_id = g.id), '') FROM gateways g",
+         COALESCE((SELECT MAX(approved_at) FROM plans p WHERE p.gateway_id = g.id), '') || '/' || \
+         COALESCE((SELECT MAX(id) || '-' || COUNT(revoked_at) || '-' || COUNT(replaced_at) \
+                   FROM api_keys k WHERE k.gateway_id = g.id), '') FROM gateways g",
     )
     .fetch_all(pool)
     .await?)
