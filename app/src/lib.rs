@@ -9,6 +9,7 @@ pub mod auth;
 pub mod components;
 pub mod cost;
 pub mod error;
+pub mod health;
 pub mod model;
 pub mod pages;
 pub mod plan;

@@ -13,6 +13,7 @@ Prints `READY http://127.0.0.1:PORT` once it answers. Control API (JSON), beside
     GET  /_sandbox/config    POST /_sandbox/config {vpc_link_pending_seconds, vpc_link_fail_message,
                                                     target_initial_seconds, unhealthy_instances}
     POST /_sandbox/demo {"region": "ap-northeast-2"} → the demo account's VPC, subnets, instances
+    POST /_sandbox/instances/stop|start {"region", "instance_id"}
 """
 
 from __future__ import annotations
@@ -89,6 +90,15 @@ class ControlApi:
             return 200, self.settings.as_dict()
         if path == "/demo" and method == "POST":
             return 200, demo.seed(self.base_url_ref[0], body.get("region", "ap-northeast-2"))
+        if path in ("/instances/stop", "/instances/start") and method == "POST":
+            # What an operator does in the EC2 console: the target then reports `unused`.
+            ec2 = demo.client(self.base_url_ref[0], "ec2", body.get("region", "ap-northeast-2"))
+            ids = [body["instance_id"]]
+            if path.endswith("stop"):
+                ec2.stop_instances(InstanceIds=ids)
+            else:
+                ec2.start_instances(InstanceIds=ids)
+            return 200, {"instance_id": body["instance_id"], "done": path.rsplit("/", 1)[1]}
         return 404, {"error": f"no such sandbox endpoint: {method} {request.path}"}
 
     def reset_moto(self) -> None:

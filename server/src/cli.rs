@@ -71,6 +71,9 @@ pub struct ServeArgs {
     /// Seconds between drift checks of a gateway that is in sync.
     #[arg(long, env = "PORTICO_DRIFT_INTERVAL", default_value_t = 60)]
     pub drift_interval: u64,
+    /// Seconds between health reads (reads only) of a gateway.
+    #[arg(long, env = "PORTICO_HEALTH_INTERVAL", default_value_t = 15)]
+    pub health_interval: u64,
     /// Serve the pages without the worker (nothing is written to AWS).
     #[arg(long, env = "PORTICO_NO_WORKER")]
     pub no_worker: bool,
@@ -82,6 +85,7 @@ impl Default for ServeArgs {
             addr: ([127, 0, 0, 1], 3000).into(),
             secure_cookies: false,
             drift_interval: 60,
+            health_interval: 15,
             no_worker: false,
         }
     }

@@ -33,6 +33,7 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
     } else {
         let config = WorkerConfig {
             drift_interval: std::time::Duration::from_secs(args.drift_interval.max(1)),
+            health_interval: std::time::Duration::from_secs(args.health_interval.max(1)),
             ..WorkerConfig::default()
         };
         let base = aws_config::defaults(aws_config::BehaviorVersion::latest())

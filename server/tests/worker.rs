@@ -25,6 +25,7 @@ fn fast() -> WorkerConfig {
     WorkerConfig {
         drift_interval: Duration::from_secs(3600),
         poll: Duration::from_millis(50),
+        health_interval: Duration::from_secs(3600),
         waits: Waits {
             timeout: Duration::from_secs(30),
             every: Duration::from_millis(100),
@@ -897,4 +898,112 @@ async fn gateways_run_in_parallel_and_a_wait_holds_only_its_own() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     supervisor.abort();
+}
+
+#[tokio::test]
+async fn health_reads_aws_in_words_part_by_part() {
+    use app::health::Level;
+    let rig = rig().await;
+    rig.turn
+        .control(
+            "POST",
+            "/config",
+            Some(json!({ "vpc_link_pending_seconds": 3, "target_initial_seconds": 0.2 })),
+        )
+        .await;
+    let worker = rig
+        .worker(WorkerConfig {
+            waits: Waits {
+                timeout: Duration::from_millis(300),
+                every: Duration::from_millis(100),
+            },
+            ..fast()
+        })
+        .await;
+    // The link stays PENDING: the run stops at its wait, and health says so.
+    assert!(matches!(worker.reconcile(rig.id).await, Outcome::Failed(_)));
+    let h = worker.refresh_health(rig.id).await.unwrap();
+    let link = h.parts.iter().find(|p| p.resource == "VPC link").unwrap();
+    assert_eq!(link.level, Level::Pending);
+    assert!(link.reason.starts_with("PENDING"), "{}", link.reason);
+    assert_eq!(h.level, Level::Pending);
+
+    // Once AVAILABLE and converged: healthy.
+    let worker = rig.worker(fast()).await;
+    rig.converge(&worker, 4).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let h = worker.refresh_health(rig.id).await.unwrap();
+    assert_eq!(h.level, Level::Healthy, "{h:?}");
+    assert_eq!(h.reason, "every part is healthy");
+
+    // A stopped instance: its targets read `unused`, in AWS's words.
+    let instance = rig.seed.ports[1].instances[0].clone();
+    rig.turn
+        .control(
+            "POST",
+            "/instances/stop",
+            Some(json!({ "region": REGION, "instance_id": instance })),
+        )
+        .await;
+    let h = worker.refresh_health(rig.id).await.unwrap();
+    assert_eq!(h.level, app::health::Level::Unhealthy);
+    let target = h
+        .parts
+        .iter()
+        .find(|p| p.resource == format!("target {instance} on 8081"))
+        .unwrap();
+    assert!(
+        target
+            .reason
+            .starts_with(&format!("target {instance} on 8081 unused")),
+        "{}",
+        target.reason
+    );
+    assert!(
+        h.reason.contains("(and 2 more)"),
+        "the same instance serves three ports: {}",
+        h.reason
+    );
+    rig.turn
+        .control(
+            "POST",
+            "/instances/start",
+            Some(json!({ "region": REGION, "instance_id": instance })),
+        )
+        .await;
+
+    // A route change: every stage is stale until the redeploy, then fresh again.
+    rig.edit(|t| t.routes[0].api_key_required = false).await;
+    let h = worker.refresh_health(rig.id).await.unwrap();
+    let dev = h.parts.iter().find(|p| p.resource == "stage dev").unwrap();
+    assert_eq!(dev.level, Level::Degraded);
+    assert!(
+        dev.reason.contains("serves an older deployment"),
+        "{}",
+        dev.reason
+    );
+    rig.converge(&worker, 4).await;
+    let h = worker.refresh_health(rig.id).await.unwrap();
+    assert_eq!(
+        h.parts
+            .iter()
+            .find(|p| p.resource == "stage dev")
+            .unwrap()
+            .level,
+        Level::Healthy
+    );
+
+    // The history holds each change once, per resource.
+    let events: Vec<(String, String)> = sqlx::query_as(
+        "SELECT level, reason FROM health_events WHERE resource = 'stage dev' ORDER BY at, rowid",
+    )
+    .fetch_all(&rig.app.pool)
+    .await
+    .unwrap();
+    let levels: Vec<&str> = events.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(
+        levels,
+        vec!["Pending", "Healthy", "Degraded", "Healthy"],
+        "{events:?}"
+    );
 }

@@ -19,6 +19,17 @@ pub mod keys;
 mod link;
 pub mod names;
 mod rest;
+
+/// The description a deployment of the desired routes carries (a stage serving another one is
+/// stale).
+pub fn deployment_fingerprint(desired: &Topology) -> String {
+    let ports = desired
+        .ports
+        .iter()
+        .map(|p| (p.port, p.listener()))
+        .collect();
+    rest::fingerprint(desired, &ports)
+}
 mod stages;
 pub mod status;
 mod usage;

@@ -81,7 +81,7 @@ fn parent(path: &str) -> &str {
 
 /// A fingerprint of everything a deployment snapshots: routes, methods, key requirements and
 /// where each integration points.
-pub(crate) fn fingerprint(desired: &Topology, listener_ports: &BTreeMap<u32, u32>) -> String {
+pub fn fingerprint(desired: &Topology, listener_ports: &BTreeMap<u32, u32>) -> String {
     let mut text = format!(
         "{}|{}\n",
         names::load_balancer(&desired.gateway),

@@ -32,6 +32,8 @@ pub struct WorkerConfig {
     pub drift_interval: Duration,
     /// How often the database is looked at for edits made elsewhere (the CLI).
     pub poll: Duration,
+    /// How often health is read (reads only) between reconciles.
+    pub health_interval: Duration,
     pub waits: Waits,
     pub retry: Retry,
     /// Longest wait after repeated failures.
@@ -49,6 +51,7 @@ impl Default for WorkerConfig {
         Self {
             drift_interval: Duration::from_secs(60),
             poll: Duration::from_secs(1),
+            health_interval: Duration::from_secs(15),
             waits: Waits::default(),
             retry: Retry::default(),
             max_backoff: Duration::from_secs(300),
@@ -196,6 +199,10 @@ impl Worker {
         store::sync_keys(&self.pool, gateway, &actual, now).await?;
         let desired = (!g.deleting).then_some(&g.topology);
         let keys = store::desired_keys(&self.pool, gateway, now).await?;
+        if !g.deleting {
+            let health = app::health::assess(&g.topology, &key_wants(&keys), &actual);
+            store::record_health(&self.pool, gateway, &health, now).await?;
+        }
         let p = plan(desired, &keys, &actual);
         if p.is_empty() {
             store::supersede(&self.pool, gateway, None).await?;
@@ -505,21 +512,59 @@ impl Worker {
         }
     }
 
+    /// Reads health only (no plan, no write): between reconciles, every `health_interval`.
+    pub async fn refresh_health(&self, gateway: i64) -> Result<app::health::Health, AppError> {
+        let Some(g) = store::gateway(&self.pool, gateway).await? else {
+            return Err(AppError::NotFound("no such gateway".into()));
+        };
+        let gw = &g.topology.gateway;
+        let clients = self.clients(&gw.region, gw.role_arn.as_deref()).await;
+        let caller = self.caller(&gw.region, gw.role_arn.as_deref());
+        let actual = observe::observe(&clients, &caller, &g.name)
+            .await
+            .map_err(|e| AppError::Unavailable(format!("Could not read AWS: {e}")))?;
+        let now = app::state::now_unix();
+        let keys = store::desired_keys(&self.pool, gateway, now).await?;
+        let health = app::health::assess(&g.topology, &key_wants(&keys), &actual);
+        store::record_health(&self.pool, gateway, &health, now).await?;
+        Ok(health)
+    }
+
     async fn run_gateway(self: Arc<Self>, id: i64, notify: Arc<Notify>) {
+        let mut next_reconcile = tokio::time::Instant::now();
         loop {
-            let outcome = self.reconcile(id).await;
-            let Some(next) = self.next_run(id, &outcome).await else {
-                return;
-            };
-            if next.is_zero() {
-                continue;
+            let now = tokio::time::Instant::now();
+            if now >= next_reconcile {
+                let outcome = self.reconcile(id).await;
+                let Some(next) = self.next_run(id, &outcome).await else {
+                    return;
+                };
+                next_reconcile = tokio::time::Instant::now() + next;
+                if next.is_zero() {
+                    continue;
+                }
+            } else if let Err(e) = self.refresh_health(id).await {
+                tracing::debug!(gateway = id, "health refresh: {e}");
             }
+            let wait = next_reconcile
+                .saturating_duration_since(tokio::time::Instant::now())
+                .min(self.config.health_interval);
             tokio::select! {
-                _ = notify.notified() => {}
-                _ = tokio::time::sleep(next) => {}
+                _ = notify.notified() => { next_reconcile = tokio::time::Instant::now(); }
+                _ = tokio::time::sleep(wait) => {}
             }
         }
     }
+}
+
+fn key_wants(keys: &[app::plan::keys::DesiredKey]) -> Vec<app::health::KeyWant> {
+    keys.iter()
+        .map(|k| app::health::KeyWant {
+            id: k.id,
+            name: k.name.clone(),
+            enabled: k.enabled,
+        })
+        .collect()
 }
 
 enum RunError {

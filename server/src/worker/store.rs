@@ -398,3 +398,55 @@ pub async fn sync_keys(
     }
     Ok(())
 }
+
+/// How long health history is kept.
+pub const HEALTH_KEPT_SECONDS: i64 = 7 * 24 * 3600;
+
+/// Stores the latest assessment, a history row for each resource whose level or reason
+/// changed, and prunes history past a week.
+pub async fn record_health(
+    pool: &SqlitePool,
+    gateway: i64,
+    health: &app::health::Health,
+    now: i64,
+) -> Result<(), AppError> {
+    let json = serde_json::to_string(health).map_err(|e| AppError::internal("health", e))?;
+    sqlx::query(
+        "INSERT INTO gateway_status (gateway_id, state, message, health, health_level, health_at) \
+         VALUES (?, 'unknown', 'The worker has not planned for this gateway yet.', ?, ?, ?) \
+         ON CONFLICT (gateway_id) DO UPDATE SET health = excluded.health, \
+         health_level = excluded.health_level, health_at = excluded.health_at",
+    )
+    .bind(gateway)
+    .bind(&json)
+    .bind(format!("{:?}", health.level))
+    .bind(now)
+    .execute(pool)
+    .await?;
+    for part in &health.parts {
+        let last: Option<(String, String)> = sqlx::query_as(
+            "SELECT level, reason FROM health_events WHERE gateway_id = ? AND resource = ? ORDER BY at DESC, rowid DESC LIMIT 1",
+        )
+        .bind(gateway)
+        .bind(&part.resource)
+        .fetch_optional(pool)
+        .await?;
+        let level = format!("{:?}", part.level);
+        if last.as_ref() != Some(&(level.clone(), part.reason.clone())) {
+            sqlx::query("INSERT INTO health_events (gateway_id, resource, at, level, reason) VALUES (?, ?, ?, ?, ?)")
+                .bind(gateway)
+                .bind(&part.resource)
+                .bind(now)
+                .bind(level)
+                .bind(&part.reason)
+                .execute(pool)
+                .await?;
+        }
+    }
+    sqlx::query("DELETE FROM health_events WHERE gateway_id = ? AND at < ?")
+        .bind(gateway)
+        .bind(now - HEALTH_KEPT_SECONDS)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

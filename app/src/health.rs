@@ -1,0 +1,215 @@
+//! Health: what AWS says about each part of a gateway, in words, and the gateway's health as
+//! the worst of its parts ("target i-0abc on 8081 unhealthy: Target.FailedHealthChecks").
+//! Pure: the worker computes it from what it observed; pages and tests read it.
+
+use crate::model::topology::Topology;
+use crate::plan::actual::Actual;
+use serde::{Deserialize, Serialize};
+
+/// From best to worst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Level {
+    Healthy,
+    /// Coming up: provisioning, PENDING, initial, not made yet.
+    Pending,
+    /// Works, but not as it should: a stale stage, an impaired NLB, a draining target.
+    Degraded,
+    Unhealthy,
+}
+
+impl Level {
+    pub fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Level::Healthy => ("healthy", "ok"),
+            Level::Pending => ("pending", "busy"),
+            Level::Degraded => ("degraded", "warn"),
+            Level::Unhealthy => ("unhealthy", "bad"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Part {
+    /// "load balancer", "target i-0abc on 8081", "VPC link", "stage dev", "API key partner".
+    pub resource: String,
+    pub level: Level,
+    /// In AWS's words.
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub level: Level,
+    /// The worst part's reason (and how many more are as bad).
+    pub reason: String,
+    pub parts: Vec<Part>,
+}
+
+fn part(resource: impl Into<String>, level: Level, reason: impl Into<String>) -> Part {
+    Part {
+        resource: resource.into(),
+        level,
+        reason: reason.into(),
+    }
+}
+
+/// An API key's state for health: Portico's id, name, and whether it should be enabled now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyWant {
+    pub id: i64,
+    pub name: String,
+    pub enabled: bool,
+}
+
+pub fn assess(desired: &Topology, keys: &[KeyWant], actual: &Actual) -> Health {
+    let mut parts = vec![];
+    let g = &desired.gateway;
+    if !desired.ports.is_empty() {
+        let name = crate::plan::names::load_balancer(g);
+        match actual.load_balancers.values().find(|l| l.name == name) {
+            None => parts.push(part("load balancer", Level::Pending, "not made yet")),
+            Some(lb) => {
+                let level = match lb.state.as_str() {
+                    "active" => Level::Healthy,
+                    "provisioning" => Level::Pending,
+                    "active_impaired" => Level::Degraded,
+                    _ => Level::Unhealthy,
+                };
+                parts.push(part(
+                    "load balancer",
+                    level,
+                    format!("{} is {}", lb.name, lb.state),
+                ));
+            }
+        }
+        for p in &desired.ports {
+            let tg_name = crate::plan::names::target_group(g, p.port);
+            let tg = actual.target_groups.get(&tg_name);
+            for instance in &p.instances {
+                let resource = format!("target {instance} on {}", p.port);
+                match tg.and_then(|t| t.targets.get(instance)) {
+                    None => parts.push(part(resource, Level::Pending, "not registered yet")),
+                    Some(h) => {
+                        let level = match h.state.as_str() {
+                            "healthy" => Level::Healthy,
+                            "initial" => Level::Pending,
+                            "draining" => Level::Degraded,
+                            _ => Level::Unhealthy,
+                        };
+                        let mut reason =
+                            format!("{} {}", h.state, h.reason.clone().unwrap_or_default());
+                        if level != Level::Healthy {
+                            reason = format!(
+                                "target {instance} on {} {}{}",
+                                p.port,
+                                h.state,
+                                h.reason
+                                    .as_ref()
+                                    .map(|r| format!(": {r}"))
+                                    .unwrap_or_default()
+                            );
+                            if let Some(d) = &h.description {
+                                reason.push_str(&format!(" ({d})"));
+                            }
+                        }
+                        parts.push(part(resource, level, reason.trim().to_owned()));
+                    }
+                }
+            }
+        }
+        let lb_arn = actual
+            .load_balancers
+            .values()
+            .find(|l| l.name == name)
+            .map(|l| l.arn.clone());
+        let link = actual
+            .vpc_links
+            .values()
+            .find(|l| lb_arn.as_ref().is_some_and(|a| l.target_arns.contains(a)));
+        match link {
+            None => parts.push(part("VPC link", Level::Pending, "not made yet")),
+            Some(l) => {
+                let (level, reason) = match l.status.as_str() {
+                    "AVAILABLE" => (Level::Healthy, "AVAILABLE".to_string()),
+                    "PENDING" => (
+                        Level::Pending,
+                        "PENDING (AWS takes minutes to set a link up)".to_string(),
+                    ),
+                    "FAILED" => (
+                        Level::Unhealthy,
+                        format!(
+                            "FAILED: {}",
+                            l.status_message
+                                .clone()
+                                .unwrap_or_else(|| "AWS gave no reason".into())
+                        ),
+                    ),
+                    other => (Level::Degraded, other.to_string()),
+                };
+                parts.push(part("VPC link", level, reason));
+            }
+        }
+    }
+    let api = actual
+        .rest_apis
+        .values()
+        .find(|a| a.name == crate::plan::names::rest_api(g));
+    let fresh = crate::plan::deployment_fingerprint(desired);
+    if !desired.routes.is_empty() {
+        for stage in &desired.stages {
+            let resource = format!("stage {}", stage.name);
+            match api.and_then(|a| a.stages.get(&stage.name).map(|s| (a, s))) {
+                None => parts.push(part(resource, Level::Pending, "not made yet")),
+                Some((a, s)) => {
+                    if a.deployments.get(&s.deployment_id) == Some(&fresh) {
+                        parts.push(part(resource, Level::Healthy, "serves the latest routes"));
+                    } else {
+                        parts.push(part(
+                            resource,
+                            Level::Degraded,
+                            format!(
+                                "stage {} serves an older deployment ({}); the routes changed and a redeploy is due",
+                                stage.name, s.deployment_id
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    for k in keys {
+        let resource = format!("API key {}", k.name);
+        match actual.api_keys.get(&k.id) {
+            None if k.enabled => parts.push(part(resource, Level::Pending, "not made yet")),
+            None => {}
+            Some(a) if a.enabled && !k.enabled => parts.push(part(
+                resource,
+                Level::Degraded,
+                format!("API key {} should be off (expired, revoked or rotated) but AWS still accepts it", k.name),
+            )),
+            Some(a) if !a.enabled && k.enabled => parts.push(part(resource, Level::Pending, "not enabled yet")),
+            Some(a) => parts.push(part(
+                resource,
+                Level::Healthy,
+                if a.enabled { "enabled" } else { "disabled, as it should be" },
+            )),
+        }
+    }
+    let level = parts
+        .iter()
+        .map(|p| p.level)
+        .max()
+        .unwrap_or(Level::Healthy);
+    let worst: Vec<&Part> = parts.iter().filter(|p| p.level == level).collect();
+    let reason = match worst.len() {
+        0 => "nothing to watch yet".to_string(),
+        _ if level == Level::Healthy => "every part is healthy".to_string(),
+        1 => worst[0].reason.clone(),
+        n => format!("{} (and {} more)", worst[0].reason, n - 1),
+    };
+    Health {
+        level,
+        reason,
+        parts,
+    }
+}
