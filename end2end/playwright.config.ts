@@ -37,6 +37,7 @@ export default defineConfig({
     timeout: 60_000,
     stdout: 'pipe',
     stderr: 'pipe',
-    env: { RUST_LOG: 'warn' },
+    // Health is read every 2 s here (15 s by default) so the tests see changes quickly.
+    env: { RUST_LOG: 'warn', PORTICO_HEALTH_INTERVAL: '2' },
   },
 });

@@ -33,6 +33,9 @@ pub enum Command {
     /// Read or write a gateway's desired topology as a YAML file.
     #[command(subcommand)]
     Topology(TopologyCommand),
+    /// Prices for the cost estimates.
+    #[command(subcommand)]
+    Prices(PricesCommand),
     /// Print what the worker would do to make AWS match a gateway's topology (reads AWS,
     /// writes nothing).
     Plan { gateway: String },
@@ -57,6 +60,16 @@ pub enum TopologyCommand {
         /// Only print what would change.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PricesCommand {
+    /// Read current prices from the AWS Price List API (needs pricing:GetProducts) for the
+    /// regions in use, or those named, over the embedded table.
+    Refresh {
+        #[arg(long = "region")]
+        regions: Vec<String>,
     },
 }
 
@@ -130,6 +143,19 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::User(cmd) => user(&cli.db, cmd).await,
         Command::Topology(cmd) => topology(&cli.db, cmd).await,
         Command::Plan { gateway } => plan(&cli.db, &gateway).await,
+        Command::Prices(PricesCommand::Refresh { regions }) => {
+            let pool = db::open(&cli.db).await?;
+            let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .load()
+                .await;
+            let report = crate::prices::refresh(&pool, &base, regions)
+                .await
+                .map_err(CliError::Serve)?;
+            for line in report {
+                println!("{line}");
+            }
+            Ok(())
+        }
         Command::Status { gateway, json } => status(&cli.db, &gateway, json).await,
     }
 }

@@ -4,6 +4,7 @@
 pub mod aws;
 pub mod cli;
 pub mod db;
+pub mod prices;
 pub mod serve;
 pub mod web;
 pub mod worker;

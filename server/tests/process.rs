@@ -322,3 +322,31 @@ async fn metrics_count_reconciles_and_aws_calls() {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }
 }
+
+#[tokio::test]
+async fn prices_refresh_without_the_price_list_keeps_the_embedded_table() {
+    let turn = Sandbox::lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("portico.db");
+    let _pool = seed_db(&turn, &db).await;
+    // The sandbox has no Price List API: the refresh says so, and estimates keep the table.
+    let out = portico(&turn, &db)
+        .args(["prices", "refresh"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Could not read the AWS Price List API"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the embedded prices of 2026-11-24 stay in use"),
+        "{err}"
+    );
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM prices")
+        .fetch_one(&_pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+}

@@ -19,6 +19,11 @@ pub struct GatewaySummary {
     /// The worker's word: in_sync, applying, awaiting_approval, drift, error, deleting, unknown.
     pub state: String,
     pub state_message: String,
+    /// None until the worker has read it.
+    pub health: Option<crate::health::Level>,
+    pub health_reason: String,
+    /// The monthly estimate, in cents: "$65.23".
+    pub monthly: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -34,6 +39,10 @@ pub struct GatewayView {
     pub topology: Topology,
     pub generation: i64,
     pub history: Vec<HistoryRow>,
+    /// The prices for the gateway's region (refreshed ones first, then the embedded table).
+    pub prices: crate::cost::prices::Prices,
+    /// False when the region is not in the table and us-east-1's prices stand in.
+    pub prices_exact: bool,
 }
 
 #[server(prefix = "/api", endpoint = "list_gateways")]
@@ -231,41 +240,52 @@ pub mod ssr {
 
     pub async fn list(pool: &SqlitePool) -> Result<Vec<GatewaySummary>, AppError> {
         #[allow(clippy::type_complexity)]
-        let rows: Vec<(String, i64, String, String, String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+        let rows: Vec<(String, i64, String, String, String, Option<String>, Option<String>, Option<i64>, Option<String>)> = sqlx::query_as(
             "SELECT g.name, g.generation, v.topology, v.actor, strftime('%Y-%m-%d %H:%M', v.at, 'unixepoch'), \
-             s.state, s.message, g.deleting_at \
+             s.state, s.message, g.deleting_at, s.health \
              FROM gateways g JOIN generations v ON v.gateway_id = g.id AND v.generation = g.generation \
              LEFT JOIN gateway_status s ON s.gateway_id = g.id ORDER BY g.name",
         )
         .fetch_all(pool)
         .await?;
-        rows.into_iter()
-            .map(
-                |(name, generation, json, updated_by, updated_at, state, message, deleting)| {
-                    let t = decode(&json)?;
-                    Ok(GatewaySummary {
-                        name,
-                        region: t.gateway.region.clone(),
-                        generation,
-                        ports: t.ports.len(),
-                        stages: t.stages.len(),
-                        routes: t.routes.len(),
-                        updated_by,
-                        updated_at,
-                        state: match (&state, deleting) {
-                            (_, Some(_)) => "deleting".into(),
-                            (Some(s), None) => s.clone(),
-                            (None, None) => "unknown".into(),
-                        },
-                        state_message: match (message, deleting) {
-                            (_, Some(_)) => "Removing its AWS resources, then the gateway.".into(),
-                            (Some(m), None) => m,
-                            (None, None) => "The worker has not looked at this gateway yet.".into(),
-                        },
-                    })
+        let mut out = vec![];
+        for (name, generation, json, updated_by, updated_at, state, message, deleting, health) in
+            rows
+        {
+            let t = decode(&json)?;
+            let (prices, exact) = prices_for(pool, &t.gateway.region).await?;
+            let monthly = crate::cost::estimate(&t, &prices, exact).total.cents();
+            let health: Option<crate::health::Health> =
+                health.and_then(|h| serde_json::from_str(&h).ok());
+            out.push(GatewaySummary {
+                name,
+                region: t.gateway.region.clone(),
+                generation,
+                ports: t.ports.len(),
+                stages: t.stages.len(),
+                routes: t.routes.len(),
+                updated_by,
+                updated_at,
+                state: match (&state, deleting) {
+                    (_, Some(_)) => "deleting".into(),
+                    (Some(s), None) => s.clone(),
+                    (None, None) => "unknown".into(),
                 },
-            )
-            .collect()
+                state_message: match (message, deleting) {
+                    (_, Some(_)) => "Removing its AWS resources, then the gateway.".into(),
+                    (Some(m), None) => m,
+                    (None, None) => "The worker has not looked at this gateway yet.".into(),
+                },
+                health: health.as_ref().map(|h| h.level),
+                health_reason: health
+                    .map(|h| h.reason)
+                    .unwrap_or_else(|| "not read yet".into()),
+                monthly,
+            });
+        }
+        // Worst health first, so what needs a look is on top.
+        out.sort_by(|a, b| b.health.cmp(&a.health).then_with(|| a.name.cmp(&b.name)));
+        Ok(out)
     }
 
     pub async fn view(pool: &SqlitePool, name: &str) -> Result<GatewayView, AppError> {
@@ -285,11 +305,31 @@ pub mod ssr {
             summary,
         })
         .collect();
+        let (prices, prices_exact) = prices_for(pool, &topology.gateway.region).await?;
         Ok(GatewayView {
             topology,
             generation,
             history,
+            prices,
+            prices_exact,
         })
+    }
+
+    /// Prices refreshed from the Price List API override the embedded table.
+    pub async fn prices_for(
+        pool: &SqlitePool,
+        region: &str,
+    ) -> Result<(crate::cost::prices::Prices, bool), AppError> {
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT prices FROM prices WHERE region = ?")
+                .bind(region)
+                .fetch_optional(pool)
+                .await?;
+        let refreshed: Vec<crate::cost::prices::Prices> = stored
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .into_iter()
+            .collect();
+        Ok(crate::cost::prices::for_region(region, &refreshed))
     }
 
     pub async fn delete(pool: &SqlitePool, actor: &str, name: &str) -> Result<(), AppError> {

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod forms;
 pub mod gateways;
+pub mod health;
 pub mod keys;
 pub mod runs;
 pub mod topology;

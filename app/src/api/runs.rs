@@ -32,6 +32,16 @@ pub struct PlanView {
     pub approved_by: Option<String>,
     pub error: Option<String>,
     pub steps: Vec<StepView>,
+    /// Monthly cost before → after, in total and per resource that changes.
+    pub cost: Option<CostDelta>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CostDelta {
+    pub before: String,
+    pub after: String,
+    /// (resource, before, after) for each line that differs.
+    pub lines: Vec<(String, String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -213,7 +223,11 @@ pub mod ssr {
             {
                 open = Some(plan.clone());
             }
+            let cost = cost_delta(pool, id, &topology, generation, &reason)
+                .await
+                .ok();
             plans.push(PlanView {
+                cost,
                 id: pid,
                 generation,
                 reason,
@@ -253,6 +267,83 @@ pub mod ssr {
             deleting: deleting.is_some(),
             report,
             plans,
+        })
+    }
+
+    /// What AWS costs now (the last converged generation) against what the plan's generation
+    /// will cost (nothing, for a gateway being deleted).
+    async fn cost_delta(
+        pool: &SqlitePool,
+        gateway: i64,
+        latest: &crate::model::topology::Topology,
+        generation: i64,
+        reason: &str,
+    ) -> Result<CostDelta, AppError> {
+        use crate::cost::{estimate, Estimate, Money};
+        let converged: i64 =
+            sqlx::query_scalar("SELECT converged_generation FROM gateways WHERE id = ?")
+                .bind(gateway)
+                .fetch_one(pool)
+                .await?;
+        let (prices, exact) =
+            crate::api::gateways::ssr::prices_for(pool, &latest.gateway.region).await?;
+        let empty = |t: &crate::model::topology::Topology| Estimate {
+            region: t.gateway.region.clone(),
+            price_date: prices.date.clone(),
+            price_source: prices.source.clone(),
+            exact_region: exact,
+            lines: vec![],
+            total: Money::ZERO,
+        };
+        let before = if converged > 0 {
+            estimate(
+                &crate::api::gateways::ssr::snapshot(pool, gateway, converged).await?,
+                &prices,
+                exact,
+            )
+        } else {
+            empty(latest)
+        };
+        let after = if reason == "delete" {
+            empty(latest)
+        } else {
+            estimate(
+                &crate::api::gateways::ssr::snapshot(pool, gateway, generation).await?,
+                &prices,
+                exact,
+            )
+        };
+        let mut names: Vec<&String> = before
+            .lines
+            .iter()
+            .chain(after.lines.iter())
+            .map(|l| &l.resource)
+            .collect();
+        names.dedup();
+        let mut seen = std::collections::BTreeSet::new();
+        let lines = names
+            .into_iter()
+            .filter(|n| seen.insert((*n).clone()))
+            .filter_map(|n| {
+                let b = before
+                    .lines
+                    .iter()
+                    .find(|l| &l.resource == n)
+                    .map(|l| l.amount)
+                    .unwrap_or(Money::ZERO);
+                let a = after
+                    .lines
+                    .iter()
+                    .find(|l| &l.resource == n)
+                    .map(|l| l.amount)
+                    .unwrap_or(Money::ZERO);
+                (a != b).then(|| (n.clone(), b.cents(), a.cents()))
+            })
+            .collect();
+        Ok(CostDelta {
+            before: before.total.cents(),
+            after: after.total.cents(),
+            lines,
         })
     }
 

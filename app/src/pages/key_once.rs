@@ -1,13 +1,15 @@
-//! The one screen that shows a new API key's value: to the admin who issued it, once. It waits
-//! (refreshing itself, with or without JavaScript) until the worker has made the key in AWS,
-//! then shows the value with a copy button and a ready-to-paste call for each stage it
-//! reaches. A reload shows only that it was shown.
+//! The one screen that shows a new API key's value: to the admin who issued it, once. The
+//! browser fetches it exactly once (a client-side resource: never during server rendering, never
+//! again at hydration), waiting until the worker has made the key in AWS, then shows the value
+//! with a copy button and a ready-to-paste call for each stage it reaches. A reload shows only
+//! that it was shown. This one screen needs JavaScript.
 
 use crate::api::keys::{reveal_api_key, Reveal};
 use crate::components::error::LoadError;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use std::time::Duration;
 
 #[component]
 pub fn KeyOncePage() -> impl IntoView {
@@ -20,20 +22,32 @@ pub fn KeyOncePage() -> impl IntoView {
             .and_then(|k| k.parse::<i64>().ok())
             .unwrap_or(0)
     };
-    let reveal = Resource::new(move || (gateway(), key()), |(g, k)| reveal_api_key(g, k));
+    let tick = RwSignal::new(0u32);
+    let reveal = LocalResource::new(move || {
+        let (g, k) = (gateway(), key());
+        tick.track();
+        reveal_api_key(g, k)
+    });
+    // While AWS has no key yet, ask again every second.
+    Effect::new(move |_| {
+        if let Some(Ok(Reveal::Creating { .. })) = reveal.get() {
+            set_timeout(move || tick.update(|t| *t += 1), Duration::from_secs(1));
+        }
+    });
     view! {
         <Title text="New API key"/>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <noscript>
+            <p class="alert error">"Showing a new key's value needs JavaScript: the value is fetched once, into this page only."</p>
+        </noscript>
+        <Transition fallback=|| view! { <p class="loading" id="key-once" data-state="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let back = format!("/gateways/{}#keys", gateway());
                 match reveal.await {
                     Err(err) => view! { <LoadError err/> }.into_any(),
                     Ok(Reveal::Creating { name }) => view! {
-                        // Works without JavaScript: the page reloads itself until AWS has the key.
-                        <Meta http_equiv="refresh" content="1"/>
                         <section class="card" id="key-once" data-state="creating">
                             <h1>{format!("API key {name}")}</h1>
-                            <p><span class="pill busy">"creating"</span>" Portico's worker is making the key in AWS; this page refreshes by itself."</p>
+                            <p><span class="pill busy">"creating"</span>" Portico's worker is making the key in AWS; the value appears here in a moment."</p>
                         </section>
                     }.into_any(),
                     Ok(Reveal::Shown { name, value, curls }) => view! {

@@ -28,6 +28,8 @@ pub fn OverviewPage() -> impl IntoView {
                             <thead>
                                 <tr>
                                     <th scope="col">"Gateway"</th>
+                                    <th scope="col">"Health"</th>
+                                    <th scope="col">"Per month"</th>
                                     <th scope="col">"AWS"</th>
                                     <th scope="col">"Region"</th>
                                     <th scope="col">"Ports"</th>
@@ -40,6 +42,14 @@ pub fn OverviewPage() -> impl IntoView {
                                 {list.into_iter().map(|g| view! {
                                     <tr>
                                         <td><a href=format!("/gateways/{}", g.name)>{g.name.clone()}</a></td>
+                                        <td>
+                                            {match g.health {
+                                                Some(h) => { let (w, t) = h.words(); view! { <span class=format!("pill {t}") title=g.health_reason.clone()>{w}</span> }.into_any() }
+                                                None => view! { <span class="pill muted">"not read yet"</span> }.into_any(),
+                                            }}
+                                            <div class="muted small">{g.health_reason.clone()}</div>
+                                        </td>
+                                        <td class="mono">{g.monthly.clone()}</td>
                                         <td><span class=format!("pill {}", state_words(&g.state).1) title=g.state_message.clone()>{state_words(&g.state).0}</span></td>
                                         <td>{g.region}</td>
                                         <td>{g.ports}</td>

@@ -50,6 +50,8 @@ pub enum ErrorKind {
     Refused,
     /// A response the SDK could not read (e.g. an HTML error page): retried if 5xx.
     Unexpected,
+    /// Not sent: a best-effort read (health) gave way to changes under the quota.
+    Deferred,
 }
 
 impl ErrorKind {
@@ -60,6 +62,7 @@ impl ErrorKind {
             ErrorKind::Transport => "transport",
             ErrorKind::Refused => "refused",
             ErrorKind::Unexpected => "unexpected",
+            ErrorKind::Deferred => "deferred",
         }
     }
 }
@@ -187,6 +190,9 @@ pub struct Caller {
     pub account: String,
     pub region: String,
     pub retry: Retry,
+    /// Reads that may be skipped (health refreshes) take API Gateway quota only while this
+    /// many tokens stay free for changes; None waits like any call.
+    pub best_effort_reserve: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -235,9 +241,32 @@ impl Caller {
         let mut attempt = 0;
         loop {
             if service == Service::ApiGateway {
-                self.pacers
-                    .acquire(&self.account, &self.region, operation)
-                    .await;
+                match self.best_effort_reserve {
+                    Some(reserve) => {
+                        if !self.pacers.try_acquire_spare(
+                            &self.account,
+                            &self.region,
+                            operation,
+                            reserve,
+                        ) {
+                            metrics::counter!("portico_aws_errors_total", "operation" => operation, "kind" => "deferred")
+                                .increment(1);
+                            return Err(AwsError {
+                                operation,
+                                code: None,
+                                message: "skipped: the API Gateway quota is kept for changes"
+                                    .into(),
+                                request_id: None,
+                                kind: ErrorKind::Deferred,
+                            });
+                        }
+                    }
+                    None => {
+                        self.pacers
+                            .acquire(&self.account, &self.region, operation)
+                            .await
+                    }
+                }
             }
             metrics::counter!(
                 "portico_aws_calls_total",

@@ -134,6 +134,7 @@ impl Worker {
             account: role.unwrap_or("default").to_owned(),
             region: region.to_owned(),
             retry: self.config.retry,
+            best_effort_reserve: None,
         }
     }
 
@@ -331,7 +332,10 @@ impl Worker {
             failures,
         )
         .await?;
-        match self.execute(plan_id, &p, &clients, &caller, &g.name).await {
+        match self
+            .execute(plan_id, &p, &clients, &caller, &g.name, gateway)
+            .await
+        {
             Ok(()) => {
                 store::finish_plan(&self.pool, plan_id, "done", None).await?;
                 Ok(Outcome::Applied { writes: p.writes() })
@@ -353,21 +357,37 @@ impl Worker {
         clients: &Clients,
         caller: &Caller,
         gateway: &str,
+        gateway_id: i64,
     ) -> Result<(), RunError> {
         let mut outputs = Outputs::default();
         for (i, step) in p.steps.iter().enumerate() {
             store::step_started(&self.pool, plan_id, i)
                 .await
                 .map_err(RunError::Db)?;
-            let result = apply::execute(
+            let call = apply::execute(
                 clients,
                 caller,
                 gateway,
                 &step.op,
                 &outputs,
                 self.config.waits,
-            )
-            .await;
+            );
+            let result = if step.op.is_write() {
+                call.await
+            } else {
+                // A wait can take minutes (a VPC link): keep health current meanwhile.
+                tokio::pin!(call);
+                loop {
+                    tokio::select! {
+                        r = &mut call => break r,
+                        _ = tokio::time::sleep(self.config.health_interval) => {
+                            if let Err(e) = self.refresh_health(gateway_id).await {
+                                tracing::debug!(gateway, "health refresh during a wait: {e}");
+                            }
+                        }
+                    }
+                }
+            };
             if self.config.crash_after_call == Some(i) {
                 return Err(RunError::Crashed);
             }
@@ -519,7 +539,11 @@ impl Worker {
         };
         let gw = &g.topology.gateway;
         let clients = self.clients(&gw.region, gw.role_arn.as_deref()).await;
-        let caller = self.caller(&gw.region, gw.role_arn.as_deref());
+        // Health reads give way to changes: they skip a round rather than queue for quota.
+        let caller = Caller {
+            best_effort_reserve: Some(HEALTH_RESERVE),
+            ..self.caller(&gw.region, gw.role_arn.as_deref())
+        };
         let actual = observe::observe(&clients, &caller, &g.name)
             .await
             .map_err(|e| AppError::Unavailable(format!("Could not read AWS: {e}")))?;
@@ -556,6 +580,9 @@ impl Worker {
         }
     }
 }
+
+/// API Gateway tokens (of the account's burst of 40) a health read leaves for changes.
+const HEALTH_RESERVE: f64 = 20.0;
 
 fn key_wants(keys: &[app::plan::keys::DesiredKey]) -> Vec<app::health::KeyWant> {
     keys.iter()

@@ -97,6 +97,16 @@ impl Pacer {
         }
     }
 
+    /// Takes a token for a call that can be skipped (a health read) only while more than
+    /// `reserve` tokens are left for the calls that change things.
+    pub fn try_take_spare(&mut self, operation: &str, reserve: f64, now: Instant) -> bool {
+        self.all.refill(now);
+        if self.all.tokens < reserve + 1.0 {
+            return false;
+        }
+        self.try_take(operation, now).is_ok()
+    }
+
     /// Takes the tokens `operation` needs, or says how long to wait before asking again.
     /// Nothing is taken unless every bucket involved has a token, so a refused call costs
     /// no quota.
@@ -127,6 +137,22 @@ pub struct Pacers {
 impl Pacers {
     /// Waits (without blocking other tasks) until `operation` may be called in that account
     /// and region, and takes its tokens.
+    /// A token for a call that can be skipped, without waiting: false when taking it would
+    /// leave fewer than `reserve` tokens for changes.
+    pub fn try_acquire_spare(
+        &self,
+        account: &str,
+        region: &str,
+        operation: &str,
+        reserve: f64,
+    ) -> bool {
+        let mut map = self.by_account.lock().unwrap_or_else(|e| e.into_inner());
+        let now = tokio::time::Instant::now().into_std();
+        map.entry((account.to_owned(), region.to_owned()))
+            .or_insert_with(|| Pacer::api_gateway(now))
+            .try_take_spare(operation, reserve, now)
+    }
+
     pub async fn acquire(&self, account: &str, region: &str, operation: &str) {
         loop {
             let wait = {
@@ -207,6 +233,27 @@ mod tests {
         assert!(
             (last - 2.0).abs() < 1e-6,
             "then 10 per second: the 60th at 2 s, got {last}"
+        );
+    }
+
+    #[test]
+    fn skippable_reads_leave_the_reserve_to_changes() {
+        let start = Instant::now();
+        let mut pacer = Pacer::api_gateway(start);
+        let spare = (0..40)
+            .filter(|_| pacer.try_take_spare("GetStages", 20.0, start))
+            .count();
+        assert_eq!(spare, 20, "reads stop while 20 tokens are left");
+        let changes = (0..40)
+            .filter(|_| pacer.try_take("CreateResource", start).is_ok())
+            .count();
+        assert_eq!(
+            changes, 5,
+            "CreateResource's own burst of 5 still goes at once"
+        );
+        assert!(
+            pacer.try_take("PutMethod", start).is_ok(),
+            "other changes use the reserve"
         );
     }
 

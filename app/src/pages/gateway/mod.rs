@@ -3,7 +3,9 @@
 //! Which form is open lives in the query string (`?edit=stage:dev`, `?delete=port:8081`), so
 //! every step works without JavaScript.
 
+mod cost;
 mod file;
+mod health;
 mod history;
 mod keys;
 mod plans;
@@ -98,6 +100,9 @@ pub struct Ctx {
     pub can_edit: bool,
     pub is_admin: bool,
     pub actions: Actions,
+    /// For the cost estimate (it also runs in the browser as forms are typed).
+    pub prices: crate::cost::prices::Prices,
+    pub prices_exact: bool,
 }
 
 impl Ctx {
@@ -150,6 +155,8 @@ pub fn GatewayPage() -> impl IntoView {
                             can_edit,
                             is_admin,
                             actions,
+                            prices: view.prices.clone(),
+                            prices_exact: view.prices_exact,
                         };
                         view! {
                             <header class="page-head">
@@ -158,7 +165,9 @@ pub fn GatewayPage() -> impl IntoView {
                                     {format!("{} · {} · generation {}", ctx.topology.gateway.region, ctx.topology.gateway.vpc_id, ctx.generation)}
                                 </p>
                             </header>
+                            <health::HealthSection ctx=ctx.clone()/>
                             <runs::Runs ctx=ctx.clone()/>
+                            <cost::CostSection ctx=ctx.clone()/>
                             <settings::Settings ctx=ctx.clone()/>
                             <ports::Ports ctx=ctx.clone()/>
                             <stages::Stages ctx=ctx.clone()/>

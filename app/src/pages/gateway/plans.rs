@@ -124,16 +124,47 @@ fn PlanForm(ctx: Ctx, existing: Option<UsagePlan>) -> impl IntoView {
 pub fn Usage(ctx: Ctx) -> impl IntoView {
     let u = ctx.topology.usage.clone();
     let readonly = !ctx.can_edit;
+    // The estimate follows the fields as they are typed (the cost model runs in the browser).
+    let fields = [
+        RwSignal::new(u.requests_per_month.to_string()),
+        RwSignal::new(u.average_response_kb.to_string()),
+        RwSignal::new(u.new_connections_per_second.to_string()),
+        RwSignal::new(u.active_connections.to_string()),
+    ];
+    let (t, prices, exact) = (ctx.topology.clone(), ctx.prices.clone(), ctx.prices_exact);
+    let now = crate::cost::estimate(&t, &prices, exact).total;
+    let typed = Memo::new(move |_| {
+        let mut t = t.clone();
+        let num = |i: usize| fields[i].get().trim().parse::<u64>().ok();
+        match (num(0), num(1), num(2), num(3)) {
+            (Some(r), Some(kb), Some(nc), Some(ac)) => {
+                t.usage.requests_per_month = r;
+                t.usage.average_response_kb = kb.min(u64::from(u32::MAX)) as u32;
+                t.usage.new_connections_per_second = nc.min(u64::from(u32::MAX)) as u32;
+                t.usage.active_connections = ac.min(u64::from(u32::MAX)) as u32;
+                Some(crate::cost::estimate(&t, &prices, exact).total)
+            }
+            _ => None,
+        }
+    });
+    let input = move |i: usize| move |ev| fields[i].set(event_target_value(&ev));
     view! {
         <section class="card" id="usage" aria-labelledby="usage-title">
             <h2 id="usage-title">"Usage assumptions"</h2>
             <ActionForm action=ctx.actions.save_usage attr:class="form-grid">
                 <input type="hidden" name="gateway" value=ctx.gateway.clone()/>
                 <input type="hidden" name="from" value=ctx.generation/>
-                <label>"Requests per month"<input name="requests_per_month" inputmode="numeric" value=u.requests_per_month readonly=readonly/></label>
-                <label>"Average response (KB)"<input name="average_response_kb" inputmode="numeric" value=u.average_response_kb readonly=readonly/></label>
-                <label>"New connections per second"<input name="new_connections_per_second" inputmode="numeric" value=u.new_connections_per_second readonly=readonly/></label>
-                <label>"Active connections"<input name="active_connections" inputmode="numeric" value=u.active_connections readonly=readonly/></label>
+                <label>"Requests per month"<input name="requests_per_month" inputmode="numeric" value=u.requests_per_month readonly=readonly on:input=input(0)/></label>
+                <label>"Average response (KB)"<input name="average_response_kb" inputmode="numeric" value=u.average_response_kb readonly=readonly on:input=input(1)/></label>
+                <label>"New connections per second"<input name="new_connections_per_second" inputmode="numeric" value=u.new_connections_per_second readonly=readonly on:input=input(2)/></label>
+                <label>"Active connections"<input name="active_connections" inputmode="numeric" value=u.active_connections readonly=readonly on:input=input(3)/></label>
+                <p class="wide live-estimate" aria-live="polite">
+                    {move || match typed.get() {
+                        Some(m) if m != now => format!("With these numbers: {}/month (now {}).", m.cents(), now.cents()),
+                        Some(m) => format!("Estimated {}/month.", m.cents()),
+                        None => "Type whole numbers to see the estimate.".to_string(),
+                    }}
+                </p>
                 {ctx.can_edit.then(|| view! { <div class="actions"><button type="submit">"Save assumptions"</button></div> })}
                 <ActionError value=ctx.actions.save_usage.value()/>
             </ActionForm>

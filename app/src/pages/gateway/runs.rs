@@ -182,6 +182,12 @@ fn PlanBox(
                 </p>
             })}
             {approved_by.map(|by| view! { <p class="muted small">{format!("Approved by {by}.")}</p> })}
+            {plan.cost.clone().map(|c| view! {
+                <p class="plan-cost small">
+                    <strong>{format!("Monthly cost {} → {}", c.before, c.after)}</strong>
+                    {(!c.lines.is_empty()).then(|| format!(" ({})", c.lines.iter().map(|(r, b, a)| format!("{r} {b} → {a}")).collect::<Vec<_>>().join("; ")))}
+                </p>
+            })}
             {plan.error.clone().map(|e| view! { <p class="alert error">{e}</p> })}
             {(waiting && is_admin).then(|| view! {
                 <ActionForm action=approve attr:class="inline">
