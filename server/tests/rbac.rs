@@ -271,6 +271,11 @@ fn cases() -> Vec<Case> {
             expect: ADMINS,
         },
         Case {
+            name: "gateway_health",
+            form: |_| vec![("name", "seed".into())],
+            expect: READERS,
+        },
+        Case {
             name: "gateway_runs",
             form: |_| vec![("name", "seed".into())],
             expect: READERS,

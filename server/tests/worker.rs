@@ -26,6 +26,8 @@ fn fast() -> WorkerConfig {
         drift_interval: Duration::from_secs(3600),
         poll: Duration::from_millis(50),
         health_interval: Duration::from_secs(3600),
+        // Health reads here follow reconciles back to back: they wait for quota instead.
+        health_reserve: None,
         waits: Waits {
             timeout: Duration::from_secs(30),
             every: Duration::from_millis(100),

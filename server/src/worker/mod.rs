@@ -34,6 +34,9 @@ pub struct WorkerConfig {
     pub poll: Duration,
     /// How often health is read (reads only) between reconciles.
     pub health_interval: Duration,
+    /// API Gateway tokens (of the account's burst of 40) a health read must leave for changes;
+    /// below it the read skips a round. None: health reads wait for quota like any call.
+    pub health_reserve: Option<f64>,
     pub waits: Waits,
     pub retry: Retry,
     /// Longest wait after repeated failures.
@@ -52,6 +55,7 @@ impl Default for WorkerConfig {
             drift_interval: Duration::from_secs(60),
             poll: Duration::from_secs(1),
             health_interval: Duration::from_secs(15),
+            health_reserve: Some(20.0),
             waits: Waits::default(),
             retry: Retry::default(),
             max_backoff: Duration::from_secs(300),
@@ -541,7 +545,7 @@ impl Worker {
         let clients = self.clients(&gw.region, gw.role_arn.as_deref()).await;
         // Health reads give way to changes: they skip a round rather than queue for quota.
         let caller = Caller {
-            best_effort_reserve: Some(HEALTH_RESERVE),
+            best_effort_reserve: self.config.health_reserve,
             ..self.caller(&gw.region, gw.role_arn.as_deref())
         };
         let actual = observe::observe(&clients, &caller, &g.name)
@@ -580,9 +584,6 @@ impl Worker {
         }
     }
 }
-
-/// API Gateway tokens (of the account's burst of 40) a health read leaves for changes.
-const HEALTH_RESERVE: f64 = 20.0;
 
 fn key_wants(keys: &[app::plan::keys::DesiredKey]) -> Vec<app::health::KeyWant> {
     keys.iter()
