@@ -149,7 +149,8 @@ test('an admin issues a key, copies it from the one screen that shows it, and a 
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(value);
 
   await page.reload();
-  await expect(page.locator('#key-once')).toHaveAttribute('data-state', 'already-shown');
+  await hydrated(page);
+  await expect(page.locator('#key-once')).toHaveAttribute('data-state', 'already-shown', { timeout: 20_000 });
   expect(await page.content()).not.toContain(value);
   await page.goto('/gateways/demo');
   const row = page.locator('#keys tr', { hasText: 'partner-acme' });

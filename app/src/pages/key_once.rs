@@ -39,10 +39,14 @@ pub fn KeyOncePage() -> impl IntoView {
         <noscript>
             <p class="alert error">"Showing a new key's value needs JavaScript: the value is fetched once, into this page only."</p>
         </noscript>
-        <Transition fallback=|| view! { <p class="loading" id="key-once" data-state="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
+        // A plain reactive view, not a Suspense: the server renders "loading" (the value is
+        // only ever fetched by the browser), hydration keeps it, and the fetch fills it in.
+        {move || {
                 let back = format!("/gateways/{}#keys", gateway());
-                match reveal.await {
+                let Some(answer) = reveal.get() else {
+                    return view! { <p class="loading" id="key-once" data-state="loading">"Loading…"</p> }.into_any();
+                };
+                match answer {
                     Err(err) => view! { <LoadError err/> }.into_any(),
                     Ok(Reveal::Creating { name }) => view! {
                         <section class="card" id="key-once" data-state="creating">
@@ -88,7 +92,6 @@ pub fn KeyOncePage() -> impl IntoView {
                         </section>
                     }.into_any(),
                 }
-            })}
-        </Transition>
+        }}
     }
 }
