@@ -1,6 +1,6 @@
 //! The one screen that shows a new API key's value: to the admin who issued it, once. The
-//! browser fetches it exactly once (a client-side resource: never during server rendering, never
-//! again at hydration), waiting until the worker has made the key in AWS, then shows the value
+//! browser fetches it exactly once (from an effect: never during server rendering, never again
+//! at hydration), waiting until the worker has made the key in AWS, then shows the value
 //! with a copy button and a ready-to-paste call for each stage it reaches. A reload shows only
 //! that it was shown. This one screen needs JavaScript.
 
@@ -22,16 +22,20 @@ pub fn KeyOncePage() -> impl IntoView {
             .and_then(|k| k.parse::<i64>().ok())
             .unwrap_or(0)
     };
-    let tick = RwSignal::new(0u32);
-    let reveal = LocalResource::new(move || {
+    // Fetched by the browser only: effects never run during server rendering, so the server
+    // renders "loading" and the value exists only in this page's memory.
+    let answer = RwSignal::new(None::<Result<Reveal, crate::error::AppError>>);
+    let fetch = move || {
         let (g, k) = (gateway(), key());
-        tick.track();
-        reveal_api_key(g, k)
-    });
+        leptos::task::spawn_local(async move {
+            answer.set(Some(reveal_api_key(g, k).await));
+        });
+    };
+    Effect::new(move |_| fetch());
     // While AWS has no key yet, ask again every second.
     Effect::new(move |_| {
-        if let Some(Ok(Reveal::Creating { .. })) = reveal.get() {
-            set_timeout(move || tick.update(|t| *t += 1), Duration::from_secs(1));
+        if let Some(Ok(Reveal::Creating { .. })) = answer.get() {
+            set_timeout(fetch, Duration::from_secs(1));
         }
     });
     view! {
@@ -43,7 +47,7 @@ pub fn KeyOncePage() -> impl IntoView {
         // only ever fetched by the browser), hydration keeps it, and the fetch fills it in.
         {move || {
                 let back = format!("/gateways/{}#keys", gateway());
-                let Some(answer) = reveal.get() else {
+                let Some(answer) = answer.get() else {
                     return view! { <p class="loading" id="key-once" data-state="loading">"Loading…"</p> }.into_any();
                 };
                 match answer {
