@@ -57,6 +57,15 @@ pub enum Reveal {
     NotYours { name: String, by: String },
 }
 
+/// On to the screen that shows the new key's value once.
+#[cfg(feature = "ssr")]
+fn to_key_screen(gateway: &str, id: i64) {
+    leptos_axum::redirect(&format!(
+        "/gateways/{}/keys/{id}",
+        crate::api::forms::urlencode(gateway)
+    ));
+}
+
 #[server(prefix = "/api", endpoint = "list_api_keys")]
 pub async fn list_api_keys(gateway: String) -> Result<KeysView, AppError> {
     crate::auth::ssr::require(crate::model::Role::Viewer, "read API keys").await?;
@@ -95,10 +104,7 @@ pub async fn issue_api_key(
     )
     .await?;
     state.wake_worker();
-    leptos_axum::redirect(&format!(
-        "/gateways/{}/keys/{id}",
-        crate::api::forms::urlencode(&gateway)
-    ));
+    to_key_screen(&gateway, id);
     Ok(())
 }
 
@@ -127,10 +133,7 @@ pub async fn rotate_api_key(
     )
     .await?;
     state.wake_worker();
-    leptos_axum::redirect(&format!(
-        "/gateways/{}/keys/{id}",
-        crate::api::forms::urlencode(&gateway)
-    ));
+    to_key_screen(&gateway, id);
     Ok(())
 }
 

@@ -273,19 +273,9 @@ impl Worker {
             && (p.needs_approval() || (gw.apply_mode == ApplyMode::Approve && topology_writes));
         let plan_id = if needs_approval {
             match open {
-                Some(o) if o.status == "approved" && same(&o) => o.id,
-                Some(o) if o.status == "awaiting_approval" && same(&o) => {
-                    store::set_status(
-                        &self.pool,
-                        gateway,
-                        "awaiting_approval",
-                        &approval_message(&p),
-                        Some(&actual),
-                        failures,
-                    )
-                    .await?;
-                    return Ok(Outcome::AwaitingApproval);
-                }
+                Some(o) if o.status == "approved" && same(&o) => Some(o.id),
+                // Already waiting for an admin: nothing new to store.
+                Some(o) if o.status == "awaiting_approval" && same(&o) => None,
                 _ => {
                     // Anything older no longer describes what would happen.
                     store::supersede(&self.pool, gateway, None).await?;
@@ -299,16 +289,7 @@ impl Worker {
                         "awaiting_approval",
                     )
                     .await?;
-                    store::set_status(
-                        &self.pool,
-                        gateway,
-                        "awaiting_approval",
-                        &approval_message(&p),
-                        Some(&actual),
-                        failures,
-                    )
-                    .await?;
-                    return Ok(Outcome::AwaitingApproval);
+                    None
                 }
             }
         } else {
@@ -322,9 +303,23 @@ impl Worker {
                 false,
                 "approved",
             )
-            .await?
+            .await
+            .map(Some)?
         };
 
+        let Some(plan_id) = plan_id else {
+            let message = approval_message(&p);
+            store::set_status(
+                &self.pool,
+                gateway,
+                "awaiting_approval",
+                &message,
+                Some(&actual),
+                failures,
+            )
+            .await?;
+            return Ok(Outcome::AwaitingApproval);
+        };
         store::start_plan(&self.pool, plan_id).await?;
         let state = if g.deleting { "deleting" } else { "applying" };
         store::set_status(
