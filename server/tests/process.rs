@@ -45,8 +45,25 @@ fn portico(turn: &Turn, db: &Path) -> Command {
     c
 }
 
+/// A running `portico serve`, killed (SIGKILL) when dropped, so a failing test leaves no
+/// server behind.
+struct Server(Child);
+
+impl Server {
+    fn kill(&mut self) {
+        let _ = self.0.kill(); // std's kill is SIGKILL on Unix
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// `portico serve`, its log in `<db>.log` (shown when a wait times out).
-fn serve(turn: &Turn, db: &Path) -> Child {
+fn serve(turn: &Turn, db: &Path) -> Server {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -58,6 +75,7 @@ fn serve(turn: &Turn, db: &Path) -> Child {
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
+        .map(Server)
         .expect("start portico serve")
 }
 
@@ -166,8 +184,7 @@ async fn kill_9_in_the_middle_of_a_plan_then_a_restart_converges_without_duplica
         Duration::from_secs(60),
     )
     .await;
-    server.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
-    server.wait().unwrap();
+    server.kill();
     turn.control("DELETE", "/faults", None).await;
     let (lbs, tgs, _, _, _) = count(&turn).await;
     assert_eq!(
@@ -185,8 +202,7 @@ async fn kill_9_in_the_middle_of_a_plan_then_a_restart_converges_without_duplica
         Duration::from_secs(60),
     )
     .await;
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
     assert_eq!(count(&turn).await, (1, 3, 1, 1, 1), "one of everything");
     let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM plans ORDER BY id")
         .fetch_all(&pool)
@@ -247,8 +263,7 @@ async fn plan_and_status_read_aws_without_writing() {
         Duration::from_secs(60),
     )
     .await;
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
     let out = portico(&turn, &db)
         .args(["status", "seed", "--json"])
         .output()
