@@ -237,8 +237,7 @@ impl Worker {
                 .as_ref()
                 .is_some_and(|o| o.status == "reported" && same(o))
             {
-                store::supersede(&self.pool, gateway, None).await?;
-                store::insert_plan(
+                store::replace_open_plan(
                     &self.pool,
                     gateway,
                     g.generation,
@@ -278,8 +277,7 @@ impl Worker {
                 Some(o) if o.status == "awaiting_approval" && same(&o) => None,
                 _ => {
                     // Anything older no longer describes what would happen.
-                    store::supersede(&self.pool, gateway, None).await?;
-                    store::insert_plan(
+                    store::replace_open_plan(
                         &self.pool,
                         gateway,
                         g.generation,
@@ -293,8 +291,7 @@ impl Worker {
                 }
             }
         } else {
-            store::supersede(&self.pool, gateway, None).await?;
-            store::insert_plan(
+            store::replace_open_plan(
                 &self.pool,
                 gateway,
                 g.generation,

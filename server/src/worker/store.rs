@@ -131,6 +131,39 @@ pub async fn supersede(pool: &SqlitePool, gateway: i64, keep: Option<i64>) -> Re
     Ok(())
 }
 
+/// Supersedes every open plan and stores `plan` in their place, in one transaction.
+pub async fn replace_open_plan(
+    pool: &SqlitePool,
+    gateway: i64,
+    generation: i64,
+    reason: &str,
+    plan: &Plan,
+    needs_approval: bool,
+    status: &str,
+) -> Result<i64, AppError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "UPDATE plans SET status = 'superseded', finished_at = ? WHERE gateway_id = ? \
+         AND status IN ('awaiting_approval', 'approved', 'reported')",
+    )
+    .bind(now_unix())
+    .bind(gateway)
+    .execute(&mut *tx)
+    .await?;
+    let id = insert_plan_in(
+        &mut tx,
+        gateway,
+        generation,
+        reason,
+        plan,
+        needs_approval,
+        status,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// Stores a plan and a pending journal row per step.
 pub async fn insert_plan(
     pool: &SqlitePool,
@@ -142,6 +175,29 @@ pub async fn insert_plan(
     status: &str,
 ) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
+    let id = insert_plan_in(
+        &mut tx,
+        gateway,
+        generation,
+        reason,
+        plan,
+        needs_approval,
+        status,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn insert_plan_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    gateway: i64,
+    generation: i64,
+    reason: &str,
+    plan: &Plan,
+    needs_approval: bool,
+    status: &str,
+) -> Result<i64, AppError> {
     let json = serde_json::to_string(plan).map_err(|e| AppError::internal("plan", e))?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO plans (gateway_id, generation, created_at, reason, plan, needs_approval, status) \
@@ -154,7 +210,7 @@ pub async fn insert_plan(
     .bind(json)
     .bind(needs_approval)
     .bind(status)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     for (i, step) in plan.steps.iter().enumerate() {
         sqlx::query(
@@ -163,10 +219,9 @@ pub async fn insert_plan(
         .bind(id)
         .bind(i as i64)
         .bind(step.op.operation())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
-    tx.commit().await?;
     Ok(id)
 }
 
