@@ -38,19 +38,19 @@ pub async fn login(name: String, password: String, next: Option<String>) -> Resu
             wait_in_words(wait)
         )));
     }
-    let found: Option<(i64, String, bool)> =
-        sqlx::query_as("SELECT id, password_hash, disabled FROM users WHERE name = ?")
+    let found: Option<(i64, String, bool, String)> =
+        sqlx::query_as("SELECT id, password_hash, disabled, role FROM users WHERE name = ?")
             .bind(name.trim())
             .fetch_optional(&state.pool)
             .await?;
     // Verify against a dummy hash when the user is unknown, so timing does not tell which
     // names exist.
     let hash = match &found {
-        Some((_, hash, _)) => hash.clone(),
+        Some((_, hash, ..)) => hash.clone(),
         None => ssr::dummy_hash().await?,
     };
     let verified = ssr::verify_password(password, hash).await?;
-    let Some((id, _, disabled)) = found.filter(|_| verified) else {
+    let Some((id, _, disabled, role)) = found.filter(|_| verified) else {
         state.throttle.record_failure(&name, addr, Instant::now());
         tracing::warn!(user = %name.trim(), %addr, "failed sign-in");
         return Err(AppError::Invalid("Wrong user name or password.".into()));
@@ -81,7 +81,15 @@ pub async fn login(name: String, password: String, next: Option<String>) -> Resu
         None,
     )
     .await?;
-    leptos_axum::redirect(&safe_next(next.as_deref()));
+    // Reviewers come for the picture: a viewer signing in without a destination lands on a
+    // gateway's diagram.
+    let to = match next.as_deref().map(str::trim) {
+        None | Some("") | Some("/") if role == Role::Viewer.as_str() => {
+            crate::api::diagram::ssr::landing(&state.pool).await?
+        }
+        other => safe_next(other),
+    };
+    leptos_axum::redirect(&to);
     Ok(())
 }
 

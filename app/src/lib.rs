@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod components;
 pub mod cost;
+pub mod diagram;
 pub mod error;
 pub mod health;
 pub mod model;
@@ -74,6 +75,7 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("gateways/:name") view=pages::gateway::GatewayPage ssr=SsrMode::Async/>
+                    <Route path=path!("gateways/:name/diagram") view=pages::diagram::DiagramPage ssr=SsrMode::Async/>
                     <Route path=path!("gateways/:name/keys/:key") view=pages::key_once::KeyOncePage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>

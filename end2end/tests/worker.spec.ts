@@ -3,26 +3,15 @@
 // waits for an admin, a viewer cannot approve, and the admin's approval runs while the page
 // updates itself (no reload) until it is in sync again.
 import { test, expect, Page } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { hydrated, signIn } from './helpers';
+import { applySeed, hydrated, signIn } from './helpers';
 
-const root = path.resolve(__dirname, '..', '..');
-const bin = process.env.PORTICO_BIN ?? path.join(root, 'target', 'debug', 'portico');
-const db = process.env.PORTICO_E2E_DB ?? path.join(root, 'target', 'e2e', 'e2e.db');
 const seed = process.env.PORTICO_E2E_SEED;
 
 test.skip(!seed, 'needs the AWS sandbox and its demo seed (.ci/test provides both)');
 
 /** The demo seed as gateway `demo`, with `edit` applied to its text, through the real CLI. */
-function apply(edit: (yaml: string) => string = (y) => y) {
-  const text = edit(fs.readFileSync(seed!, 'utf8').replace(/^  name: seed$/m, '  name: demo'));
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'portico-e2e-')), 'demo.yaml');
-  fs.writeFileSync(file, text);
-  execFileSync(bin, ['--db', db, 'topology', 'apply', '-f', file], { cwd: root });
-}
+const apply = (edit: (yaml: string) => string = (y) => y) => applySeed('demo', edit);
 
 /** The local AWS sandbox's control API (.ci/sandbox.sh exports its address). */
 async function sandbox(path: string, body: object) {

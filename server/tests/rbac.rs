@@ -276,6 +276,11 @@ fn cases() -> Vec<Case> {
             expect: READERS,
         },
         Case {
+            name: "gateway_diagram",
+            form: |_| vec![("name", "seed".into())],
+            expect: READERS,
+        },
+        Case {
             name: "gateway_runs",
             form: |_| vec![("name", "seed".into())],
             expect: READERS,

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod diagram;
 pub mod gateway;
 pub mod key_once;
 pub mod login;

@@ -41,7 +41,10 @@ pub fn OverviewPage() -> impl IntoView {
                             <tbody>
                                 {list.into_iter().map(|g| view! {
                                     <tr>
-                                        <td><a href=format!("/gateways/{}", g.name)>{g.name.clone()}</a></td>
+                                        <td>
+                                            <a href=format!("/gateways/{}", g.name)>{g.name.clone()}</a>
+                                            <div class="small"><a href=format!("/gateways/{}/diagram", g.name) aria-label=format!("Diagram of {}", g.name)>"diagram"</a></div>
+                                        </td>
                                         <td>
                                             {match g.health {
                                                 Some(h) => { let (w, t) = h.words(); view! { <span class=format!("pill {t}") title=g.health_reason.clone()>{w}</span> }.into_any() }

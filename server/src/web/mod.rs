@@ -49,6 +49,7 @@ pub async fn router(state: AppState, config: &WebConfig) -> Result<Router, sqlx:
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .route("/gateways/{name}/topology.yaml", get(export_topology))
+        .route("/gateways/{name}/diagram.svg", get(export_diagram))
         .route(
             "/api/{*fn_name}",
             axum::routing::post(move |req: axum::extract::Request| {
@@ -125,6 +126,51 @@ async fn export_topology(
                 ),
             ],
             body,
+        )
+            .into_response(),
+        Err(err) => (err.status(), err.to_string()).into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct DiagramQuery {
+    plan: Option<String>,
+}
+
+/// The topology diagram as an SVG file, for any signed-in user: the same bytes the page shows.
+async fn export_diagram(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<DiagramQuery>,
+) -> axum::response::Response {
+    use app::api::diagram::ssr::{draw, Choice};
+    use axum::response::IntoResponse;
+    match app::auth::ssr::resolve(&state.pool, &session).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return (StatusCode::UNAUTHORIZED, "Please sign in.\n").into_response(),
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+    let drawn = match Choice::parse(query.plan.as_deref()) {
+        Ok(choice) => draw(&state.pool, &name, choice).await,
+        Err(err) => Err(err),
+    };
+    match drawn {
+        Ok(d) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "image/svg+xml; charset=utf-8".to_owned(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}-topology.svg\""),
+                ),
+            ],
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
+                app::diagram::svg::render(&d.diagram)
+            ),
         )
             .into_response(),
         Err(err) => (err.status(), err.to_string()).into_response(),

@@ -163,6 +163,8 @@ pub fn GatewayPage() -> impl IntoView {
                                 <h1>{ctx.gateway.clone()}</h1>
                                 <p class="muted">
                                     {format!("{} · {} · generation {}", ctx.topology.gateway.region, ctx.topology.gateway.vpc_id, ctx.generation)}
+                                    " · "
+                                    <a href=format!("{}/diagram", ctx.base())>"Topology diagram"</a>
                                 </p>
                             </header>
                             <health::HealthSection ctx=ctx.clone()/>
