@@ -39,3 +39,82 @@ export function applySeed(name: string, edit: (yaml: string) => string = (y) => 
   fs.writeFileSync(file, text);
   execFileSync(bin, ['--db', db, 'topology', 'apply', '-f', file], { cwd: root });
 }
+
+async function openForm(page: Page, section: string, button: string) {
+  await page.getByRole('link', { name: button }).click();
+  await expect(page).toHaveURL(new RegExp(`edit=${section}`));
+  await hydrated(page);
+}
+
+/** Builds the seed topology (examples/seed-topology.yaml) on the open gateway page through its
+ * forms, meeting each form's inline checks on the way, with `instance` behind every port. */
+export async function buildSeedInForms(page: Page, instance: string) {
+  for (const port of ['8080', '8081', '8082']) {
+    await openForm(page, 'port', 'Add port');
+    const form = page.locator('#port-form');
+    await form.getByLabel('Backend port').fill('70000');
+    await expect(form.getByText('Backend port 70000 is out of range: use 1 to 65535.')).toBeVisible();
+    await form.getByLabel('Backend port').fill(port);
+    await expect(form.locator('.field-error').first()).toHaveText('');
+    await form.getByLabel('EC2 instance ids').fill(instance);
+    await form.getByRole('button', { name: 'Save port' }).click();
+    await expect(page.locator(`tr[data-port="${port}"]`)).toBeVisible();
+    await expect(page.locator('#port-form')).toHaveCount(0);
+  }
+  const stages: [string, string, string, string][] = [
+    ['dev', '8080', '50', '100'], ['sprint', '8081', '50', '100'], ['release', '8082', '500', '1000'],
+  ];
+  for (const [name, port, rate, burst] of stages) {
+    await openForm(page, 'stage', 'Add stage');
+    const form = page.locator('#stage-form');
+    await form.getByLabel('Name', { exact: true }).fill(name);
+    await form.getByLabel('Backend port').selectOption(port);
+    await form.getByLabel(/Throttle rate/).fill(rate);
+    await form.getByLabel('Throttle burst').fill(burst);
+    await form.getByRole('button', { name: 'Save stage' }).click();
+    await expect(page.locator(`tr[data-stage="${name}"]`)).toContainText(port);
+  }
+  for (const [name, port] of [['dev', '8080'], ['sprint', '8081'], ['release', '8082']]) {
+    await openForm(page, 'route', 'Add route');
+    const form = page.locator('#route-form');
+    await form.getByLabel('Resource path').fill('/a/{proxy+}/b');
+    await expect(form.getByText('a greedy segment {proxy+} may only be the last one')).toBeVisible();
+    await form.getByLabel('Resource path').fill(`/${name}/{proxy+}`);
+    await form.getByLabel('Backend port').selectOption(port);
+    await form.getByRole('button', { name: 'Save route' }).click();
+    await expect(page.locator(`tr[data-route="/${name}/{proxy+}"]`)).toContainText(port);
+  }
+  await openForm(page, 'plan', 'Add usage plan');
+  const plan = page.locator('#plan-form');
+  await plan.getByLabel('Name', { exact: true }).fill('standard');
+  await plan.getByLabel(/Throttle rate/).fill('100');
+  await plan.getByLabel('Throttle burst').fill('200');
+  await plan.getByLabel(/Quota limit/).fill('100000');
+  await plan.getByLabel('Quota period').selectOption('MONTH');
+  await plan.getByLabel('Quota offset').fill('0');
+  await plan.getByRole('button', { name: 'Save usage plan' }).click();
+  await expect(page.locator('tr[data-plan="standard"]')).toContainText('dev, release, sprint');
+
+  const usage = page.locator('#usage');
+  await usage.getByLabel('Requests per month').fill('10000000');
+  await usage.getByLabel('Average response (KB)').fill('20');
+  await usage.getByLabel('New connections per second').fill('5');
+  await usage.getByLabel('Active connections').fill('100');
+  await usage.getByRole('button', { name: 'Save assumptions' }).click();
+  await expect(page.locator('#history tbody tr').first()).toContainText('usage assumptions');
+
+}
+
+/** Reloads until the health line reads `level` (the worker reads health every 2 s in tests). */
+export async function health(page: Page, level: string, text?: string) {
+  await expect(async () => {
+    await page.reload();
+    await expect(page.locator('#health .status-line')).toHaveAttribute('data-health', level, { timeout: 500 });
+    if (text) await expect(page.locator('#health')).toContainText(text, { timeout: 500 });
+  }).toPass({ timeout: 30_000 });
+}
+
+/** Waits (without reloading: the section refreshes itself) for the worker's state. */
+export async function workerState(page: Page, value: string, timeout = 30_000) {
+  await expect(page.locator('#runs .status-line')).toHaveAttribute('data-state', value, { timeout });
+}

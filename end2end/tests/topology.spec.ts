@@ -1,23 +1,16 @@
 // The seed topology built through the forms: an admin creates the gateway, an editor adds the
 // ports, stages, routes and usage plan (meeting the inline checks on the way), and the result
 // equals examples/seed-topology.yaml. A viewer can read it but not change it.
-import { test, expect, Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { hydrated, password, signIn } from './helpers';
+import { buildSeedInForms, hydrated, password, signIn } from './helpers';
 
 const root = path.resolve(__dirname, '..', '..');
 const bin = process.env.PORTICO_BIN ?? path.join(root, 'target', 'debug', 'portico');
 const db = process.env.PORTICO_E2E_DB ?? path.join(root, 'target', 'e2e', 'e2e.db');
 
 test.describe.configure({ mode: 'serial' });
-
-async function open(page: Page, section: string, button: string) {
-  await page.getByRole('link', { name: button }).click();
-  await expect(page).toHaveURL(new RegExp(`edit=${section}`));
-  await hydrated(page);
-}
 
 test('an admin creates the gateway', async ({ page }) => {
   await signIn(page, 'admin');
@@ -36,59 +29,7 @@ test('an admin creates the gateway', async ({ page }) => {
 test('an editor builds the seed topology through the forms', async ({ page }) => {
   await signIn(page, 'editor', '/gateways/seed');
   await hydrated(page);
-  for (const port of ['8080', '8081', '8082']) {
-    await open(page, 'port', 'Add port');
-    const form = page.locator('#port-form');
-    await form.getByLabel('Backend port').fill('70000');
-    await expect(form.getByText('Backend port 70000 is out of range: use 1 to 65535.')).toBeVisible();
-    await form.getByLabel('Backend port').fill(port);
-    await expect(form.locator('.field-error').first()).toHaveText('');
-    await form.getByLabel('EC2 instance ids').fill('i-0a1b2c3d4e5f6071b');
-    await form.getByRole('button', { name: 'Save port' }).click();
-    await expect(page.locator(`tr[data-port="${port}"]`)).toBeVisible();
-    await expect(page.locator('#port-form')).toHaveCount(0);
-  }
-  const stages: [string, string, string, string][] = [
-    ['dev', '8080', '50', '100'], ['sprint', '8081', '50', '100'], ['release', '8082', '500', '1000'],
-  ];
-  for (const [name, port, rate, burst] of stages) {
-    await open(page, 'stage', 'Add stage');
-    const form = page.locator('#stage-form');
-    await form.getByLabel('Name', { exact: true }).fill(name);
-    await form.getByLabel('Backend port').selectOption(port);
-    await form.getByLabel(/Throttle rate/).fill(rate);
-    await form.getByLabel('Throttle burst').fill(burst);
-    await form.getByRole('button', { name: 'Save stage' }).click();
-    await expect(page.locator(`tr[data-stage="${name}"]`)).toContainText(port);
-  }
-  for (const [name, port] of [['dev', '8080'], ['sprint', '8081'], ['release', '8082']]) {
-    await open(page, 'route', 'Add route');
-    const form = page.locator('#route-form');
-    await form.getByLabel('Resource path').fill('/a/{proxy+}/b');
-    await expect(form.getByText('a greedy segment {proxy+} may only be the last one')).toBeVisible();
-    await form.getByLabel('Resource path').fill(`/${name}/{proxy+}`);
-    await form.getByLabel('Backend port').selectOption(port);
-    await form.getByRole('button', { name: 'Save route' }).click();
-    await expect(page.locator(`tr[data-route="/${name}/{proxy+}"]`)).toContainText(port);
-  }
-  await open(page, 'plan', 'Add usage plan');
-  const plan = page.locator('#plan-form');
-  await plan.getByLabel('Name', { exact: true }).fill('standard');
-  await plan.getByLabel(/Throttle rate/).fill('100');
-  await plan.getByLabel('Throttle burst').fill('200');
-  await plan.getByLabel(/Quota limit/).fill('100000');
-  await plan.getByLabel('Quota period').selectOption('MONTH');
-  await plan.getByLabel('Quota offset').fill('0');
-  await plan.getByRole('button', { name: 'Save usage plan' }).click();
-  await expect(page.locator('tr[data-plan="standard"]')).toContainText('dev, release, sprint');
-
-  const usage = page.locator('#usage');
-  await usage.getByLabel('Requests per month').fill('10000000');
-  await usage.getByLabel('Average response (KB)').fill('20');
-  await usage.getByLabel('New connections per second').fill('5');
-  await usage.getByLabel('Active connections').fill('100');
-  await usage.getByRole('button', { name: 'Save assumptions' }).click();
-  await expect(page.locator('#history tbody tr').first()).toContainText('usage assumptions');
+  await buildSeedInForms(page, 'i-0a1b2c3d4e5f6071b');
 
   // What the forms built is exactly the seed file.
   const seed = path.join(root, 'examples', 'seed-topology.yaml');

@@ -4,7 +4,7 @@
 // updates itself (no reload) until it is in sync again.
 import { test, expect, Page } from '@playwright/test';
 import * as fs from 'node:fs';
-import { applySeed, hydrated, signIn } from './helpers';
+import { applySeed, health, hydrated, signIn, workerState } from './helpers';
 
 const seed = process.env.PORTICO_E2E_SEED;
 
@@ -21,18 +21,7 @@ async function sandbox(path: string, body: object) {
   expect(res.ok).toBe(true);
 }
 
-/** Reloads until the health line reads `level` (the worker reads health every 2 s here). */
-async function health(page: Page, level: string, text?: string) {
-  await expect(async () => {
-    await page.reload();
-    await expect(page.locator('#health .status-line')).toHaveAttribute('data-health', level, { timeout: 500 });
-    if (text) await expect(page.locator('#health')).toContainText(text, { timeout: 500 });
-  }).toPass({ timeout: 30_000 });
-}
-
-async function state(page: Page, value: string, timeout = 30_000) {
-  await expect(page.locator('#runs .status-line')).toHaveAttribute('data-state', value, { timeout });
-}
+const state = workerState;
 
 test('a topology applied with the CLI converges, and the page shows each step done', async ({ page }) => {
   apply();

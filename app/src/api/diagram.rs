@@ -23,9 +23,10 @@ pub struct DiagramView {
 /// Which plan to lay over: `None` (the open plan, if any), `"none"`, or a plan's id.
 #[server(prefix = "/api", endpoint = "gateway_diagram")]
 pub async fn gateway_diagram(name: String, plan: Option<String>) -> Result<DiagramView, AppError> {
+    let state = crate::state::state()?;
     crate::auth::ssr::require(crate::model::Role::Viewer, "read gateways").await?;
     let choice = ssr::Choice::parse(plan.as_deref())?;
-    ssr::view(&crate::state::state()?.pool, &name, choice).await
+    ssr::view(&state.pool, &name, choice).await
 }
 
 #[cfg(feature = "ssr")]

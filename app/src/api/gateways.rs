@@ -53,8 +53,9 @@ pub async fn list_gateways() -> Result<Vec<GatewaySummary>, AppError> {
 
 #[server(prefix = "/api", endpoint = "get_gateway")]
 pub async fn get_gateway(name: String) -> Result<GatewayView, AppError> {
+    let state = crate::state::state()?;
     crate::auth::ssr::require(crate::model::Role::Viewer, "read gateways").await?;
-    ssr::view(&crate::state::state()?.pool, &name).await
+    ssr::view(&state.pool, &name).await
 }
 
 /// Creates a gateway with no ports, stages or routes yet (admins only: it will cost money).

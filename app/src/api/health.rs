@@ -33,13 +33,9 @@ pub const WINDOW_SECONDS: i64 = 24 * 3600;
 
 #[server(prefix = "/api", endpoint = "gateway_health")]
 pub async fn gateway_health(name: String) -> Result<HealthView, AppError> {
+    let state = crate::state::state()?;
     crate::auth::ssr::require(crate::model::Role::Viewer, "read gateways").await?;
-    ssr::view(
-        &crate::state::state()?.pool,
-        &name,
-        crate::state::now_unix(),
-    )
-    .await
+    ssr::view(&state.pool, &name, crate::state::now_unix()).await
 }
 
 #[cfg(feature = "ssr")]

@@ -68,13 +68,11 @@ fn to_key_screen(gateway: &str, id: i64) {
 
 #[server(prefix = "/api", endpoint = "list_api_keys")]
 pub async fn list_api_keys(gateway: String) -> Result<KeysView, AppError> {
+    // The state is taken before the first await: during server rendering a page's resource
+    // can lose its reactive owner (and with it the context) while the session is read.
+    let state = crate::state::state()?;
     crate::auth::ssr::require(crate::model::Role::Viewer, "read API keys").await?;
-    ssr::list(
-        &crate::state::state()?.pool,
-        &gateway,
-        crate::state::now_unix(),
-    )
-    .await
+    ssr::list(&state.pool, &gateway, crate::state::now_unix()).await
 }
 
 #[server(prefix = "/api", endpoint = "issue_api_key")]

@@ -81,8 +81,9 @@ impl RunsView {
 
 #[server(prefix = "/api", endpoint = "gateway_runs")]
 pub async fn gateway_runs(name: String) -> Result<RunsView, AppError> {
+    let state = crate::state::state()?;
     crate::auth::ssr::require(crate::model::Role::Viewer, "read gateways").await?;
-    ssr::view(&crate::state::state()?.pool, &name).await
+    ssr::view(&state.pool, &name).await
 }
 
 /// Approves a plan waiting for an admin; the worker runs it if it is still what it would do.

@@ -2,7 +2,7 @@
 //! over the last 24 hours (plain SVG: works without JavaScript, prints, has titles).
 
 use super::Ctx;
-use crate::api::health::{gateway_health, HealthView};
+use crate::api::health::HealthView;
 use crate::components::error::LoadError;
 use leptos::prelude::*;
 
@@ -17,8 +17,7 @@ fn colour(level: crate::health::Level) -> &'static str {
 
 #[component]
 pub fn HealthSection(ctx: Ctx) -> impl IntoView {
-    let name = ctx.gateway.clone();
-    let data = Resource::new(move || name.clone(), gateway_health);
+    let data = ctx.sources.health;
     view! {
         <section class="card" id="health" aria-labelledby="health-title">
             <h2 id="health-title">"Health"</h2>

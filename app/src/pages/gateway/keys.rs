@@ -2,7 +2,7 @@
 //! admins issue (then see the value once), rotate with a grace period, and revoke.
 
 use super::Ctx;
-use crate::api::keys::{list_api_keys, IssueApiKey, KeyRow, RevokeApiKey, RotateApiKey};
+use crate::api::keys::{IssueApiKey, KeyRow, RevokeApiKey, RotateApiKey};
 use crate::components::error::{ActionError, LoadError};
 use crate::model::keys as rules;
 use leptos::prelude::*;
@@ -12,18 +12,7 @@ pub fn Keys(ctx: Ctx) -> impl IntoView {
     let issue = ctx.actions.issue_key;
     let rotate = ctx.actions.rotate_key;
     let revoke = ctx.actions.revoke_key;
-    let gateway = ctx.gateway.clone();
-    let keys = Resource::new(
-        move || {
-            (
-                gateway.clone(),
-                issue.version().get(),
-                rotate.version().get(),
-                revoke.version().get(),
-            )
-        },
-        |(g, ..)| list_api_keys(g),
-    );
+    let keys = ctx.sources.keys;
     let is_admin = ctx.is_admin;
     let gateway = ctx.gateway.clone();
     view! {

@@ -90,6 +90,50 @@ impl Actions {
     }
 }
 
+/// The sections' own data. Made at the top of the page, outside its `Transition`: a resource
+/// made inside a suspended view could run its server function during server rendering without
+/// the request's context, and the page then failed to hydrate.
+#[derive(Clone, Copy)]
+pub struct Sources {
+    pub health: Resource<Result<crate::api::health::HealthView, crate::error::AppError>>,
+    pub runs: Resource<Result<crate::api::runs::RunsView, crate::error::AppError>>,
+    /// Bumped to look at the worker's progress again.
+    pub runs_tick: RwSignal<u64>,
+    pub keys: Resource<Result<crate::api::keys::KeysView, crate::error::AppError>>,
+}
+
+impl Sources {
+    fn new(name: impl Fn() -> String + Copy + Send + Sync + 'static, actions: Actions) -> Self {
+        let runs_tick = RwSignal::new(0u64);
+        Self {
+            health: Resource::new(name, crate::api::health::gateway_health),
+            runs: Resource::new(
+                move || {
+                    (
+                        name(),
+                        actions.approve.version().get(),
+                        actions.reconcile.version().get(),
+                        runs_tick.get(),
+                    )
+                },
+                |(name, ..)| crate::api::runs::gateway_runs(name),
+            ),
+            runs_tick,
+            keys: Resource::new(
+                move || {
+                    (
+                        name(),
+                        actions.issue_key.version().get(),
+                        actions.rotate_key.version().get(),
+                        actions.revoke_key.version().get(),
+                    )
+                },
+                |(name, ..)| crate::api::keys::list_api_keys(name),
+            ),
+        }
+    }
+}
+
 /// What every section needs: the loaded topology, its generation (sent back with each edit),
 /// and what the user may do.
 #[derive(Clone)]
@@ -100,6 +144,7 @@ pub struct Ctx {
     pub can_edit: bool,
     pub is_admin: bool,
     pub actions: Actions,
+    pub sources: Sources,
     /// For the cost estimate (it also runs in the browser as forms are typed).
     pub prices: crate::cost::prices::Prices,
     pub prices_exact: bool,
@@ -140,6 +185,7 @@ pub fn GatewayPage() -> impl IntoView {
         move || (name(), actions.versions()),
         |(name, _)| get_gateway(name),
     );
+    let sources = Sources::new(name, actions);
     let (can_edit, is_admin) = (me.role >= Role::Editor, me.role == Role::Admin);
     view! {
         <Title text=name/>
@@ -155,6 +201,7 @@ pub fn GatewayPage() -> impl IntoView {
                             can_edit,
                             is_admin,
                             actions,
+                            sources,
                             prices: view.prices.clone(),
                             prices_exact: view.prices_exact,
                         };

@@ -5,7 +5,7 @@
 //! without a reload (every five seconds otherwise).
 
 use super::Ctx;
-use crate::api::runs::{gateway_runs, state_words, ApprovePlan, PlanView, RunsView, StepView};
+use crate::api::runs::{state_words, ApprovePlan, PlanView, RunsView, StepView};
 use crate::components::error::{ActionError, LoadError};
 use leptos::prelude::*;
 use std::time::Duration;
@@ -46,19 +46,8 @@ fn elapsed(ms: Option<i64>) -> String {
 pub fn Runs(ctx: Ctx) -> impl IntoView {
     let approve = ctx.actions.approve;
     let reconcile = ctx.actions.reconcile;
-    let name = ctx.gateway.clone();
-    let tick = RwSignal::new(0u64);
-    let runs = Resource::new(
-        move || {
-            (
-                name.clone(),
-                approve.version().get(),
-                reconcile.version().get(),
-                tick.get(),
-            )
-        },
-        |(name, ..)| gateway_runs(name),
-    );
+    let runs = ctx.sources.runs;
+    let tick = ctx.sources.runs_tick;
     // Live progress: look again soon (only in the browser; effects don't run on the server).
     Effect::new(move |_| {
         let busy = runs.get().and_then(|r| r.ok()).map(|r| r.busy());
