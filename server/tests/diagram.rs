@@ -124,15 +124,25 @@ async fn the_open_plan_is_laid_over_by_default() {
     let drawn = svg_of(&page.body);
     assert!(drawn.contains(&format!("plan {id} laid over")));
     assert!(drawn.contains("added by the plan"));
-    // The share link pins the plan by number; hiding it is a link too.
+    // By default the share link shows whatever plan is open when it is opened; a plan chosen
+    // by number (or none) stays chosen in it.
     assert!(page
         .body
-        .contains(&format!("/gateways/seed/diagram?plan={id}")));
+        .contains(r#"class="share-link">/gateways/seed/diagram</a>"#));
     let hidden = app
         .get("/gateways/seed/diagram?plan=none", Some(&val))
         .await;
     assert!(!svg_of(&hidden.body).contains("added by the plan"));
     assert!(hidden.body.contains("has not finished"));
+    assert!(hidden
+        .body
+        .contains(r#"class="share-link">/gateways/seed/diagram?plan=none</a>"#));
+    let pinned = app
+        .get(&format!("/gateways/seed/diagram?plan={id}"), Some(&val))
+        .await;
+    assert!(pinned
+        .body
+        .contains(&format!("/gateways/seed/diagram?plan={id}</a>")));
 }
 
 #[tokio::test]

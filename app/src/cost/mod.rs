@@ -141,7 +141,12 @@ fn rest_requests(u: &UsageAssumptions, p: &Prices) -> Line {
 
 /// The monthly estimate of `t` at `p`'s prices.
 pub fn estimate(t: &Topology, p: &Prices, exact_region: bool) -> Estimate {
-    let u = &t.usage;
+    estimate_at(t, &t.usage, p, exact_region)
+}
+
+/// The estimate of `t`'s shape at usage `u` (the alternatives' volume search asks this many
+/// times, so the topology is never copied for it).
+fn estimate_at(t: &Topology, u: &UsageAssumptions, p: &Prices, exact_region: bool) -> Estimate {
     let mut lines = vec![];
     if !t.ports.is_empty() {
         lines.push(Line {
@@ -273,9 +278,7 @@ fn alternative_cost(
     l: LambdaInputs,
     which: usize,
 ) -> (Money, String) {
-    let mut shape = t.clone();
-    shape.usage = u.clone();
-    let current = estimate(&shape, p, true).total;
+    let current = estimate_at(t, u, p, true).total;
     let transfer = transfer(u, p).amount;
     let rest = rest_requests(u, p).amount;
     match which {
@@ -298,7 +301,7 @@ fn alternative_cost(
         }
         2 => {
             let (http, formula) = tiered(u.requests_per_month, &p.http_tiers);
-            let nlb: Money = estimate(&shape, p, true)
+            let nlb: Money = estimate_at(t, u, p, true)
                 .lines
                 .iter()
                 .filter(|l| l.resource.starts_with("NLB"))
@@ -325,9 +328,7 @@ fn crossover(t: &Topology, p: &Prices, l: LambdaInputs, which: usize) -> String 
     let diff = |r: u64| {
         let mut u = t.usage.clone();
         u.requests_per_month = r;
-        let mut shape = t.clone();
-        shape.usage = u.clone();
-        let current = estimate(&shape, p, true).total;
+        let current = estimate_at(t, &u, p, true).total;
         (alternative_cost(t, &u, p, l, which).0 - current)
             .0
             .signum()

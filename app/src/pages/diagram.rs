@@ -38,6 +38,7 @@ pub fn DiagramPage() -> impl IntoView {
 
 #[component]
 fn Diagram(view: DiagramView, plan: Option<String>) -> impl IntoView {
+    let plan_choice = plan.clone();
     let live = RwSignal::new(view.clone());
     let gateway = view.gateway.clone();
     // Effects run only in the browser.
@@ -63,12 +64,11 @@ fn Diagram(view: DiagramView, plan: Option<String>) -> impl IntoView {
         });
     });
     let base = format!("/gateways/{}", urlencode(&view.gateway));
-    // The address that shows this very picture: the plan pinned by number.
-    let plan_param = match (&view.plan, view.open_plan) {
-        (Some((id, _)), _) => format!("?plan={id}"),
-        (None, Some(_)) => "?plan=none".to_owned(),
-        (None, None) => String::new(),
-    };
+    // The address of this view: a plan chosen by number (or none) stays chosen; by default
+    // whoever opens the link sees the plan open at that moment.
+    let plan_param = plan_choice
+        .map(|p| format!("?plan={}", urlencode(&p)))
+        .unwrap_or_default();
     let share = format!("{base}/diagram{plan_param}");
     let download = format!("{base}/diagram.svg{plan_param}");
     let file_name = format!("{}-topology.svg", view.gateway);

@@ -34,8 +34,8 @@ mod stages;
 pub mod status;
 mod usage;
 
-#[cfg(test)]
-pub(crate) mod simulate;
+#[cfg(any(test, feature = "simulate"))]
+pub mod simulate;
 #[cfg(test)]
 mod tests;
 

@@ -70,6 +70,21 @@ const API_GATEWAY_ALL: (f64, f64) = (40.0, 10.0);
 const CREATE_EDGE_REST_API: (f64, f64) = (1.0, 1.0 / 30.0);
 const PUT_REST_API: (f64, f64) = (1.0, 1.0);
 
+/// The least time (seconds) API Gateway's quotas allow for these calls, made at once from full
+/// buckets: each bucket's calls beyond its burst at its rate, the slowest bucket deciding.
+pub fn api_gateway_lower_bound<'a>(calls: impl IntoIterator<Item = (&'a str, u64)>) -> f64 {
+    let over = |n: u64, (burst, rate): (f64, f64)| ((n as f64 - burst).max(0.0)) / rate;
+    let mut total = 0;
+    let mut worst: f64 = 0.0;
+    for (op, n) in calls {
+        total += n;
+        if let Some((_, burst, rate)) = API_GATEWAY_QUOTAS.iter().find(|(o, ..)| *o == op) {
+            worst = worst.max(over(n, (*burst, *rate)));
+        }
+    }
+    worst.max(over(total, API_GATEWAY_ALL))
+}
+
 /// The buckets of one account and region.
 #[derive(Debug)]
 pub struct Pacer {
