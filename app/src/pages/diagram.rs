@@ -24,7 +24,6 @@ pub fn DiagramPage() -> impl IntoView {
         |(name, plan)| gateway_diagram(name, plan),
     );
     view! {
-        <Title text=move || format!("Diagram of {}", name())/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -80,6 +79,8 @@ fn Diagram(view: DiagramView, plan: Option<String>) -> impl IntoView {
         .cloned()
         .collect();
     view! {
+        // A plain string: see the gateway page's title.
+        <Title text=format!("Diagram of {}", view.gateway)/>
         <header class="page-head diagram-head">
             <h1>{format!("Topology of {}", view.gateway)}</h1>
             <p class="muted">{move || live.with(|v| v.subtitle.clone())}</p>

@@ -188,7 +188,9 @@ pub fn GatewayPage() -> impl IntoView {
     let sources = Sources::new(name, actions);
     let (can_edit, is_admin) = (me.role >= Role::Editor, me.role == Role::Admin);
     view! {
-        <Title text=name/>
+        // The title is a plain string, set once the gateway is loaded: a title that reads the
+        // route's params is read by the server after the page's reactive values are disposed,
+        // which panicked under concurrent requests.
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -206,6 +208,7 @@ pub fn GatewayPage() -> impl IntoView {
                             prices_exact: view.prices_exact,
                         };
                         view! {
+                            <Title text=ctx.gateway.clone()/>
                             <header class="page-head">
                                 <h1>{ctx.gateway.clone()}</h1>
                                 <p class="muted">
