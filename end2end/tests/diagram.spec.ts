@@ -4,9 +4,10 @@
 // signing in. The screenshot is kept as a test artifact.
 import { test, expect } from '@playwright/test';
 import * as fs from 'node:fs';
-import { applySeed, hydrated, password, signIn } from './helpers';
+import { applySeed, deleteGateway, hydrated, password, signIn } from './helpers';
 
 test.skip(!process.env.PORTICO_E2E_SEED, 'needs the AWS sandbox and its demo seed (.ci/test provides both)');
+test.afterAll(async ({ browser }) => deleteGateway(browser, 'picture'));
 
 test('the diagram turns healthy, reads by keyboard, prints and downloads', async ({ page }, info) => {
   applySeed('picture');

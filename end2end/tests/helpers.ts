@@ -1,5 +1,5 @@
 // Shared steps: who the test users are, signing in, and waiting for hydration.
-import { expect, Page } from '@playwright/test';
+import { Browser, expect, Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -117,4 +117,17 @@ export async function health(page: Page, level: string, text?: string) {
 /** Waits (without reloading: the section refreshes itself) for the worker's state. */
 export async function workerState(page: Page, value: string, timeout = 30_000) {
   await expect(page.locator('#runs .status-line')).toHaveAttribute('data-state', value, { timeout });
+}
+
+/** Deletes a gateway as an admin (the worker then removes what it owns in AWS), so the specs
+ * after this one share the sandbox's API Gateway quota with no more gateways than before. */
+export async function deleteGateway(browser: Browser, name: string) {
+  const page = await browser.newPage();
+  await signIn(page, 'admin');
+  const res = await page.request.post('/api/delete_gateway', {
+    form: { name, confirm: name },
+    headers: { Origin: new URL(page.url()).origin, Accept: 'application/json' },
+  });
+  expect(res.ok(), await res.text()).toBe(true);
+  await page.close();
 }

@@ -5,11 +5,15 @@
 import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { applySeed, bin, buildSeedInForms, db, health, hydrated, signIn, workerState } from './helpers';
+import { applySeed, bin, buildSeedInForms, db, deleteGateway, health, hydrated, signIn, workerState } from './helpers';
 
 const seed = process.env.PORTICO_E2E_SEED;
 test.skip(!seed, 'needs the AWS sandbox and its demo seed (.ci/test provides both)');
 test.describe.configure({ mode: 'serial' });
+test.afterAll(async ({ browser }) => {
+  await deleteGateway(browser, 'journey');
+  await deleteGateway(browser, 'journey-cli');
+});
 
 /** The sandbox's ids in the demo seed. */
 function ids() {

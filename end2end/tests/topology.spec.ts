@@ -109,6 +109,7 @@ test('an admin deletes the gateway after typing its name', async ({ page }) => {
   // The worker removes what it owns in AWS, then the gateway; until then it shows as deleting.
   await expect(async () => {
     await page.reload();
-    await expect(page.getByRole('heading', { name: 'No gateways yet' })).toBeVisible({ timeout: 1_000 });
+    await expect(page.getByRole('heading', { name: 'Overview', level: 1 })).toBeVisible({ timeout: 1_000 });
+    await expect(page.getByRole('link', { name: 'seed', exact: true })).toHaveCount(0, { timeout: 1_000 });
   }).toPass({ timeout: 30_000 });
 });

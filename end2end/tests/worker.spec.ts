@@ -24,6 +24,7 @@ async function sandbox(path: string, body: object) {
 const state = workerState;
 
 test('a topology applied with the CLI converges, and the page shows each step done', async ({ page }) => {
+  test.setTimeout(60_000);
   apply();
   await signIn(page, 'editor', '/gateways/demo');
   await state(page, 'in_sync');
