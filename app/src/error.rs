@@ -29,6 +29,9 @@ pub enum AppError {
     /// Something Portico depends on (AWS) could not be reached or answered with an error.
     #[error("{0}")]
     Unavailable(String),
+    /// The database stayed locked by another writer past its timeout: retry shortly.
+    #[error("Portico is busy; nothing was saved. Please try again in a moment.")]
+    Busy,
     #[error("Something went wrong on the server. It has been logged; please try again.")]
     Internal,
 }
@@ -43,7 +46,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Request(_) => StatusCode::BAD_REQUEST,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,26 +67,17 @@ impl FromServerFnError for AppError {
     }
 }
 
-/// Turns a unique-constraint violation into a clear `Conflict` (the row already exists).
 #[cfg(feature = "ssr")]
-pub trait OnUnique<T> {
-    fn on_unique(self, message: impl FnOnce() -> String) -> Result<T, AppError>;
-}
-
-#[cfg(feature = "ssr")]
-impl<T> OnUnique<T> for Result<T, sqlx::Error> {
-    fn on_unique(self, message: impl FnOnce() -> String) -> Result<T, AppError> {
-        self.map_err(|err| match err {
-            sqlx::Error::Database(e) if e.is_unique_violation() => AppError::Conflict(message()),
-            other => other.into(),
-        })
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<sqlx::Error> for AppError {
-    fn from(err: sqlx::Error) -> Self {
-        AppError::internal("database error", err)
+impl From<portico_store::StoreError> for AppError {
+    fn from(err: portico_store::StoreError) -> Self {
+        use portico_store::StoreError as E;
+        match err {
+            E::NotFound(m) => AppError::NotFound(m),
+            E::Conflict(m) => AppError::Conflict(m),
+            E::Invalid(m) => AppError::Invalid(m),
+            E::Busy => AppError::Busy,
+            E::Internal { context, detail } => AppError::internal(&context, detail),
+        }
     }
 }
 

@@ -1,19 +1,16 @@
-//! Portico's web app: pages and server functions (rendered on the server, hydrated in the
-//! browser) and the wasm-safe core both sides share.
+//! Portico's web app: pages and server functions, rendered on the server and hydrated in the
+//! browser. The rules they share with the worker live in `portico_core`; everything they read
+//! or write goes through `portico_store`.
 //!
-//! Data flow: forms → server functions (`api/`) → SQLite → the worker (in `server/`) → AWS,
-//! and status back into the pages.
+//! Data flow: forms (`pages/`) → server functions (`api/`) → the store → the worker (in
+//! `server/`) → AWS, and status back into the pages.
 
 pub mod api;
-pub mod auth;
 pub mod components;
-pub mod cost;
-pub mod diagram;
 pub mod error;
-pub mod health;
-pub mod model;
 pub mod pages;
-pub mod plan;
+#[cfg(feature = "ssr")]
+pub mod passwords;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]

@@ -1,10 +1,9 @@
 //! Server-side state every server function reaches through Leptos context.
 
-use crate::error::AppError;
 use crate::throttle::LoginThrottle;
 use axum::extract::FromRef;
 use leptos::prelude::*;
-use sqlx::SqlitePool;
+use portico_store::Store;
 use std::sync::Arc;
 
 /// Reads a new API key's value from AWS, once, for the screen that shows it (the app crate has
@@ -20,7 +19,7 @@ pub trait KeyValues: Send + Sync {
 
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: SqlitePool,
+    pub store: Store,
     pub leptos: LeptosOptions,
     pub throttle: Arc<LoginThrottle>,
     /// Wakes the worker after an edit of the desired state.
@@ -30,9 +29,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(pool: SqlitePool, leptos: LeptosOptions, throttle: LoginThrottle) -> Self {
+    pub fn new(store: Store, leptos: LeptosOptions, throttle: LoginThrottle) -> Self {
         Self {
-            pool,
+            store,
             leptos,
             throttle: Arc::new(throttle),
             worker: Arc::new(tokio::sync::Notify::new()),
@@ -55,17 +54,4 @@ impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos.clone()
     }
-}
-
-/// The state, or an internal error when a handler forgot to provide it.
-pub fn state() -> Result<AppState, AppError> {
-    use_context::<AppState>()
-        .ok_or_else(|| AppError::internal("AppState missing from context", "not provided"))
-}
-
-pub fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }

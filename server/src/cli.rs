@@ -1,10 +1,10 @@
 //! The command line: `serve` (default) and `user add | list | disable | enable`.
 
-use crate::db;
 use app::api::users::ssr as users;
-use app::auth::ssr::generate_password;
-use app::model::Role;
 use clap::{Args, Parser, Subcommand};
+use portico_core::model::topology::Topology;
+use portico_core::model::Role;
+use portico_store::{gateways, Store};
 use std::io::{IsTerminal, Read};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -128,7 +128,9 @@ fn parse_role(s: &str) -> Result<Role, String> {
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
-    Db(#[from] db::DbError),
+    Open(#[from] portico_store::OpenError),
+    #[error("{0}")]
+    Store(#[from] portico_store::StoreError),
     #[error("{0}")]
     App(#[from] app::error::AppError),
     #[error("{0}")]
@@ -144,11 +146,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Topology(cmd) => topology(&cli.db, cmd).await,
         Command::Plan { gateway } => plan(&cli.db, &gateway).await,
         Command::Prices(PricesCommand::Refresh { regions }) => {
-            let pool = db::open(&cli.db).await?;
+            let store = Store::open(&cli.db).await?;
             let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .load()
                 .await;
-            let report = crate::prices::refresh(&pool, &base, regions)
+            let report = crate::prices::refresh(&store, &base, regions)
                 .await
                 .map_err(CliError::Serve)?;
             for line in report {
@@ -160,20 +162,22 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// What the worker sees for `gateway` now: its desired state, AWS as observed, and the plan it
+/// would run. Reads AWS, writes nothing.
 async fn preview(
     path: &std::path::Path,
     gateway: &str,
 ) -> Result<
     (
-        crate::worker::store::GatewayRow,
-        app::plan::actual::Actual,
-        app::plan::Plan,
+        gateways::Desired,
+        portico_core::plan::actual::Actual,
+        portico_core::plan::Plan,
     ),
     CliError,
 > {
-    let pool = db::open(path).await?;
-    let (id, _, _) = app::api::gateways::ssr::load(&pool, gateway).await?;
-    let worker = crate::worker::Worker::from_environment(pool, Default::default()).await;
+    let store = Store::open(path).await?;
+    let id = gateways::load(&store, gateway).await?.id;
+    let worker = crate::worker::Worker::from_environment(store, Default::default()).await;
     worker
         .preview(id)
         .await?
@@ -214,7 +218,7 @@ async fn plan(path: &std::path::Path, gateway: &str) -> Result<(), CliError> {
 
 async fn status(path: &std::path::Path, gateway: &str, json: bool) -> Result<(), CliError> {
     let (g, actual, p) = preview(path, gateway).await?;
-    let report = app::plan::status::Report::new(&g.topology, &actual, &p);
+    let report = portico_core::plan::status::Report::new(&g.topology, &actual, &p);
     if json {
         println!(
             "{}",
@@ -227,23 +231,22 @@ async fn status(path: &std::path::Path, gateway: &str, json: bool) -> Result<(),
 }
 
 async fn topology(path: &std::path::Path, cmd: TopologyCommand) -> Result<(), CliError> {
-    use app::api::gateways::ssr as gateways;
-    let pool = db::open(path).await?;
+    let store = Store::open(path).await?;
     match cmd {
         TopologyCommand::Export { gateway } => {
-            let (_, generation, topology) = gateways::load(&pool, &gateway).await?;
-            println!("# gateway {gateway}, generation {generation}");
-            print!("{}", gateways::to_yaml(&topology)?);
+            let g = gateways::load(&store, &gateway).await?;
+            println!("# gateway {gateway}, generation {}", g.generation);
+            print!("{}", g.topology.to_yaml().map_err(CliError::Serve)?);
         }
         TopologyCommand::Apply { file, dry_run } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| CliError::Serve(format!("cannot read {}: {e}", file.display())))?;
-            let topology = gateways::parse_yaml(&text)?;
+            let topology = Topology::from_yaml(&text).map_err(CliError::Serve)?;
             let name = topology.gateway.name.clone();
-            let exists = gateways::load(&pool, &name).await.is_ok();
+            let exists = gateways::load(&store, &name).await.is_ok();
             let changes = if exists {
                 gateways::replace(
-                    &pool,
+                    &store,
                     "cli",
                     &name,
                     None,
@@ -253,7 +256,7 @@ async fn topology(path: &std::path::Path, cmd: TopologyCommand) -> Result<(), Cl
                 )
                 .await?
             } else {
-                gateways::create(&pool, "cli", topology, dry_run).await?
+                gateways::create(&store, "cli", topology, dry_run).await?
             };
             let verb = if dry_run { "would change" } else { "changed" };
             if changes.is_empty() {
@@ -270,21 +273,21 @@ async fn topology(path: &std::path::Path, cmd: TopologyCommand) -> Result<(), Cl
 }
 
 async fn user(path: &std::path::Path, cmd: UserCommand) -> Result<(), CliError> {
-    let pool = db::open(path).await?;
+    let store = Store::open(path).await?;
     match cmd {
         UserCommand::Add { name, role } => {
             let (password, generated) = match read_piped_password()? {
                 Some(p) => (p, false),
-                None => (generate_password(), true),
+                None => (app::passwords::generate(), true),
             };
-            users::create(&pool, "cli", &name, role, &password).await?;
+            users::create(&store, "cli", &name, role, &password).await?;
             println!("Added {role} {:?}.", name.trim());
             if generated {
                 println!("Password (shown once, store it now): {password}");
             }
         }
         UserCommand::List => {
-            let rows = users::list(&pool).await?;
+            let rows = users::list(&store).await?;
             if rows.is_empty() {
                 println!("No users. Add the first admin: portico user add NAME --role admin");
             }
@@ -300,11 +303,11 @@ async fn user(path: &std::path::Path, cmd: UserCommand) -> Result<(), CliError> 
             }
         }
         UserCommand::Disable { name } => {
-            users::set_disabled(&pool, "cli", &name, true).await?;
+            users::set_disabled(&store, "cli", &name, true).await?;
             println!("Disabled {:?}.", name.trim());
         }
         UserCommand::Enable { name } => {
-            users::set_disabled(&pool, "cli", &name, false).await?;
+            users::set_disabled(&store, "cli", &name, false).await?;
             println!("Enabled {:?}.", name.trim());
         }
     }

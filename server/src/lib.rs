@@ -1,9 +1,10 @@
-//! The Portico server: command line, database, HTTP surface. The worker (observe → plan →
-//! apply against AWS) joins it here.
+//! The Portico server: the command line (`cli`), the HTTP surface (`web`), the worker that
+//! alone writes to AWS (`worker`: observe → plan → apply) and its AWS adapters (`aws`: SDK
+//! clients, paced calls, SDK ↔ model conversion). Data lives in `portico_store`; the rules in
+//! `portico_core`; the pages in `app`.
 
 pub mod aws;
 pub mod cli;
-pub mod db;
 pub mod prices;
 pub mod serve;
 pub mod web;

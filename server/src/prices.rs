@@ -2,10 +2,10 @@
 //! endpoint us-east-1) for the regions in use, and stores them over the embedded table. Without
 //! network (or without permission) the command says so and the embedded table keeps serving.
 
-use app::cost::prices::{for_region, Prices};
-use app::cost::Money;
+use portico_core::cost::prices::{for_region, Prices};
+use portico_core::cost::Money;
+use portico_store::Store;
 use serde_json::Value;
-use sqlx::SqlitePool;
 
 /// A price string as the Price List writes it ("0.0225000000"), cut to pico-dollars.
 fn money(text: &str) -> Option<Money> {
@@ -150,26 +150,15 @@ fn queries(region: &str) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
 
 /// Refreshes `regions` (or every region a gateway uses) into the database.
 pub async fn refresh(
-    pool: &SqlitePool,
+    store: &Store,
     base: &aws_config::SdkConfig,
     regions: Vec<String>,
 ) -> Result<Vec<String>, String> {
     use aws_sdk_pricing::types::{Filter, FilterType};
     let regions = if regions.is_empty() {
-        let topologies: Vec<String> = sqlx::query_scalar(
-            "SELECT v.topology FROM gateways g JOIN generations v ON v.gateway_id = g.id AND v.generation = g.generation",
-        )
-        .fetch_all(pool)
-        .await
-        .map_err(|e| e.to_string())?;
-        let mut r: Vec<String> = topologies
-            .iter()
-            .filter_map(|t| serde_json::from_str::<app::model::topology::Topology>(t).ok())
-            .map(|t| t.gateway.region)
-            .collect();
-        r.sort();
-        r.dedup();
-        r
+        portico_store::prices::regions_in_use(store)
+            .await
+            .map_err(|e| e.to_string())?
     } else {
         regions
     };
@@ -182,7 +171,7 @@ pub async fn refresh(
         .region(aws_config::Region::new("us-east-1"))
         .build();
     let client = aws_sdk_pricing::Client::new(&config);
-    let today = app::model::keys::format_time(app::state::now_unix())[..10].to_owned();
+    let today = portico_core::model::keys::format_time(portico_store::now_unix())[..10].to_owned();
     let mut report = vec![];
     for region in regions {
         let (mut prices, _) = for_region(&region, &[]);
@@ -210,7 +199,7 @@ pub async fn refresh(
                     format!(
                         "Could not read the AWS Price List API ({}); the embedded prices of {} stay in use.",
                         crate::aws::call::AwsError::from_sdk("GetProducts", &e),
-                        app::cost::prices::embedded()[0].date
+                        portico_core::cost::prices::embedded()[0].date
                     )
                 })?;
                 for doc in out.price_list() {
@@ -232,16 +221,9 @@ pub async fn refresh(
         }
         prices.date = today.clone();
         prices.source = "AWS Price List API (portico prices refresh)".into();
-        sqlx::query(
-            "INSERT INTO prices (region, prices, refreshed_at) VALUES (?, ?, ?) \
-             ON CONFLICT (region) DO UPDATE SET prices = excluded.prices, refreshed_at = excluded.refreshed_at",
-        )
-        .bind(&region)
-        .bind(serde_json::to_string(&prices).map_err(|e| e.to_string())?)
-        .bind(app::state::now_unix())
-        .execute(pool)
-        .await
-        .map_err(|e| e.to_string())?;
+        portico_store::prices::save(store, &region, &prices)
+            .await
+            .map_err(|e| e.to_string())?;
         set.sort();
         set.dedup();
         report.push(format!(

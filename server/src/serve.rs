@@ -1,19 +1,19 @@
 //! `portico serve`: open the database, build the app, listen until SIGTERM or ctrl-c.
 
 use crate::cli::{CliError, ServeArgs};
-use crate::db;
 use crate::web::{self, WebConfig};
 use crate::worker::{Worker, WorkerConfig};
 use app::state::AppState;
 use app::throttle::LoginThrottle;
 use leptos::prelude::get_configuration;
+use portico_store::Store;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
 pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
-    let pool = db::open(db_path).await?;
-    if app::api::users::ssr::count(&pool).await? == 0 {
+    let store = Store::open(db_path).await?;
+    if portico_store::users::count(&store).await? == 0 {
         tracing::warn!(
             "no users yet: create the first admin with `portico user add NAME --role admin` \
              (add --db {} if you serve another database); there is no default password",
@@ -24,7 +24,7 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Serve(format!("Leptos configuration: {e}")))?
         .leptos_options;
     leptos.site_addr = args.addr;
-    let mut state = AppState::new(pool.clone(), leptos, LoginThrottle::default());
+    let mut state = AppState::new(store.clone(), leptos, LoginThrottle::default());
     // The metrics recorder exists before the worker counts its first AWS call.
     crate::web::metrics::handle();
     let worker = if args.no_worker {
@@ -40,7 +40,7 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
             .load()
             .await;
         state = state.with_key_values(Arc::new(crate::aws::keys::SdkKeyValues::new(base.clone())));
-        let worker = Arc::new(Worker::new(pool.clone(), base, config));
+        let worker = Arc::new(Worker::new(store.clone(), base, config));
         Some(worker.spawn(state.worker.clone()))
     };
     let router = web::router(
@@ -69,7 +69,7 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
         // A step cut off here is re-observed at the next start, never blindly re-run.
         worker.abort();
     }
-    pool.close().await;
+    store.close().await;
     tracing::info!("stopped");
     Ok(())
 }

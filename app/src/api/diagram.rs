@@ -23,23 +23,23 @@ pub struct DiagramView {
 /// Which plan to lay over: `None` (the open plan, if any), `"none"`, or a plan's id.
 #[server(prefix = "/api", endpoint = "gateway_diagram")]
 pub async fn gateway_diagram(name: String, plan: Option<String>) -> Result<DiagramView, AppError> {
-    let state = crate::state::state()?;
-    crate::auth::ssr::require(crate::model::Role::Viewer, "read gateways").await?;
+    let (_, state) =
+        crate::api::context::require(portico_core::model::Role::Viewer, "read gateways").await?;
     let choice = ssr::Choice::parse(plan.as_deref())?;
-    ssr::view(&state.pool, &name, choice).await
+    ssr::view(&state.store, &name, choice).await
 }
 
+/// Drawing from what the store holds; the HTTP layer's SVG download draws with the same code.
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::*;
-    use crate::diagram::{build, svg, Column, Inputs};
-    use crate::health::Health;
-    use crate::plan::Plan;
-    use sqlx::SqlitePool;
+    use portico_core::diagram::{build, svg, Column, Inputs};
+    use portico_store::plans::PlanRow;
+    use portico_store::{gateways, Store};
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub enum Choice {
-        /// The plan still to run, if there is one.
+        /// The plan not finished yet, if there is one.
         Open,
         None,
         Plan(i64),
@@ -61,103 +61,63 @@ pub mod ssr {
 
     /// Everything drawn, from the database alone (the worker keeps health and plans there).
     pub struct Drawn {
-        pub diagram: crate::diagram::Diagram,
+        pub diagram: portico_core::diagram::Diagram,
         pub plan: Option<(i64, String)>,
         pub open_plan: Option<i64>,
     }
 
-    pub async fn draw(pool: &SqlitePool, name: &str, choice: Choice) -> Result<Drawn, AppError> {
-        let (id, generation, current) = crate::api::gateways::ssr::load(pool, name).await?;
-        let health: Option<String> =
-            sqlx::query_scalar("SELECT health FROM gateway_status WHERE gateway_id = ?")
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
-                .flatten();
-        let health: Option<Health> = health.and_then(|h| serde_json::from_str(&h).ok());
-        let keys: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM api_keys WHERE gateway_id = ? AND revoked_at IS NULL AND deleted_at IS NULL",
-        )
-        .bind(id)
-        .fetch_one(pool)
-        .await?;
-        let open_plan: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM plans WHERE gateway_id = ? \
-             AND status IN ('awaiting_approval', 'approved', 'reported', 'running') ORDER BY id DESC LIMIT 1",
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-        let wanted = match choice {
-            Choice::Open => open_plan,
+    pub async fn draw(store: &Store, name: &str, choice: Choice) -> Result<Drawn, AppError> {
+        let g = gateways::load(store, name).await?;
+        let health = portico_store::status::health(store, g.id).await?;
+        let keys = portico_store::keys::live_count(store, g.id).await?;
+        // "The open plan" of the diagram includes one running now (`PlanStatus::is_current`).
+        let current = portico_store::plans::current_plan(store, g.id).await?;
+        let open_plan = current.as_ref().map(|p| p.id);
+        let chosen: Option<PlanRow> = match choice {
+            Choice::Open => current,
             Choice::None => None,
-            Choice::Plan(p) => Some(p),
-        };
-        let stored: Option<(i64, i64, String, String)> = match wanted {
-            None => None,
-            Some(p) => {
-                let row = sqlx::query_as(
-                    "SELECT id, generation, status, plan FROM plans WHERE id = ? AND gateway_id = ?",
-                )
-                .bind(p)
-                .bind(id)
-                .fetch_optional(pool)
-                .await?;
-                if row.is_none() {
-                    return Err(AppError::NotFound(format!(
-                        "Gateway {name} has no plan {p}."
-                    )));
-                }
-                row
-            }
+            Choice::Plan(p) => Some(
+                portico_store::plans::by_id(store, g.id, p)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::NotFound(format!("Gateway {name} has no plan {p}."))
+                    })?,
+            ),
         };
         // A plan is drawn over the topology it was made from.
-        let (topology, drawn_generation, plan) = match stored {
-            None => (current, generation, None),
-            Some((pid, pgen, status, json)) => {
-                let plan: Plan = serde_json::from_str(&json)
-                    .map_err(|e| AppError::internal("stored plan unreadable", e))?;
-                let topology = if pgen == generation {
-                    current
-                } else {
-                    crate::api::gateways::ssr::snapshot(pool, id, pgen).await?
-                };
-                (topology, pgen, Some((pid, status, plan)))
-            }
+        let (topology, drawn_generation) = match &chosen {
+            Some(p) if p.generation != g.generation => (
+                gateways::snapshot(store, g.id, p.generation).await?,
+                p.generation,
+            ),
+            _ => (g.topology, g.generation),
         };
         let (prices, exact) =
-            crate::api::gateways::ssr::prices_for(pool, &topology.gateway.region).await?;
-        let estimate = crate::cost::estimate(&topology, &prices, exact);
+            portico_store::prices::for_region(store, &topology.gateway.region).await?;
+        let estimate = portico_core::cost::estimate(&topology, &prices, exact);
         let diagram = build(
             &topology,
             &Inputs {
                 health: health.as_ref(),
                 estimate: Some(&estimate),
                 keys: keys as usize,
-                plan: plan.as_ref().map(|(pid, _, p)| (*pid, p)),
+                plan: chosen.as_ref().map(|p| (p.id, &p.plan)),
                 generation: drawn_generation,
             },
         );
         Ok(Drawn {
             diagram,
-            plan: plan.map(|(pid, status, _)| (pid, status.replace('_', " "))),
+            plan: chosen.map(|p| (p.id, p.status.as_str().replace('_', " "))),
             open_plan,
         })
     }
 
-    pub async fn view(
-        pool: &SqlitePool,
-        name: &str,
-        choice: Choice,
-    ) -> Result<DiagramView, AppError> {
+    pub async fn view(store: &Store, name: &str, choice: Choice) -> Result<DiagramView, AppError> {
         let Drawn {
             diagram,
             plan,
             open_plan,
-        } = draw(pool, name, choice).await?;
-        let gateways: Vec<String> = sqlx::query_scalar("SELECT name FROM gateways ORDER BY name")
-            .fetch_all(pool)
-            .await?;
+        } = draw(store, name, choice).await?;
         let words = Column::ALL
             .iter()
             .map(|c| {
@@ -173,22 +133,15 @@ pub mod ssr {
             svg: svg::render(&diagram),
             plan,
             open_plan,
-            gateways,
+            gateways: gateways::names(store).await?,
             words,
         })
     }
 
     /// Where a viewer lands after signing in: the diagram of the gateway in the worst health
     /// (the overview's first), or the overview when there is none.
-    pub async fn landing(pool: &SqlitePool) -> Result<String, AppError> {
-        let first: Option<String> = sqlx::query_scalar(
-            "SELECT g.name FROM gateways g LEFT JOIN gateway_status s ON s.gateway_id = g.id \
-             WHERE g.deleting_at IS NULL ORDER BY CASE s.health_level WHEN 'Unhealthy' THEN 0 \
-             WHEN 'Degraded' THEN 1 WHEN 'Pending' THEN 2 WHEN 'Healthy' THEN 3 ELSE 4 END, g.name LIMIT 1",
-        )
-        .fetch_optional(pool)
-        .await?;
-        Ok(match first {
+    pub async fn landing(store: &Store) -> Result<String, AppError> {
+        Ok(match gateways::worst_health(store).await? {
             Some(name) => format!("/gateways/{}/diagram", crate::api::forms::urlencode(&name)),
             None => "/".into(),
         })

@@ -28,13 +28,16 @@ pub fn optional<T: std::str::FromStr>(
 pub fn throttle(
     rate: Option<&str>,
     burst: Option<&str>,
-) -> Result<Option<crate::model::topology::Throttle>, AppError> {
+) -> Result<Option<portico_core::model::topology::Throttle>, AppError> {
     match (
         optional::<f64>("Throttle rate", rate)?,
         optional::<u32>("Throttle burst", burst)?,
     ) {
         (None, None) => Ok(None),
-        (Some(rate), Some(burst)) => Ok(Some(crate::model::topology::Throttle { rate, burst })),
+        (Some(rate), Some(burst)) => Ok(Some(portico_core::model::topology::Throttle {
+            rate,
+            burst,
+        })),
         _ => Err(AppError::Invalid(
             "Throttling needs both a rate and a burst (or neither).".into(),
         )),

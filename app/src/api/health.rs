@@ -1,8 +1,8 @@
 //! Health for the pages: the latest assessment and each resource's timeline (last 24 hours).
 
 use crate::error::AppError;
-use crate::health::{Health, Level};
 use leptos::prelude::*;
+use portico_core::health::{Health, Level};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -33,64 +33,41 @@ pub const WINDOW_SECONDS: i64 = 24 * 3600;
 
 #[server(prefix = "/api", endpoint = "gateway_health")]
 pub async fn gateway_health(name: String) -> Result<HealthView, AppError> {
-    let state = crate::state::state()?;
-    crate::auth::ssr::require(crate::model::Role::Viewer, "read gateways").await?;
-    ssr::view(&state.pool, &name, crate::state::now_unix()).await
+    let (_, state) =
+        crate::api::context::require(portico_core::model::Role::Viewer, "read gateways").await?;
+    ssr::view(&state.store, &name, portico_store::now_unix()).await
 }
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::*;
-    use sqlx::SqlitePool;
+    use portico_store::{gateways, status, Store};
 
-    fn level(text: &str) -> Level {
-        match text {
-            "Healthy" => Level::Healthy,
-            "Pending" => Level::Pending,
-            "Degraded" => Level::Degraded,
-            _ => Level::Unhealthy,
-        }
-    }
-
-    pub async fn view(pool: &SqlitePool, name: &str, now: i64) -> Result<HealthView, AppError> {
-        let (id, _, _) = crate::api::gateways::ssr::load(pool, name).await?;
-        let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT health, strftime('%Y-%m-%d %H:%M:%S', health_at, 'unixepoch') FROM gateway_status WHERE gateway_id = ?",
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-        let (health, at) = row.unwrap_or((None, None));
-        let health: Option<Health> = health.and_then(|h| serde_json::from_str(&h).ok());
+    /// The latest assessment and, per resource, its levels over the window ending at `now`.
+    pub async fn view(db: &Store, name: &str, now: i64) -> Result<HealthView, AppError> {
+        let g = gateways::load(db, name).await?;
+        let (health, at) = match status::latest_health(db, g.id).await? {
+            Some(latest) => (Some(latest.health), Some(latest.read_at)),
+            None => (None, None),
+        };
         let from = now - WINDOW_SECONDS;
-        let events: Vec<(String, i64, String, String)> = sqlx::query_as(
-            "SELECT resource, at, level, reason FROM health_events WHERE gateway_id = ? \
-             AND (at >= ? OR rowid IN (SELECT MAX(rowid) FROM health_events WHERE gateway_id = ? AND at < ? GROUP BY resource)) \
-             ORDER BY resource, at, rowid",
-        )
-        .bind(id)
-        .bind(from)
-        .bind(id)
-        .bind(from)
-        .fetch_all(pool)
-        .await?;
         let mut tracks: Vec<Track> = vec![];
-        for (resource, at, lvl, reason) in events {
-            if tracks.last().map(|t| &t.resource) != Some(&resource) {
+        for event in status::health_events(db, g.id, from).await? {
+            if tracks.last().map(|t| &t.resource) != Some(&event.resource) {
                 tracks.push(Track {
-                    resource: resource.clone(),
+                    resource: event.resource.clone(),
                     segments: vec![],
                 });
             }
             let track = tracks.last_mut().expect("pushed");
             if let Some(prev) = track.segments.last_mut() {
-                prev.to = at.max(from);
+                prev.to = event.at.max(from);
             }
             track.segments.push(Segment {
-                from: at.max(from),
+                from: event.at.max(from),
                 to: now,
-                level: level(&lvl),
-                reason,
+                level: event.level,
+                reason: event.reason,
             });
         }
         // Current parts first, in the assessment's order.

@@ -1,11 +1,15 @@
-//! Server functions by domain, each with its SQL in an `ssr` submodule beside it.
+//! Server functions by domain: each checks who is asking (`context::require`), then calls the
+//! core (rules, planner, cost) and the store (`portico_store`). No SQL here.
 
 pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod context;
 pub mod diagram;
 pub mod forms;
 pub mod gateways;
 pub mod health;
 pub mod keys;
 pub mod runs;
+pub mod session;
 pub mod topology;
 pub mod users;

@@ -9,22 +9,21 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 
-#[cfg(feature = "ssr")]
-async fn editor() -> Result<(crate::auth::CurrentUser, crate::state::AppState), AppError> {
-    let me = crate::auth::ssr::require(crate::model::Role::Editor, "edit the topology").await?;
-    Ok((me, crate::state::state()?))
-}
-
+/// Every form's path: the editor's role, the edit core (which refuses a stale edit of `entity`
+/// and runs `edit` on the topology as stored now), the worker woken, back to the page.
 #[cfg(feature = "ssr")]
 async fn apply(
     gateway: &str,
     from: i64,
     entity: &str,
     action: &str,
-    edit: impl FnOnce(&mut crate::model::topology::Topology) -> Result<(), AppError>,
+    edit: impl FnOnce(&mut portico_core::model::topology::Topology) -> Result<(), AppError>,
 ) -> Result<(), AppError> {
-    let (me, state) = editor().await?;
-    super::gateways::ssr::edit(&state.pool, &me.name, gateway, from, entity, action, edit).await?;
+    let (me, state) =
+        crate::api::context::require(portico_core::model::Role::Editor, "edit the topology")
+            .await?;
+    portico_store::gateways::edit(&state.store, &me.name, gateway, from, entity, action, edit)
+        .await?;
     state.wake_worker();
     // Back to the page with the form closed (with or without JavaScript).
     leptos_axum::redirect(&format!("/gateways/{gateway}"));
@@ -81,7 +80,7 @@ pub async fn save_port(
     instances: String,
 ) -> Result<(), AppError> {
     use crate::api::forms::{list, number, optional};
-    use crate::model::topology::{BackendPort, HealthCheck, HealthProtocol};
+    use portico_core::model::topology::{BackendPort, HealthCheck, HealthProtocol};
     let original: Option<u32> = optional("Original port", original.as_deref())?;
     let value = BackendPort {
         port: number("Backend port", &port)?,
@@ -161,7 +160,7 @@ pub async fn save_stage(
     variables: Option<String>,
 ) -> Result<(), AppError> {
     use crate::api::forms::{number, pairs};
-    use crate::model::topology::Stage;
+    use portico_core::model::topology::Stage;
     let original = original.filter(|o| !o.is_empty());
     let throttle =
         crate::api::forms::throttle(throttle_rate.as_deref(), throttle_burst.as_deref())?;
@@ -231,7 +230,7 @@ pub async fn save_route(
     port: Option<String>,
 ) -> Result<(), AppError> {
     use crate::api::forms::{list, optional};
-    use crate::model::topology::Route;
+    use portico_core::model::topology::Route;
     let original = original.filter(|o| !o.is_empty());
     let value = Route {
         path: path.trim().to_owned(),
@@ -285,7 +284,7 @@ pub async fn save_usage_plan(
     stages: Option<String>,
 ) -> Result<(), AppError> {
     use crate::api::forms::{list, optional};
-    use crate::model::topology::{Quota, QuotaPeriod, UsagePlan};
+    use portico_core::model::topology::{Quota, QuotaPeriod, UsagePlan};
     let original = original.filter(|o| !o.is_empty());
     let throttle =
         crate::api::forms::throttle(throttle_rate.as_deref(), throttle_burst.as_deref())?;
@@ -354,7 +353,7 @@ pub async fn save_usage(
     active_connections: String,
 ) -> Result<(), AppError> {
     use crate::api::forms::number;
-    use crate::model::topology::UsageAssumptions;
+    use portico_core::model::topology::UsageAssumptions;
     let value = UsageAssumptions {
         requests_per_month: number("Requests per month", &requests_per_month)?,
         average_response_kb: number("Average response size", &average_response_kb)?,
@@ -390,10 +389,12 @@ pub async fn save_settings(
     apply_mode: String,
     drift_mode: String,
 ) -> Result<(), AppError> {
-    use crate::model::topology::{ApplyMode, DriftMode, EndpointType};
-    let me =
-        crate::auth::ssr::require(crate::model::Role::Admin, "change a gateway's settings").await?;
-    let state = crate::state::state()?;
+    use portico_core::model::topology::{ApplyMode, DriftMode, EndpointType};
+    let (me, state) = crate::api::context::require(
+        portico_core::model::Role::Admin,
+        "change a gateway's settings",
+    )
+    .await?;
     let endpoint_type = match endpoint_type.as_str() {
         "REGIONAL" => EndpointType::Regional,
         "EDGE" => EndpointType::Edge,
@@ -418,8 +419,8 @@ pub async fn save_settings(
     let role_arn = role_arn
         .filter(|r| !r.trim().is_empty())
         .map(|r| r.trim().to_owned());
-    super::gateways::ssr::edit(
-        &state.pool,
+    portico_store::gateways::edit(
+        &state.store,
         &me.name,
         &gateway,
         from,
@@ -434,7 +435,7 @@ pub async fn save_settings(
             g.role_arn = role_arn;
             g.apply_mode = apply_mode;
             g.drift_mode = drift_mode;
-            Ok(())
+            Ok::<(), AppError>(())
         },
     )
     .await?;

@@ -2,8 +2,8 @@
 //! (`portico user …`) goes through the same `ssr` functions, so the rules hold everywhere.
 
 use crate::error::AppError;
-use crate::model::Role;
 use leptos::prelude::*;
+use portico_core::model::Role;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,36 +18,29 @@ pub struct UserRow {
 
 #[server(prefix = "/api", endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
-    crate::auth::ssr::require(Role::Admin, "manage users").await?;
-    ssr::list(&crate::state::state()?.pool).await
+    let (_, state) = crate::api::context::require(Role::Admin, "manage users").await?;
+    ssr::list(&state.store).await
 }
 
 #[server(prefix = "/api", endpoint = "add_user")]
 pub async fn add_user(name: String, role: String, password: String) -> Result<(), AppError> {
-    let me = crate::auth::ssr::require(Role::Admin, "manage users").await?;
+    let (me, state) = crate::api::context::require(Role::Admin, "manage users").await?;
     let role = parse_role(&role)?;
-    ssr::create(
-        &crate::state::state()?.pool,
-        &me.name,
-        &name,
-        role,
-        &password,
-    )
-    .await?;
+    ssr::create(&state.store, &me.name, &name, role, &password).await?;
     Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "set_user_role")]
 pub async fn set_user_role(name: String, role: String) -> Result<(), AppError> {
-    let me = crate::auth::ssr::require(Role::Admin, "manage users").await?;
+    let (me, state) = crate::api::context::require(Role::Admin, "manage users").await?;
     let role = parse_role(&role)?;
-    ssr::set_role(&crate::state::state()?.pool, &me.name, &name, role).await
+    Ok(portico_store::users::set_role(&state.store, &me.name, &name, role).await?)
 }
 
 #[server(prefix = "/api", endpoint = "set_user_disabled")]
 pub async fn set_user_disabled(name: String, disabled: bool) -> Result<(), AppError> {
-    let me = crate::auth::ssr::require(Role::Admin, "manage users").await?;
-    ssr::set_disabled(&crate::state::state()?.pool, &me.name, &name, disabled).await
+    let (me, state) = crate::api::context::require(Role::Admin, "manage users").await?;
+    ssr::set_disabled(&state.store, &me.name, &name, disabled).await
 }
 
 #[cfg(feature = "ssr")]
@@ -56,49 +49,32 @@ fn parse_role(role: &str) -> Result<Role, AppError> {
         .map_err(|e: String| AppError::Invalid(format!("Role: {e}.")))
 }
 
+/// What the server functions and the command line share.
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::UserRow;
-    use crate::api::audit::ssr::record;
-    use crate::auth::ssr::hash_password;
-    use crate::error::{AppError, OnUnique};
-    use crate::model::user::{validate_name, validate_password};
-    use crate::model::Role;
-    use crate::state::now_unix;
-    use serde_json::json;
-    use sqlx::{SqliteConnection, SqlitePool};
+    use crate::error::AppError;
+    use portico_core::model::user::{validate_name, validate_password};
+    use portico_core::model::Role;
+    use portico_store::Store;
 
-    pub async fn count(pool: &SqlitePool) -> Result<i64, AppError> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM users")
-            .fetch_one(pool)
-            .await?)
-    }
-
-    pub async fn list(pool: &SqlitePool) -> Result<Vec<UserRow>, AppError> {
-        let rows: Vec<(i64, String, String, bool, String)> = sqlx::query_as(
-            "SELECT id, name, role, disabled, strftime('%Y-%m-%d %H:%M', created_at, 'unixepoch') \
-             FROM users ORDER BY name",
-        )
-        .fetch_all(pool)
-        .await?;
-        rows.into_iter()
-            .map(|(id, name, role, disabled, created)| {
-                let role = role
-                    .parse()
-                    .map_err(|e| AppError::internal("stored role unreadable", e))?;
-                Ok(UserRow {
-                    id,
-                    name,
-                    role,
-                    disabled,
-                    created,
-                })
+    pub async fn list(db: &Store) -> Result<Vec<UserRow>, AppError> {
+        Ok(portico_store::users::list(db)
+            .await?
+            .into_iter()
+            .map(|u| UserRow {
+                id: u.id,
+                name: u.name,
+                role: u.role,
+                disabled: u.disabled,
+                created: u.created,
             })
-            .collect()
+            .collect())
     }
 
+    /// Checks the name and password, hashes the password (off the runtime) and adds the user.
     pub async fn create(
-        pool: &SqlitePool,
+        db: &Store,
         actor: &str,
         name: &str,
         role: Role,
@@ -107,147 +83,16 @@ pub mod ssr {
         let name = name.trim();
         validate_name(name).map_err(AppError::Invalid)?;
         validate_password(password).map_err(AppError::Invalid)?;
-        let hash = hash_password(password.to_owned()).await?;
-        let mut tx = pool.begin().await?;
-        let now = now_unix();
-        let id = sqlx::query(
-            "INSERT INTO users (name, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(name)
-        .bind(&hash)
-        .bind(role.as_str())
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .on_unique(|| format!("A user named {name:?} already exists."))?
-        .last_insert_rowid();
-        let after = json!({ "name": name, "role": role, "disabled": false });
-        record(&mut *tx, actor, "user.add", name, None, Some(&after)).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    struct Found {
-        name: String,
-        role: Role,
-        disabled: bool,
-    }
-
-    async fn find(conn: &mut SqliteConnection, name: &str) -> Result<Found, AppError> {
-        let row: Option<(String, String, bool)> =
-            sqlx::query_as("SELECT name, role, disabled FROM users WHERE name = ?")
-                .bind(name.trim())
-                .fetch_optional(&mut *conn)
-                .await?;
-        let (name, role, disabled) =
-            row.ok_or_else(|| AppError::NotFound(format!("No user named {:?}.", name.trim())))?;
-        let role = role
-            .parse()
-            .map_err(|e| AppError::internal("stored role unreadable", e))?;
-        Ok(Found {
-            name,
-            role,
-            disabled,
-        })
-    }
-
-    /// Refuses a change that would leave no enabled admin: nobody could manage users then.
-    async fn keep_an_admin(conn: &mut SqliteConnection, user: &Found) -> Result<(), AppError> {
-        if user.role != Role::Admin || user.disabled {
-            return Ok(());
-        }
-        let admins: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0")
-                .fetch_one(&mut *conn)
-                .await?;
-        if admins <= 1 {
-            return Err(AppError::Conflict(format!(
-                "{:?} is the last active admin; make another user admin first.",
-                user.name
-            )));
-        }
-        Ok(())
-    }
-
-    pub async fn set_role(
-        pool: &SqlitePool,
-        actor: &str,
-        name: &str,
-        role: Role,
-    ) -> Result<(), AppError> {
-        let mut tx = pool.begin().await?;
-        let user = find(&mut tx, name).await?;
-        if user.role == role {
-            return Ok(());
-        }
-        if role != Role::Admin {
-            keep_an_admin(&mut tx, &user).await?;
-        }
-        sqlx::query("UPDATE users SET role = ?, updated_at = ? WHERE name = ?")
-            .bind(role.as_str())
-            .bind(now_unix())
-            .bind(&user.name)
-            .execute(&mut *tx)
-            .await?;
-        let (before, after) = (json!({ "role": user.role }), json!({ "role": role }));
-        record(
-            &mut *tx,
-            actor,
-            "user.role",
-            &user.name,
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let hash = crate::passwords::hash(password.to_owned()).await?;
+        Ok(portico_store::users::create(db, actor, name, role, &hash).await?)
     }
 
     pub async fn set_disabled(
-        pool: &SqlitePool,
+        db: &Store,
         actor: &str,
         name: &str,
         disabled: bool,
     ) -> Result<(), AppError> {
-        let mut tx = pool.begin().await?;
-        let user = find(&mut tx, name).await?;
-        if user.disabled == disabled {
-            return Ok(());
-        }
-        if disabled {
-            if user.name.eq_ignore_ascii_case(actor) {
-                return Err(AppError::Conflict(
-                    "You cannot disable your own account.".into(),
-                ));
-            }
-            keep_an_admin(&mut tx, &user).await?;
-        }
-        sqlx::query("UPDATE users SET disabled = ?, updated_at = ? WHERE name = ?")
-            .bind(disabled)
-            .bind(now_unix())
-            .bind(&user.name)
-            .execute(&mut *tx)
-            .await?;
-        let action = if disabled {
-            "user.disable"
-        } else {
-            "user.enable"
-        };
-        let (before, after) = (
-            json!({ "disabled": user.disabled }),
-            json!({ "disabled": disabled }),
-        );
-        record(
-            &mut *tx,
-            actor,
-            action,
-            &user.name,
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        Ok(portico_store::users::set_disabled(db, actor, name, disabled).await?)
     }
 }

@@ -1,9 +1,10 @@
 //! The frame around every signed-in page: navigation, the signed-in user, sign-out.
 
-use crate::auth::{who_am_i, CurrentUser, Logout};
-use crate::model::Role;
+use crate::api::session::{who_am_i, Logout};
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
+use portico_core::model::user::CurrentUser;
+use portico_core::model::Role;
 
 #[component]
 pub fn Layout() -> impl IntoView {

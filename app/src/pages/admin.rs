@@ -1,11 +1,11 @@
 //! Admin: add users, change their roles, disable and enable them.
 
 use crate::api::users::{list_users, AddUser, SetUserDisabled, SetUserRole, UserRow};
-use crate::auth::CurrentUser;
 use crate::components::error::{ActionError, LoadError};
-use crate::model::{user, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use portico_core::model::user::CurrentUser;
+use portico_core::model::{user, Role};
 
 #[component]
 pub fn AdminPage() -> impl IntoView {

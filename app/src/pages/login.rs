@@ -1,6 +1,6 @@
 //! Sign in.
 
-use crate::auth::{needs_first_admin, Login};
+use crate::api::session::{needs_first_admin, Login};
 use crate::components::error::ActionError;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -2,12 +2,11 @@
 //! what to do next. Admins create gateways here.
 
 use crate::api::gateways::{list_gateways, CreateGateway};
-use crate::api::runs::state_words;
-use crate::auth::CurrentUser;
 use crate::components::error::{ActionError, LoadError};
-use crate::model::{rules, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use portico_core::model::user::CurrentUser;
+use portico_core::model::{rules, Role};
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
@@ -53,7 +52,7 @@ pub fn OverviewPage() -> impl IntoView {
                                             <div class="muted small">{g.health_reason.clone()}</div>
                                         </td>
                                         <td class="mono">{g.monthly.clone()}</td>
-                                        <td><span class=format!("pill {}", state_words(&g.state).1) title=g.state_message.clone()>{state_words(&g.state).0}</span></td>
+                                        <td><span class=format!("pill {}", g.state.badge().1) title=g.state_message.clone()>{g.state.badge().0}</span></td>
                                         <td>{g.region}</td>
                                         <td>{g.ports}</td>
                                         <td>{g.stages}</td>

@@ -4,7 +4,7 @@
 //! full-jitter exponential backoff. Errors keep AWS's code, message and request id for the
 //! journal and the page.
 
-use crate::worker::pace::Pacers;
+use super::pace::Pacers;
 use aws_sdk_apigateway::config::http::HttpResponse;
 use aws_sdk_apigateway::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_apigateway::operation::RequestId;

@@ -1,7 +1,7 @@
 //! The one read of an API key's value: for the screen that shows a new key once. It goes from
 //! AWS's answer to the HTTP response and nowhere else (no log, no database row).
 
-use super::{config_for, Clients};
+use super::Clients;
 use app::state::KeyValues;
 use aws_config::SdkConfig;
 use std::future::Future;
@@ -26,8 +26,7 @@ impl KeyValues for SdkKeyValues {
     ) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send>> {
         let base = self.base.clone();
         Box::pin(async move {
-            let config = config_for(&base, &region, role_arn.as_deref()).await;
-            let clients = Clients::for_worker(&config);
+            let clients = Clients::for_account(&base, &region, role_arn.as_deref()).await;
             let key = clients
                 .apigateway
                 .get_api_key()
@@ -35,7 +34,7 @@ impl KeyValues for SdkKeyValues {
                 .include_value(true)
                 .send()
                 .await
-                .map_err(|e| crate::aws::call::AwsError::from_sdk("GetApiKey", &e).to_string())?;
+                .map_err(|e| super::call::AwsError::from_sdk("GetApiKey", &e).to_string())?;
             key.value()
                 .map(str::to_owned)
                 .ok_or_else(|| format!("AWS returned key {aws_id} without its value"))

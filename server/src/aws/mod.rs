@@ -1,10 +1,15 @@
 //! AWS adapters: SDK clients built from the standard credential chain (environment, profile,
 //! SSO, assumed role), which also honours `AWS_ENDPOINT_URL`, so the same binary talks to the
-//! local sandbox or to real AWS; and `call`, the one way the worker calls AWS: paced to the
-//! quotas, counted, retried with jittered backoff, its errors classified.
+//! local sandbox or to real AWS; `call`, the one way Portico calls AWS: paced to the quotas
+//! (`pace`), counted, retried with jittered backoff, its errors classified. Nothing here knows
+//! who calls (the worker, the key screen, the price refresh), so nothing here imports them.
+//!
+//! Client set-up is written once: `base_config` reads the chain, `config_for` moves it to a
+//! gateway's region and account, `Clients::for_worker` turns the SDK's retries off.
 
 pub mod call;
 pub mod keys;
+pub mod pace;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -28,37 +33,37 @@ impl Clients {
 
     /// Clients for the worker: the SDK's own retries are off, because `call` retries after
     /// taking a token from the pacer (an SDK retry would skip it), and every call has a
-    /// deadline so a hung connection becomes a retried timeout.
+    /// deadline so a hung connection becomes a retried timeout. Set once on the shared config
+    /// so both services get the same policy.
     pub fn for_worker(config: &SdkConfig) -> Self {
-        let timeouts = TimeoutConfig::builder()
+        let mut timeouts = TimeoutConfig::builder()
             .operation_attempt_timeout(Duration::from_secs(30))
             .connect_timeout(Duration::from_secs(10))
             .build();
-        let apigateway = aws_sdk_apigateway::config::Builder::from(config)
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(timeouts.clone())
-            .build();
-        let elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(config)
+        // What the base sets and these do not (a read timeout, say) still applies, as it would
+        // had each service's builder been given these.
+        if let Some(base) = config.timeout_config() {
+            timeouts.take_defaults_from(base);
+        }
+        let worker = config
+            .to_builder()
             .retry_config(RetryConfig::disabled())
             .timeout_config(timeouts)
             .build();
-        Self {
-            apigateway: aws_sdk_apigateway::Client::from_conf(apigateway),
-            elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb),
-        }
+        Self::new(&worker)
     }
 
-    /// Clients for `region` from the standard chain.
-    pub async fn for_region(region: &str) -> Self {
-        Self::new(&sdk_config(region).await)
+    /// The worker's clients for a gateway's region, as `role_arn` when one is given: the one
+    /// set-up the reconcile loop, the health reads and the key screen share.
+    pub async fn for_account(base: &SdkConfig, region: &str, role_arn: Option<&str>) -> Self {
+        Self::for_worker(&config_for(base, region, role_arn).await)
     }
 }
 
-pub async fn sdk_config(region: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(region.to_owned()))
-        .load()
-        .await
+/// The standard credential chain (environment, profile, SSO, IMDS, `AWS_ENDPOINT_URL`): the
+/// base every region and account is derived from, read once at start.
+pub async fn base_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
 }
 
 /// `base` moved to `region`, acting as `role_arn` when one is given (another account).

@@ -1,7 +1,7 @@
 //! Request guards: refuse cross-site writes, send signed-out visitors to the login page, and
 //! give server-function errors their real HTTP status.
 
-use app::auth::ssr::resolve;
+use app::api::context::resolve;
 use app::error::AppError;
 use app::state::AppState;
 use axum::body::Body;
@@ -66,7 +66,7 @@ pub async fn pages_need_sign_in(
     if open || !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }
-    match resolve(&state.pool, &session).await {
+    match resolve(&state.store, &session).await {
         Ok(Some(_)) => next.run(req).await,
         Ok(None) => {
             let wanted = req

@@ -4,10 +4,12 @@
 mod guard;
 pub mod metrics;
 
+use app::error::AppError;
 use app::state::AppState;
 use app::{shell, App};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Router};
 use leptos::prelude::*;
@@ -16,8 +18,8 @@ use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 /// What the HTTP layer needs beyond the app state.
 #[derive(Clone, Debug, Default)]
@@ -29,9 +31,12 @@ pub struct WebConfig {
 /// Largest request body accepted; forms are small, so anything bigger is refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-pub async fn router(state: AppState, config: &WebConfig) -> Result<Router, sqlx::Error> {
-    let store = SqliteStore::new(state.pool.clone());
-    store.migrate().await?;
+/// The router, over the sessions table in the store (created here if missing).
+pub async fn router(
+    state: AppState,
+    config: &WebConfig,
+) -> Result<Router, portico_store::StoreError> {
+    let store = state.store.sessions().await?;
     tokio::spawn(delete_expired_sessions(store.clone()));
     let sessions = SessionManagerLayer::new(store)
         .with_name("portico_session")
@@ -81,8 +86,8 @@ pub async fn router(state: AppState, config: &WebConfig) -> Result<Router, sqlx:
     Ok(router)
 }
 
-async fn delete_expired_sessions(store: SqliteStore) {
-    use tower_sessions::session_store::ExpiredDeletion;
+/// Hourly; a failed sweep is logged and tried again at the next tick.
+async fn delete_expired_sessions(store: impl ExpiredDeletion) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tick.tick().await;
@@ -92,37 +97,28 @@ async fn delete_expired_sessions(store: SqliteStore) {
     }
 }
 
-/// The desired topology as a YAML download, for any signed-in user.
-async fn export_topology(
-    State(state): State<AppState>,
-    session: tower_sessions::Session,
-    axum::extract::Path(name): axum::extract::Path<String>,
-) -> axum::response::Response {
-    use app::api::gateways::ssr::{load, to_yaml};
-    use axum::response::IntoResponse;
-    match app::auth::ssr::resolve(&state.pool, &session).await {
+/// A file download for any signed-in user: 401 without a sign-in (before `body` runs), the
+/// error's own status when making the file fails, else `body` as an attachment named
+/// `filename`. Downloads are plain links, so they answer in HTTP, not as server functions.
+async fn signed_in_attachment(
+    state: &AppState,
+    session: &Session,
+    content_type: &'static str,
+    filename: &str,
+    body: impl std::future::Future<Output = Result<String, AppError>>,
+) -> Response {
+    match app::api::context::resolve(&state.store, session).await {
         Ok(Some(_)) => {}
         Ok(None) => return (StatusCode::UNAUTHORIZED, "Please sign in.\n").into_response(),
         Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
-    let yaml = load(&state.pool, &name)
-        .await
-        .and_then(|(_, generation, t)| {
-            Ok(format!(
-                "# gateway {name}, generation {generation}\n{}",
-                to_yaml(&t)?
-            ))
-        });
-    match yaml {
+    match body.await {
         Ok(body) => (
             [
+                (header::CONTENT_TYPE, content_type.to_owned()),
                 (
-                    axum::http::header::CONTENT_TYPE,
-                    "application/yaml; charset=utf-8".to_owned(),
-                ),
-                (
-                    axum::http::header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}.yaml\""),
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{filename}\""),
                 ),
             ],
             body,
@@ -132,60 +128,71 @@ async fn export_topology(
     }
 }
 
+/// The desired topology as a YAML download: the file `portico topology apply -f` reads.
+async fn export_topology(
+    State(state): State<AppState>,
+    session: Session,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    let yaml = topology_yaml(&state, &name);
+    signed_in_attachment(
+        &state,
+        &session,
+        "application/yaml; charset=utf-8",
+        &format!("{name}.yaml"),
+        yaml,
+    )
+    .await
+}
+
+async fn topology_yaml(state: &AppState, name: &str) -> Result<String, AppError> {
+    let g = portico_store::gateways::load(&state.store, name).await?;
+    let yaml = g
+        .topology
+        .to_yaml()
+        .map_err(|e| AppError::internal("yaml", e))?;
+    Ok(format!(
+        "# gateway {name}, generation {}\n{yaml}",
+        g.generation
+    ))
+}
+
 #[derive(serde::Deserialize)]
 struct DiagramQuery {
     plan: Option<String>,
 }
 
-/// The topology diagram as an SVG file, for any signed-in user: the same bytes the page shows.
+/// The topology diagram as an SVG file: the same bytes the page shows.
 async fn export_diagram(
     State(state): State<AppState>,
-    session: tower_sessions::Session,
+    session: Session,
     axum::extract::Path(name): axum::extract::Path<String>,
     axum::extract::Query(query): axum::extract::Query<DiagramQuery>,
-) -> axum::response::Response {
-    use app::api::diagram::ssr::{draw, Choice};
-    use axum::response::IntoResponse;
-    match app::auth::ssr::resolve(&state.pool, &session).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return (StatusCode::UNAUTHORIZED, "Please sign in.\n").into_response(),
-        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    }
-    let drawn = match Choice::parse(query.plan.as_deref()) {
-        Ok(choice) => draw(&state.pool, &name, choice).await,
-        Err(err) => Err(err),
-    };
-    match drawn {
-        Ok(d) => (
-            [
-                (
-                    axum::http::header::CONTENT_TYPE,
-                    "image/svg+xml; charset=utf-8".to_owned(),
-                ),
-                (
-                    axum::http::header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}-topology.svg\""),
-                ),
-            ],
-            format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
-                app::diagram::svg::render(&d.diagram)
-            ),
-        )
-            .into_response(),
-        Err(err) => (err.status(), err.to_string()).into_response(),
-    }
+) -> Response {
+    let svg = diagram_svg(&state, &name, query.plan.as_deref());
+    signed_in_attachment(
+        &state,
+        &session,
+        "image/svg+xml; charset=utf-8",
+        &format!("{name}-topology.svg"),
+        svg,
+    )
+    .await
 }
 
-/// 200 when the database answers, 503 otherwise.
+async fn diagram_svg(state: &AppState, name: &str, plan: Option<&str>) -> Result<String, AppError> {
+    use app::api::diagram::ssr::{draw, Choice};
+    let drawn = draw(&state.store, name, Choice::parse(plan)?).await?;
+    Ok(format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
+        portico_core::diagram::svg::render(&drawn.diagram)
+    ))
+}
+
+/// 200 when the database answers within two seconds, 503 otherwise.
 async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    let ping = tokio::time::timeout(
-        Duration::from_secs(2),
-        sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.pool),
-    )
-    .await;
-    match ping {
-        Ok(Ok(1)) => (StatusCode::OK, "ok\n"),
+    match tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ok\n"),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n"),
     }
 }

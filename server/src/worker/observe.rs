@@ -6,16 +6,36 @@
 
 use crate::aws::call::{AwsError, Caller, Service};
 use crate::aws::Clients;
-use app::model::topology::{
+use portico_core::model::topology::{
     EndpointType, HealthCheck, HealthProtocol, Quota, QuotaPeriod, Throttle,
 };
-use app::plan::actual::*;
-use app::plan::names::{TAG_GATEWAY, TAG_KEY};
+use portico_core::plan::actual::*;
+use portico_core::plan::names::{TAG_GATEWAY, TAG_KEY};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
 
 fn owned(tags: Option<&HashMap<String, String>>, gateway: &str) -> bool {
     tags.and_then(|t| t.get(TAG_GATEWAY))
         .is_some_and(|g| g == gateway)
+}
+
+/// Reads every page of a listing. `page` makes one call from the token AWS gave last (None the
+/// first time) and answers with that page's items and the next token: ELB's `Marker` and API
+/// Gateway's `position` are the same loop, only the call differs, so the loop is written once.
+async fn paged<T, Fut>(mut page: impl FnMut(Option<String>) -> Fut) -> Result<Vec<T>, AwsError>
+where
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    let mut items = vec![];
+    let mut token = None;
+    loop {
+        let (more, next) = page(token).await?;
+        items.extend(more);
+        token = next;
+        if token.is_none() {
+            return Ok(items);
+        }
+    }
 }
 
 pub async fn observe(
@@ -36,9 +56,7 @@ async fn observe_elb(
     actual: &mut Actual,
 ) -> Result<(), AwsError> {
     let elb = &clients.elb;
-    let mut lbs = vec![];
-    let mut marker = None;
-    loop {
+    let lbs = paged(move |marker| async move {
         let (out, _) = caller
             .call(Service::Elb, "DescribeLoadBalancers", || {
                 elb.describe_load_balancers()
@@ -46,15 +64,11 @@ async fn observe_elb(
                     .send()
             })
             .await?;
-        lbs.extend(out.load_balancers().iter().cloned());
-        marker = out.next_marker().map(str::to_owned);
-        if marker.is_none() {
-            break;
-        }
-    }
-    let mut groups = vec![];
-    let mut marker = None;
-    loop {
+        let next = out.next_marker().map(str::to_owned);
+        Ok::<_, AwsError>((out.load_balancers().to_vec(), next))
+    })
+    .await?;
+    let groups = paged(move |marker| async move {
         let (out, _) = caller
             .call(Service::Elb, "DescribeTargetGroups", || {
                 elb.describe_target_groups()
@@ -62,12 +76,10 @@ async fn observe_elb(
                     .send()
             })
             .await?;
-        groups.extend(out.target_groups().iter().cloned());
-        marker = out.next_marker().map(str::to_owned);
-        if marker.is_none() {
-            break;
-        }
-    }
+        let next = out.next_marker().map(str::to_owned);
+        Ok::<_, AwsError>((out.target_groups().to_vec(), next))
+    })
+    .await?;
     // Tags, 20 ARNs per call (the API's limit).
     let arns: Vec<String> = lbs
         .iter()
@@ -250,9 +262,7 @@ async fn observe_apigateway(
     actual: &mut Actual,
 ) -> Result<(), AwsError> {
     let api = &clients.apigateway;
-    let mut position = None;
-    let mut rest_apis = vec![];
-    loop {
+    let rest_apis = paged(move |position| async move {
         let (out, _) = caller
             .call(Service::ApiGateway, "GetRestApis", || {
                 api.get_rest_apis()
@@ -261,17 +271,11 @@ async fn observe_apigateway(
                     .send()
             })
             .await?;
-        rest_apis.extend(
-            out.items()
-                .iter()
-                .filter(|a| owned(a.tags(), gateway))
-                .cloned(),
-        );
-        position = out.position().map(str::to_owned);
-        if position.is_none() {
-            break;
-        }
-    }
+        let mine = out.items().iter().filter(|a| owned(a.tags(), gateway));
+        let next = out.position().map(str::to_owned);
+        Ok::<_, AwsError>((mine.cloned().collect::<Vec<_>>(), next))
+    })
+    .await?;
     for a in rest_apis {
         let Some(id) = a.id() else { continue };
         let (out, _) = caller
@@ -388,8 +392,7 @@ async fn observe_apigateway(
         );
     }
 
-    let mut position = None;
-    loop {
+    let links = paged(move |position| async move {
         let (out, _) = caller
             .call(Service::ApiGateway, "GetVpcLinks", || {
                 api.get_vpc_links()
@@ -398,32 +401,31 @@ async fn observe_apigateway(
                     .send()
             })
             .await?;
-        for l in out.items().iter().filter(|l| owned(l.tags(), gateway)) {
-            let Some(id) = l.id() else { continue };
-            actual.vpc_links.insert(
-                id.to_owned(),
-                VpcLink {
-                    name: l.name().unwrap_or_default().to_owned(),
-                    target_arns: l.target_arns().to_vec(),
-                    status: l
-                        .status()
-                        .map(|s| s.as_str().to_owned())
-                        .unwrap_or_default(),
-                    status_message: l
-                        .status_message()
-                        .filter(|m| !m.is_empty())
-                        .map(str::to_owned),
-                },
-            );
-        }
-        position = out.position().map(str::to_owned);
-        if position.is_none() {
-            break;
-        }
+        let mine = out.items().iter().filter(|l| owned(l.tags(), gateway));
+        let next = out.position().map(str::to_owned);
+        Ok::<_, AwsError>((mine.cloned().collect::<Vec<_>>(), next))
+    })
+    .await?;
+    for l in links {
+        let Some(id) = l.id() else { continue };
+        actual.vpc_links.insert(
+            id.to_owned(),
+            VpcLink {
+                name: l.name().unwrap_or_default().to_owned(),
+                target_arns: l.target_arns().to_vec(),
+                status: l
+                    .status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                status_message: l
+                    .status_message()
+                    .filter(|m| !m.is_empty())
+                    .map(str::to_owned),
+            },
+        );
     }
 
-    let mut position = None;
-    loop {
+    let usage_plans = paged(move |position| async move {
         let (out, _) = caller
             .call(Service::ApiGateway, "GetUsagePlans", || {
                 api.get_usage_plans()
@@ -432,49 +434,48 @@ async fn observe_apigateway(
                     .send()
             })
             .await?;
-        for p in out.items().iter().filter(|p| owned(p.tags(), gateway)) {
-            let (Some(id), Some(name)) = (p.id(), p.name()) else {
-                continue;
-            };
-            let mut api_stages: Vec<(String, String)> = p
-                .api_stages()
-                .iter()
-                .filter_map(|s| Some((s.api_id()?.to_owned(), s.stage()?.to_owned())))
-                .collect();
-            api_stages.sort();
-            actual.usage_plans.insert(
-                name.to_owned(),
-                UsagePlan {
-                    id: id.to_owned(),
-                    throttle: p.throttle().map(|t| Throttle {
-                        rate: t.rate_limit(),
-                        burst: t.burst_limit().max(0) as u32,
-                    }),
-                    quota: p.quota().and_then(|q| {
-                        let period = match q.period()?.as_str() {
-                            "DAY" => QuotaPeriod::Day,
-                            "WEEK" => QuotaPeriod::Week,
-                            _ => QuotaPeriod::Month,
-                        };
-                        Some(Quota {
-                            limit: q.limit().max(0) as u32,
-                            period,
-                            offset: q.offset().max(0) as u32,
-                        })
-                    }),
-                    api_stages,
-                },
-            );
-        }
-        position = out.position().map(str::to_owned);
-        if position.is_none() {
-            break;
-        }
+        let mine = out.items().iter().filter(|p| owned(p.tags(), gateway));
+        let next = out.position().map(str::to_owned);
+        Ok::<_, AwsError>((mine.cloned().collect::<Vec<_>>(), next))
+    })
+    .await?;
+    for p in usage_plans {
+        let (Some(id), Some(name)) = (p.id(), p.name()) else {
+            continue;
+        };
+        let mut api_stages: Vec<(String, String)> = p
+            .api_stages()
+            .iter()
+            .filter_map(|s| Some((s.api_id()?.to_owned(), s.stage()?.to_owned())))
+            .collect();
+        api_stages.sort();
+        actual.usage_plans.insert(
+            name.to_owned(),
+            UsagePlan {
+                id: id.to_owned(),
+                throttle: p.throttle().map(|t| Throttle {
+                    rate: t.rate_limit(),
+                    burst: t.burst_limit().max(0) as u32,
+                }),
+                quota: p.quota().and_then(|q| {
+                    let period = match q.period()?.as_str() {
+                        "DAY" => QuotaPeriod::Day,
+                        "WEEK" => QuotaPeriod::Week,
+                        _ => QuotaPeriod::Month,
+                    };
+                    Some(Quota {
+                        limit: q.limit().max(0) as u32,
+                        period,
+                        offset: q.offset().max(0) as u32,
+                    })
+                }),
+                api_stages,
+            },
+        );
     }
     // API keys (never their values: GetApiKeys without includeValues), then which owned plan
     // each is in. GetUsagePlanKeys answers with the values too; they are dropped at once.
-    let mut position = None;
-    loop {
+    let keys = paged(move |position| async move {
         let (out, _) = caller
             .call(Service::ApiGateway, "GetApiKeys", || {
                 api.get_api_keys()
@@ -484,29 +485,29 @@ async fn observe_apigateway(
                     .send()
             })
             .await?;
-        for k in out.items().iter().filter(|k| owned(k.tags(), gateway)) {
-            let (Some(id), Some(key)) = (
-                k.id(),
-                k.tags()
-                    .and_then(|t| t.get(TAG_KEY))
-                    .and_then(|v| v.parse::<i64>().ok()),
-            ) else {
-                continue;
-            };
-            actual.api_keys.insert(
-                key,
-                ApiKey {
-                    id: id.to_owned(),
-                    name: k.name().unwrap_or_default().to_owned(),
-                    enabled: k.enabled(),
-                    plans: vec![],
-                },
-            );
-        }
-        position = out.position().map(str::to_owned);
-        if position.is_none() {
-            break;
-        }
+        let mine = out.items().iter().filter(|k| owned(k.tags(), gateway));
+        let next = out.position().map(str::to_owned);
+        Ok::<_, AwsError>((mine.cloned().collect::<Vec<_>>(), next))
+    })
+    .await?;
+    for k in keys {
+        let (Some(id), Some(key)) = (
+            k.id(),
+            k.tags()
+                .and_then(|t| t.get(TAG_KEY))
+                .and_then(|v| v.parse::<i64>().ok()),
+        ) else {
+            continue;
+        };
+        actual.api_keys.insert(
+            key,
+            ApiKey {
+                id: id.to_owned(),
+                name: k.name().unwrap_or_default().to_owned(),
+                enabled: k.enabled(),
+                plans: vec![],
+            },
+        );
     }
     if !actual.api_keys.is_empty() {
         let plan_ids: Vec<String> = actual.usage_plans.values().map(|p| p.id.clone()).collect();

@@ -3,10 +3,10 @@
 //! Computed in the browser too, so the Lambda inputs recompute as they are typed.
 
 use super::Ctx;
-use crate::cost::prices::Prices;
-use crate::cost::{alternatives, estimate, LambdaInputs};
-use crate::model::topology::Topology;
 use leptos::prelude::*;
+use portico_core::cost::prices::Prices;
+use portico_core::cost::{alternatives, estimate, LambdaInputs};
+use portico_core::model::topology::Topology;
 
 #[component]
 pub fn CostSection(ctx: Ctx) -> impl IntoView {

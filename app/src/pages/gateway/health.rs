@@ -6,12 +6,12 @@ use crate::api::health::HealthView;
 use crate::components::error::LoadError;
 use leptos::prelude::*;
 
-fn colour(level: crate::health::Level) -> &'static str {
+fn colour(level: portico_core::health::Level) -> &'static str {
     match level {
-        crate::health::Level::Healthy => "#1a7f37",
-        crate::health::Level::Pending => "#2754c5",
-        crate::health::Level::Degraded => "#9a6700",
-        crate::health::Level::Unhealthy => "#c62828",
+        portico_core::health::Level::Healthy => "#1a7f37",
+        portico_core::health::Level::Pending => "#2754c5",
+        portico_core::health::Level::Degraded => "#9a6700",
+        portico_core::health::Level::Unhealthy => "#c62828",
     }
 }
 

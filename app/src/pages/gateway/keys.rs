@@ -4,8 +4,8 @@
 use super::Ctx;
 use crate::api::keys::{IssueApiKey, KeyRow, RevokeApiKey, RotateApiKey};
 use crate::components::error::{ActionError, LoadError};
-use crate::model::keys as rules;
 use leptos::prelude::*;
+use portico_core::model::keys as rules;
 
 #[component]
 pub fn Keys(ctx: Ctx) -> impl IntoView {

@@ -8,24 +8,24 @@ mod file;
 mod health;
 mod history;
 mod keys;
-mod plans;
 mod ports;
 mod routes;
 mod runs;
 mod settings;
 mod stages;
+mod usage_plans;
 
 use crate::api::gateways::{get_gateway, RestoreGeneration, UploadTopology};
 use crate::api::keys::{IssueApiKey, RevokeApiKey, RotateApiKey};
 use crate::api::runs::{ApprovePlan, ReconcileNow};
 use crate::api::topology::*;
-use crate::auth::CurrentUser;
 use crate::components::error::LoadError;
-use crate::model::topology::Topology;
-use crate::model::Role;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use portico_core::model::topology::Topology;
+use portico_core::model::user::CurrentUser;
+use portico_core::model::Role;
 
 /// Every form's action, created once per page so one resource can refresh after any of them.
 #[derive(Clone, Copy)]
@@ -146,7 +146,7 @@ pub struct Ctx {
     pub actions: Actions,
     pub sources: Sources,
     /// For the cost estimate (it also runs in the browser as forms are typed).
-    pub prices: crate::cost::prices::Prices,
+    pub prices: portico_core::cost::prices::Prices,
     pub prices_exact: bool,
 }
 
@@ -224,9 +224,9 @@ pub fn GatewayPage() -> impl IntoView {
                             <ports::Ports ctx=ctx.clone()/>
                             <stages::Stages ctx=ctx.clone()/>
                             <routes::Routes ctx=ctx.clone()/>
-                            <plans::Plans ctx=ctx.clone()/>
+                            <usage_plans::UsagePlans ctx=ctx.clone()/>
                             <keys::Keys ctx=ctx.clone()/>
-                            <plans::Usage ctx=ctx.clone()/>
+                            <usage_plans::Usage ctx=ctx.clone()/>
                             <file::TopologyFile ctx=ctx.clone()/>
                             <history::History ctx=ctx history=view.history/>
                         }

@@ -1,10 +1,13 @@
-//! Backend ports: one NLB listener and target group each, with their instances.
+//! Backend ports: one NLB listener and target group each, with their instances. The target
+//! group's name comes from the planner's naming (`plan::names`), so the page shows the name the
+//! worker gives it in AWS.
 
 use super::{open_form, Ctx};
 use crate::components::error::ActionError;
-use crate::model::rules;
-use crate::model::topology::{BackendPort, HealthProtocol};
 use leptos::prelude::*;
+use portico_core::model::rules;
+use portico_core::model::topology::{BackendPort, HealthProtocol};
+use portico_core::plan::names;
 
 #[component]
 pub fn Ports(ctx: Ctx) -> impl IntoView {
@@ -40,7 +43,7 @@ pub fn Ports(ctx: Ctx) -> impl IntoView {
                             <tr data-port=p.port>
                                 <td>{p.port}</td>
                                 <td>{p.listener()}</td>
-                                <td class="mono small">{rules::target_group_name(&ctx.gateway, p.port)}</td>
+                                <td class="mono small">{names::target_group(&ctx.topology.gateway, p.port)}</td>
                                 <td>{check}</td>
                                 <td class="mono small">{p.instances.join(", ")}</td>
                                 <td class="small">{users}</td>

@@ -5,32 +5,20 @@
 //! without a reload (every five seconds otherwise).
 
 use super::Ctx;
-use crate::api::runs::{state_words, ApprovePlan, PlanView, RunsView, StepView};
+use crate::api::runs::{ApprovePlan, PlanView, RunsView, StepView};
 use crate::components::error::{ActionError, LoadError};
 use leptos::prelude::*;
+use portico_core::plan::lifecycle::{PlanStatus, StepStatus};
 use std::time::Duration;
 
-fn step_words(status: &str) -> (&'static str, &'static str) {
+/// A step's status in words, and its tone (a CSS class).
+fn step_words(status: StepStatus) -> (&'static str, &'static str) {
     match status {
-        "done" => ("done", "ok"),
-        "running" => ("running", "busy"),
-        "failed" => ("failed", "bad"),
-        "interrupted" => ("interrupted", "warn"),
-        _ => ("pending", "muted"),
-    }
-}
-
-fn plan_words(status: &str) -> &'static str {
-    match status {
-        "awaiting_approval" => "awaiting approval",
-        "approved" => "approved, about to run",
-        "running" => "running",
-        "done" => "done",
-        "failed" => "failed",
-        "interrupted" => "interrupted",
-        "superseded" => "superseded (never ran)",
-        "reported" => "drift, reported only",
-        _ => "unknown",
+        StepStatus::Done => ("done", "ok"),
+        StepStatus::Running => ("running", "busy"),
+        StepStatus::Failed => ("failed", "bad"),
+        StepStatus::Interrupted => ("interrupted", "warn"),
+        StepStatus::Pending => ("pending", "muted"),
     }
 }
 
@@ -92,7 +80,7 @@ pub fn Runs(ctx: Ctx) -> impl IntoView {
 
 #[component]
 fn RunsBody(view: RunsView, is_admin: bool, approve: ServerAction<ApprovePlan>) -> impl IntoView {
-    let (words, tone) = state_words(&view.state);
+    let (words, tone) = view.state.badge();
     let gateway = view.gateway.clone();
     let observed = view
         .observed_at
@@ -103,7 +91,7 @@ fn RunsBody(view: RunsView, is_admin: bool, approve: ServerAction<ApprovePlan>) 
     let report = view.report.clone();
     // Erased: the section's view type would otherwise nest too deep for the compiler.
     view! {
-        <p class="status-line" data-state=view.state.clone()>
+        <p class="status-line" data-state=view.state.as_str()>
             <span class=format!("pill {tone}")>{words}</span>
             " " {view.message.clone()} " " <span class="muted small">{observed}</span>
         </p>
@@ -146,24 +134,20 @@ fn PlanBox(
     is_admin: bool,
     approve: ServerAction<ApprovePlan>,
 ) -> impl IntoView {
-    let waiting = plan.status == "awaiting_approval";
+    let waiting = plan.status == PlanStatus::AwaitingApproval;
     let summary = format!(
         "Plan {} · generation {} · {} · {} step(s) · {} · {} UTC",
         plan.id,
         plan.generation,
-        match plan.reason.as_str() {
-            "drift" => "drift",
-            "delete" => "deleting the gateway",
-            _ => "edit",
-        },
+        plan.reason.label(),
         plan.steps.len(),
-        plan_words(&plan.status),
+        plan.status.label(),
         plan.created_at
     );
     let guarded = plan.guarded.clone();
     let approved_by = plan.approved_by.clone();
     view! {
-        <details class="plan" open=open data-plan=plan.id data-status=plan.status.clone()>
+        <details class="plan" open=open data-plan=plan.id data-status=plan.status.as_str()>
             <summary>{summary}</summary>
             {(!guarded.is_empty()).then(|| view! {
                 <p class="alert info">
@@ -204,7 +188,7 @@ fn PlanBox(
 
 #[component]
 fn StepRow(s: StepView) -> impl IntoView {
-    let (words, tone) = step_words(&s.status);
+    let (words, tone) = step_words(s.status);
     let sign = s.line.chars().next().unwrap_or(' ');
     let class = match sign {
         '+' => "add",
@@ -213,7 +197,7 @@ fn StepRow(s: StepView) -> impl IntoView {
         _ => "wait",
     };
     view! {
-        <tr data-step=s.idx data-status=s.status.clone()>
+        <tr data-step=s.idx data-status=s.status.as_str()>
             <td>{s.idx + 1}</td>
             <td class=format!("mono small diff {class}")>{s.line}</td>
             <td><span class=format!("pill {tone}")>{words}</span></td>

@@ -2,8 +2,8 @@
 
 use super::{open_form, Ctx};
 use crate::components::error::ActionError;
-use crate::model::topology::{ApplyMode, DriftMode, EndpointType};
 use leptos::prelude::*;
+use portico_core::model::topology::{ApplyMode, DriftMode, EndpointType};
 
 #[component]
 pub fn Settings(ctx: Ctx) -> impl IntoView {

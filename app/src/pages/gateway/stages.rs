@@ -2,9 +2,9 @@
 
 use super::{open_form, Ctx};
 use crate::components::error::ActionError;
-use crate::model::rules;
-use crate::model::topology::Stage;
 use leptos::prelude::*;
+use portico_core::model::rules;
+use portico_core::model::topology::Stage;
 
 #[component]
 pub fn Stages(ctx: Ctx) -> impl IntoView {

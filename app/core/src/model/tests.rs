@@ -1,0 +1,298 @@
+//! Validation properties: generated valid topologies pass; each rule's boundary fails with its
+//! own message.
+
+use super::rules;
+use super::topology::*;
+use super::validate::validate;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+fn hex(n: usize) -> impl Strategy<Value = String> {
+    proptest::string::string_regex(&format!("[0-9a-f]{{{n}}}")).unwrap()
+}
+
+fn aws_id(prefix: &'static str) -> impl Strategy<Value = String> {
+    prop_oneof![hex(8), hex(17)].prop_map(move |h| format!("{prefix}{h}"))
+}
+
+pub(crate) fn valid_topology() -> impl Strategy<Value = Topology> {
+    let gateway = (
+        "[a-z][a-z0-9-]{0,22}[a-z0-9]",
+        prop::sample::select(vec![
+            "us-east-1",
+            "ap-northeast-2",
+            "eu-west-1",
+            "us-gov-west-1",
+        ]),
+        aws_id("vpc-"),
+        prop::collection::btree_set(aws_id("subnet-"), 1..4),
+    )
+        .prop_map(|(name, region, vpc_id, subnets)| Gateway {
+            name,
+            region: region.into(),
+            vpc_id,
+            subnet_ids: subnets.into_iter().collect(),
+            endpoint_type: EndpointType::Regional,
+            role_arn: None,
+            apply_mode: ApplyMode::Auto,
+            drift_mode: DriftMode::Correct,
+        });
+    let ports = prop::collection::btree_set(1u32..=65_535, 1..6);
+    (
+        gateway,
+        ports,
+        prop::collection::vec(aws_id("i-"), 0..4),
+        5u32..=300,
+        2u32..=10,
+        any::<bool>(),
+    )
+        .prop_flat_map(|(gateway, ports, instances, interval, threshold, http)| {
+            let ports: Vec<u32> = ports.into_iter().collect();
+            let port_list = ports.clone();
+            let backend_ports: Vec<BackendPort> = ports
+                .iter()
+                .map(|&port| BackendPort {
+                    port,
+                    listener_port: None,
+                    health_check: HealthCheck {
+                        protocol: if http {
+                            HealthProtocol::Http
+                        } else {
+                            HealthProtocol::Tcp
+                        },
+                        path: http.then(|| "/health".to_string()),
+                        interval_seconds: interval,
+                        healthy_threshold: threshold,
+                        unhealthy_threshold: threshold,
+                    },
+                    deregistration_delay: 30,
+                    instances: instances.clone(),
+                })
+                .collect();
+            let stages = prop::collection::btree_map(
+                "[A-Za-z0-9_-]{1,20}",
+                prop::sample::select(port_list.clone()),
+                0..4,
+            );
+            let routes = prop::collection::btree_map(
+                "(/[a-z]{1,6}){1,3}",
+                (
+                    prop::option::of(prop::sample::select(port_list)),
+                    any::<bool>(),
+                ),
+                0..5,
+            );
+            (Just(gateway), Just(backend_ports), stages, routes)
+        })
+        .prop_map(|(gateway, ports, stages, routes)| {
+            let stages: Vec<Stage> = stages
+                .into_iter()
+                .map(|(name, backend_port)| Stage {
+                    name,
+                    backend_port,
+                    throttle: Some(Throttle {
+                        rate: 100.5,
+                        burst: 200,
+                    }),
+                    cache_gb: None,
+                    variables: BTreeMap::new(),
+                })
+                .collect();
+            let plan = UsagePlan {
+                name: "standard".into(),
+                throttle: Some(Throttle {
+                    rate: 10.0,
+                    burst: 20,
+                }),
+                quota: Some(Quota {
+                    limit: 10_000,
+                    period: QuotaPeriod::Month,
+                    offset: 0,
+                }),
+                stages: stages.iter().map(|s| s.name.clone()).collect(),
+            };
+            Topology {
+                gateway,
+                ports,
+                stages,
+                routes: routes
+                    .into_iter()
+                    .map(|(path, (port, key))| Route {
+                        path: format!("{path}/{{proxy+}}"),
+                        methods: vec!["ANY".into()],
+                        api_key_required: key,
+                        port,
+                    })
+                    .collect(),
+                usage_plans: vec![plan],
+                usage: UsageAssumptions::default(),
+            }
+            .normalised()
+        })
+}
+
+proptest! {
+    #[test]
+    fn generated_valid_topologies_pass(t in valid_topology()) {
+        prop_assert_eq!(validate(&t), Ok(()));
+    }
+
+    #[test]
+    fn topologies_round_trip_through_yaml_and_json(t in valid_topology()) {
+        let json = serde_json::to_string(&t).unwrap();
+        prop_assert_eq!(&serde_json::from_str::<Topology>(&json).unwrap(), &t);
+    }
+
+    #[test]
+    fn an_invalid_instance_id_is_named(t in valid_topology(), bad in "i-[0-9a-f]{9,16}") {
+        let mut t = t;
+        t.ports[0].instances.push(bad.clone());
+        let problems = validate(&t).unwrap_err();
+        prop_assert!(problems.iter().any(|p| p.message.contains(&bad) && p.field.ends_with(".instances")));
+    }
+}
+
+fn seed() -> Topology {
+    let yaml = include_str!("../../../../examples/seed-topology.yaml");
+    serde_yaml_ng::from_str(yaml).expect("the seed parses")
+}
+
+/// Applies `edit` to the seed and returns the problems it causes, one per line.
+fn only_problem(edit: impl FnOnce(&mut Topology)) -> String {
+    let mut t = seed();
+    edit(&mut t);
+    let problems = validate(&t).expect_err("the edit is invalid");
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_seed_is_valid() {
+    assert_eq!(validate(&seed()), Ok(()));
+}
+
+#[test]
+fn each_boundary_fails_with_its_own_message() {
+    assert!(only_problem(|t| {
+        t.ports[0].port = 0;
+        t.ports[0].listener_port = Some(8080);
+        t.stages.retain(|s| s.backend_port != 8080);
+        t.routes.retain(|r| r.port != Some(8080));
+        t.usage_plans[0].stages.retain(|s| s != "dev");
+    })
+    .contains("Backend port 0 is out of range"));
+    assert!(only_problem(|t| t.ports[0].listener_port = Some(70_000))
+        .contains("Listener port 70000 is out of range"));
+    assert!(only_problem(|t| t.ports[1].listener_port = Some(8080))
+        .contains("already used by backend port 8080"));
+    assert!(only_problem(|t| t.stages[0].name = "a".repeat(129)).contains("longer than 128"));
+    assert!(only_problem(|t| t.stages[0].name = "dev stage".into()).contains("found ' '"));
+    assert!(only_problem(|t| t.stages[0].backend_port = 9999)
+        .contains("Backend port 9999 does not exist"));
+    assert!(only_problem(|t| t.routes[0].path = "/a/{proxy+}/b".into())
+        .contains("may only be the last one"));
+    assert!(only_problem(|t| t.routes[0].path = "/dev/".into()).contains("empty segment"));
+    assert!(only_problem(|t| t.routes[0].path = "dev".into()).contains("must start with '/'"));
+    assert!(only_problem(|t| t.routes[0].port = Some(1234))
+        .contains("Backend port 1234 does not exist"));
+    assert!(
+        only_problem(|t| t.routes[0].methods = vec!["ANY".into(), "GET".into()])
+            .contains("ANY already covers")
+    );
+    assert!(
+        only_problem(|t| t.ports[0].instances = vec!["i-123".into()])
+            .contains("8 or 17 hex digits")
+    );
+    assert!(
+        only_problem(|t| t.ports[0].health_check.interval_seconds = 4).contains("use 5 to 300")
+    );
+    assert!(
+        only_problem(|t| t.ports[0].health_check.interval_seconds = 301).contains("use 5 to 300")
+    );
+    assert!(
+        only_problem(|t| t.ports[0].health_check.healthy_threshold = 11)
+            .contains("Healthy threshold 11")
+    );
+    assert!(
+        only_problem(|t| t.ports[0].health_check.path = Some("/h".into())).contains("only to HTTP")
+    );
+    assert!(
+        only_problem(|t| t.ports[0].health_check.protocol = HealthProtocol::Http)
+            .contains("needs a path")
+    );
+    assert!(only_problem(|t| t.ports[0].deregistration_delay = 3601).contains("0 to 3600"));
+    assert!(only_problem(|t| t.stages[0].throttle = Some(Throttle {
+        rate: 10_000.5,
+        burst: 1
+    }))
+    .contains("rate must be 0 to 10000"));
+    assert!(only_problem(|t| t.stages[0].throttle = Some(Throttle {
+        rate: 1.0,
+        burst: 5001
+    }))
+    .contains("burst must be 0 to 5000"));
+    assert!(only_problem(|t| t.usage_plans[0].quota = Some(Quota {
+        limit: 0,
+        period: QuotaPeriod::Day,
+        offset: 0
+    }))
+    .contains("at least 1"));
+    assert!(only_problem(|t| t.usage_plans[0].quota = Some(Quota {
+        limit: 5,
+        period: QuotaPeriod::Week,
+        offset: 7
+    }))
+    .contains("0 to 6"));
+    assert!(
+        only_problem(|t| t.usage_plans[0].stages = vec!["prod".into()])
+            .contains("Stage \"prod\" does not exist")
+    );
+    assert!(only_problem(|t| t.gateway.region = "moon-1".into()).contains("not an AWS region"));
+    assert!(only_problem(|t| t.gateway.vpc_id = "vpc-xyz".into()).contains("VPC id"));
+    assert!(only_problem(|t| t.gateway.subnet_ids.clear()).contains("at least one subnet"));
+    assert!(only_problem(|t| t.gateway.name = "Portico".into()).contains("lowercase letter"));
+    assert!(only_problem(|t| t.gateway.name = "a".repeat(25)).contains("1 to 24"));
+    assert!(only_problem(|t| {
+        t.stages[0]
+            .variables
+            .insert(rules::BACKEND_PORT_VAR.into(), "1".into());
+    })
+    .contains("set by Portico"));
+    assert!(only_problem(|t| t.stages[0].cache_gb = Some("2".into())).contains("Cache size"));
+}
+
+#[test]
+fn parameter_names_do_not_distinguish_paths() {
+    let msg = only_problem(|t| {
+        let mut twin = t.routes[0].clone();
+        twin.path = "/dev/{anything}".into();
+        t.routes.push(twin);
+    });
+    assert!(msg.contains("same resource"), "{msg}");
+}
+
+#[test]
+fn users_of_a_port_are_named() {
+    let t = seed();
+    assert_eq!(
+        t.users_of_port(8080),
+        vec!["stage dev", "route /dev/{proxy+}"]
+    );
+}
+
+#[test]
+fn rules_accept_their_edges() {
+    assert!(rules::port(1, "p").is_ok() && rules::port(65_535, "p").is_ok());
+    assert!(rules::stage_name(&"a".repeat(128)).is_ok());
+    assert!(
+        rules::instance_id("i-0123456789abcdef0").is_ok()
+            && rules::instance_id("i-01234567").is_ok()
+    );
+    assert!(rules::instance_id("i-0123456789ABCDEF0").is_err());
+    assert!(rules::resource_path("/").is_ok() && rules::resource_path("/{proxy+}").is_ok());
+    assert!(rules::role_arn("arn:aws:iam::123456789012:role/portico").is_ok());
+    assert!(rules::role_arn("arn:aws:iam::123:role/x").is_err());
+}

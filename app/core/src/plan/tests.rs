@@ -1,0 +1,289 @@
+//! Planner properties (generated topologies): converging is a fixed point, the same inputs give
+//! the same plan, no step reads what a later step makes, and AWS's ordering rules hold (the
+//! simulation panics on a step AWS would refuse).
+
+use super::actual::Actual;
+use super::keys::DesiredKey;
+use super::simulate;
+use super::*;
+use crate::model::tests::valid_topology;
+use crate::model::topology::Topology;
+use proptest::prelude::*;
+
+fn seed() -> Topology {
+    let text = include_str!("../../../../examples/seed-topology.yaml");
+    serde_yaml_ng::from_str::<Topology>(text)
+        .unwrap()
+        .normalised()
+}
+
+/// Plans and runs until nothing is left to do; returns the state and the plans made.
+fn converge(desired: Option<&Topology>, from: &Actual) -> (Actual, Plan) {
+    converge_keys(desired, &[], from)
+}
+
+fn converge_keys(desired: Option<&Topology>, keys: &[DesiredKey], from: &Actual) -> (Actual, Plan) {
+    let first = plan(desired, keys, from);
+    assert!(
+        ordered(&first),
+        "a step reads a later step's output:\n{}",
+        first.lines().join("\n")
+    );
+    let after = simulate::run(&first, from);
+    let again = plan(desired, keys, &after);
+    assert!(
+        again.is_empty(),
+        "planning again is not empty:\n{}\nfirst plan:\n{}",
+        again.lines().join("\n"),
+        first.lines().join("\n")
+    );
+    (after, first)
+}
+
+#[test]
+fn seed_from_empty_builds_everything_in_order() {
+    let (after, p) = converge(Some(&seed()), &Actual::default());
+    let kinds: Vec<Kind> = p.steps.iter().map(|s| s.kind).collect();
+    let mut sorted = kinds.clone();
+    sorted.sort();
+    assert_eq!(kinds, sorted, "creates follow the kinds' order");
+    assert_eq!(after.target_groups.len(), 3);
+    assert_eq!(after.load_balancers.len(), 1);
+    let lb = after.load_balancers.values().next().unwrap();
+    assert_eq!(lb.listeners.len(), 3);
+    assert_eq!(after.vpc_links.len(), 1);
+    let api = after.rest_apis.values().next().unwrap();
+    assert_eq!(api.stages.len(), 3);
+    assert_eq!(api.deployments.len(), 1);
+    // "/", three prefixes, three proxies.
+    assert_eq!(api.resources.len(), 7);
+    assert_eq!(after.usage_plans.len(), 1);
+    assert!(!p.needs_approval(), "building from nothing deletes nothing");
+    // Writes: 3 TGs + 3 delays + 3 registrations, NLB, 3 listeners, link, API, 6 resources,
+    // 3 methods + 3 integrations, deployment, 3 stages + 3 throttles, usage plan.
+    assert_eq!(p.writes(), 35, "{}", p.lines().join("\n"));
+}
+
+#[test]
+fn a_route_change_redeploys_and_moves_every_stage() {
+    let t = seed();
+    let (state, _) = converge(Some(&t), &Actual::default());
+    let mut edited = t.clone();
+    edited.routes[0].api_key_required = false;
+    let (_, p) = converge(Some(&edited), &state);
+    let lines = p.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("~ route /dev/{proxy+} ANY: api_key_required true → false")),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("+ deployment")));
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("~ stage")).count(),
+        3,
+        "{lines:?}"
+    );
+    // The old deployment goes once no stage serves it.
+    assert!(
+        lines.last().unwrap().starts_with("- deployment"),
+        "{lines:?}"
+    );
+    assert!(!p.needs_approval());
+}
+
+#[test]
+fn a_stage_port_change_touches_only_that_stage() {
+    let t = seed();
+    let (state, _) = converge(Some(&t), &Actual::default());
+    let mut edited = t.clone();
+    edited.stages[0].backend_port = 8081;
+    let (_, p) = converge(Some(&edited), &state);
+    assert_eq!(
+        p.lines(),
+        vec!["~ stage dev: variables.backendPort 8080 → 8081".to_string()]
+    );
+}
+
+#[test]
+fn new_subnets_replace_the_network_before_removing_the_old_one() {
+    let t = seed();
+    let (state, _) = converge(Some(&t), &Actual::default());
+    let mut edited = t.clone();
+    edited
+        .gateway
+        .subnet_ids
+        .push("subnet-0fffffffffffffff0".into());
+    let (after, p) = converge(Some(&edited), &state);
+    assert!(
+        p.needs_approval(),
+        "replacing the NLB and VPC link needs an admin"
+    );
+    let guarded = p.guarded_steps();
+    assert!(
+        guarded.iter().any(|s| s.starts_with("VPC link")),
+        "{guarded:?}"
+    );
+    assert!(
+        guarded.iter().any(|s| s.starts_with("load balancer")),
+        "{guarded:?}"
+    );
+    assert_eq!(after.load_balancers.len(), 1);
+    assert_eq!(after.vpc_links.len(), 1);
+    assert_eq!(after.target_groups.len(), 3);
+}
+
+#[test]
+fn deleting_the_gateway_removes_everything() {
+    let (state, _) = converge(Some(&seed()), &Actual::default());
+    let (after, p) = converge(None, &state);
+    assert!(after.is_empty(), "{after:?}");
+    assert!(p.needs_approval());
+}
+
+#[test]
+fn a_pending_link_is_waited_for_and_a_failed_one_replaced() {
+    let t = seed();
+    let (mut state, _) = converge(Some(&t), &Actual::default());
+    let link = state.vpc_links.values_mut().next().unwrap();
+    link.status = "PENDING".into();
+    let p = plan(Some(&t), &[], &state);
+    assert_eq!(p.writes(), 0);
+    assert_eq!(p.steps.len(), 1);
+    assert_eq!(p.steps[0].action, Action::Wait);
+    let link = state.vpc_links.values_mut().next().unwrap();
+    link.status = "FAILED".into();
+    link.status_message = Some("NLB not found".into());
+    let (_, p) = converge(Some(&t), &state);
+    assert!(p
+        .guarded_steps()
+        .iter()
+        .any(|s| s.contains("FAILED: NLB not found")));
+}
+
+#[test]
+fn duplicates_left_by_a_crash_go_without_an_admin_but_serving_ones_need_one() {
+    let t = seed();
+    let (mut state, _) = converge(Some(&t), &Actual::default());
+    // A create cut off by a crash finished after the restart had looked: a second link (same
+    // name and target) that nothing uses, and a stage-less copy of the REST API.
+    let (id, link) = state
+        .vpc_links
+        .iter()
+        .next()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .unwrap();
+    state.vpc_links.insert(format!("{id}-dup"), link);
+    let api = state.rest_apis.values().next().unwrap().clone();
+    let mut copy = api.clone();
+    copy.stages.clear();
+    state.rest_apis.insert("zzz-copy".into(), copy);
+    let (after, p) = converge(Some(&t), &state);
+    assert!(!p.needs_approval(), "{:?}", p.lines());
+    assert_eq!(p.writes(), 2, "{:?}", p.lines());
+    assert_eq!(after.vpc_links.len(), 1);
+    assert_eq!(after.rest_apis.len(), 1);
+    // A second API that does serve stages is another matter.
+    state.rest_apis.insert("zzz-copy".into(), api);
+    assert!(plan(Some(&t), &[], &state).needs_approval());
+}
+
+fn key(id: i64, enabled: bool, plans: &[&str]) -> DesiredKey {
+    DesiredKey {
+        id,
+        name: format!("key{id}"),
+        description: String::new(),
+        enabled,
+        plans: plans.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+#[test]
+fn keys_join_their_plans_then_are_disabled_then_deleted() {
+    let t = seed();
+    let (state, p) = converge_keys(Some(&t), &[key(1, true, &["standard"])], &Actual::default());
+    let lines = p.lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "+ API key key1: enabled (none) → true, usage plans (none) → standard"),
+        "{lines:?}"
+    );
+    let k = &state.api_keys[&1];
+    assert!(k.enabled);
+    assert_eq!(k.plans, vec![state.usage_plans["seed-standard"].id.clone()]);
+    // Expired or revoked: disabled, still in its plan.
+    let (state, p) = converge_keys(Some(&t), &[key(1, false, &["standard"])], &state);
+    assert_eq!(
+        p.lines(),
+        vec!["~ API key key1: enabled true → false".to_string()]
+    );
+    // Deleted later: gone from AWS, first among the deletes.
+    let (state, p) = converge_keys(Some(&t), &[], &state);
+    assert_eq!(p.lines(), vec!["- API key seed-key1-1".to_string()]);
+    assert!(state.api_keys.is_empty());
+    assert!(!p.needs_approval());
+}
+
+fn keys_for(t: &Topology) -> impl Strategy<Value = Vec<DesiredKey>> {
+    let plans: Vec<String> = t.usage_plans.iter().map(|p| p.name.clone()).collect();
+    prop::collection::vec((any::<bool>(), any::<bool>()), 0..4).prop_map(move |flags| {
+        flags
+            .into_iter()
+            .enumerate()
+            .map(|(i, (enabled, in_plan))| DesiredKey {
+                id: i as i64 + 1,
+                name: format!("k{i}"),
+                description: String::new(),
+                enabled,
+                plans: if in_plan { plans.clone() } else { vec![] },
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn keys_converge_to_a_fixed_point(
+        (t, first, second) in valid_topology().prop_flat_map(|t| (Just(t.clone()), keys_for(&t), keys_for(&t)))
+    ) {
+        let (state, _) = converge_keys(Some(&t), &first, &Actual::default());
+        let (state, _) = converge_keys(Some(&t), &second, &state);
+        let (after, _) = converge(None, &state);
+        prop_assert!(after.is_empty());
+    }
+
+    #[test]
+    fn converging_from_empty_is_a_fixed_point(t in valid_topology()) {
+        converge(Some(&t), &Actual::default());
+    }
+
+    #[test]
+    fn converging_from_another_topology_is_a_fixed_point(a in valid_topology(), b in valid_topology()) {
+        let (state, _) = converge(Some(&a), &Actual::default());
+        // Same gateway name, so b takes over a's resources.
+        let mut b = b;
+        b.gateway.name = a.gateway.name.clone();
+        converge(Some(&b), &state);
+    }
+
+    #[test]
+    fn deleting_removes_everything(t in valid_topology()) {
+        let (state, _) = converge(Some(&t), &Actual::default());
+        let (after, _) = converge(None, &state);
+        prop_assert!(after.is_empty());
+    }
+
+    #[test]
+    fn the_same_inputs_give_the_same_plan(a in valid_topology(), b in valid_topology()) {
+        let (state, _) = converge(Some(&a), &Actual::default());
+        let mut b = b;
+        b.gateway.name = a.gateway.name.clone();
+        let one = plan(Some(&b), &[], &state);
+        let two = plan(Some(&b.clone()), &[], &state.clone());
+        prop_assert_eq!(&one, &two);
+        prop_assert_eq!(serde_json::to_string(&one).unwrap(), serde_json::to_string(&two).unwrap());
+    }
+}

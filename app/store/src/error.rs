@@ -1,0 +1,83 @@
+//! What a store call can answer besides its value. The first four are for people (the web
+//! layer turns them into 404 / 409 / 422 / 503 with the message as it is); `Internal` is logged
+//! and never shown.
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// The input breaks a rule (validation problems, one per line).
+    #[error("{0}")]
+    Invalid(String),
+    /// Another writer held the database longer than the busy timeout: retry shortly.
+    #[error("The database is busy; nothing was saved. Please try again in a moment.")]
+    Busy,
+    #[error("{context}: {detail}")]
+    Internal { context: String, detail: String },
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl StoreError {
+    pub fn internal(context: &str, detail: impl std::fmt::Display) -> Self {
+        StoreError::Internal {
+            context: context.to_owned(),
+            detail: detail.to_string(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err {
+            // SQLITE_BUSY (5) and its extended codes (517 busy snapshot, 261 busy recovery),
+            // SQLITE_LOCKED (6): contention, not a fault.
+            if let Some(code) = db.code() {
+                if let Ok(code) = code.parse::<i64>() {
+                    if matches!(code & 0xff, 5 | 6) {
+                        return StoreError::Busy;
+                    }
+                }
+            }
+        }
+        if matches!(err, sqlx::Error::PoolTimedOut) {
+            return StoreError::Busy;
+        }
+        StoreError::internal("database error", err)
+    }
+}
+
+/// Turns a unique-constraint violation into a clear `Conflict` (the row already exists).
+pub(crate) trait OnUnique<T> {
+    fn on_unique(self, message: impl FnOnce() -> String) -> StoreResult<T>;
+}
+
+impl<T> OnUnique<T> for Result<T, sqlx::Error> {
+    fn on_unique(self, message: impl FnOnce() -> String) -> StoreResult<T> {
+        self.map_err(|err| match err {
+            sqlx::Error::Database(e) if e.is_unique_violation() => StoreError::Conflict(message()),
+            other => other.into(),
+        })
+    }
+}
+
+/// Reads a JSON column written by this crate; a row that no longer parses is an internal error.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> StoreResult<T> {
+    serde_json::from_str(json)
+        .map_err(|e| StoreError::internal(&format!("stored {what} unreadable"), e))
+}
+
+pub(crate) fn encode<T: serde::Serialize>(what: &str, value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::internal(&format!("encode {what}"), e))
+}
+
+/// Reads a stored word (`PlanStatus`, `Role` …).
+pub(crate) fn word<T: std::str::FromStr>(what: &str, s: &str) -> StoreResult<T>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse()
+        .map_err(|e| StoreError::internal(&format!("stored {what} unreadable"), e))
+}

@@ -1,0 +1,533 @@
+//! Gateways and their generations: the desired topology, one immutable generation per saved
+//! edit. The edit core lives here because its checks and its writes must share one transaction:
+//! refuse a stale edit of the same entity, refuse edits of a gateway being deleted, validate,
+//! store the next generation with its diff, and audit it — all or nothing. The worker's reads
+//! and marks on the `gateways` table are here too.
+
+use crate::error::{decode, encode, word, OnUnique};
+use crate::{audit, now_unix, Store, StoreError, StoreResult, Tx};
+use portico_core::health::Health;
+use portico_core::model::diff::{diff, entities, summary, Change, ChangeKind};
+use portico_core::model::topology::Topology;
+use portico_core::model::validate::{validate, Problem};
+use portico_core::plan::lifecycle::GatewayState;
+use serde_json::json;
+use sqlx::SqliteConnection;
+
+/// A gateway's latest desired state, as the edit core and the worker read it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Desired {
+    pub id: i64,
+    pub name: String,
+    pub generation: i64,
+    pub topology: Topology,
+    /// An admin asked to delete it: the worker removes its AWS resources, then the rows.
+    pub deleting: bool,
+    /// The latest generation AWS was seen to match.
+    pub converged_generation: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct DesiredRecord {
+    id: i64,
+    name: String,
+    generation: i64,
+    topology: String,
+    deleting_at: Option<i64>,
+    converged_generation: i64,
+}
+
+impl DesiredRecord {
+    fn into_desired(self) -> StoreResult<Desired> {
+        Ok(Desired {
+            id: self.id,
+            name: self.name,
+            generation: self.generation,
+            topology: decode("topology", &self.topology)?,
+            deleting: self.deleting_at.is_some(),
+            converged_generation: self.converged_generation,
+        })
+    }
+}
+
+/// The latest generation of a gateway, selected by `$filter`.
+macro_rules! desired {
+    ($filter:literal) => {
+        concat!(
+            "SELECT g.id, g.name, g.generation, v.topology, g.deleting_at, g.converged_generation \
+             FROM gateways g JOIN generations v ON v.gateway_id = g.id AND v.generation = g.generation ",
+            $filter
+        )
+    };
+}
+
+/// A gateway by name; `NotFound` when there is none.
+pub async fn load(db: &Store, name: &str) -> StoreResult<Desired> {
+    let mut conn = db.pool.acquire().await?;
+    load_in(&mut conn, name).await
+}
+
+/// `load` inside a caller's transaction (`&mut tx`), so what is checked is what is written.
+pub async fn load_in(conn: &mut SqliteConnection, name: &str) -> StoreResult<Desired> {
+    let row: Option<DesiredRecord> = sqlx::query_as(desired!("WHERE g.name = ?"))
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.ok_or_else(|| StoreError::NotFound(format!("No gateway named {name:?}.")))?
+        .into_desired()
+}
+
+/// A gateway by id, `None` once it is gone (the worker's tasks outlive a deleted gateway).
+pub async fn by_id(db: &Store, id: i64) -> StoreResult<Option<Desired>> {
+    let row: Option<DesiredRecord> = sqlx::query_as(desired!("WHERE g.id = ?"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map(DesiredRecord::into_desired).transpose()
+}
+
+/// The topology of one generation of a gateway (a plan is drawn and costed over the
+/// generation it was made from).
+pub async fn snapshot(db: &Store, id: i64, generation: i64) -> StoreResult<Topology> {
+    let json: Option<String> = sqlx::query_scalar(
+        "SELECT topology FROM generations WHERE gateway_id = ? AND generation = ?",
+    )
+    .bind(id)
+    .bind(generation)
+    .fetch_optional(&db.pool)
+    .await?;
+    let json = json.ok_or_else(|| {
+        StoreError::NotFound(format!("No generation {generation} of this gateway."))
+    })?;
+    decode("topology", &json)
+}
+
+/// A gateway as the overview lists it: its latest generation and what the worker last said.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listed {
+    pub name: String,
+    pub generation: i64,
+    pub topology: Topology,
+    /// Who saved the latest generation, and when: "2026-11-25 19:40" (UTC).
+    pub updated_by: String,
+    pub updated_at: String,
+    pub deleting: bool,
+    /// The worker's word and message; `None` until the worker has looked at the gateway.
+    pub state: Option<(GatewayState, String)>,
+    /// `None` until the worker has read it.
+    pub health: Option<Health>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ListRecord {
+    name: String,
+    generation: i64,
+    topology: String,
+    actor: String,
+    at: String,
+    state: Option<String>,
+    message: Option<String>,
+    deleting_at: Option<i64>,
+    health: Option<String>,
+}
+
+/// Every gateway, by name.
+pub async fn list(db: &Store) -> StoreResult<Vec<Listed>> {
+    let rows: Vec<ListRecord> = sqlx::query_as(
+        "SELECT g.name, g.generation, v.topology, v.actor, \
+         strftime('%Y-%m-%d %H:%M', v.at, 'unixepoch') AS at, \
+         s.state, s.message, g.deleting_at, s.health \
+         FROM gateways g JOIN generations v ON v.gateway_id = g.id AND v.generation = g.generation \
+         LEFT JOIN gateway_status s ON s.gateway_id = g.id ORDER BY g.name",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| -> StoreResult<Listed> {
+            let state = match (r.state, r.message) {
+                (Some(state), message) => Some((
+                    word::<GatewayState>("gateway state", &state)?,
+                    message.unwrap_or_default(),
+                )),
+                (None, _) => None,
+            };
+            Ok(Listed {
+                name: r.name,
+                generation: r.generation,
+                topology: decode("topology", &r.topology)?,
+                updated_by: r.actor,
+                updated_at: r.at,
+                deleting: r.deleting_at.is_some(),
+                state,
+                health: r.health.map(|h| decode("health", &h)).transpose()?,
+            })
+        })
+        .collect()
+}
+
+/// One saved generation, as the history lists it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Generation {
+    pub generation: i64,
+    pub actor: String,
+    /// "2026-11-25 19:40:12" (UTC).
+    pub at: String,
+    /// "~ stage dev: backend_port 8080 → 8081; + route /x".
+    pub summary: String,
+}
+
+/// The latest 100 generations of a gateway, newest first.
+pub async fn history(db: &Store, id: i64) -> StoreResult<Vec<Generation>> {
+    Ok(sqlx::query_as(
+        "SELECT generation, actor, strftime('%Y-%m-%d %H:%M:%S', at, 'unixepoch') AS at, summary \
+         FROM generations WHERE gateway_id = ? ORDER BY generation DESC LIMIT 100",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Every gateway's name, sorted (to switch between diagrams).
+pub async fn names(db: &Store) -> StoreResult<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT name FROM gateways ORDER BY name")
+            .fetch_all(&db.pool)
+            .await?,
+    )
+}
+
+/// The gateway in the worst health (ties by name), leaving out those being deleted: where a
+/// viewer lands after signing in. `None` when there is none.
+pub async fn worst_health(db: &Store) -> StoreResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT g.name FROM gateways g LEFT JOIN gateway_status s ON s.gateway_id = g.id \
+         WHERE g.deleting_at IS NULL ORDER BY CASE s.health_level WHEN 'Unhealthy' THEN 0 \
+         WHEN 'Degraded' THEN 1 WHEN 'Pending' THEN 2 WHEN 'Healthy' THEN 3 ELSE 4 END, g.name LIMIT 1",
+    )
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// Asks the worker to observe and reconcile a gateway now: the bump moves its change mark.
+pub async fn nudge(db: &Store, name: &str) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE gateways SET nudged_at = nudged_at + 1 WHERE name = ?")
+        .bind(name)
+        .execute(&db.pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("No gateway named {name:?}.")));
+    }
+    Ok(())
+}
+
+/// One mark per gateway that moves whenever something the worker must act on changes: an
+/// edit, a delete, an approval, a nudge, a key issued, rotated or revoked. The worker compares
+/// them between polls and wakes the task of each gateway whose mark moved.
+pub async fn change_marks(db: &Store) -> StoreResult<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT g.id, g.generation || '/' || COALESCE(g.deleting_at, '') || '/' || g.nudged_at || '/' || \
+         COALESCE((SELECT MAX(approved_at) FROM plans p WHERE p.gateway_id = g.id), '') || '/' || \
+         COALESCE((SELECT MAX(id) || '-' || COUNT(revoked_at) || '-' || COUNT(replaced_at) \
+                   FROM api_keys k WHERE k.gateway_id = g.id), '') FROM gateways g",
+    )
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// AWS matched `generation`; a mark never moves backwards (a slow run finishing late).
+pub async fn mark_converged(db: &Store, id: i64, generation: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE gateways SET converged_generation = ? WHERE id = ? AND converged_generation < ?",
+    )
+    .bind(generation)
+    .bind(id)
+    .bind(generation)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// The finalizer's last step, once AWS holds nothing of the gateway: its rows go (generations,
+/// plans, status and keys cascade). Only a gateway an admin asked to delete is removed.
+pub async fn remove(db: &Store, id: i64) -> StoreResult<()> {
+    sqlx::query("DELETE FROM gateways WHERE id = ? AND deleting_at IS NOT NULL")
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Marks a gateway for deletion (admins only; the caller checked). Nothing is in AWS before the
+/// worker applies a plan, so the rows are all there is at first; the worker's finalizer removes
+/// what the gateway owns in AWS (in reverse order), then the rows.
+pub async fn delete(db: &Store, actor: &str, name: &str) -> StoreResult<()> {
+    let mut tx = db.write().await?;
+    let g = load_in(&mut tx, name).await?;
+    refuse_deleting(&mut tx, g.id, name).await?;
+    sqlx::query("UPDATE gateways SET deleting_at = ?, deleting_by = ? WHERE id = ?")
+        .bind(now_unix())
+        .bind(actor)
+        .bind(g.id)
+        .execute(&mut *tx)
+        .await?;
+    let before = json!({ "generation": g.generation, "topology": g.topology });
+    audit::record(&mut *tx, actor, "gateway.delete", name, Some(&before), None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A gateway being deleted takes no more edits (nor new keys): `Conflict` naming who deletes it.
+pub async fn refuse_deleting(conn: &mut SqliteConnection, id: i64, name: &str) -> StoreResult<()> {
+    let by: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT deleting_by FROM gateways WHERE id = ? AND deleting_at IS NOT NULL",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match by {
+        Some(by) => Err(StoreError::Conflict(format!(
+            "Gateway {name} is being deleted (by {}): Portico is removing its AWS resources. \
+             Nothing was saved.",
+            by.unwrap_or_else(|| "an admin".into())
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn invalid(problems: Vec<Problem>) -> StoreError {
+    StoreError::Invalid(
+        problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+/// A new gateway from a topology, as generation 1 (with `dry_run`, only what it would add).
+pub async fn create(
+    db: &Store,
+    actor: &str,
+    topology: Topology,
+    dry_run: bool,
+) -> StoreResult<Vec<Change>> {
+    let topology = topology.normalised();
+    validate(&topology).map_err(invalid)?;
+    let empty = Topology::new(topology.gateway.clone());
+    let mut changes = diff(&empty, &topology);
+    changes.insert(
+        0,
+        Change {
+            entity: "gateway".into(),
+            kind: ChangeKind::Added,
+            fields: vec![],
+        },
+    );
+    if dry_run {
+        return Ok(changes);
+    }
+    let name = topology.gateway.name.clone();
+    let mut tx = db.write().await?;
+    let id = sqlx::query(
+        "INSERT INTO gateways (name, generation, created_at, created_by) VALUES (?, 1, ?, ?)",
+    )
+    .bind(&name)
+    .bind(now_unix())
+    .bind(actor)
+    .execute(&mut *tx)
+    .await
+    .on_unique(|| format!("A gateway named {name:?} already exists."))?
+    .last_insert_rowid();
+    insert_generation(&mut tx, id, 1, &topology, actor, &changes).await?;
+    let after = json!({ "generation": 1, "topology": topology });
+    audit::record(&mut *tx, actor, "gateway.create", &name, None, Some(&after)).await?;
+    tx.commit().await?;
+    Ok(changes)
+}
+
+async fn insert_generation(
+    conn: &mut SqliteConnection,
+    id: i64,
+    generation: i64,
+    topology: &Topology,
+    actor: &str,
+    changes: &[Change],
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO generations (gateway_id, generation, topology, actor, at, summary, changes) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(generation)
+    .bind(encode("topology", topology)?)
+    .bind(actor)
+    .bind(now_unix())
+    .bind(summary(changes))
+    .bind(encode("changes", &changes)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Refuses an edit of `entity` made from generation `from` when a later generation changed
+/// that same entity; edits of other entities since then are merged, not refused. `None`
+/// stands for the whole topology: any later generation refuses it.
+async fn refuse_stale(
+    conn: &mut SqliteConnection,
+    id: i64,
+    from: i64,
+    current: i64,
+    entity: Option<&str>,
+) -> StoreResult<()> {
+    if from == current {
+        return Ok(());
+    }
+    if from > current || from < 1 {
+        return Err(StoreError::Invalid(format!(
+            "Generation {from} is not one this gateway has had."
+        )));
+    }
+    let later: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT generation, actor, strftime('%Y-%m-%d %H:%M:%S', at, 'unixepoch'), changes \
+         FROM generations WHERE gateway_id = ? AND generation > ? ORDER BY generation",
+    )
+    .bind(id)
+    .bind(from)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (generation, actor, at, changes) in later {
+        // A diff an older Portico stored in another shape names no entity: it refuses only
+        // whole-topology edits, as any later generation does.
+        let changes: Vec<Change> = serde_json::from_str(&changes).unwrap_or_default();
+        let touched = match entity {
+            Some(entity) => changes.iter().any(|c| c.entity == entity),
+            None => true,
+        };
+        if touched {
+            let what = entity.unwrap_or("the topology");
+            return Err(StoreError::Conflict(format!(
+                "{what} was changed by {actor} at {at} UTC (generation {generation}) after you opened \
+                 this form. Nothing was saved: reload to see their change, then edit again."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The edit core: one entity (`"port 8080"`, `"stage dev"` …, as the diff names them) changed
+/// by `change` on top of the latest generation, from a form opened at generation `from`.
+/// Returns the new generation (or the current one when nothing changed).
+///
+/// `change` runs inside the write transaction, on the topology as stored now, so its own checks
+/// (a port still in use, a name taken) see what is saved; its error comes back unchanged,
+/// which is why the error type is the caller's.
+pub async fn edit<E: From<StoreError>>(
+    db: &Store,
+    actor: &str,
+    gateway: &str,
+    from: i64,
+    entity: &str,
+    action: &str,
+    change: impl FnOnce(&mut Topology) -> Result<(), E>,
+) -> Result<i64, E> {
+    let mut tx = db.write().await?;
+    let current = load_in(&mut tx, gateway).await?;
+    refuse_stale(&mut tx, current.id, from, current.generation, Some(entity)).await?;
+    let mut after = current.topology.clone();
+    change(&mut after)?;
+    let (after, changes) = prepare(&current.topology, after)?;
+    Ok(commit(tx, actor, &current, &after, &changes, action, Some(entity)).await?)
+}
+
+/// Replaces the whole topology (upload, restore, `portico topology apply`); `from`, when
+/// given, refuses it if anything changed since. Returns what changes (with `dry_run`, what
+/// would).
+pub async fn replace(
+    db: &Store,
+    actor: &str,
+    gateway: &str,
+    from: Option<i64>,
+    topology: Topology,
+    action: &str,
+    dry_run: bool,
+) -> StoreResult<Vec<Change>> {
+    // A dry run only reads: a deferred transaction never upgrades to a write, so it cannot
+    // fail the way a read-then-write one can, and it does not queue behind the worker.
+    let mut tx: Tx = if dry_run {
+        db.pool.begin().await?
+    } else {
+        db.write().await?
+    };
+    let current = load_in(&mut tx, gateway).await?;
+    if let Some(from) = from {
+        refuse_stale(&mut tx, current.id, from, current.generation, None).await?;
+    }
+    let (after, changes) = prepare(&current.topology, topology)?;
+    if !dry_run {
+        commit(tx, actor, &current, &after, &changes, action, None).await?;
+    }
+    Ok(changes)
+}
+
+/// The proposed topology, normalised and validated, and what it changes.
+fn prepare(before: &Topology, after: Topology) -> StoreResult<(Topology, Vec<Change>)> {
+    let after = after.normalised();
+    validate(&after).map_err(invalid)?;
+    let changes = diff(before, &after);
+    Ok((after, changes))
+}
+
+/// Stores `after` as the next generation and audits it, unless nothing changed. The audit
+/// entry of a one-entity edit holds that entity before and after; a whole-topology one, the
+/// summary of its changes.
+async fn commit(
+    mut tx: Tx,
+    actor: &str,
+    current: &Desired,
+    after: &Topology,
+    changes: &[Change],
+    action: &str,
+    entity: Option<&str>,
+) -> StoreResult<i64> {
+    refuse_deleting(&mut tx, current.id, &current.name).await?;
+    if changes.is_empty() {
+        return Ok(current.generation);
+    }
+    let next = current.generation + 1;
+    // The guard against a concurrent writer that read the same generation.
+    let moved = sqlx::query("UPDATE gateways SET generation = ? WHERE id = ? AND generation = ?")
+        .bind(next)
+        .bind(current.id)
+        .bind(current.generation)
+        .execute(&mut *tx)
+        .await?;
+    if moved.rows_affected() != 1 {
+        return Err(StoreError::Conflict(
+            "Someone saved this gateway at the same moment; nothing was saved, please retry."
+                .into(),
+        ));
+    }
+    insert_generation(&mut tx, current.id, next, after, actor, changes).await?;
+    let (before_json, after_json) = match entity {
+        Some(e) => (
+            entities(&current.topology).get(e).cloned(),
+            entities(after).get(e).cloned(),
+        ),
+        None => (None, Some(json!({ "changes": summary(changes) }))),
+    };
+    let target = format!("{}: {}", current.name, entity.unwrap_or("topology"));
+    audit::record(
+        &mut *tx,
+        actor,
+        action,
+        &target,
+        before_json.as_ref(),
+        after_json.as_ref(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(next)
+}
+
+#[cfg(test)]
+mod tests;

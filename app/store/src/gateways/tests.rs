@@ -1,0 +1,259 @@
+//! The edit core's promises, against a real database file: one generation per saved change,
+//! stale edits of the same entity refused and of others merged, nothing saved for a gateway
+//! being deleted, and an audit entry with every change.
+
+use super::*;
+
+async fn fresh() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Store::open(&dir.path().join("t.db")).await.unwrap();
+    (dir, db)
+}
+
+fn seed() -> Topology {
+    Topology::from_yaml(include_str!("../../../../examples/seed-topology.yaml")).unwrap()
+}
+
+/// An edit that sets port `port`'s deregistration delay.
+fn delay(port: u32, seconds: u32) -> impl FnOnce(&mut Topology) -> Result<(), StoreError> {
+    move |t: &mut Topology| {
+        let p = t.ports.iter_mut().find(|p| p.port == port).unwrap();
+        p.deregistration_delay = seconds;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn creating_stores_generation_one_and_audits_it() {
+    let (_dir, db) = fresh().await;
+    let dry = create(&db, "ann", seed(), true).await.unwrap();
+    assert_eq!(dry[0].entity, "gateway");
+    assert!(matches!(
+        load(&db, "seed").await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    create(&db, "ann", seed(), false).await.unwrap();
+    let g = load(&db, "seed").await.unwrap();
+    assert_eq!(
+        (g.generation, g.deleting, g.converged_generation),
+        (1, false, 0)
+    );
+    assert_eq!(g.topology, seed());
+    assert_eq!(by_id(&db, g.id).await.unwrap(), Some(g.clone()));
+    assert_eq!(snapshot(&db, g.id, 1).await.unwrap(), seed());
+    assert!(matches!(
+        create(&db, "ann", seed(), false).await,
+        Err(StoreError::Conflict(m)) if m.contains("already exists")
+    ));
+    let page = crate::audit::page(&db, None, 50).await.unwrap();
+    assert_eq!(page.entries.len(), 1);
+    assert_eq!(page.entries[0].action, "gateway.create");
+    assert_eq!(page.entries[0].target, "seed");
+}
+
+#[tokio::test]
+async fn stale_edits_of_the_same_entity_are_refused_and_of_others_merged() {
+    let (_dir, db) = fresh().await;
+    create(&db, "ann", seed(), false).await.unwrap();
+    assert_eq!(
+        edit(
+            &db,
+            "ann",
+            "seed",
+            1,
+            "port 8080",
+            "port.save",
+            delay(8080, 60)
+        )
+        .await
+        .unwrap(),
+        2
+    );
+
+    // Bob opened his form at generation 1 too.
+    let stale = edit(
+        &db,
+        "bob",
+        "seed",
+        1,
+        "port 8080",
+        "port.save",
+        delay(8080, 90),
+    )
+    .await;
+    assert!(matches!(stale, Err(StoreError::Conflict(m)) if m.contains("ann")));
+    let merged = edit(
+        &db,
+        "bob",
+        "seed",
+        1,
+        "port 8081",
+        "port.save",
+        delay(8081, 90),
+    )
+    .await;
+    assert_eq!(merged.unwrap(), 3);
+    let t = load(&db, "seed").await.unwrap().topology;
+    assert_eq!(t.port(8080).unwrap().deregistration_delay, 60);
+    assert_eq!(t.port(8081).unwrap().deregistration_delay, 90);
+
+    // Nothing changed: no generation.
+    let same = edit(
+        &db,
+        "bob",
+        "seed",
+        3,
+        "port 8081",
+        "port.save",
+        delay(8081, 90),
+    )
+    .await;
+    assert_eq!(same.unwrap(), 3);
+
+    let history = history(&db, load(&db, "seed").await.unwrap().id)
+        .await
+        .unwrap();
+    let order: Vec<(i64, &str)> = history
+        .iter()
+        .map(|h| (h.generation, h.actor.as_str()))
+        .collect();
+    assert_eq!(order, vec![(3, "bob"), (2, "ann"), (1, "ann")]);
+    let audit = crate::audit::page(&db, None, 50).await.unwrap();
+    assert_eq!(audit.entries[0].target, "seed: port 8081");
+    assert!(audit.entries[0].before.as_deref().unwrap().contains("30"));
+    assert!(audit.entries[0].after.as_deref().unwrap().contains("90"));
+}
+
+#[tokio::test]
+async fn the_callers_error_and_invalid_topologies_save_nothing() {
+    let (_dir, db) = fresh().await;
+    create(&db, "ann", seed(), false).await.unwrap();
+    let refused = edit(&db, "ann", "seed", 1, "port 8080", "port.delete", |_| {
+        Err(StoreError::Conflict("in use".into()))
+    })
+    .await;
+    assert!(matches!(refused, Err(StoreError::Conflict(m)) if m == "in use"));
+    let invalid = edit(&db, "ann", "seed", 1, "gateway", "gateway.settings", |t| {
+        t.gateway.region = "nowhere".into();
+        Ok::<(), StoreError>(())
+    })
+    .await;
+    assert!(matches!(invalid, Err(StoreError::Invalid(m)) if m.contains("gateway.region")));
+    assert!(matches!(
+        edit(
+            &db,
+            "ann",
+            "seed",
+            7,
+            "gateway",
+            "gateway.settings",
+            |_| Ok::<(), StoreError>(())
+        )
+        .await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(load(&db, "seed").await.unwrap().generation, 1);
+}
+
+#[tokio::test]
+async fn replacing_the_whole_topology() {
+    let (_dir, db) = fresh().await;
+    create(&db, "ann", seed(), false).await.unwrap();
+    let mut t = seed();
+    t.ports[0].deregistration_delay = 90;
+    let dry = replace(&db, "cli", "seed", None, t.clone(), "upload", true)
+        .await
+        .unwrap();
+    assert_eq!(dry.len(), 1);
+    assert_eq!(load(&db, "seed").await.unwrap().generation, 1);
+    let done = replace(&db, "cli", "seed", Some(1), t.clone(), "upload", false)
+        .await
+        .unwrap();
+    assert_eq!(done, dry);
+    assert_eq!(load(&db, "seed").await.unwrap().generation, 2);
+    // A restore made from generation 1 is refused now that generation 2 exists.
+    let stale = replace(
+        &db,
+        "ann",
+        "seed",
+        Some(1),
+        seed(),
+        "restore generation 1",
+        false,
+    )
+    .await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))));
+    let audit = crate::audit::page(&db, None, 1).await.unwrap();
+    assert_eq!(audit.entries[0].target, "seed: topology");
+}
+
+#[tokio::test]
+async fn a_gateway_being_deleted_takes_no_edits_and_is_removed_only_then() {
+    let (_dir, db) = fresh().await;
+    create(&db, "ann", seed(), false).await.unwrap();
+    let id = load(&db, "seed").await.unwrap().id;
+    remove(&db, id).await.unwrap();
+    assert!(
+        by_id(&db, id).await.unwrap().is_some(),
+        "not asked to delete: kept"
+    );
+
+    delete(&db, "root", "seed").await.unwrap();
+    assert!(load(&db, "seed").await.unwrap().deleting);
+    let refused = edit(
+        &db,
+        "ann",
+        "seed",
+        1,
+        "port 8080",
+        "port.save",
+        delay(8080, 60),
+    )
+    .await;
+    assert!(matches!(refused, Err(StoreError::Conflict(m)) if m.contains("by root")));
+    assert!(matches!(
+        delete(&db, "root", "seed").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(worst_health(&db).await.unwrap(), None);
+    let listed = list(&db).await.unwrap();
+    assert!(listed[0].deleting);
+
+    remove(&db, id).await.unwrap();
+    assert_eq!(by_id(&db, id).await.unwrap(), None);
+    assert!(names(&db).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_workers_marks() {
+    let (_dir, db) = fresh().await;
+    create(&db, "ann", seed(), false).await.unwrap();
+    let id = load(&db, "seed").await.unwrap().id;
+    let before = change_marks(&db).await.unwrap();
+    nudge(&db, "seed").await.unwrap();
+    let after = change_marks(&db).await.unwrap();
+    assert_eq!(after.len(), 1);
+    assert_ne!(before, after);
+    assert!(matches!(
+        nudge(&db, "nope").await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    mark_converged(&db, id, 1).await.unwrap();
+    mark_converged(&db, id, 0).await.unwrap();
+    assert_eq!(
+        by_id(&db, id).await.unwrap().unwrap().converged_generation,
+        1
+    );
+
+    let listed = list(&db).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].state.clone(), listed[0].health.clone()),
+        (None, None)
+    );
+    assert_eq!(listed[0].updated_by, "ann");
+    assert_eq!(names(&db).await.unwrap(), vec!["seed".to_owned()]);
+    assert_eq!(worst_health(&db).await.unwrap().as_deref(), Some("seed"));
+}

@@ -1,0 +1,59 @@
+//! Portico's database. Every SQL statement of the project lives in this crate, one module per
+//! family of tables; the rest of Portico (server functions, the CLI, the worker) calls these
+//! functions with typed values and never sees a pool, a row or a query. That is also the seam
+//! where a second database can stand behind the same interface.
+//!
+//! - `gateways`: gateways and their generations (the desired topology, the edit core)
+//! - `plans`: reconcile plans and the journal of their steps
+//! - `status`: each gateway's observed state and health, and health history
+//! - `keys`: API keys' metadata (never their values)
+//! - `users`: accounts (sessions live in tower-sessions' table, see `Store::sessions`)
+//! - `audit`: who did what, written in the same transaction as the change
+//! - `prices`: prices refreshed from the AWS Price List API
+//!
+//! Writes of more than one statement start with `Store::write` (`BEGIN IMMEDIATE`).
+
+mod db;
+mod error;
+
+pub mod audit;
+pub mod gateways;
+pub mod keys;
+pub mod plans;
+pub mod prices;
+pub mod status;
+pub mod users;
+
+pub use db::{OpenError, Tx, MIGRATOR};
+pub use error::{StoreError, StoreResult};
+
+/// A handle on the database; cheap to clone (a connection pool inside).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: sqlx::SqlitePool,
+}
+
+impl Store {
+    /// The pool itself, for tests that inspect rows no store function reads. Nothing in
+    /// Portico calls it.
+    #[doc(hidden)]
+    pub fn raw_pool_for_tests(&self) -> &sqlx::SqlitePool {
+        &self.pool
+    }
+}
+
+/// Seconds since the Unix epoch, UTC: every stored time.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Milliseconds since the Unix epoch (the step journal's timings).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,314 @@
+//! Accounts: who may sign in, with which role. Users are disabled, never deleted, so audit rows
+//! keep their meaning. Password hashes go in and out as opaque strings: hashing happens in the
+//! web layer, off the database's connections.
+
+use crate::error::{word, OnUnique};
+use crate::{audit, now_unix, Store, StoreError, StoreResult};
+use portico_core::model::user::CurrentUser;
+use portico_core::model::Role;
+use serde_json::json;
+use sqlx::SqliteConnection;
+
+/// A user as the admin page and `portico user list` show them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub disabled: bool,
+    /// "2026-11-25 19:40" (UTC)
+    pub created: String,
+}
+
+/// What sign-in checks a password against (no `Debug`: the hash stays out of logs).
+#[derive(Clone)]
+pub struct Credentials {
+    pub id: i64,
+    pub name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub disabled: bool,
+}
+
+/// The user a session points at, if they exist and are enabled: every request re-reads it, so
+/// a role change or a disabled account takes effect at once.
+pub async fn enabled(db: &Store, id: i64) -> StoreResult<Option<CurrentUser>> {
+    let row: Option<(i64, String, String)> =
+        sqlx::query_as("SELECT id, name, role FROM users WHERE id = ? AND disabled = 0")
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?;
+    row.map(|(id, name, role)| {
+        Ok(CurrentUser {
+            id,
+            name,
+            role: word("role", &role)?,
+        })
+    })
+    .transpose()
+}
+
+/// How many users exist (none: the login page explains how to add the first admin).
+pub async fn count(db: &Store) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&db.pool)
+        .await?)
+}
+
+/// Every user, by name.
+pub async fn list(db: &Store) -> StoreResult<Vec<UserRecord>> {
+    let rows: Vec<(i64, String, String, bool, String)> = sqlx::query_as(
+        "SELECT id, name, role, disabled, strftime('%Y-%m-%d %H:%M', created_at, 'unixepoch') \
+         FROM users ORDER BY name",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter()
+        .map(|(id, name, role, disabled, created)| {
+            Ok(UserRecord {
+                id,
+                name,
+                role: word("role", &role)?,
+                disabled,
+                created,
+            })
+        })
+        .collect()
+}
+
+/// The account a sign-in names (names compare without case), disabled or not: sign-in tells a
+/// disabled account apart only after the password matched.
+pub async fn credentials(db: &Store, name: &str) -> StoreResult<Option<Credentials>> {
+    let row: Option<(i64, String, String, bool, String)> =
+        sqlx::query_as("SELECT id, name, password_hash, disabled, role FROM users WHERE name = ?")
+            .bind(name.trim())
+            .fetch_optional(&db.pool)
+            .await?;
+    row.map(|(id, name, password_hash, disabled, role)| {
+        Ok(Credentials {
+            id,
+            name,
+            password_hash,
+            role: word("role", &role)?,
+            disabled,
+        })
+    })
+    .transpose()
+}
+
+/// Adds a user (the caller validated the name and hashed the password) and audits it.
+pub async fn create(
+    db: &Store,
+    actor: &str,
+    name: &str,
+    role: Role,
+    password_hash: &str,
+) -> StoreResult<i64> {
+    let mut tx = db.write().await?;
+    let now = now_unix();
+    let id = sqlx::query(
+        "INSERT INTO users (name, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(name)
+    .bind(password_hash)
+    .bind(role.as_str())
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .on_unique(|| format!("A user named {name:?} already exists."))?
+    .last_insert_rowid();
+    let after = json!({ "name": name, "role": role, "disabled": false });
+    audit::record(&mut *tx, actor, "user.add", name, None, Some(&after)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+struct Found {
+    name: String,
+    role: Role,
+    disabled: bool,
+}
+
+async fn find(conn: &mut SqliteConnection, name: &str) -> StoreResult<Found> {
+    let row: Option<(String, String, bool)> =
+        sqlx::query_as("SELECT name, role, disabled FROM users WHERE name = ?")
+            .bind(name.trim())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (name, role, disabled) =
+        row.ok_or_else(|| StoreError::NotFound(format!("No user named {:?}.", name.trim())))?;
+    Ok(Found {
+        name,
+        role: word("role", &role)?,
+        disabled,
+    })
+}
+
+/// Refuses a change that would leave no enabled admin: nobody could manage users then.
+async fn keep_an_admin(conn: &mut SqliteConnection, user: &Found) -> StoreResult<()> {
+    if user.role != Role::Admin || user.disabled {
+        return Ok(());
+    }
+    let admins: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM users WHERE role = ? AND disabled = 0")
+            .bind(Role::Admin.as_str())
+            .fetch_one(&mut *conn)
+            .await?;
+    if admins <= 1 {
+        return Err(StoreError::Conflict(format!(
+            "{:?} is the last active admin; make another user admin first.",
+            user.name
+        )));
+    }
+    Ok(())
+}
+
+/// Gives a user another role (nothing happens when it is theirs already), never taking the
+/// last enabled admin's away.
+pub async fn set_role(db: &Store, actor: &str, name: &str, role: Role) -> StoreResult<()> {
+    // The check and the write in one write transaction: two admins demoting each other at
+    // the same moment cannot both pass `keep_an_admin`.
+    let mut tx = db.write().await?;
+    let user = find(&mut tx, name).await?;
+    if user.role == role {
+        return Ok(());
+    }
+    if role != Role::Admin {
+        keep_an_admin(&mut tx, &user).await?;
+    }
+    sqlx::query("UPDATE users SET role = ?, updated_at = ? WHERE name = ?")
+        .bind(role.as_str())
+        .bind(now_unix())
+        .bind(&user.name)
+        .execute(&mut *tx)
+        .await?;
+    let (before, after) = (json!({ "role": user.role }), json!({ "role": role }));
+    audit::record(
+        &mut *tx,
+        actor,
+        "user.role",
+        &user.name,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Disables or enables a user (nothing happens when they are so already). Nobody disables
+/// their own account, nor the last enabled admin.
+pub async fn set_disabled(db: &Store, actor: &str, name: &str, disabled: bool) -> StoreResult<()> {
+    let mut tx = db.write().await?;
+    let user = find(&mut tx, name).await?;
+    if user.disabled == disabled {
+        return Ok(());
+    }
+    if disabled {
+        if user.name.eq_ignore_ascii_case(actor) {
+            return Err(StoreError::Conflict(
+                "You cannot disable your own account.".into(),
+            ));
+        }
+        keep_an_admin(&mut tx, &user).await?;
+    }
+    sqlx::query("UPDATE users SET disabled = ?, updated_at = ? WHERE name = ?")
+        .bind(disabled)
+        .bind(now_unix())
+        .bind(&user.name)
+        .execute(&mut *tx)
+        .await?;
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
+    let (before, after) = (
+        json!({ "disabled": user.disabled }),
+        json!({ "disabled": disabled }),
+    );
+    audit::record(
+        &mut *tx,
+        actor,
+        action,
+        &user.name,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Audits a sign-in (the user acts on themselves).
+pub async fn record_sign_in(db: &Store, name: &str) -> StoreResult<()> {
+    audit::record(&db.pool, name, "auth.login", name, None, None).await
+}
+
+/// Audits a sign-out.
+pub async fn record_sign_out(db: &Store, name: &str) -> StoreResult<()> {
+    audit::record(&db.pool, name, "auth.logout", name, None, None).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn the_last_admin_stays_an_enabled_admin() {
+        let (_dir, db) = store().await;
+        let root = create(&db, "test", "root", Role::Admin, "x").await.unwrap();
+        create(&db, "test", "bob", Role::Viewer, "x").await.unwrap();
+        assert!(matches!(
+            set_role(&db, "bob", "root", Role::Editor).await,
+            Err(StoreError::Conflict(m)) if m.contains("last active admin")
+        ));
+        assert!(matches!(
+            set_disabled(&db, "root", "ROOT", true).await,
+            Err(StoreError::Conflict(m)) if m.contains("your own account")
+        ));
+        assert!(matches!(
+            set_disabled(&db, "bob", "root", true).await,
+            Err(StoreError::Conflict(m)) if m.contains("last active admin")
+        ));
+        set_role(&db, "root", "bob", Role::Admin).await.unwrap();
+        set_disabled(&db, "bob", "root", true).await.unwrap();
+        assert_eq!(enabled(&db, root).await.unwrap(), None);
+        assert_eq!(count(&db).await.unwrap(), 2);
+        let names: Vec<(String, Role, bool)> = list(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| (u.name, u.role, u.disabled))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("bob".into(), Role::Admin, false),
+                ("root".into(), Role::Admin, true)
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn names_are_unique_without_case() {
+        let (_dir, db) = store().await;
+        create(&db, "test", "Alice", Role::Editor, "x")
+            .await
+            .unwrap();
+        assert!(matches!(
+            create(&db, "test", "alice", Role::Viewer, "x").await,
+            Err(StoreError::Conflict(m)) if m.contains("already exists")
+        ));
+        let found = credentials(&db, " ALICE ").await.unwrap().unwrap();
+        assert_eq!((found.name.as_str(), found.role), ("Alice", Role::Editor));
+        assert!(credentials(&db, "nobody").await.unwrap().is_none());
+    }
+}

@@ -1,0 +1,337 @@
+//! Pacing: token buckets per account and region sized to API Gateway's control-plane quotas,
+//! so a convergence never provokes a 429 itself. (429s, throttling and 5xx from elsewhere are
+//! still retried with backoff by the caller.) It lives beside `call`, its only user: the quotas
+//! are AWS's, so pacing is part of calling AWS, not of any one user of the adapters.
+//!
+//! A call takes a token from the bucket of all operations and, where the operation has its
+//! own quota, from that bucket too. The buckets are pure arithmetic over an `Instant` the
+//! caller passes in, so the quotas are tested without sleeping; `Pacers::acquire` is the async
+//! wrapper `Caller::call` awaits.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A bucket of `capacity` tokens refilled at `per_second`.
+#[derive(Clone, Debug)]
+pub struct Bucket {
+    capacity: f64,
+    per_second: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    pub fn new(capacity: f64, per_second: f64, now: Instant) -> Self {
+        Self {
+            capacity,
+            per_second,
+            tokens: capacity,
+            last: now,
+        }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.capacity);
+        self.last = self.last.max(now);
+    }
+
+    /// How long until a token is available (zero when one is).
+    fn wait(&mut self, now: Instant) -> Duration {
+        self.refill(now);
+        if self.tokens >= 1.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64((1.0 - self.tokens) / self.per_second)
+        }
+    }
+
+    fn take(&mut self) {
+        self.tokens -= 1.0;
+    }
+}
+
+/// API Gateway's quotas per account (FACTS.md section 3; AWS can't raise them):
+/// (operation, burst, tokens per second).
+const API_GATEWAY_QUOTAS: [(&str, f64, f64); 9] = [
+    ("CreateDeployment", 1.0, 1.0 / 5.0),
+    ("CreateRestApi", 1.0, 1.0 / 3.0),
+    ("DeleteRestApi", 1.0, 1.0 / 30.0),
+    ("UpdateUsagePlan", 1.0, 1.0 / 20.0),
+    ("CreateApiKey", 5.0, 5.0),
+    ("DeleteApiKey", 5.0, 5.0),
+    ("CreateResource", 5.0, 5.0),
+    ("DeleteResource", 5.0, 5.0),
+    ("GetResources", 5.0, 5.0 / 2.0),
+];
+/// All operations together: 10 per second, burst 40.
+const API_GATEWAY_ALL: (f64, f64) = (40.0, 10.0);
+/// Edge-optimised APIs are created more slowly: 1 per 30 s.
+const CREATE_EDGE_REST_API: (f64, f64) = (1.0, 1.0 / 30.0);
+const PUT_REST_API: (f64, f64) = (1.0, 1.0);
+
+/// The least time (seconds) API Gateway's quotas allow for these calls, made at once from full
+/// buckets: each bucket's calls beyond its burst at its rate, the slowest bucket deciding.
+pub fn api_gateway_lower_bound<'a>(calls: impl IntoIterator<Item = (&'a str, u64)>) -> f64 {
+    let over = |n: u64, (burst, rate): (f64, f64)| ((n as f64 - burst).max(0.0)) / rate;
+    let mut total = 0;
+    let mut worst: f64 = 0.0;
+    for (op, n) in calls {
+        total += n;
+        if let Some((_, burst, rate)) = API_GATEWAY_QUOTAS.iter().find(|(o, ..)| *o == op) {
+            worst = worst.max(over(n, (*burst, *rate)));
+        }
+    }
+    worst.max(over(total, API_GATEWAY_ALL))
+}
+
+/// The buckets of one account and region.
+#[derive(Debug)]
+pub struct Pacer {
+    all: Bucket,
+    operations: HashMap<&'static str, Bucket>,
+}
+
+impl Pacer {
+    pub fn api_gateway(now: Instant) -> Self {
+        let mut operations: HashMap<&'static str, Bucket> = API_GATEWAY_QUOTAS
+            .iter()
+            .map(|(op, burst, rate)| (*op, Bucket::new(*burst, *rate, now)))
+            .collect();
+        operations.insert(
+            "CreateRestApi:EDGE",
+            Bucket::new(CREATE_EDGE_REST_API.0, CREATE_EDGE_REST_API.1, now),
+        );
+        operations.insert(
+            "PutRestApi",
+            Bucket::new(PUT_REST_API.0, PUT_REST_API.1, now),
+        );
+        Self {
+            all: Bucket::new(API_GATEWAY_ALL.0, API_GATEWAY_ALL.1, now),
+            operations,
+        }
+    }
+
+    /// Takes a token for a call that can be skipped (a health read) only while more than
+    /// `reserve` tokens are left for the calls that change things.
+    pub fn try_take_spare(&mut self, operation: &str, reserve: f64, now: Instant) -> bool {
+        self.all.refill(now);
+        if self.all.tokens < reserve + 1.0 {
+            return false;
+        }
+        self.try_take(operation, now).is_ok()
+    }
+
+    /// Takes the tokens `operation` needs, or says how long to wait before asking again.
+    /// Nothing is taken unless every bucket involved has a token, so a refused call costs
+    /// no quota.
+    pub fn try_take(&mut self, operation: &str, now: Instant) -> Result<(), Duration> {
+        let own = self
+            .operations
+            .get_mut(operation)
+            .map(|b| b.wait(now))
+            .unwrap_or_default();
+        let wait = own.max(self.all.wait(now));
+        if wait > Duration::ZERO {
+            return Err(wait);
+        }
+        self.all.take();
+        if let Some(bucket) = self.operations.get_mut(operation) {
+            bucket.take();
+        }
+        Ok(())
+    }
+}
+
+/// Pacers per (account, region), shared by every gateway's reconcile task.
+#[derive(Debug, Default)]
+pub struct Pacers {
+    by_account: Mutex<HashMap<(String, String), Pacer>>,
+}
+
+impl Pacers {
+    /// A token for a call that can be skipped, without waiting: false when taking it would
+    /// leave fewer than `reserve` tokens for changes.
+    pub fn try_acquire_spare(
+        &self,
+        account: &str,
+        region: &str,
+        operation: &str,
+        reserve: f64,
+    ) -> bool {
+        let mut map = self.by_account.lock().unwrap_or_else(|e| e.into_inner());
+        let now = tokio::time::Instant::now().into_std();
+        map.entry((account.to_owned(), region.to_owned()))
+            .or_insert_with(|| Pacer::api_gateway(now))
+            .try_take_spare(operation, reserve, now)
+    }
+
+    /// Waits (without blocking other tasks) until `operation` may be called in that account
+    /// and region, and takes its tokens.
+    pub async fn acquire(&self, account: &str, region: &str, operation: &str) {
+        loop {
+            let wait = {
+                let mut map = self.by_account.lock().unwrap_or_else(|e| e.into_inner());
+                // tokio's clock, so a paused test runtime moves it too.
+                let now = tokio::time::Instant::now().into_std();
+                let pacer = map
+                    .entry((account.to_owned(), region.to_owned()))
+                    .or_insert_with(|| Pacer::api_gateway(now));
+                match pacer.try_take(operation, now) {
+                    Ok(()) => return,
+                    Err(wait) => wait,
+                }
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Runs `ops` as fast as the pacer allows from `start`, returning each grant's time.
+    fn grants(ops: &[&str], start: Instant) -> Vec<(String, Instant)> {
+        let mut pacer = Pacer::api_gateway(start);
+        let mut now = start;
+        ops.iter()
+            .map(|op| loop {
+                match pacer.try_take(op, now) {
+                    Ok(()) => break ((*op).to_owned(), now),
+                    Err(wait) => now += wait,
+                }
+            })
+            .collect()
+    }
+
+    /// The most grants of `op` (or of all, for None) in any window of `window`.
+    fn busiest(grants: &[(String, Instant)], op: Option<&str>, window: Duration) -> usize {
+        let times: Vec<Instant> = grants
+            .iter()
+            .filter(|(o, _)| op.is_none_or(|op| o == op))
+            .map(|(_, t)| *t)
+            .collect();
+        times
+            .iter()
+            .map(|start| {
+                times
+                    .iter()
+                    .filter(|t| **t >= *start && **t < *start + window)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn deployments_are_five_seconds_apart() {
+        let start = Instant::now();
+        let g = grants(&["CreateDeployment"; 4], start);
+        let offsets: Vec<u64> = g
+            .iter()
+            .map(|(_, t)| t.duration_since(start).as_millis() as u64)
+            .collect();
+        assert_eq!(offsets, vec![0, 5000, 10000, 15000]);
+    }
+
+    #[test]
+    fn the_all_operations_burst_is_forty_then_ten_per_second() {
+        let start = Instant::now();
+        let g = grants(&["GetRestApis"; 60], start);
+        assert!(
+            g[..40].iter().all(|(_, t)| *t == start),
+            "a burst of 40 at once"
+        );
+        let last = g[59].1.duration_since(start).as_secs_f64();
+        assert!(
+            (last - 2.0).abs() < 1e-6,
+            "then 10 per second: the 60th at 2 s, got {last}"
+        );
+    }
+
+    #[test]
+    fn skippable_reads_leave_the_reserve_to_changes() {
+        let start = Instant::now();
+        let mut pacer = Pacer::api_gateway(start);
+        let spare = (0..40)
+            .filter(|_| pacer.try_take_spare("GetStages", 20.0, start))
+            .count();
+        assert_eq!(spare, 20, "reads stop while 20 tokens are left");
+        let changes = (0..40)
+            .filter(|_| pacer.try_take("CreateResource", start).is_ok())
+            .count();
+        assert_eq!(
+            changes, 5,
+            "CreateResource's own burst of 5 still goes at once"
+        );
+        assert!(
+            pacer.try_take("PutMethod", start).is_ok(),
+            "other changes use the reserve"
+        );
+    }
+
+    #[test]
+    fn a_refused_call_costs_no_quota() {
+        let start = Instant::now();
+        let mut pacer = Pacer::api_gateway(start);
+        pacer.try_take("CreateDeployment", start).unwrap();
+        for _ in 0..100 {
+            assert!(pacer.try_take("CreateDeployment", start).is_err());
+        }
+        // The refusals took nothing from the shared bucket: 39 more calls still pass at once.
+        for _ in 0..39 {
+            pacer.try_take("GetStage", start).unwrap();
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn acquire_waits_without_blocking_and_per_account() {
+        let pacers = Pacers::default();
+        let started = tokio::time::Instant::now();
+        pacers.acquire("111", "us-east-1", "UpdateUsagePlan").await;
+        pacers.acquire("222", "us-east-1", "UpdateUsagePlan").await;
+        assert_eq!(
+            started.elapsed(),
+            Duration::ZERO,
+            "another account has its own buckets"
+        );
+        pacers.acquire("111", "us-east-1", "UpdateUsagePlan").await;
+        assert!(
+            started.elapsed() >= Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    const OPS: [&str; 8] = [
+        "CreateDeployment",
+        "CreateRestApi",
+        "UpdateUsagePlan",
+        "CreateResource",
+        "GetResources",
+        "PutMethod",
+        "PutIntegration",
+        "GetStages",
+    ];
+
+    proptest! {
+        /// Whatever the mix, no quota is ever exceeded: in any window, grants never pass
+        /// burst + rate × window.
+        #[test]
+        fn no_quota_is_ever_exceeded(picks in prop::collection::vec(0..OPS.len(), 1..150)) {
+            let ops: Vec<&str> = picks.iter().map(|i| OPS[*i]).collect();
+            let g = grants(&ops, Instant::now());
+            prop_assert!(busiest(&g, None, Duration::from_secs(1)) <= 40 + 10);
+            prop_assert!(busiest(&g, Some("CreateDeployment"), Duration::from_secs(5)) <= 1);
+            prop_assert!(busiest(&g, Some("CreateRestApi"), Duration::from_secs(3)) <= 1);
+            prop_assert!(busiest(&g, Some("UpdateUsagePlan"), Duration::from_secs(20)) <= 1);
+            prop_assert!(busiest(&g, Some("CreateResource"), Duration::from_secs(1)) <= 5 + 5);
+            prop_assert!(busiest(&g, Some("GetResources"), Duration::from_secs(2)) <= 5 + 5);
+            // And grants come in the order asked, each as early as the quotas allow.
+            prop_assert!(g.windows(2).all(|w| w[0].1 <= w[1].1));
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! One reconcile of one gateway: observe AWS, plan, let `decide` choose, carry the decision out
+//! (store, run, record the gateway's state), and the run of a plan step by step with its
+//! journal.
+
+use super::apply::{self, Outputs, StepError};
+use super::decide::{decide, Decision, Fresh, Open, Replace, Situation};
+use super::{key_wants, Outcome, Worker};
+use crate::aws::call::Caller;
+use crate::aws::Clients;
+use app::error::AppError;
+use portico_core::plan::actual::Actual;
+use portico_core::plan::lifecycle::{GatewayState, PlanStatus};
+use portico_core::plan::{plan, Op, Plan};
+use portico_store::gateways::Desired;
+use portico_store::plans::{NewPlan, StepEnd};
+use portico_store::{gateways, keys, plans, status, StoreError};
+use std::time::Instant;
+
+/// Why a plan's run stopped before its end.
+enum RunError {
+    Step(usize, StepError),
+    /// Test hook: stopped as if killed.
+    Crashed,
+    Db(StoreError),
+}
+
+impl Worker {
+    /// One reconcile of one gateway.
+    pub async fn reconcile(&self, gateway: i64) -> Outcome {
+        let started = Instant::now();
+        let outcome = match self.reconcile_inner(gateway).await {
+            Ok(o) => o,
+            Err(e) => Outcome::Failed(e.to_string()),
+        };
+        let label = match &outcome {
+            Outcome::InSync => "in_sync",
+            Outcome::Applied { .. } => "applied",
+            Outcome::AwaitingApproval => "awaiting_approval",
+            Outcome::DriftReported => "drift",
+            Outcome::Removed => "removed",
+            Outcome::Gone => "gone",
+            Outcome::Failed(_) => "failed",
+            Outcome::Crashed => "crashed",
+        };
+        metrics::counter!("portico_reconciles_total", "outcome" => label).increment(1);
+        metrics::histogram!("portico_reconcile_seconds").record(started.elapsed().as_secs_f64());
+        if let Outcome::Failed(why) = &outcome {
+            tracing::warn!(gateway, "reconcile failed: {why}");
+            let failures = status::failures(&self.store, gateway).await.unwrap_or(0) + 1;
+            let _ = status::set(
+                &self.store,
+                gateway,
+                GatewayState::Error,
+                why,
+                None,
+                failures,
+            )
+            .await;
+        }
+        outcome
+    }
+
+    async fn reconcile_inner(&self, gateway: i64) -> Result<Outcome, AppError> {
+        let Some(g) = gateways::by_id(&self.store, gateway).await? else {
+            return Ok(Outcome::Gone);
+        };
+        let gw = &g.topology.gateway;
+        let clients = self.clients(&gw.region, gw.role_arn.as_deref()).await;
+        let caller = self.caller(&gw.region, gw.role_arn.as_deref());
+        let actual = match super::observe::observe(&clients, &caller, &g.name).await {
+            Ok(a) => a,
+            Err(e) => return Ok(Outcome::Failed(format!("Could not read AWS: {e}"))),
+        };
+        let now = portico_store::now_unix();
+        keys::sync_keys(&self.store, gateway, &actual, now).await?;
+        let desired = (!g.deleting).then_some(&g.topology);
+        let wanted = keys::desired_keys(&self.store, gateway, now).await?;
+        if !g.deleting {
+            let health = portico_core::health::assess(&g.topology, &key_wants(&wanted), &actual);
+            status::record_health(&self.store, gateway, &health, now).await?;
+        }
+        let p = plan(desired, &wanted, &actual);
+        let open = plans::open_plan(&self.store, gateway).await?;
+        let decision = decide(&Situation {
+            generation: g.generation,
+            converged_generation: g.converged_generation,
+            deleting: g.deleting,
+            apply_mode: gw.apply_mode,
+            drift_mode: gw.drift_mode,
+            fresh: Fresh::of(&p),
+            open: open.map(|o| Open {
+                id: o.id,
+                status: o.status,
+                generation: o.generation,
+                same_steps: o.plan == p,
+            }),
+        });
+        let new = |r: Replace| NewPlan {
+            gateway,
+            generation: g.generation,
+            reason: r.reason,
+            plan: &p,
+            needs_approval: r.needs_approval,
+            status: r.status,
+        };
+
+        let plan_id = match decision {
+            Decision::InSync => {
+                plans::supersede(&self.store, gateway).await?;
+                gateways::mark_converged(&self.store, gateway, g.generation).await?;
+                let message = format!("AWS matches generation {}.", g.generation);
+                status::set(
+                    &self.store,
+                    gateway,
+                    GatewayState::InSync,
+                    &message,
+                    Some(&actual),
+                    0,
+                )
+                .await?;
+                return Ok(Outcome::InSync);
+            }
+            Decision::Remove => {
+                plans::supersede(&self.store, gateway).await?;
+                gateways::remove(&self.store, gateway).await?;
+                tracing::info!(gateway = %g.name, "deleted: AWS holds nothing of it any more");
+                return Ok(Outcome::Removed);
+            }
+            Decision::Report(replace) => {
+                let failures = status::failures(&self.store, gateway).await?;
+                if let Some(r) = replace {
+                    plans::replace_open(&self.store, &new(r)).await?;
+                }
+                let message = format!(
+                    "Drift: AWS differs from the topology in {} place(s); drift mode is report, so nothing was changed.",
+                    p.steps.len()
+                );
+                status::set(
+                    &self.store,
+                    gateway,
+                    GatewayState::Drift,
+                    &message,
+                    Some(&actual),
+                    failures,
+                )
+                .await?;
+                return Ok(Outcome::DriftReported);
+            }
+            Decision::AwaitApproval(replace) => {
+                let failures = status::failures(&self.store, gateway).await?;
+                if let Some(r) = replace {
+                    plans::replace_open(&self.store, &new(r)).await?;
+                }
+                status::set(
+                    &self.store,
+                    gateway,
+                    GatewayState::AwaitingApproval,
+                    &approval_message(&p),
+                    Some(&actual),
+                    failures,
+                )
+                .await?;
+                return Ok(Outcome::AwaitingApproval);
+            }
+            Decision::RunApproved(id) => id,
+            Decision::RunNew(r) => plans::replace_open(&self.store, &new(r)).await?,
+        };
+        self.run(&g, plan_id, &p, &actual, &clients, &caller).await
+    }
+
+    /// Runs a stored plan and records how it ended.
+    async fn run(
+        &self,
+        g: &Desired,
+        plan_id: i64,
+        p: &Plan,
+        actual: &Actual,
+        clients: &Clients,
+        caller: &Caller,
+    ) -> Result<Outcome, AppError> {
+        let failures = status::failures(&self.store, g.id).await?;
+        plans::start(&self.store, plan_id).await?;
+        let state = if g.deleting {
+            GatewayState::Deleting
+        } else {
+            GatewayState::Applying
+        };
+        status::set(
+            &self.store,
+            g.id,
+            state,
+            &format!("Applying {} step(s).", p.steps.len()),
+            Some(actual),
+            failures,
+        )
+        .await?;
+        match self
+            .execute(plan_id, p, clients, caller, &g.name, g.id)
+            .await
+        {
+            Ok(()) => {
+                plans::finish(&self.store, plan_id, PlanStatus::Done, None).await?;
+                Ok(Outcome::Applied { writes: p.writes() })
+            }
+            Err(RunError::Crashed) => Ok(Outcome::Crashed),
+            Err(RunError::Step(i, e)) => {
+                let message = format!("Step {} ({}) failed: {e}", i + 1, p.steps[i].resource);
+                plans::finish(&self.store, plan_id, PlanStatus::Failed, Some(&message)).await?;
+                Ok(Outcome::Failed(message))
+            }
+            Err(RunError::Db(e)) => Err(e.into()),
+        }
+    }
+
+    /// The steps in order, each journalled before and after its AWS call; stops at the first
+    /// that fails.
+    async fn execute(
+        &self,
+        plan_id: i64,
+        p: &Plan,
+        clients: &Clients,
+        caller: &Caller,
+        gateway: &str,
+        gateway_id: i64,
+    ) -> Result<(), RunError> {
+        let mut outputs = Outputs::default();
+        for (i, step) in p.steps.iter().enumerate() {
+            plans::step_started(&self.store, plan_id, i)
+                .await
+                .map_err(RunError::Db)?;
+            let call = apply::execute(
+                clients,
+                caller,
+                gateway,
+                &step.op,
+                &outputs,
+                self.config.waits,
+            );
+            let result = if step.op.is_write() {
+                call.await
+            } else {
+                // A wait can take minutes (a VPC link): keep health current meanwhile.
+                tokio::pin!(call);
+                loop {
+                    tokio::select! {
+                        r = &mut call => break r,
+                        _ = tokio::time::sleep(self.config.health_interval) => {
+                            if let Err(e) = self.refresh_health(gateway_id).await {
+                                tracing::debug!(gateway, "health refresh during a wait: {e}");
+                            }
+                        }
+                    }
+                }
+            };
+            if self.config.crash_after_call == Some(i) {
+                return Err(RunError::Crashed);
+            }
+            match result {
+                Ok(made) => {
+                    outputs.put(i, &made);
+                    if let Op::CreateApiKey { key, .. } = &step.op {
+                        if let Some((_, aws_id)) = made.values.first() {
+                            keys::key_created(&self.store, *key, aws_id, made.key_hint.as_deref())
+                                .await
+                                .map_err(RunError::Db)?;
+                        }
+                    }
+                    let output = (!made.values.is_empty()).then(|| {
+                        serde_json::to_string(
+                            &made
+                                .values
+                                .iter()
+                                .map(|(f, v)| (format!("{f:?}"), v))
+                                .collect::<Vec<_>>(),
+                        )
+                        .unwrap_or_default()
+                    });
+                    let end = StepEnd::Done {
+                        request_id: made.request_id.as_deref(),
+                        output: output.as_deref(),
+                    };
+                    plans::step_finished(&self.store, plan_id, i, &end)
+                        .await
+                        .map_err(RunError::Db)?;
+                }
+                Err(e) => {
+                    let (request_id, code, message) = (e.request_id(), e.code(), e.to_string());
+                    let end = StepEnd::Failed {
+                        request_id: request_id.as_deref(),
+                        code: code.as_deref(),
+                        message: &message,
+                    };
+                    plans::step_finished(&self.store, plan_id, i, &end)
+                        .await
+                        .map_err(RunError::Db)?;
+                    return Err(RunError::Step(i, e));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The gateway's status line while a plan waits for an admin.
+fn approval_message(p: &Plan) -> String {
+    let guarded = p.guarded_steps();
+    if guarded.is_empty() {
+        format!(
+            "A plan of {} step(s) waits for an admin's approval (apply mode: approve).",
+            p.steps.len()
+        )
+    } else {
+        format!(
+            "A plan of {} step(s) waits for an admin's approval: it removes {}.",
+            p.steps.len(),
+            guarded.join(", ")
+        )
+    }
+}

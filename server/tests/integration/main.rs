@@ -1,0 +1,17 @@
+//! Portico's integration tests, in one binary so the AWS SDK and the server are linked once:
+//! HTTP tests drive the real router over a real SQLite file in-process (`common::TestApp`);
+//! sandbox tests drive the worker against the local AWS emulator through the real SDK
+//! (`common::sandbox`); process tests run the `portico` binary itself.
+
+mod common;
+
+mod auth;
+mod diagram;
+mod keys;
+mod process;
+mod rbac;
+mod sandbox;
+mod topology;
+mod topology_file;
+mod users;
+mod worker;

@@ -1,0 +1,154 @@
+//! The topology as a file: upload (dry run, all or nothing), download, and the CLI's
+//! export → apply round trip.
+
+use crate::common::{refused, TestApp};
+use axum::http::StatusCode;
+use portico_core::model::Role;
+
+async fn app_with_editor() -> (TestApp, String) {
+    let app = TestApp::new()
+        .await
+        .user("alice", Role::Editor)
+        .await
+        .seed_gateway()
+        .await;
+    let alice = app.login("alice").await;
+    (app, alice)
+}
+
+#[tokio::test]
+async fn upload_dry_run_changes_nothing_then_applies_all_or_nothing() {
+    let (app, alice) = app_with_editor().await;
+    let seed = include_str!("../../../examples/seed-topology.yaml");
+    let edited = seed.replace("backend_port: 8082", "backend_port: 8080");
+    let r = app
+        .call(
+            "upload_topology",
+            Some(&alice),
+            &[("gateway", "seed"), ("yaml", &edited), ("dry_run", "on")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("~ stage release: backend_port 8082 → 8080"),
+        "{}",
+        r.body
+    );
+    assert_eq!(app.generation("seed").await, 2);
+    let broken = edited.replace("port: 8081\n", "port: 70000\n");
+    let r = app
+        .call(
+            "upload_topology",
+            Some(&alice),
+            &[("gateway", "seed"), ("yaml", &broken)],
+        )
+        .await;
+    refused(&r, StatusCode::UNPROCESSABLE_ENTITY, "out of range");
+    let r = app
+        .call(
+            "upload_topology",
+            Some(&alice),
+            &[("gateway", "seed"), ("yaml", "gateway: [")],
+        )
+        .await;
+    refused(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "The topology file is not valid",
+    );
+    assert_eq!(app.generation("seed").await, 2);
+    let r = app
+        .call(
+            "upload_topology",
+            Some(&alice),
+            &[("gateway", "seed"), ("yaml", &edited)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(app.generation("seed").await, 3);
+    let huge = format!("{seed}\n#{}", "x".repeat(portico::web::BODY_LIMIT));
+    let r = app
+        .call(
+            "upload_topology",
+            Some(&alice),
+            &[("gateway", "seed"), ("yaml", &huge)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn the_yaml_download_needs_a_signed_in_user() {
+    let app = TestApp::new()
+        .await
+        .user("val", Role::Viewer)
+        .await
+        .seed_gateway()
+        .await;
+    assert_eq!(
+        app.get("/gateways/seed/topology.yaml", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let viewer = app.login("val").await;
+    let r = app.get("/gateways/seed/topology.yaml", Some(&viewer)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.starts_with("# gateway seed, generation 2\n") && r.body.contains("name: seed"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        app.get("/gateways/nope/topology.yaml", Some(&viewer))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// The CLI: apply the seed file, export it, apply the export: nothing changes.
+#[test]
+fn cli_export_then_apply_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let bin = env!("CARGO_BIN_EXE_portico");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(bin)
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{args:?}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    let seed = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/seed-topology.yaml"
+    );
+    let dry = run(&["topology", "apply", "-f", seed, "--dry-run"]);
+    assert!(
+        dry.contains("would change") && dry.contains("+ gateway") && dry.contains("+ port 8081"),
+        "{dry}"
+    );
+    run(&["topology", "apply", "-f", seed]);
+    let exported = run(&["topology", "export", "seed"]);
+    let file = dir.path().join("exported.yaml");
+    std::fs::write(&file, &exported).unwrap();
+    let again = run(&["topology", "apply", "-f", file.to_str().unwrap()]);
+    assert_eq!(again.trim(), "seed: nothing to change.");
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, exported.replace("port: 8081", "port: 70000")).unwrap();
+    let out = std::process::Command::new(bin)
+        .arg("--db")
+        .arg(&db)
+        .args(["topology", "apply", "-f", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Backend port 70000 is out of range"));
+}

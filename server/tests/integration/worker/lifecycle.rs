@@ -1,0 +1,431 @@
+//! Drift, approvals, replacing the network, deleting a gateway, gateways in parallel and
+//! health read from AWS.
+
+use super::*;
+
+async fn make_drift(rig: &Rig) {
+    let c = rig.turn().clients(REGION, 3).await;
+    let lbs = c.elb.describe_load_balancers().send().await.unwrap();
+    let lb = lbs.load_balancers()[0].load_balancer_arn().unwrap();
+    let listeners = c
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(lb)
+        .send()
+        .await
+        .unwrap();
+    let l8081 = listeners
+        .listeners()
+        .iter()
+        .find(|l| l.port() == Some(8081))
+        .unwrap();
+    c.elb
+        .delete_listener()
+        .listener_arn(l8081.listener_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let api = c.apigateway.get_rest_apis().send().await.unwrap().items()[0]
+        .id()
+        .unwrap()
+        .to_owned();
+    c.apigateway
+        .update_stage()
+        .rest_api_id(&api)
+        .stage_name("dev")
+        .patch_operations(
+            aws_sdk_apigateway::types::PatchOperation::builder()
+                .op(aws_sdk_apigateway::types::Op::Replace)
+                .path("/variables/backendPort")
+                .value("9999")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let tgs = c.elb.describe_target_groups().send().await.unwrap();
+    let tg = tgs
+        .target_groups()
+        .iter()
+        .find(|t| t.port() == Some(8082))
+        .unwrap();
+    c.elb
+        .deregister_targets()
+        .target_group_arn(tg.target_group_arn().unwrap())
+        .targets(
+            aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()
+                .id(&rig.seed.ports[2].instances[0])
+                .port(8082)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn drift_is_reported_in_report_mode_and_corrected_in_correct_mode() {
+    let rig = rig_with(|t| t.gateway.drift_mode = DriftMode::Report).await;
+    let worker = rig.worker(fast()).await;
+    rig.converge(&worker, 3).await;
+    make_drift(&rig).await;
+    rig.reset_calls().await;
+    assert_eq!(worker.reconcile(rig.id).await, Outcome::DriftReported);
+    let (_, writes) = rig.calls().await;
+    assert!(writes.is_empty(), "report mode writes nothing: {writes:?}");
+    let view = app::api::runs::ssr::view(&rig.app.store, "seed")
+        .await
+        .unwrap();
+    assert_eq!(
+        view.state,
+        portico_core::plan::lifecycle::GatewayState::Drift
+    );
+    let lines: Vec<&str> = view.plans[0]
+        .steps
+        .iter()
+        .map(|s| s.line.as_str())
+        .collect();
+    assert!(
+        lines.contains(&"+ listener 8081: forwards to (none) → target group 8081"),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"~ stage dev: variables.backendPort 9999 → 8080"),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("~ targets of port 8082: target (none) → i-")),
+        "{lines:?}"
+    );
+    // Reported again: the same plan is not stored twice.
+    assert_eq!(worker.reconcile(rig.id).await, Outcome::DriftReported);
+    let reported: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM plans WHERE status = 'reported'")
+        .fetch_one(rig.app.db())
+        .await
+        .unwrap();
+    assert_eq!(reported, 1);
+
+    // Correct mode repairs it on the next run.
+    rig.edit(|t| t.gateway.drift_mode = DriftMode::Correct)
+        .await;
+    rig.reset_calls().await;
+    rig.converge(&worker, 3).await;
+    let (_, writes) = rig.calls().await;
+    assert_eq!(
+        writes,
+        BTreeMap::from([
+            ("CreateListener".to_string(), 1),
+            ("RegisterTargets".to_string(), 1),
+            ("UpdateStage".to_string(), 1),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn approve_mode_waits_for_an_admin_and_never_runs_a_stale_plan() {
+    let rig = rig_with(|t| t.gateway.apply_mode = ApplyMode::Approve).await;
+    let worker = rig.worker(fast()).await;
+    rig.reset_calls().await;
+    assert_eq!(worker.reconcile(rig.id).await, Outcome::AwaitingApproval);
+    assert_eq!(worker.reconcile(rig.id).await, Outcome::AwaitingApproval);
+    let (_, writes) = rig.calls().await;
+    assert!(writes.is_empty(), "{writes:?}");
+    let first: i64 = sqlx::query_scalar("SELECT id FROM plans")
+        .fetch_one(rig.app.db())
+        .await
+        .unwrap();
+
+    // An edit after the plan was made: approving the old plan is refused, and it never runs.
+    rig.edit(|t| t.stages[0].backend_port = 8082).await;
+    let err = app::api::runs::ssr::approve(&rig.app.store, "admin", "seed", first)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("will never run"), "{err}");
+    assert_eq!(worker.reconcile(rig.id).await, Outcome::AwaitingApproval);
+    let (status, second): (String, i64) =
+        sqlx::query_as("SELECT (SELECT status FROM plans WHERE id = ?), MAX(id) FROM plans")
+            .bind(first)
+            .fetch_one(rig.app.db())
+            .await
+            .unwrap();
+    assert_eq!(status, "superseded");
+    app::api::runs::ssr::approve(&rig.app.store, "admin", "seed", second)
+        .await
+        .unwrap();
+    let outcomes = rig.converge(&worker, 3).await;
+    assert_eq!(outcomes[0], Outcome::Applied { writes: 35 });
+    let audit: Vec<String> = rig.app.audit_actions().await;
+    assert!(audit.contains(&"plan.approve".to_string()), "{audit:?}");
+}
+
+#[tokio::test]
+async fn replacing_the_network_needs_approval_even_in_auto_mode() {
+    let rig = rig().await;
+    let worker = rig.worker(fast()).await;
+    rig.converge(&worker, 3).await;
+    // One subnet fewer: a new NLB (and so a new link) beside the old ones.
+    rig.edit(|t| {
+        t.gateway.subnet_ids.pop();
+    })
+    .await;
+    assert_eq!(worker.reconcile(rig.id).await, Outcome::AwaitingApproval);
+    let plan: i64 = sqlx::query_scalar("SELECT MAX(id) FROM plans")
+        .fetch_one(rig.app.db())
+        .await
+        .unwrap();
+    app::api::runs::ssr::approve(&rig.app.store, "admin", "seed", plan)
+        .await
+        .unwrap();
+    rig.converge(&worker, 3).await;
+    assert_eq!(rig.inventory().await, seed_inventory());
+}
+
+#[tokio::test]
+async fn deleting_a_gateway_survives_a_crash_midway() {
+    let rig = rig().await;
+    let worker = rig.worker(fast()).await;
+    rig.converge(&worker, 3).await;
+    gateways::delete(&rig.app.store, "test", "seed")
+        .await
+        .unwrap();
+    // Edits are refused from now on.
+    let refused = gateways::replace(
+        &rig.app.store,
+        "test",
+        "seed",
+        None,
+        rig.seed.clone(),
+        "test",
+        false,
+    )
+    .await;
+    assert!(refused.unwrap_err().to_string().contains("being deleted"));
+    let crashing = rig
+        .worker(WorkerConfig {
+            crash_after_call: Some(2),
+            ..fast()
+        })
+        .await;
+    assert_eq!(crashing.reconcile(rig.id).await, Outcome::Crashed);
+    portico_store::plans::interrupt_running(&rig.app.store)
+        .await
+        .unwrap();
+    assert_eq!(
+        rig.converge(&worker, 4).await.last(),
+        Some(&Outcome::Removed)
+    );
+    let inv = rig.inventory().await;
+    assert!(inv.values().all(|n| *n == 0), "{inv:?}");
+}
+
+#[tokio::test]
+async fn gateways_run_in_parallel_and_a_wait_holds_only_its_own() {
+    use portico_core::model::topology::Topology;
+    let rig = rig().await;
+    // The seed's VPC link stays PENDING for a long time.
+    rig.turn()
+        .control(
+            "POST",
+            "/config",
+            Some(json!({ "vpc_link_pending_seconds": 30 })),
+        )
+        .await;
+    let mut other = Topology::new(rig.seed.gateway.clone());
+    other.gateway.name = "other".into();
+    gateways::create(&rig.app.store, "test", other, false)
+        .await
+        .unwrap();
+    let worker = std::sync::Arc::new(
+        rig.worker(WorkerConfig {
+            waits: Waits {
+                timeout: Duration::from_secs(120),
+                every: Duration::from_millis(100),
+            },
+            ..fast()
+        })
+        .await,
+    );
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let supervisor = worker.clone().spawn(wake.clone());
+    let started = std::time::Instant::now();
+    let state = |name: &'static str| {
+        let pool = rig.app.db().clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT s.state FROM gateway_status s JOIN gateways g ON g.id = s.gateway_id WHERE g.name = ?",
+            )
+            .bind(name)
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let running = || {
+        let pool = rig.app.db().clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT operation FROM plan_steps WHERE status = 'running'",
+            )
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    // The seed reaches its wait for the VPC link …
+    while running().await.as_deref() != Some("GetVpcLink") {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the seed never waited for its link"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // … and the other gateway converges meanwhile.
+    while state("other").await.as_deref() != Some("in_sync") {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the other gateway waited"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        state("seed").await.as_deref(),
+        Some("applying"),
+        "the seed still waits for its link"
+    );
+    assert_eq!(running().await.as_deref(), Some("GetVpcLink"));
+
+    // An edit wakes the other gateway's task within a second, while the seed still waits.
+    rig.app
+        .edit_gateway("other", |t| {
+            t.gateway.endpoint_type = portico_core::model::topology::EndpointType::Edge
+        })
+        .await;
+    wake.notify_one();
+    let edited = std::time::Instant::now();
+    loop {
+        let converged: i64 =
+            sqlx::query_scalar("SELECT converged_generation FROM gateways WHERE name = 'other'")
+                .fetch_one(rig.app.db())
+                .await
+                .unwrap();
+        if converged == 2 {
+            break;
+        }
+        assert!(
+            edited.elapsed() < Duration::from_secs(5),
+            "the edit was not applied"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    supervisor.abort();
+}
+
+#[tokio::test]
+async fn health_reads_aws_in_words_part_by_part() {
+    use portico_core::health::Level;
+    let rig = rig().await;
+    rig.turn()
+        .control(
+            "POST",
+            "/config",
+            Some(json!({ "vpc_link_pending_seconds": 3, "target_initial_seconds": 0.2 })),
+        )
+        .await;
+    let worker = rig
+        .worker(WorkerConfig {
+            waits: Waits {
+                timeout: Duration::from_millis(300),
+                every: Duration::from_millis(100),
+            },
+            ..fast()
+        })
+        .await;
+    // The link stays PENDING: the run stops at its wait, and health says so.
+    assert!(matches!(worker.reconcile(rig.id).await, Outcome::Failed(_)));
+    let h = worker.refresh_health(rig.id).await.unwrap();
+    let link = h.parts.iter().find(|p| p.resource == "VPC link").unwrap();
+    assert_eq!(link.level, Level::Pending);
+    assert!(link.reason.starts_with("PENDING"), "{}", link.reason);
+    assert_eq!(h.level, Level::Pending);
+
+    // Once AVAILABLE and converged: healthy.
+    let worker = rig.worker(fast()).await;
+    rig.converge(&worker, 4).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let h = worker.refresh_health(rig.id).await.unwrap();
+    assert_eq!(h.level, Level::Healthy, "{h:?}");
+    assert_eq!(h.reason, "every part is healthy");
+
+    // A stopped instance: its targets read `unused`, in AWS's words.
+    let instance = rig.seed.ports[1].instances[0].clone();
+    rig.turn()
+        .control(
+            "POST",
+            "/instances/stop",
+            Some(json!({ "region": REGION, "instance_id": instance })),
+        )
+        .await;
+    let h = worker.refresh_health(rig.id).await.unwrap();
+    assert_eq!(h.level, portico_core::health::Level::Unhealthy);
+    let target = h
+        .parts
+        .iter()
+        .find(|p| p.resource == format!("target {instance} on 8081"))
+        .unwrap();
+    assert!(
+        target
+            .reason
+            .starts_with(&format!("target {instance} on 8081 unused")),
+        "{}",
+        target.reason
+    );
+    assert!(
+        h.reason.contains("(and 2 more)"),
+        "the same instance serves three ports: {}",
+        h.reason
+    );
+    rig.turn()
+        .control(
+            "POST",
+            "/instances/start",
+            Some(json!({ "region": REGION, "instance_id": instance })),
+        )
+        .await;
+
+    // A route change: every stage is stale until the redeploy, then fresh again.
+    rig.edit(|t| t.routes[0].api_key_required = false).await;
+    let h = worker.refresh_health(rig.id).await.unwrap();
+    let dev = h.parts.iter().find(|p| p.resource == "stage dev").unwrap();
+    assert_eq!(dev.level, Level::Degraded);
+    assert!(
+        dev.reason.contains("serves an older deployment"),
+        "{}",
+        dev.reason
+    );
+    rig.converge(&worker, 4).await;
+    let h = worker.refresh_health(rig.id).await.unwrap();
+    assert_eq!(
+        h.parts
+            .iter()
+            .find(|p| p.resource == "stage dev")
+            .unwrap()
+            .level,
+        Level::Healthy
+    );
+
+    // The history holds each change once, per resource.
+    let events: Vec<(String, String)> = sqlx::query_as(
+        "SELECT level, reason FROM health_events WHERE resource = 'stage dev' ORDER BY at, rowid",
+    )
+    .fetch_all(rig.app.db())
+    .await
+    .unwrap();
+    let levels: Vec<&str> = events.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(
+        levels,
+        vec!["Pending", "Healthy", "Degraded", "Healthy"],
+        "{events:?}"
+    );
+}
