@@ -84,8 +84,8 @@ export async function buildSeedInForms(page: Page, instance: string) {
     await form.getByRole('button', { name: 'Save route' }).click();
     await expect(page.locator(`tr[data-route="/${name}/{proxy+}"]`)).toContainText(port);
   }
-  await openForm(page, 'plan', 'Add usage plan');
-  const plan = page.locator('#plan-form');
+  await openForm(page, 'usage-plan', 'Add usage plan');
+  const plan = page.locator('#usage-plan-form');
   await plan.getByLabel('Name', { exact: true }).fill('standard');
   await plan.getByLabel(/Throttle rate/).fill('100');
   await plan.getByLabel('Throttle burst').fill('200');
@@ -93,7 +93,7 @@ export async function buildSeedInForms(page: Page, instance: string) {
   await plan.getByLabel('Quota period').selectOption('MONTH');
   await plan.getByLabel('Quota offset').fill('0');
   await plan.getByRole('button', { name: 'Save usage plan' }).click();
-  await expect(page.locator('tr[data-plan="standard"]')).toContainText('dev, release, sprint');
+  await expect(page.locator('tr[data-usage-plan="standard"]')).toContainText('dev, release, sprint');
 
   const usage = page.locator('#usage');
   await usage.getByLabel('Requests per month').fill('10000000');

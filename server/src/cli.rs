@@ -147,9 +147,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Plan { gateway } => plan(&cli.db, &gateway).await,
         Command::Prices(PricesCommand::Refresh { regions }) => {
             let store = Store::open(&cli.db).await?;
-            let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .load()
-                .await;
+            let base = crate::aws::base_config().await;
             let report = crate::prices::refresh(&store, &base, regions)
                 .await
                 .map_err(CliError::Serve)?;

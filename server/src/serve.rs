@@ -36,9 +36,7 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
             health_interval: std::time::Duration::from_secs(args.health_interval.max(1)),
             ..WorkerConfig::default()
         };
-        let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
+        let base = crate::aws::base_config().await;
         state = state.with_key_values(Arc::new(crate::aws::keys::SdkKeyValues::new(base.clone())));
         let worker = Arc::new(Worker::new(store.clone(), base, config));
         Some(worker.spawn(state.worker.clone()))

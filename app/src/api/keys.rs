@@ -14,7 +14,7 @@ pub struct KeyRow {
     pub name: String,
     pub owner: String,
     pub description: String,
-    pub plans: Vec<String>,
+    pub usage_plans: Vec<String>,
     /// Stages the key reaches through its plans.
     pub stages: Vec<String>,
     pub status: KeyStatus,
@@ -33,7 +33,7 @@ pub struct KeysView {
     pub gateway: String,
     pub keys: Vec<KeyRow>,
     /// The topology's usage plans, for the issue form.
-    pub plans: Vec<String>,
+    pub usage_plans: Vec<String>,
 }
 
 /// The show-once screen's answer.
@@ -79,7 +79,7 @@ pub async fn issue_api_key(
     name: String,
     owner: String,
     description: Option<String>,
-    plans: String,
+    usage_plans: String,
     expires: Option<String>,
 ) -> Result<(), AppError> {
     let (me, state) =
@@ -88,7 +88,7 @@ pub async fn issue_api_key(
         name: name.trim().to_owned(),
         owner: owner.trim().to_owned(),
         description: description.unwrap_or_default().trim().to_owned(),
-        plans: crate::api::forms::list(&plans),
+        usage_plans: crate::api::forms::list(&usage_plans),
         expires: expires.filter(|e| !e.trim().is_empty()),
     };
     let id = ssr::issue(
@@ -187,7 +187,7 @@ pub mod ssr {
         pub name: String,
         pub owner: String,
         pub description: String,
-        pub plans: Vec<String>,
+        pub usage_plans: Vec<String>,
         pub expires: Option<String>,
     }
 
@@ -216,13 +216,13 @@ pub mod ssr {
         keys::key_name(&k.name).map_err(AppError::Invalid)?;
         keys::owner(&k.owner).map_err(AppError::Invalid)?;
         keys::description(&k.description).map_err(AppError::Invalid)?;
-        if k.plans.is_empty() {
+        if k.usage_plans.is_empty() {
             return Err(AppError::Invalid(
                 "Choose at least one usage plan: a key only works on the stages its plans cover."
                     .into(),
             ));
         }
-        for p in &k.plans {
+        for p in &k.usage_plans {
             if !topology.usage_plans.iter().any(|u| u.name == *p) {
                 let known: Vec<&str> = topology
                     .usage_plans
@@ -255,7 +255,7 @@ pub mod ssr {
             name: k.name,
             owner: k.owner,
             description: k.description,
-            plans: k.plans,
+            usage_plans: k.usage_plans,
             expires: k.expires,
             expires_at,
         };
@@ -303,12 +303,12 @@ pub mod ssr {
                 rotation: rotation(k, &replaced_by),
                 until: until(k),
                 status: status(&k.dates(), now),
-                stages: stages_of(&g.topology, &k.plans),
+                stages: stages_of(&g.topology, &k.usage_plans),
                 id: k.id,
                 name: k.name.clone(),
                 owner: k.owner.clone(),
                 description: k.description.clone(),
-                plans: k.plans.clone(),
+                usage_plans: k.usage_plans.clone(),
                 hint: k.hint.clone(),
                 created_by: k.created_by.clone(),
                 created_at: format_time(k.created_at),
@@ -318,7 +318,7 @@ pub mod ssr {
         Ok(KeysView {
             gateway: gateway.to_owned(),
             keys,
-            plans: g
+            usage_plans: g
                 .topology
                 .usage_plans
                 .iter()
@@ -421,7 +421,7 @@ pub mod ssr {
         };
         portico_store::keys::record_reveal(db, actor, gateway, &k, &keys::hint(&value)).await?;
         Ok(Reveal::Shown {
-            curls: curls(&g.topology, api_id.as_deref(), &k.plans, &value),
+            curls: curls(&g.topology, api_id.as_deref(), &k.usage_plans, &value),
             name: k.name,
             value,
         })

@@ -18,7 +18,7 @@ pub struct KeyRecord {
     pub owner: String,
     pub description: String,
     /// Usage-plan names (of the gateway's topology).
-    pub plans: Vec<String>,
+    pub usage_plans: Vec<String>,
     /// The admin's switch.
     pub enabled: bool,
     pub expires_at: Option<i64>,
@@ -64,7 +64,7 @@ pub struct NewKey {
     pub name: String,
     pub owner: String,
     pub description: String,
-    pub plans: Vec<String>,
+    pub usage_plans: Vec<String>,
     /// The expiry as the admin wrote it (`YYYY-MM-DD`), for the audit …
     pub expires: Option<String>,
     /// … and as the unix time it stands for.
@@ -97,7 +97,7 @@ struct Row {
 impl Row {
     fn typed(self) -> StoreResult<KeyRecord> {
         Ok(KeyRecord {
-            plans: decode("key plans", &self.plans)?,
+            usage_plans: decode("key plans", &self.plans)?,
             id: self.id,
             name: self.name,
             owner: self.owner,
@@ -185,13 +185,14 @@ pub async fn issue(
     .bind(&key.name)
     .bind(&key.owner)
     .bind(&key.description)
-    .bind(encode("key plans", &key.plans)?)
+    .bind(encode("key plans", &key.usage_plans)?)
     .bind(key.expires_at)
     .bind(actor)
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
-    let after = json!({ "owner": key.owner, "plans": key.plans, "expires": key.expires });
+    let after =
+        json!({ "owner": key.owner, "usage_plans": key.usage_plans, "expires": key.expires });
     audit::record(
         &mut *tx,
         actor,
@@ -259,7 +260,7 @@ pub async fn rotate(
     .bind(&old.name)
     .bind(&old.owner)
     .bind(&old.description)
-    .bind(encode("key plans", &old.plans)?)
+    .bind(encode("key plans", &old.usage_plans)?)
     .bind(old.enabled)
     .bind(old.expires_at)
     .bind(actor)
@@ -381,7 +382,7 @@ pub async fn desired_keys(db: &Store, gateway: i64, now: i64) -> StoreResult<Vec
             id: k.id,
             name: k.name,
             description: k.description,
-            plans: k.plans,
+            usage_plans: k.usage_plans,
         });
     }
     Ok(keys)
@@ -519,7 +520,7 @@ mod tests {
                 id: "aws-1".into(),
                 name: "k".into(),
                 enabled: true,
-                plans: vec![],
+                usage_plans: vec![],
             },
         );
         sync_keys(&db, 1, &actual, 100).await.unwrap();
@@ -532,7 +533,7 @@ mod tests {
             "gone from AWS after its time"
         );
         assert_eq!(by_id(3).deleted_at, None, "still within its week");
-        assert_eq!(by_id(1).plans, vec!["p".to_string()]);
+        assert_eq!(by_id(1).usage_plans, vec!["p".to_string()]);
         key_created(&db, 2, "aws-2", Some("Ab3x")).await.unwrap();
         let two = get(&db, 1, 2).await.unwrap();
         assert_eq!(

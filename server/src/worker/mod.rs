@@ -18,7 +18,7 @@ mod reconcile;
 
 use crate::aws::call::{Caller, Retry};
 use crate::aws::pace::Pacers;
-use crate::aws::{config_for, Clients};
+use crate::aws::{base_config, Clients};
 use app::error::AppError;
 use apply::Waits;
 use aws_config::SdkConfig;
@@ -112,10 +112,7 @@ impl Worker {
 
     /// The standard credential chain (environment, profile, SSO, IMDS, `AWS_ENDPOINT_URL`).
     pub async fn from_environment(store: Store, config: WorkerConfig) -> Self {
-        let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
-        Self::new(store, base, config)
+        Self::new(store, base_config().await, config)
     }
 
     async fn clients(&self, region: &str, role: Option<&str>) -> Clients {
@@ -128,8 +125,7 @@ impl Worker {
         {
             return c.clone();
         }
-        let config = config_for(&self.base, region, role).await;
-        let clients = Clients::for_worker(&config);
+        let clients = Clients::for_account(&self.base, region, role).await;
         self.clients
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -505,7 +505,7 @@ async fn observe_apigateway(
                 id: id.to_owned(),
                 name: k.name().unwrap_or_default().to_owned(),
                 enabled: k.enabled(),
-                plans: vec![],
+                usage_plans: vec![],
             },
         );
     }
@@ -527,8 +527,8 @@ async fn observe_apigateway(
                 .collect();
             for key in actual.api_keys.values_mut() {
                 if members.contains(&key.id) {
-                    key.plans.push(plan.clone());
-                    key.plans.sort();
+                    key.usage_plans.push(plan.clone());
+                    key.usage_plans.sort();
                 }
             }
         }

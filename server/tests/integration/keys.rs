@@ -117,7 +117,7 @@ impl Rig {
                     ("gateway", "seed"),
                     ("name", name),
                     ("owner", "partner team"),
-                    ("plans", plans),
+                    ("usage_plans", plans),
                     ("expires", expires),
                 ],
             )
@@ -459,26 +459,30 @@ async fn bad_input_is_refused_and_nothing_is_kept() {
     let rig = rig().await;
     for (fields, message) in [
         (
-            vec![("name", "has space"), ("owner", "t"), ("plans", "standard")],
+            vec![
+                ("name", "has space"),
+                ("owner", "t"),
+                ("usage_plans", "standard"),
+            ],
             "Key name may only hold",
         ),
         (
-            vec![("name", "k"), ("owner", " "), ("plans", "standard")],
+            vec![("name", "k"), ("owner", " "), ("usage_plans", "standard")],
             "Owner must be",
         ),
         (
-            vec![("name", "k"), ("owner", "t"), ("plans", "")],
+            vec![("name", "k"), ("owner", "t"), ("usage_plans", "")],
             "Choose at least one usage plan",
         ),
         (
-            vec![("name", "k"), ("owner", "t"), ("plans", "gold")],
+            vec![("name", "k"), ("owner", "t"), ("usage_plans", "gold")],
             "(it has: premium, standard)",
         ),
         (
             vec![
                 ("name", "k"),
                 ("owner", "t"),
-                ("plans", "standard"),
+                ("usage_plans", "standard"),
                 ("expires", "2001-01-01"),
             ],
             "is not in the future",
@@ -487,7 +491,7 @@ async fn bad_input_is_refused_and_nothing_is_kept() {
             vec![
                 ("name", "k"),
                 ("owner", "t"),
-                ("plans", "standard"),
+                ("usage_plans", "standard"),
                 ("expires", "soon"),
             ],
             "is not a date",

@@ -2,29 +2,23 @@
 //! restart converge with no duplicate resource and the cut-off plan marked; `portico plan` and
 //! `portico status --json` read AWS without writing; `/metrics` counts the worker's calls.
 
-use crate::common::sandbox::{Sandbox, Turn};
-use crate::common::REGION;
+use crate::common::sandbox::Turn;
+use crate::common::{TestApp, REGION};
 use portico_store::Store;
 use serde_json::{json, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_portico");
 
-async fn seed_db(turn: &Turn, db: &Path) -> Store {
-    let demo = turn.demo(REGION).await;
-    let store = Store::open(db).await.unwrap();
-    let mut seed = crate::common::seed_topology();
-    seed.gateway.vpc_id = demo["vpc_id"].as_str().unwrap().to_owned();
-    seed.gateway.subnet_ids = serde_json::from_value(demo["subnet_ids"].clone()).unwrap();
-    for p in &mut seed.ports {
-        p.instances = vec![demo["instance_ids"][0].as_str().unwrap().to_owned()];
-    }
-    portico_store::gateways::create(&store, "test", seed, false)
-        .await
-        .unwrap();
-    store
+/// The seed in the sandbox's demo account, stored in a fresh app's database: the binary runs on
+/// that same file while the test reads it through the store.
+async fn seeded() -> (TestApp, PathBuf) {
+    let app = TestApp::builder().with_sandbox(REGION).build().await;
+    app.seed_in_sandbox(|_| {}).await;
+    let db = app._dir.path().join("portico.db");
+    (app, db)
 }
 
 fn portico(turn: &Turn, db: &Path) -> Command {
@@ -156,16 +150,14 @@ async fn count(turn: &Turn) -> (usize, usize, usize, usize, usize) {
 
 #[tokio::test]
 async fn kill_9_in_the_middle_of_a_plan_then_a_restart_converges_without_duplicates() {
-    let turn = Sandbox::lock().await;
+    let (app, db) = seeded().await;
+    let (turn, store) = (app.turn(), &app.store);
     turn.control(
         "POST",
         "/config",
         Some(json!({ "vpc_link_pending_seconds": 0.5, "target_initial_seconds": 0.2 })),
     )
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("portico.db");
-    let store = seed_db(&turn, &db).await;
     // Slow calls, so the kill lands while a step is in flight.
     turn.control(
         "POST",
@@ -221,16 +213,8 @@ async fn kill_9_in_the_middle_of_a_plan_then_a_restart_converges_without_duplica
 
 #[tokio::test]
 async fn plan_and_status_read_aws_without_writing() {
-    let turn = Sandbox::lock().await;
-    turn.control(
-        "POST",
-        "/config",
-        Some(json!({ "vpc_link_pending_seconds": 0.2, "target_initial_seconds": 0.2 })),
-    )
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("portico.db");
-    let store = seed_db(&turn, &db).await;
+    let (app, db) = seeded().await;
+    let (turn, store) = (app.turn(), &app.store);
     turn.control("POST", "/calls/reset", Some(json!({}))).await;
     let out = portico(&turn, &db).args(["plan", "seed"]).output().unwrap();
     assert!(
@@ -306,15 +290,8 @@ async fn plan_and_status_read_aws_without_writing() {
 
 #[tokio::test]
 async fn metrics_count_reconciles_and_aws_calls() {
-    let turn = Sandbox::lock().await;
-    turn.control(
-        "POST",
-        "/config",
-        Some(json!({ "vpc_link_pending_seconds": 0.2, "target_initial_seconds": 0.2 })),
-    )
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = seed_db(&turn, &dir.path().join("portico.db")).await;
+    let (app, _) = seeded().await;
+    let (turn, store) = (app.turn(), app.store.clone());
     portico::web::metrics::handle();
     let id = portico_store::gateways::load(&store, "seed")
         .await
@@ -338,10 +315,8 @@ async fn metrics_count_reconciles_and_aws_calls() {
 
 #[tokio::test]
 async fn prices_refresh_without_the_price_list_keeps_the_embedded_table() {
-    let turn = Sandbox::lock().await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("portico.db");
-    let store = seed_db(&turn, &db).await;
+    let (app, db) = seeded().await;
+    let (turn, store) = (app.turn(), &app.store);
     // The sandbox has no Price List API: the refresh says so, and estimates keep the table.
     let out = portico(&turn, &db)
         .args(["prices", "refresh"])

@@ -231,7 +231,7 @@ fn cases() -> Vec<Case> {
                     ("gateway", "seed".into()),
                     ("name", "new-key".into()),
                     ("owner", "team-b".into()),
-                    ("plans", "standard".into()),
+                    ("usage_plans", "standard".into()),
                 ]
             },
             expect: ADMINS,

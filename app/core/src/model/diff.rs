@@ -20,6 +20,19 @@ pub struct FieldChange {
     pub after: Option<String>,
 }
 
+/// "backend_port 8080 → 8081", as history, audit and plan lines show a changed field.
+impl std::fmt::Display for FieldChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} → {}",
+            self.field,
+            self.before.as_deref().unwrap_or("(none)"),
+            self.after.as_deref().unwrap_or("(none)")
+        )
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     /// The entity as the pages name it: "gateway", "port 8080", "stage dev", "route /dev".
@@ -37,18 +50,7 @@ impl std::fmt::Display for Change {
         };
         write!(f, "{sign} {}", self.entity)?;
         if self.kind == ChangeKind::Changed {
-            let fields: Vec<String> = self
-                .fields
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{} {} → {}",
-                        c.field,
-                        c.before.as_deref().unwrap_or("(none)"),
-                        c.after.as_deref().unwrap_or("(none)")
-                    )
-                })
-                .collect();
+            let fields: Vec<String> = self.fields.iter().map(ToString::to_string).collect();
             write!(f, ": {}", fields.join(", "))?;
         }
         Ok(())

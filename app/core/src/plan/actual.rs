@@ -31,7 +31,7 @@ pub struct ApiKey {
     pub name: String,
     pub enabled: bool,
     /// Usage-plan ids the key is in.
-    pub plans: Vec<String>,
+    pub usage_plans: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -19,7 +19,7 @@ pub struct DesiredKey {
     /// Enabled, not revoked, not expired, not past a rotation's grace period.
     pub enabled: bool,
     /// Usage-plan names (of the topology).
-    pub plans: Vec<String>,
+    pub usage_plans: Vec<String>,
 }
 
 pub(super) fn plan(
@@ -31,7 +31,11 @@ pub(super) fn plan(
 ) {
     for key in keys {
         let label = format!("API key {}", key.name);
-        let want: Vec<&Val> = key.plans.iter().filter_map(|p| plans.get(p)).collect();
+        let want: Vec<&Val> = key
+            .usage_plans
+            .iter()
+            .filter_map(|p| plans.get(p))
+            .collect();
         match actual.api_keys.get(&key.id) {
             None => {
                 let i = b.push(
@@ -40,7 +44,7 @@ pub(super) fn plan(
                     label.clone(),
                     vec![
                         change("enabled", None, Some(key.enabled.to_string())),
-                        change("usage plans", None, Some(key.plans.join(", "))),
+                        change("usage plans", None, Some(key.usage_plans.join(", "))),
                     ],
                     Op::CreateApiKey {
                         key: key.id,
@@ -81,7 +85,7 @@ pub(super) fn plan(
                 }
                 for plan in &want {
                     let known = plan.as_known().map(str::to_owned);
-                    if known.is_none() || !current.plans.contains(known.as_ref().unwrap()) {
+                    if known.is_none() || !current.usage_plans.contains(known.as_ref().unwrap()) {
                         b.push(
                             Kind::ApiKey,
                             Action::Update,
@@ -94,7 +98,7 @@ pub(super) fn plan(
                         );
                     }
                 }
-                for plan in &current.plans {
+                for plan in &current.usage_plans {
                     if !want.iter().any(|w| w.as_known() == Some(plan.as_str())) {
                         b.push(
                             Kind::ApiKey,

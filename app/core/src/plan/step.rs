@@ -445,18 +445,7 @@ impl Step {
         };
         let mut s = format!("{sign} {}", self.resource);
         if !self.changes.is_empty() {
-            let fields: Vec<String> = self
-                .changes
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{} {} → {}",
-                        c.field,
-                        c.before.as_deref().unwrap_or("(none)"),
-                        c.after.as_deref().unwrap_or("(none)")
-                    )
-                })
-                .collect();
+            let fields: Vec<String> = self.changes.iter().map(ToString::to_string).collect();
             s.push_str(": ");
             s.push_str(&fields.join(", "));
         }

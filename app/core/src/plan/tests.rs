@@ -194,7 +194,7 @@ fn key(id: i64, enabled: bool, plans: &[&str]) -> DesiredKey {
         name: format!("key{id}"),
         description: String::new(),
         enabled,
-        plans: plans.iter().map(|p| p.to_string()).collect(),
+        usage_plans: plans.iter().map(|p| p.to_string()).collect(),
     }
 }
 
@@ -211,7 +211,10 @@ fn keys_join_their_plans_then_are_disabled_then_deleted() {
     );
     let k = &state.api_keys[&1];
     assert!(k.enabled);
-    assert_eq!(k.plans, vec![state.usage_plans["seed-standard"].id.clone()]);
+    assert_eq!(
+        k.usage_plans,
+        vec![state.usage_plans["seed-standard"].id.clone()]
+    );
     // Expired or revoked: disabled, still in its plan.
     let (state, p) = converge_keys(Some(&t), &[key(1, false, &["standard"])], &state);
     assert_eq!(
@@ -236,7 +239,7 @@ fn keys_for(t: &Topology) -> impl Strategy<Value = Vec<DesiredKey>> {
                 name: format!("k{i}"),
                 description: String::new(),
                 enabled,
-                plans: if in_plan { plans.clone() } else { vec![] },
+                usage_plans: if in_plan { plans.clone() } else { vec![] },
             })
             .collect()
     })

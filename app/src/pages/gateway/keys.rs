@@ -27,7 +27,7 @@ pub fn Keys(ctx: Ctx) -> impl IntoView {
                         match keys.await {
                             Err(err) => view! { <LoadError err/> }.into_any(),
                             Ok(view) => {
-                                let plans = view.plans.join(", ");
+                                let plans = view.usage_plans.join(", ");
                                 view! {
                                     <KeyTable rows=view.keys gateway=gateway.clone() is_admin rotate revoke/>
                                     {is_admin.then(|| view! { <IssueForm gateway=gateway.clone() plans issue/> })}
@@ -74,7 +74,7 @@ fn KeyTable(
                             </td>
                             <td>{k.owner.clone()}</td>
                             <td class="small">
-                                {format!("plans {}", k.plans.join(", "))}
+                                {format!("plans {}", k.usage_plans.join(", "))}
                                 <div class="muted">{if k.stages.is_empty() { "no stage".to_string() } else { format!("stages {}", k.stages.join(", ")) }}</div>
                             </td>
                             <td class="small">
@@ -145,7 +145,7 @@ fn IssueForm(gateway: String, plans: String, issue: ServerAction<IssueApiKey>) -
                     <span class="field-error" aria-live="polite">{name_error}</span>
                 </label>
                 <label>"Owner"<input name="owner" required maxlength="128" placeholder="team or email"/></label>
-                <label>{hint}<input name="plans" required value=plans.clone()/></label>
+                <label>{hint}<input name="usage_plans" required value=plans.clone()/></label>
                 <label>"Expires (UTC date, optional)"<input name="expires" type="date"/></label>
                 <label class="wide">"Description"<input name="description" maxlength="256"/></label>
                 <div class="actions">

@@ -7,13 +7,13 @@ use portico_core::model::topology::{QuotaPeriod, UsagePlan};
 
 #[component]
 pub fn UsagePlans(ctx: Ctx) -> impl IntoView {
-    let open = open_form("plan");
+    let open = open_form("usage-plan");
     let c = ctx.clone();
     view! {
-        <section class="card" id="plans" aria-labelledby="plans-title">
+        <section class="card" id="usage-plans" aria-labelledby="usage-plans-title">
             <div class="section-head">
-                <h2 id="plans-title">"Usage plans"</h2>
-                {ctx.can_edit.then(|| view! { <a class="button" href=format!("{}?edit=plan:new#plans", ctx.base())>"Add usage plan"</a> })}
+                <h2 id="usage-plans-title">"Usage plans"</h2>
+                {ctx.can_edit.then(|| view! { <a class="button" href=format!("{}?edit=usage-plan:new#usage-plans", ctx.base())>"Add usage plan"</a> })}
             </div>
             <table class="table">
                 <thead>
@@ -27,15 +27,15 @@ pub fn UsagePlans(ctx: Ctx) -> impl IntoView {
                 </thead>
                 <tbody>
                     {ctx.topology.usage_plans.iter().map(|p| view! {
-                        <tr data-plan=p.name.clone()>
+                        <tr data-usage-plan=p.name.clone()>
                             <td>{p.name.clone()}</td>
                             <td>{p.throttle.as_ref().map(|t| format!("{} / {}", t.rate, t.burst)).unwrap_or_else(|| "none".into())}</td>
                             <td>{p.quota.as_ref().map(|q| format!("{} per {:?}", q.limit, q.period).to_lowercase()).unwrap_or_else(|| "none".into())}</td>
                             <td>{p.stages.join(", ")}</td>
                             <td>{ctx.can_edit.then(|| view! {
-                                <a href=format!("{}?edit=plan:{}#plans", ctx.base(), p.name)>"Edit"</a>
+                                <a href=format!("{}?edit=usage-plan:{}#usage-plans", ctx.base(), p.name)>"Edit"</a>
                                 " "
-                                <a href=format!("{}?delete=plan:{}#plans", ctx.base(), p.name)>"Delete"</a>
+                                <a href=format!("{}?delete=usage-plan:{}#usage-plans", ctx.base(), p.name)>"Delete"</a>
                             })}</td>
                         </tr>
                     }).collect_view()}
@@ -46,7 +46,7 @@ pub fn UsagePlans(ctx: Ctx) -> impl IntoView {
                 open.get().filter(|_| c.can_edit).map(|(mode, key)| {
                     let existing = c.topology.usage_plans.iter().find(|p| p.name == key).cloned();
                     if mode == "delete" {
-                        let delete = c.actions.delete_plan;
+                        let delete = c.actions.delete_usage_plan;
                         view! {
                             <div class="confirm" role="alertdialog">
                                 <p>{format!("Delete usage plan {key}? Keys in it stop working on its stages.")}</p>
@@ -65,7 +65,7 @@ pub fn UsagePlans(ctx: Ctx) -> impl IntoView {
                     }
                 })
             }}
-            <ActionError value=ctx.actions.delete_plan.value()/>
+            <ActionError value=ctx.actions.delete_usage_plan.value()/>
         </section>
     }
 }
@@ -92,7 +92,7 @@ fn PlanForm(ctx: Ctx, existing: Option<UsagePlan>) -> impl IntoView {
             .join(", ")
     });
     view! {
-        <ActionForm action=ctx.actions.save_plan attr:class="card form-grid" attr:id="plan-form">
+        <ActionForm action=ctx.actions.save_usage_plan attr:class="card form-grid" attr:id="usage-plan-form">
             <h3>{title}</h3>
             <input type="hidden" name="gateway" value=ctx.gateway.clone()/>
             <input type="hidden" name="from" value=ctx.generation/>
@@ -114,7 +114,7 @@ fn PlanForm(ctx: Ctx, existing: Option<UsagePlan>) -> impl IntoView {
                 <button type="submit" class="primary">"Save usage plan"</button>
                 <a href=ctx.base()>"Cancel"</a>
             </div>
-            <ActionError value=ctx.actions.save_plan.value()/>
+            <ActionError value=ctx.actions.save_usage_plan.value()/>
         </ActionForm>
     }
 }

@@ -17,7 +17,7 @@ pub(super) fn run(a: &mut Actual, out: &mut Outputs, i: usize, op: &Op) {
                     id,
                     name: name.clone(),
                     enabled: *enabled,
-                    plans: vec![],
+                    usage_plans: vec![],
                 },
             );
         }
@@ -39,9 +39,9 @@ pub(super) fn run(a: &mut Actual, out: &mut Outputs, i: usize, op: &Op) {
                 "key joins a missing plan"
             );
             let k = a.api_keys.values_mut().find(|k| k.id == key).expect("key");
-            assert!(!k.plans.contains(&plan), "key already in plan");
-            k.plans.push(plan);
-            k.plans.sort();
+            assert!(!k.usage_plans.contains(&plan), "key already in plan");
+            k.usage_plans.push(plan);
+            k.usage_plans.sort();
         }
         Op::DeleteUsagePlanKey {
             usage_plan,
@@ -52,8 +52,8 @@ pub(super) fn run(a: &mut Actual, out: &mut Outputs, i: usize, op: &Op) {
                 .values_mut()
                 .find(|k| k.id == *api_key)
                 .expect("key");
-            assert!(k.plans.contains(usage_plan));
-            k.plans.retain(|p| p != usage_plan);
+            assert!(k.usage_plans.contains(usage_plan));
+            k.usage_plans.retain(|p| p != usage_plan);
         }
         Op::DeleteApiKey { api_key } => {
             let before = a.api_keys.len();

@@ -78,7 +78,7 @@ pub(super) fn run(a: &mut Actual, out: &mut Outputs, i: usize, op: &Op) {
         Op::DeleteUsagePlan { usage_plan } => {
             // AWS takes the plan's keys out of it.
             for k in a.api_keys.values_mut() {
-                k.plans.retain(|p| p != usage_plan);
+                k.usage_plans.retain(|p| p != usage_plan);
             }
             let name = a
                 .usage_plans
