@@ -90,6 +90,10 @@ pub struct ServeArgs {
     /// Serve the pages without the worker (nothing is written to AWS).
     #[arg(long, env = "PORTICO_NO_WORKER")]
     pub no_worker: bool,
+    /// Seconds the worker lease lasts unrenewed: with several servers on one database, another
+    /// takes over the worker this long after the holder dies.
+    #[arg(long, env = "PORTICO_LEASE_SECONDS", default_value_t = 30)]
+    pub lease_seconds: u64,
 }
 
 impl Default for ServeArgs {
@@ -100,6 +104,7 @@ impl Default for ServeArgs {
             drift_interval: 60,
             health_interval: 15,
             no_worker: false,
+            lease_seconds: 30,
         }
     }
 }
@@ -216,6 +221,13 @@ async fn plan(path: &std::path::Path, gateway: &str) -> Result<(), CliError> {
 
 async fn status(path: &std::path::Path, gateway: &str, json: bool) -> Result<(), CliError> {
     let (g, actual, p) = preview(path, gateway).await?;
+    if !json {
+        let store = Store::open(path).await?;
+        println!(
+            "{}",
+            lease_words(portico_store::lease::current(&store).await?)
+        );
+    }
     let report = portico_core::plan::status::Report::new(&g.topology, &actual, &p);
     if json {
         println!(
@@ -226,6 +238,26 @@ async fn status(path: &std::path::Path, gateway: &str, json: bool) -> Result<(),
         print!("{}", report.text());
     }
     Ok(())
+}
+
+/// Who writes to AWS, in a sentence for `portico status`.
+fn lease_words(lease: Option<portico_store::lease::Lease>) -> String {
+    let now = portico_store::now_ms();
+    match lease {
+        None => "Worker: no server has run the worker on this database yet.".into(),
+        Some(l) if l.expires_ms > now => format!(
+            "Worker: {} writes to AWS (lease held for {} s, renewed {} s ago, expires in {} s).",
+            l.holder,
+            (now - l.acquired_ms) / 1000,
+            (now - l.renewed_ms) / 1000,
+            (l.expires_ms - now + 999) / 1000
+        ),
+        Some(l) => format!(
+            "Worker: none (the lease of {} expired {} s ago; the next server to start or look takes it).",
+            l.holder,
+            (now - l.expires_ms) / 1000
+        ),
+    }
 }
 
 async fn topology(path: &std::path::Path, cmd: TopologyCommand) -> Result<(), CliError> {

@@ -34,12 +34,16 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
         let config = WorkerConfig {
             drift_interval: std::time::Duration::from_secs(args.drift_interval.max(1)),
             health_interval: std::time::Duration::from_secs(args.health_interval.max(1)),
+            lease_ttl: std::time::Duration::from_secs(args.lease_seconds.max(1)),
             ..WorkerConfig::default()
         };
         let base = crate::aws::base_config().await;
-        state = state.with_key_values(Arc::new(crate::aws::keys::SdkKeyValues::new(base.clone())));
-        let worker = Arc::new(Worker::new(store.clone(), base, config));
-        Some(worker.spawn(state.worker.clone()))
+        let worker = Arc::new(Worker::new(store.clone(), base.clone(), config));
+        state = state.with_key_values(Arc::new(crate::aws::keys::SdkKeyValues::new(
+            base,
+            worker.pacers(),
+        )));
+        Some((worker.clone().spawn(state.worker.clone()), worker))
     };
     let router = web::router(
         state,
@@ -63,9 +67,11 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| CliError::Serve(e.to_string()))?;
-    if let Some(worker) = worker {
-        // A step cut off here is re-observed at the next start, never blindly re-run.
-        worker.abort();
+    if let Some((task, worker)) = worker {
+        // A step cut off here is re-observed by the next holder, never blindly re-run; the
+        // lease is given up so another server takes over at once.
+        task.abort();
+        worker.release_lease().await;
     }
     store.close().await;
     tracing::info!("stopped");

@@ -10,6 +10,7 @@
 //! - `users`: accounts (sessions live in tower-sessions' table, see `Store::sessions`)
 //! - `audit`: who did what, written in the same transaction as the change
 //! - `prices`: prices refreshed from the AWS Price List API
+//! - `lease`: which server process is the one worker that writes to AWS
 //!
 //! Writes of more than one statement start with `Store::write` (`BEGIN IMMEDIATE`).
 
@@ -19,6 +20,7 @@ mod error;
 pub mod audit;
 pub mod gateways;
 pub mod keys;
+pub mod lease;
 pub mod plans;
 pub mod prices;
 pub mod status;

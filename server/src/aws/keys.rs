@@ -1,19 +1,24 @@
 //! The one read of an API key's value: for the screen that shows a new key once. It goes from
 //! AWS's answer to the HTTP response and nowhere else (no log, no database row).
 
+use super::call::{Caller, Retry, Service};
+use super::pace::Pacers;
 use super::Clients;
 use app::state::KeyValues;
 use aws_config::SdkConfig;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 pub struct SdkKeyValues {
     base: SdkConfig,
+    /// The worker's pacers: the read takes its API Gateway token like every other call.
+    pacers: Arc<Pacers>,
 }
 
 impl SdkKeyValues {
-    pub fn new(base: SdkConfig) -> Self {
-        Self { base }
+    pub fn new(base: SdkConfig, pacers: Arc<Pacers>) -> Self {
+        Self { base, pacers }
     }
 }
 
@@ -25,16 +30,25 @@ impl KeyValues for SdkKeyValues {
         aws_id: String,
     ) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send>> {
         let base = self.base.clone();
+        let caller = Caller {
+            pacers: self.pacers.clone(),
+            account: role_arn.clone().unwrap_or_else(|| "default".into()),
+            region: region.clone(),
+            retry: Retry::default(),
+            best_effort_reserve: None,
+        };
         Box::pin(async move {
             let clients = Clients::for_account(&base, &region, role_arn.as_deref()).await;
-            let key = clients
-                .apigateway
-                .get_api_key()
-                .api_key(&aws_id)
-                .include_value(true)
-                .send()
+            let api = &clients.apigateway;
+            let (key, _) = caller
+                .call(Service::ApiGateway, "GetApiKey", || {
+                    api.get_api_key()
+                        .api_key(&aws_id)
+                        .include_value(true)
+                        .send()
+                })
                 .await
-                .map_err(|e| super::call::AwsError::from_sdk("GetApiKey", &e).to_string())?;
+                .map_err(|e| e.to_string())?;
             key.value()
                 .map(str::to_owned)
                 .ok_or_else(|| format!("AWS returned key {aws_id} without its value"))

@@ -126,19 +126,25 @@ impl Pacer {
     /// Takes the tokens `operation` needs, or says how long to wait before asking again.
     /// Nothing is taken unless every bucket involved has a token, so a refused call costs
     /// no quota.
+    ///
+    /// A variant (`CreateRestApi:EDGE`) takes from its own bucket and its operation's.
     pub fn try_take(&mut self, operation: &str, now: Instant) -> Result<(), Duration> {
-        let own = self
-            .operations
-            .get_mut(operation)
-            .map(|b| b.wait(now))
-            .unwrap_or_default();
-        let wait = own.max(self.all.wait(now));
+        let base = operation.split_once(':').map(|(op, _)| op);
+        let keys = [Some(operation), base];
+        let mut wait = self.all.wait(now);
+        for key in keys.iter().flatten() {
+            if let Some(b) = self.operations.get_mut(*key) {
+                wait = wait.max(b.wait(now));
+            }
+        }
         if wait > Duration::ZERO {
             return Err(wait);
         }
         self.all.take();
-        if let Some(bucket) = self.operations.get_mut(operation) {
-            bucket.take();
+        for key in keys.iter().flatten() {
+            if let Some(b) = self.operations.get_mut(*key) {
+                b.take();
+            }
         }
         Ok(())
     }
@@ -192,6 +198,21 @@ impl Pacers {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_edge_api_waits_for_both_its_buckets() {
+        let start = Instant::now();
+        let mut p = Pacer::api_gateway(start);
+        assert!(p.try_take("CreateRestApi:EDGE", start).is_ok());
+        // The edge bucket (1 per 30 s) and the plain one (1 per 3 s) were both taken.
+        let wait = p.try_take("CreateRestApi:EDGE", start).unwrap_err();
+        assert!(wait > Duration::from_secs(20), "{wait:?}");
+        let wait = p.try_take("CreateRestApi", start).unwrap_err();
+        assert!(
+            wait > Duration::from_secs(2) && wait <= Duration::from_secs(3),
+            "{wait:?}"
+        );
+    }
 
     /// Runs `ops` as fast as the pacer allows from `start`, returning each grant's time.
     fn grants(ops: &[&str], start: Instant) -> Vec<(String, Instant)> {

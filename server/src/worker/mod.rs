@@ -25,7 +25,7 @@ use aws_config::SdkConfig;
 use portico_core::plan::actual::Actual;
 use portico_core::plan::{plan, Plan};
 use portico_store::gateways::Desired;
-use portico_store::{gateways, keys, plans, status, Store};
+use portico_store::{gateways, keys, lease, plans, status, Store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -52,6 +52,12 @@ pub struct WorkerConfig {
     /// For crash tests only: stop the run right after the AWS call of this step index
     /// returns, before the journal records it, as a `kill -9` at that point would.
     pub crash_after_call: Option<usize>,
+    /// How long the worker lease lasts unrenewed: another server takes over this long after
+    /// the holder dies. The holder renews it every third of that, and before every AWS write.
+    pub lease_ttl: Duration,
+    /// This worker's name in the lease; None: the process's (host, pid and a nonce), which
+    /// every worker of one process shares.
+    pub holder: Option<String>,
 }
 
 impl Default for WorkerConfig {
@@ -66,12 +72,16 @@ impl Default for WorkerConfig {
             max_backoff: Duration::from_secs(300),
             settle: Duration::from_secs(5),
             crash_after_call: None,
+            lease_ttl: Duration::from_secs(30),
+            holder: None,
         }
     }
 }
 
 pub struct Worker {
     pub store: Store,
+    /// Who this worker is in the lease.
+    pub holder: String,
     base: SdkConfig,
     pacers: Arc<Pacers>,
     pub config: WorkerConfig,
@@ -97,11 +107,34 @@ pub enum Outcome {
     Failed(String),
     /// Test hook: stopped as if killed.
     Crashed,
+    /// Another server holds the worker lease: nothing was read or written.
+    Standby,
+}
+
+/// This process's name in the worker lease: host, pid and a nonce (a restarted process with a
+/// reused pid is still someone else).
+fn process_holder() -> String {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".into());
+        format!(
+            "{host} pid {} {:08x}",
+            std::process::id(),
+            fastrand::u32(..)
+        )
+    })
+    .clone()
 }
 
 impl Worker {
     pub fn new(store: Store, base: SdkConfig, config: WorkerConfig) -> Self {
         Self {
+            holder: config.holder.clone().unwrap_or_else(process_holder),
             store,
             base,
             pacers: Arc::new(Pacers::default()),
@@ -160,10 +193,34 @@ impl Worker {
         Ok(Some((g, actual, p)))
     }
 
+    /// Takes or renews the worker lease (compare-and-set): true while this worker is the one
+    /// that may write to AWS.
+    pub async fn claim_lease(&self) -> Result<bool, portico_store::StoreError> {
+        lease::claim(&self.store, &self.holder, self.config.lease_ttl).await
+    }
+
+    /// Gives the lease up at a clean stop, so another server takes over at once.
+    pub async fn release_lease(&self) {
+        if let Err(e) = lease::release(&self.store, &self.holder).await {
+            tracing::warn!("could not release the worker lease: {e}");
+        }
+    }
+
+    /// The API Gateway pacers this worker's calls take tokens from (the key screen's read
+    /// shares them).
+    pub fn pacers(&self) -> Arc<Pacers> {
+        self.pacers.clone()
+    }
+
+    /// How often the lease is renewed, and a standby looks whether it is free.
+    fn lease_tick(&self) -> Duration {
+        (self.config.lease_ttl / 3).max(Duration::from_millis(50))
+    }
+
     /// The next wait after `outcome`.
     async fn next_run(&self, gateway: i64, outcome: &Outcome) -> Option<Duration> {
         match outcome {
-            Outcome::Gone | Outcome::Removed => None,
+            Outcome::Gone | Outcome::Removed | Outcome::Standby => None,
             Outcome::Applied { .. } => Some(Duration::ZERO),
             Outcome::Failed(_) | Outcome::Crashed => {
                 let failures = status::failures(&self.store, gateway)
@@ -194,7 +251,41 @@ impl Worker {
         tokio::spawn(async move { self.supervise(wake).await })
     }
 
+    /// Waits to hold the worker lease, then runs every gateway's task until the lease is lost
+    /// (then stops them all and waits again). Only the holder writes to AWS or to the plans.
     async fn supervise(self: Arc<Self>, wake: Arc<Notify>) {
+        loop {
+            self.wait_for_lease().await;
+            self.lead(&wake).await;
+            tracing::warn!(
+                holder = %self.holder,
+                "lost the worker lease: this server stopped writing to AWS and waits as a standby"
+            );
+        }
+    }
+
+    async fn wait_for_lease(&self) {
+        let mut said = false;
+        loop {
+            match self.claim_lease().await {
+                Ok(true) => {
+                    tracing::info!(holder = %self.holder, "this server holds the worker lease: it alone writes to AWS");
+                    return;
+                }
+                Ok(false) if !said => {
+                    said = true;
+                    tracing::info!("another server holds the worker lease: this one serves pages and stands by");
+                }
+                Ok(false) => {}
+                Err(e) => tracing::error!("worker lease: {e}"),
+            }
+            tokio::time::sleep(self.lease_tick()).await;
+        }
+    }
+
+    /// One term as the lease holder: returns when the lease is lost.
+    async fn lead(self: &Arc<Self>, wake: &Notify) {
+        // Whatever ran when the last holder stopped was cut off; it is re-observed, not re-run.
         match plans::interrupt_running(&self.store).await {
             Ok(n) if n > 0 => {
                 tracing::warn!(
@@ -208,7 +299,20 @@ impl Worker {
         }
         let mut tasks: HashMap<i64, (Arc<Notify>, String, tokio::task::JoinHandle<()>)> =
             HashMap::new();
+        let mut renewed = tokio::time::Instant::now();
         loop {
+            if renewed.elapsed() >= self.lease_tick() {
+                match self.claim_lease().await {
+                    Ok(true) => renewed = tokio::time::Instant::now(),
+                    Ok(false) => break,
+                    // The database is unreachable: the lease may pass to another server
+                    // before it answers again, so stop writing until it can be renewed.
+                    Err(e) => {
+                        tracing::error!("worker lease: {e}");
+                        break;
+                    }
+                }
+            }
             match gateways::change_marks(&self.store).await {
                 Ok(marks) => {
                     let live: std::collections::HashSet<i64> =
@@ -243,8 +347,11 @@ impl Worker {
             }
             tokio::select! {
                 _ = wake.notified() => {}
-                _ = tokio::time::sleep(self.config.poll) => {}
+                _ = tokio::time::sleep(self.config.poll.min(self.lease_tick())) => {}
             }
+        }
+        for (_, (_, _, handle)) in tasks {
+            handle.abort();
         }
     }
 

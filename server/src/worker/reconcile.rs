@@ -21,6 +21,8 @@ enum RunError {
     Step(usize, StepError),
     /// Test hook: stopped as if killed.
     Crashed,
+    /// Another server took the worker lease before this step's write.
+    LostLease(usize),
     Db(StoreError),
 }
 
@@ -41,6 +43,7 @@ impl Worker {
             Outcome::Gone => "gone",
             Outcome::Failed(_) => "failed",
             Outcome::Crashed => "crashed",
+            Outcome::Standby => "standby",
         };
         metrics::counter!("portico_reconciles_total", "outcome" => label).increment(1);
         metrics::histogram!("portico_reconcile_seconds").record(started.elapsed().as_secs_f64());
@@ -61,6 +64,11 @@ impl Worker {
     }
 
     async fn reconcile_inner(&self, gateway: i64) -> Result<Outcome, AppError> {
+        // Only the lease holder observes, plans and writes: a standby would supersede the
+        // holder's plans and duplicate its creates.
+        if !self.claim_lease().await? {
+            return Ok(Outcome::Standby);
+        }
         let Some(g) = gateways::by_id(&self.store, gateway).await? else {
             return Ok(Outcome::Gone);
         };
@@ -203,6 +211,22 @@ impl Worker {
                 Ok(Outcome::Applied { writes: p.writes() })
             }
             Err(RunError::Crashed) => Ok(Outcome::Crashed),
+            Err(RunError::LostLease(i)) => {
+                let message = format!(
+                    "Stopped before step {} ({}): another Portico server took the worker lease; \
+                     it observes AWS again and plans what is left.",
+                    i + 1,
+                    p.steps[i].resource
+                );
+                plans::finish(
+                    &self.store,
+                    plan_id,
+                    PlanStatus::Interrupted,
+                    Some(&message),
+                )
+                .await?;
+                Ok(Outcome::Standby)
+            }
             Err(RunError::Step(i, e)) => {
                 let message = format!("Step {} ({}) failed: {e}", i + 1, p.steps[i].resource);
                 plans::finish(&self.store, plan_id, PlanStatus::Failed, Some(&message)).await?;
@@ -225,6 +249,10 @@ impl Worker {
     ) -> Result<(), RunError> {
         let mut outputs = Outputs::default();
         for (i, step) in p.steps.iter().enumerate() {
+            // Compare-and-set before every write: a holder that lost the lease stops here.
+            if step.op.is_write() && !self.claim_lease().await.map_err(RunError::Db)? {
+                return Err(RunError::LostLease(i));
+            }
             plans::step_started(&self.store, plan_id, i)
                 .await
                 .map_err(RunError::Db)?;

@@ -30,6 +30,8 @@ fn portico(turn: &Turn, db: &Path) -> Command {
         .env("AWS_SECRET_ACCESS_KEY", "sandbox")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("RUST_LOG", "warn")
+        // A server killed with -9 can't give the lease up: the next takes it 2 s later.
+        .env("PORTICO_LEASE_SECONDS", "2")
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     c
 }
@@ -165,9 +167,9 @@ async fn kill_9_in_the_middle_of_a_plan_then_a_restart_converges_without_duplica
         Some(json!({ "kind": "latency", "latency_ms": 150, "rate": 1.0 })),
     )
     .await;
-    let mut server = serve(&turn, &db);
+    let mut server = serve(turn, &db);
     wait_for(
-        &store,
+        store,
         &db,
         "step 14 to start",
         "SELECT COUNT(*) FROM plan_steps WHERE idx = 14 AND status = 'running'",
@@ -176,16 +178,16 @@ async fn kill_9_in_the_middle_of_a_plan_then_a_restart_converges_without_duplica
     .await;
     server.kill();
     turn.control("DELETE", "/faults", None).await;
-    let (lbs, tgs, _, _, _) = count(&turn).await;
+    let (lbs, tgs, _, _, _) = count(turn).await;
     assert_eq!(
         (lbs, tgs),
         (1, 3),
         "the first run got as far as the listeners"
     );
 
-    let mut server = serve(&turn, &db);
+    let mut server = serve(turn, &db);
     wait_for(
-        &store,
+        store,
         &db,
         "the gateway to be in sync",
         "SELECT COUNT(*) FROM gateway_status WHERE state = 'in_sync'",
@@ -193,7 +195,7 @@ async fn kill_9_in_the_middle_of_a_plan_then_a_restart_converges_without_duplica
     )
     .await;
     server.kill();
-    assert_eq!(count(&turn).await, (1, 3, 1, 1, 1), "one of everything");
+    assert_eq!(count(turn).await, (1, 3, 1, 1, 1), "one of everything");
     let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM plans ORDER BY id")
         .fetch_all(store.raw_pool_for_tests())
         .await
@@ -211,12 +213,83 @@ async fn kill_9_in_the_middle_of_a_plan_then_a_restart_converges_without_duplica
     assert_eq!(cut, vec![(14, "interrupted".to_string())]);
 }
 
+/// Two servers on one database (a rolling deploy, a second instance by mistake): one holds the
+/// worker lease and writes; `kill -9` it mid-plan and the other takes over within the lease
+/// time and finishes, with one of everything in AWS.
+#[tokio::test]
+async fn two_servers_one_writer_and_a_takeover_after_kill_9() {
+    let (app, db) = seeded().await;
+    let (turn, store) = (app.turn(), &app.store);
+    turn.control(
+        "POST",
+        "/faults",
+        Some(json!({ "kind": "latency", "latency_ms": 150, "rate": 1.0 })),
+    )
+    .await;
+    let mut first = serve(turn, &db);
+    let mut second = serve(turn, &db);
+    wait_for(
+        store,
+        &db,
+        "step 14 to start",
+        "SELECT COUNT(*) FROM plan_steps WHERE idx = 14 AND status = 'running'",
+        Duration::from_secs(60),
+    )
+    .await;
+    let holder = portico_store::lease::current(store)
+        .await
+        .unwrap()
+        .expect("a server holds the lease")
+        .holder;
+    let pid = |s: &Server| format!(" pid {} ", s.0.id());
+    let (killed, survivor) = if holder.contains(&pid(&first)) {
+        (&mut first, &mut second)
+    } else {
+        assert!(holder.contains(&pid(&second)), "{holder}");
+        (&mut second, &mut first)
+    };
+    killed.kill();
+    let killed_at = Instant::now();
+    turn.control("DELETE", "/faults", None).await;
+    let survivor_pid = pid(survivor);
+    loop {
+        let now = portico_store::lease::current(store).await.unwrap().unwrap();
+        if now.holder.contains(&survivor_pid) {
+            break;
+        }
+        assert!(killed_at.elapsed() < Duration::from_secs(30), "no takeover");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "takeover after kill -9 of the holder: {} ms (lease 2 s)",
+        killed_at.elapsed().as_millis()
+    );
+    wait_for(
+        store,
+        &db,
+        "the gateway to be in sync",
+        "SELECT COUNT(*) FROM gateway_status WHERE state = 'in_sync'",
+        Duration::from_secs(60),
+    )
+    .await;
+    survivor.kill();
+    assert_eq!(count(turn).await, (1, 3, 1, 1, 1), "one of everything");
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM plans ORDER BY id")
+        .fetch_all(store.raw_pool_for_tests())
+        .await
+        .unwrap();
+    assert_eq!(
+        statuses,
+        vec!["interrupted".to_string(), "done".to_string()]
+    );
+}
+
 #[tokio::test]
 async fn plan_and_status_read_aws_without_writing() {
     let (app, db) = seeded().await;
     let (turn, store) = (app.turn(), &app.store);
     turn.control("POST", "/calls/reset", Some(json!({}))).await;
-    let out = portico(&turn, &db).args(["plan", "seed"]).output().unwrap();
+    let out = portico(turn, &db).args(["plan", "seed"]).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -236,9 +309,9 @@ async fn plan_and_status_read_aws_without_writing() {
     }
 
     // Converge with the server, then status says in sync, resource by resource.
-    let mut server = serve(&turn, &db);
+    let mut server = serve(turn, &db);
     wait_for(
-        &store,
+        store,
         &db,
         "the gateway to be in sync",
         "SELECT COUNT(*) FROM gateway_status WHERE state = 'in_sync'",
@@ -246,7 +319,7 @@ async fn plan_and_status_read_aws_without_writing() {
     )
     .await;
     server.kill();
-    let out = portico(&turn, &db)
+    let out = portico(turn, &db)
         .args(["status", "seed", "--json"])
         .output()
         .unwrap();
@@ -274,16 +347,25 @@ async fn plan_and_status_read_aws_without_writing() {
     ] {
         assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
     }
-    let text = portico(&turn, &db)
+    let text = portico(turn, &db)
         .args(["status", "seed"])
         .output()
         .unwrap();
     let text = String::from_utf8(text.stdout).unwrap();
-    assert!(text.starts_with("Gateway seed: in sync with AWS"), "{text}");
+    // First who writes to AWS (the killed server's lease, until it runs out), then the report.
+    let (worker, report) = text.split_once('\n').unwrap();
+    assert!(
+        worker.starts_with("Worker: ") && worker.contains(" pid "),
+        "{text}"
+    );
+    assert!(
+        report.starts_with("Gateway seed: in sync with AWS"),
+        "{text}"
+    );
     assert!(text.contains("AVAILABLE"), "{text}");
 
     // An unknown gateway is a clear error, not a panic.
-    let out = portico(&turn, &db).args(["plan", "nope"]).output().unwrap();
+    let out = portico(turn, &db).args(["plan", "nope"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("No gateway named \"nope\""));
 }
@@ -318,7 +400,7 @@ async fn prices_refresh_without_the_price_list_keeps_the_embedded_table() {
     let (app, db) = seeded().await;
     let (turn, store) = (app.turn(), &app.store);
     // The sandbox has no Price List API: the refresh says so, and estimates keep the table.
-    let out = portico(&turn, &db)
+    let out = portico(turn, &db)
         .args(["prices", "refresh"])
         .output()
         .unwrap();

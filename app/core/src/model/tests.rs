@@ -175,6 +175,13 @@ fn the_seed_is_valid() {
 }
 
 #[test]
+fn a_private_api_is_refused_with_what_it_would_need() {
+    let problem =
+        only_problem(|t| t.gateway.endpoint_type = crate::model::topology::EndpointType::Private);
+    assert!(problem.starts_with("gateway.endpoint_type: PRIVATE needs an execute-api VPC endpoint"));
+}
+
+#[test]
 fn each_boundary_fails_with_its_own_message() {
     assert!(only_problem(|t| {
         t.ports[0].port = 0;

@@ -3,7 +3,7 @@
 //! to, so a form can show each one next to its input.
 
 use super::rules;
-use super::topology::{HealthProtocol, Topology};
+use super::topology::{EndpointType, HealthProtocol, Topology};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -70,6 +70,15 @@ fn gateway(t: &Topology, p: &mut Problems) {
     }
     if let Some(arn) = &g.role_arn {
         p.check("gateway.role_arn", rules::role_arn(arn));
+    }
+    if g.endpoint_type == EndpointType::Private {
+        // A private API serves nothing until a VPC endpoint and a resource policy let callers
+        // in, and its deployment fails on AWS without the policy; Portico manages neither.
+        p.add(
+            "gateway.endpoint_type",
+            "PRIVATE needs an execute-api VPC endpoint and a resource policy, which Portico \
+             does not manage: choose REGIONAL (or EDGE).",
+        );
     }
 }
 

@@ -46,7 +46,7 @@ pub fn Settings(ctx: Ctx) -> impl IntoView {
                         <label class="wide">"NLB subnet ids"<input name="subnet_ids" required value=g.subnet_ids.join(", ")/></label>
                         <label>"Endpoint type"
                             <select name="endpoint_type">
-                                {[(EndpointType::Regional, "REGIONAL"), (EndpointType::Edge, "EDGE"), (EndpointType::Private, "PRIVATE")].into_iter().map(|(v, s)| view! {
+                                {[(EndpointType::Regional, "REGIONAL"), (EndpointType::Edge, "EDGE")].into_iter().map(|(v, s)| view! {
                                     <option value=s selected={v == g.endpoint_type}>{s}</option>
                                 }).collect_view()}
                             </select>

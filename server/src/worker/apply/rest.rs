@@ -26,8 +26,14 @@ pub(super) async fn create_rest_api(
     endpoint_type: EndpointType,
 ) -> Result<Made, StepError> {
     let api = &s.clients.apigateway;
+    // Edge-optimized APIs have their own, slower quota (1 per 30 s) on top of CreateRestApi's.
+    let operation = match endpoint_type {
+        EndpointType::Edge => "CreateRestApi:EDGE",
+        _ => s.operation,
+    };
     let (o, rid) = s
-        .call(API, || {
+        .caller
+        .call(API, operation, || {
             api.create_rest_api()
                 .name(name)
                 .description("Managed by Portico")

@@ -73,9 +73,12 @@ impl Builder {
         };
         let key_values: Option<std::sync::Arc<dyn app::state::KeyValues>> =
             match (&sandbox, self.key_values) {
-                (Some(s), true) => Some(std::sync::Arc::new(
-                    portico::aws::keys::SdkKeyValues::new(s.turn.sdk_config(s.region, 3).await),
-                )),
+                (Some(s), true) => {
+                    Some(std::sync::Arc::new(portico::aws::keys::SdkKeyValues::new(
+                        s.turn.sdk_config(s.region, 3).await,
+                        Default::default(),
+                    )))
+                }
                 (None, true) => panic!("with_key_values needs with_sandbox"),
                 _ => None,
             };

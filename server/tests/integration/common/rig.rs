@@ -35,6 +35,8 @@ pub fn fast() -> WorkerConfig {
         max_backoff: Duration::from_secs(1),
         settle: Duration::ZERO,
         crash_after_call: None,
+        lease_ttl: Duration::from_secs(30),
+        holder: None,
     }
 }
 

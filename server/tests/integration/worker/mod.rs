@@ -66,4 +66,5 @@ fn total(m: &BTreeMap<String, u64>) -> u64 {
 
 mod bench;
 mod converge;
+mod lease;
 mod lifecycle;

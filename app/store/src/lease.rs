@@ -1,0 +1,110 @@
+//! The worker lease (table `worker_lease`): which `portico serve` process may write to AWS.
+//! Claiming is one compare-and-set statement, so two processes racing for it can never both
+//! win: it succeeds for the holder (a renewal) or for anyone once the lease has expired.
+
+use crate::{now_ms, Store, StoreResult};
+use std::time::Duration;
+
+/// Who holds the lease, since when, until when (unix milliseconds).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Lease {
+    pub holder: String,
+    pub acquired_ms: i64,
+    pub renewed_ms: i64,
+    pub expires_ms: i64,
+}
+
+/// Takes or renews the lease for `holder` until `ttl` from now. True when `holder` holds it
+/// afterwards; false when another holder's lease is still running.
+pub async fn claim(db: &Store, holder: &str, ttl: Duration) -> StoreResult<bool> {
+    let now = now_ms();
+    let until = now + ttl.as_millis() as i64;
+    let done = sqlx::query(
+        "INSERT INTO worker_lease (id, holder, acquired_ms, renewed_ms, expires_ms) \
+         VALUES (1, ?1, ?2, ?2, ?3) \
+         ON CONFLICT (id) DO UPDATE SET \
+           acquired_ms = CASE WHEN worker_lease.holder = excluded.holder \
+                              THEN worker_lease.acquired_ms ELSE excluded.acquired_ms END, \
+           holder = excluded.holder, renewed_ms = excluded.renewed_ms, \
+           expires_ms = excluded.expires_ms \
+         WHERE worker_lease.holder = excluded.holder OR worker_lease.expires_ms <= ?2",
+    )
+    .bind(holder)
+    .bind(now)
+    .bind(until)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives the lease up (a clean stop), so another process takes over at once.
+pub async fn release(db: &Store, holder: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM worker_lease WHERE holder = ?")
+        .bind(holder)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// The lease as it stands (expired or not), for `portico status`.
+pub async fn current(db: &Store) -> StoreResult<Option<Lease>> {
+    Ok(sqlx::query_as(
+        "SELECT holder, acquired_ms, renewed_ms, expires_ms FROM worker_lease WHERE id = 1",
+    )
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Store::open(&dir.path().join("t.db")).await.unwrap();
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn one_holder_at_a_time_until_it_expires_or_lets_go() {
+        let (_dir, db) = store().await;
+        let long = Duration::from_secs(60);
+        assert!(claim(&db, "a", long).await.unwrap());
+        assert!(!claim(&db, "b", long).await.unwrap(), "a holds it");
+        assert!(claim(&db, "a", long).await.unwrap(), "a renews");
+        let held = current(&db).await.unwrap().unwrap();
+        assert_eq!(held.holder, "a");
+        release(&db, "b").await.unwrap();
+        assert_eq!(
+            current(&db).await.unwrap().unwrap().holder,
+            "a",
+            "b can't release a's"
+        );
+        release(&db, "a").await.unwrap();
+        assert!(claim(&db, "b", long).await.unwrap(), "free once released");
+        // An expired lease goes to whoever claims next.
+        assert!(claim(&db, "b", Duration::ZERO).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert!(claim(&db, "c", long).await.unwrap());
+        assert_eq!(current(&db).await.unwrap().unwrap().holder, "c");
+    }
+
+    #[tokio::test]
+    async fn racing_claims_elect_exactly_one() {
+        let (_dir, db) = store().await;
+        let mut tasks = vec![];
+        for i in 0..16 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                claim(&db, &format!("p{i}"), Duration::from_secs(60))
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut winners = 0;
+        for t in tasks {
+            winners += usize::from(t.await.unwrap());
+        }
+        assert_eq!(winners, 1);
+    }
+}

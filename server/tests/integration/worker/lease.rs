@@ -1,0 +1,92 @@
+//! One writer: several workers on one database elect one through the lease; the others stand
+//! by and write nothing, to AWS or to the plans.
+
+use super::*;
+use portico_core::plan::lifecycle::GatewayState;
+
+fn named(holder: &str) -> WorkerConfig {
+    WorkerConfig {
+        holder: Some(holder.into()),
+        lease_ttl: Duration::from_secs(2),
+        ..fast()
+    }
+}
+
+async fn state(rig: &Rig) -> Option<GatewayState> {
+    portico_store::status::observed(&rig.app.store, rig.id)
+        .await
+        .unwrap()
+        .map(|o| o.state)
+}
+
+#[tokio::test]
+async fn two_workers_on_one_database_converge_the_seed_once() {
+    let rig = rig().await;
+    let a = std::sync::Arc::new(rig.worker(named("server-a")).await);
+    let b = std::sync::Arc::new(rig.worker(named("server-b")).await);
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let tasks = [a.clone().spawn(wake.clone()), b.clone().spawn(wake.clone())];
+    let started = std::time::Instant::now();
+    while state(&rig).await != Some(GatewayState::InSync) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not in sync: {:?}",
+            state(&rig).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for t in &tasks {
+        t.abort();
+    }
+    assert_eq!(rig.inventory().await, seed_inventory(), "one of everything");
+    let (_, writes) = rig.calls().await;
+    for op in [
+        "CreateRestApi",
+        "CreateVpcLink",
+        "CreateLoadBalancer",
+        "CreateDeployment",
+    ] {
+        assert_eq!(writes.get(op), Some(&1), "{op}: {writes:?}");
+    }
+    let holder = portico_store::lease::current(&rig.app.store)
+        .await
+        .unwrap()
+        .unwrap()
+        .holder;
+    assert!(holder == "server-a" || holder == "server-b", "{holder}");
+    // The standby ran nothing: every plan of the gateway was made by the holder's runs, and
+    // none was cut off by the other.
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM plans ORDER BY id")
+        .fetch_all(rig.app.db())
+        .await
+        .unwrap();
+    assert_eq!(statuses, vec!["done".to_string()]);
+}
+
+#[tokio::test]
+async fn a_worker_without_the_lease_writes_nothing_and_one_that_lost_it_stops() {
+    let rig = rig().await;
+    let a = rig.worker(named("server-a")).await;
+    let b = rig.worker(named("server-b")).await;
+    assert!(a.claim_lease().await.unwrap());
+    rig.reset_calls().await;
+    assert_eq!(b.reconcile(rig.id).await, Outcome::Standby);
+    let (reads, writes) = rig.calls().await;
+    assert!(
+        reads.is_empty() && writes.is_empty(),
+        "{reads:?} {writes:?}"
+    );
+    // `a` goes quiet past its lease; `b` takes over and converges.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    rig.converge(&b, 4).await;
+    assert_eq!(rig.inventory().await, seed_inventory());
+    // `a` comes back believing it leads: it finds the lease taken and does nothing.
+    rig.edit(|t| {
+        t.stages[0].variables.insert("x".into(), "1".into());
+    })
+    .await;
+    rig.reset_calls().await;
+    assert_eq!(a.reconcile(rig.id).await, Outcome::Standby);
+    let (_, writes) = rig.calls().await;
+    assert!(writes.is_empty(), "{writes:?}");
+}
