@@ -60,7 +60,10 @@ class RestOperations:
 class Fault:
     service: str = "*"  # signing name: apigateway, elasticloadbalancing, ec2, or *
     operation: str = "*"  # e.g. CreateDeployment, or *
-    kind: str = "throttle"  # throttle | 500 | 503 | latency
+    # throttle | 500 | 503 | latency, or applied-500 | applied-drop: the call is carried out,
+    # then its answer is a 500 or a connection cut mid-answer (a create that happened though
+    # the caller saw it fail).
+    kind: str = "throttle"
     rate: float = 1.0  # probability per matching call
     count: int | None = None  # only the next N matching calls, then the fault retires
     latency_ms: int = 0
@@ -71,7 +74,7 @@ class Fault:
         return self.service in ("*", service) and self.operation in ("*", operation)
 
 
-KINDS = ("throttle", "500", "503", "latency")
+KINDS = ("throttle", "500", "503", "latency", "applied-500", "applied-drop")
 
 
 class FaultLayer:
@@ -162,9 +165,36 @@ class FaultLayer:
         if fault is not None:
             if fault.kind == "latency":
                 time.sleep(fault.latency_ms / 1000.0)
+            elif fault.kind.startswith("applied-"):
+                return self.applied_then_lost(environ, service, fault.kind, start_response)
             else:
                 return error_response(service, fault.kind, start_response)
         return self.app(environ, start_response)
+
+    def applied_then_lost(self, environ, service, kind, start_response):  # type: ignore[no-untyped-def]
+        """Carries the call out in moto, then loses its answer: a 500, or a response cut off
+        after a few bytes (the client reads a dropped connection)."""
+        answer = self.app(environ, lambda status, headers, exc_info=None: (lambda data: None))
+        try:
+            for _ in answer:
+                pass
+        finally:
+            close = getattr(answer, "close", None)
+            if close:
+                close()
+        if kind == "applied-500":
+            return error_response(service, "500", start_response)
+        # Cut the connection before any answer: the client sees it drop after sending.
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            import socket
+
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        start_response("500 Internal Server Error", [("Content-Length", "0")])
+        return [b""]
 
 
 def error_response(service: str, kind: str, start_response):  # type: ignore[no-untyped-def]

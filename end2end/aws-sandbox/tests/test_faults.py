@@ -105,3 +105,16 @@ def test_control_api_reads_json_whatever_the_content_type(patched):  # type: ign
                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
     with urllib.request.urlopen(req) as res:
         assert json.loads(res.read())["target_initial_seconds"] == 7
+
+
+@pytest.mark.parametrize("kind", ["applied-500", "applied-drop"])
+def test_a_create_can_happen_though_its_answer_is_lost(patched, kind):  # type: ignore[no-untyped-def]
+    patched.control("POST", "/faults", {"operation": "CreateRestApi", "kind": kind, "count": 1})
+    apigw = patched.client("apigateway")
+    with pytest.raises(Exception):
+        apigw.create_rest_api(name="made-anyway")
+    # The caller saw a failure, yet AWS made it: exactly one, and the fault retired.
+    names = [a["name"] for a in apigw.get_rest_apis()["items"]]
+    assert names == ["made-anyway"]
+    apigw.create_rest_api(name="second")
+    assert len(apigw.get_rest_apis()["items"]) == 2

@@ -1,7 +1,8 @@
 //! Every AWS call the worker makes goes through `Caller::call`: API Gateway calls first take a
 //! token from the account's pacer (so Portico never provokes a 429 itself), every attempt is
 //! counted by operation, and throttling, 5xx, timeouts and dropped connections are retried with
-//! full-jitter exponential backoff. Errors keep AWS's code, message and request id for the
+//! full-jitter exponential backoff — except a create that may have happened, which comes back
+//! `Ambiguous` for the worker to observe before it tries again. Errors keep AWS's code, message and request id for the
 //! journal and the page.
 
 use super::pace::Pacers;
@@ -52,6 +53,10 @@ pub enum ErrorKind {
     Unexpected,
     /// Not sent: a best-effort read (health) gave way to changes under the quota.
     Deferred,
+    /// A create that failed in a way that leaves open whether AWS made it (5xx, a timeout, a
+    /// dropped connection). Never retried blindly: the worker observes AWS first and adopts
+    /// what is there.
+    Ambiguous,
 }
 
 impl ErrorKind {
@@ -63,6 +68,7 @@ impl ErrorKind {
             ErrorKind::Refused => "refused",
             ErrorKind::Unexpected => "unexpected",
             ErrorKind::Deferred => "deferred",
+            ErrorKind::Ambiguous => "ambiguous",
         }
     }
 }
@@ -83,6 +89,32 @@ impl std::fmt::Display for AwsError {
 
 impl std::error::Error for AwsError {}
 
+/// The codes AWS answers when it does not take the credentials themselves.
+const CREDENTIAL_CODES: [&str; 6] = [
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+];
+
+const ACCESS_DENIED_CODES: [&str; 3] = [
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+];
+
+/// The innermost cause of an error, as a sentence ("Connection refused (os error 111)"), not
+/// the debug dump of the layers around it.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner = err;
+    while let Some(next) = inner.source() {
+        inner = next;
+    }
+    inner.to_string()
+}
+
 const THROTTLING_CODES: [&str; 5] = [
     "Throttling",
     "ThrottlingException",
@@ -94,7 +126,7 @@ const THROTTLING_CODES: [&str; 5] = [
 impl AwsError {
     pub fn from_sdk<E>(operation: &'static str, err: &SdkError<E, HttpResponse>) -> Self
     where
-        E: ProvideErrorMetadata + std::error::Error,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let request_id = err.request_id().map(str::to_owned);
         match err {
@@ -107,6 +139,21 @@ impl AwsError {
                         .as_deref()
                         .is_some_and(|c| THROTTLING_CODES.contains(&c));
                 let (kind, message) = match (&code, e.message()) {
+                    (Some(c), m) if CREDENTIAL_CODES.contains(&c.as_str()) => (
+                        Some(ErrorKind::Refused),
+                        format!(
+                            "AWS did not accept Portico's credentials ({}); check what the \
+                             credential chain finds (environment, profile, SSO, the role)",
+                            m.unwrap_or(c)
+                        ),
+                    ),
+                    (Some(c), m) if ACCESS_DENIED_CODES.contains(&c.as_str()) => (
+                        Some(ErrorKind::Refused),
+                        format!(
+                            "{} — allow {operation} in Portico's IAM policy",
+                            m.unwrap_or("access denied")
+                        ),
+                    ),
                     (Some(_), Some(m)) => (None, m.to_owned()),
                     (Some(c), None) => (None, c.clone()),
                     (None, _) => (
@@ -116,6 +163,8 @@ impl AwsError {
                 };
                 let kind = if throttled {
                     ErrorKind::Throttled
+                } else if kind == Some(ErrorKind::Refused) {
+                    ErrorKind::Refused
                 } else if status.is_some_and(|s| s >= 500) {
                     ErrorKind::Server
                 } else {
@@ -139,7 +188,11 @@ impl AwsError {
             SdkError::DispatchFailure(d) => AwsError {
                 operation,
                 code: None,
-                message: format!("could not reach AWS: {:?}", d.as_connector_error()),
+                message: match d.as_connector_error() {
+                    Some(c) if c.is_timeout() => "could not reach AWS: timed out".into(),
+                    Some(c) => format!("could not reach AWS: {}", root_cause(c)),
+                    None => format!("could not send the request: {}", root_cause(err)),
+                },
                 request_id,
                 kind: ErrorKind::Transport,
             },
@@ -160,7 +213,7 @@ impl AwsError {
             other => AwsError {
                 operation,
                 code: None,
-                message: format!("{other:?}"),
+                message: root_cause(other),
                 request_id,
                 kind: ErrorKind::Unexpected,
             },
@@ -236,7 +289,7 @@ impl Caller {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         T: RequestId,
-        E: ProvideErrorMetadata + std::error::Error,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let mut attempt = 0;
         loop {
@@ -280,7 +333,21 @@ impl Caller {
                     return Ok((out, id));
                 }
                 Err(e) => {
-                    let err = AwsError::from_sdk(operation, &e);
+                    let mut err = AwsError::from_sdk(operation, &e);
+                    // A create that may have happened is not tried again here: the worker
+                    // observes AWS first and adopts what the call made.
+                    if operation.starts_with("Create")
+                        && matches!(
+                            err.kind,
+                            ErrorKind::Server | ErrorKind::Transport | ErrorKind::Unexpected
+                        )
+                    {
+                        err.kind = ErrorKind::Ambiguous;
+                        err.message = format!(
+                            "{}; AWS may have made it, so Portico looks before trying again",
+                            err.message
+                        );
+                    }
                     metrics::counter!(
                         "portico_aws_errors_total",
                         "operation" => operation,

@@ -531,3 +531,38 @@ async fn bad_input_is_refused_and_nothing_is_kept() {
     assert_eq!(n, 0);
     let _ = ORIGIN;
 }
+
+/// A key AWS made though its answer was lost is adopted (found by its tag), not made twice.
+#[tokio::test]
+async fn a_key_whose_create_answer_was_lost_is_adopted_not_repeated() {
+    let rig = rig().await;
+    rig.turn()
+        .control(
+            "POST",
+            "/faults",
+            Some(serde_json::json!({ "operation": "CreateApiKey", "kind": "applied-500", "count": 1 })),
+        )
+        .await;
+    let key = rig.issue("partner-once", "standard", "").await;
+    let first = rig.worker.reconcile(rig.id).await;
+    assert!(
+        matches!(first, Outcome::Failed(ref m) if m.contains("may have made it")),
+        "{first:?}"
+    );
+    rig.converge().await;
+    let c = rig.turn().clients(REGION, 3).await;
+    // The gateway had no key before this one.
+    let named: Vec<_> = c
+        .apigateway
+        .get_api_keys()
+        .send()
+        .await
+        .unwrap()
+        .items()
+        .iter()
+        .map(|k| k.id().unwrap().to_owned())
+        .collect();
+    assert_eq!(named.len(), 1, "one key in AWS: {named:?}");
+    assert_eq!(rig.aws_key(key).await.id(), Some(named[0].as_str()));
+    assert_eq!(rig.plans_of(&named[0]).await, vec!["seed-standard"]);
+}

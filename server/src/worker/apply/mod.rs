@@ -343,7 +343,7 @@ impl Context<'_> {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         T: RequestId,
-        E: ProvideErrorMetadata + std::error::Error,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         self.caller.call(service, self.operation, f).await
     }

@@ -380,3 +380,86 @@ async fn the_ports_table_names_the_target_groups_the_worker_created() {
         );
     }
 }
+
+/// A create that AWS carried out though its answer was lost (a 500 after the fact, or the
+/// connection cut) is not repeated: the worker observes, finds it by tag or name, and adopts
+/// it. Every create the seed's plan makes, each answered badly once.
+#[tokio::test]
+async fn a_create_whose_answer_was_lost_is_adopted_not_repeated() {
+    let ops = [
+        ("elasticloadbalancing", "CreateTargetGroup", 3),
+        ("elasticloadbalancing", "CreateLoadBalancer", 1),
+        ("elasticloadbalancing", "CreateListener", 3),
+        ("apigateway", "CreateVpcLink", 1),
+        ("apigateway", "CreateRestApi", 1),
+        ("apigateway", "CreateResource", 6),
+        ("apigateway", "CreateDeployment", 1),
+        ("apigateway", "CreateStage", 3),
+        ("apigateway", "CreateUsagePlan", 1),
+    ];
+    for (i, (service, op, made)) in ops.into_iter().enumerate() {
+        let kind = if i % 2 == 0 {
+            "applied-500"
+        } else {
+            "applied-drop"
+        };
+        let rig = rig().await;
+        rig.turn()
+            .control(
+                "POST",
+                "/faults",
+                Some(json!({ "service": service, "operation": op, "kind": kind, "count": 1 })),
+            )
+            .await;
+        let worker = rig.worker(fast()).await;
+        let outcomes = rig.converge(&worker, 6).await;
+        assert!(
+            matches!(outcomes[0], Outcome::Failed(ref m) if m.contains("may have made it")),
+            "{op} {kind}: {outcomes:?}"
+        );
+        assert_eq!(
+            rig.inventory().await,
+            seed_inventory(),
+            "{op} {kind}: one of everything"
+        );
+        let (_, writes) = rig.calls().await;
+        assert_eq!(writes.get(op), Some(&made), "{op} {kind}: {writes:?}");
+    }
+}
+
+/// AWS out of reach reads as a sentence with its cause, not a debug dump of the HTTP stack.
+#[tokio::test]
+async fn an_unreachable_aws_reads_as_a_sentence() {
+    let rig = rig().await;
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(REGION))
+        .endpoint_url(url)
+        .credentials_provider(aws_sdk_apigateway::config::Credentials::new(
+            "sandbox", "sandbox", None, None, "sandbox",
+        ))
+        .load()
+        .await;
+    let config = WorkerConfig {
+        retry: portico::aws::call::Retry {
+            attempts: 1,
+            ..Default::default()
+        },
+        ..fast()
+    };
+    let worker = Worker::new(rig.app.store.clone(), base, config);
+    let Outcome::Failed(message) = worker.reconcile(rig.id).await else {
+        panic!("reading AWS can't succeed");
+    };
+    assert!(
+        message.contains("could not reach AWS: ") && message.contains("onnection refused"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("ConnectorError") && !message.contains("Some("),
+        "{message}"
+    );
+}
