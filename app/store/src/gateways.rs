@@ -436,6 +436,7 @@ pub async fn edit<E: From<StoreError>>(
     let mut after = current.topology.clone();
     change(&mut after)?;
     let (after, changes) = prepare(&current.topology, after)?;
+    refuse_moving(&mut tx, &current, &after).await?;
     Ok(commit(tx, actor, &current, &after, &changes, action, Some(entity)).await?)
 }
 
@@ -463,6 +464,7 @@ pub async fn replace(
         refuse_stale(&mut tx, current.id, from, current.generation, None).await?;
     }
     let (after, changes) = prepare(&current.topology, topology)?;
+    refuse_moving(&mut tx, &current, &after).await?;
     if !dry_run {
         commit(tx, actor, &current, &after, &changes, action, None).await?;
     }
@@ -480,6 +482,43 @@ fn prepare(before: &Topology, after: Topology) -> StoreResult<(Topology, Vec<Cha
 /// Stores `after` as the next generation and audits it, unless nothing changed. The audit
 /// entry of a one-entity edit holds that entity before and after; a whole-topology one, the
 /// summary of its changes.
+/// A gateway's region and account (its role) stay what they were once Portico may have built
+/// something there: moving would leave the old NLB billing, the old API serving and its keys
+/// beyond revoking. Deleting the gateway removes what it built; create it again elsewhere.
+async fn refuse_moving(
+    conn: &mut SqliteConnection,
+    current: &Desired,
+    after: &Topology,
+) -> StoreResult<()> {
+    let (before, now) = (&current.topology.gateway, &after.gateway);
+    if before.region == now.region && before.role_arn == now.role_arn {
+        return Ok(());
+    }
+    let built: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM plans WHERE gateway_id = ? AND started_at IS NOT NULL)",
+    )
+    .bind(current.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if !built {
+        return Ok(());
+    }
+    let account = |role: &Option<String>| match role {
+        Some(r) => format!("the account of {r}"),
+        None => "Portico's own account".into(),
+    };
+    Err(StoreError::Conflict(format!(
+        "Gateway {} may already have resources in {} in {}: moving it to {} in {} would leave \
+         them running and billing. Delete the gateway (Portico removes what it built), then \
+         create it again there. Nothing was saved.",
+        current.name,
+        before.region,
+        account(&before.role_arn),
+        now.region,
+        account(&now.role_arn)
+    )))
+}
+
 async fn commit(
     mut tx: Tx,
     actor: &str,

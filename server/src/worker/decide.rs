@@ -36,6 +36,8 @@ pub struct Fresh {
     /// Writes to AWS other than API keys'. Key steps are an admin's own action (issue, rotate,
     /// revoke), so approve mode, which is about the topology, does not hold them back.
     pub topology_writes: bool,
+    /// Has key steps that can run on their own (`Plan::keys_first`).
+    pub keys_first: bool,
 }
 
 impl Fresh {
@@ -47,6 +49,7 @@ impl Fresh {
                 .steps
                 .iter()
                 .any(|s| s.op.is_write() && s.kind != Kind::ApiKey),
+            keys_first: !plan.keys_first().is_empty(),
         }
     }
 }
@@ -87,6 +90,10 @@ pub enum Decision {
     RunApproved(i64),
     /// Store the plan as approved (superseding open ones) and run it.
     RunNew(Replace),
+    /// Run the key steps that can go on their own first, stored as their own plan (reason
+    /// keys), leaving open plans as they are: an admin's key action never waits behind an
+    /// approval, a failing step or report-only drift. The rest is decided on the next run.
+    RunKeysFirst,
 }
 
 pub fn decide(s: &Situation) -> Decision {
@@ -96,6 +103,10 @@ pub fn decide(s: &Situation) -> Decision {
         } else {
             Decision::InSync
         };
+    }
+    // Deleting the gateway removes its keys with everything else, in order.
+    if s.fresh.keys_first && !s.deleting {
+        return Decision::RunKeysFirst;
     }
     let reason = if s.deleting {
         PlanReason::Delete
@@ -158,6 +169,7 @@ mod tests {
                 empty: false,
                 guarded: false,
                 topology_writes: true,
+                keys_first: false,
             },
             open: None,
         }
@@ -198,6 +210,7 @@ mod tests {
         empty: true,
         guarded: false,
         topology_writes: false,
+        keys_first: false,
     };
 
     #[test]
@@ -452,5 +465,47 @@ mod tests {
     #[test]
     fn fresh_reads_the_plan() {
         assert_eq!(Fresh::of(&Plan::default()), EMPTY);
+    }
+
+    /// A key issued, rotated, revoked or expired goes first, whatever waits: an approval, a
+    /// failing plan (the fresh plan would fail again at the same step), report-only drift.
+    #[test]
+    fn key_steps_go_first_whatever_else_waits() {
+        let keys = |s: Situation| Situation {
+            fresh: Fresh {
+                keys_first: true,
+                ..s.fresh
+            },
+            ..s
+        };
+        for s in [
+            edit(),
+            Situation {
+                open: open(PlanStatus::AwaitingApproval),
+                ..approve_mode()
+            },
+            Situation {
+                fresh: Fresh {
+                    guarded: true,
+                    ..edit().fresh
+                },
+                ..edit()
+            },
+            Situation {
+                drift_mode: DriftMode::Report,
+                ..drift()
+            },
+        ] {
+            assert_eq!(decide(&keys(s)), Decision::RunKeysFirst, "{s:?}");
+        }
+        // Deleting the gateway removes its keys in the delete plan's order.
+        let deleting = Situation {
+            deleting: true,
+            ..keys(edit())
+        };
+        assert_eq!(
+            decide(&deleting),
+            Decision::RunNew(replace(PlanReason::Delete, PlanStatus::Approved))
+        );
     }
 }

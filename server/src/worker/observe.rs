@@ -1,8 +1,13 @@
 //! Observe: read what AWS holds for one gateway into `Actual`, with as few calls as the APIs
 //! allow (one paged describe per kind, tags in batches of 20, per-target-group health and
-//! attributes, one `GetResources` with the methods embedded). Only resources tagged with the
-//! gateway's name (and what lives inside its REST API) are read in: anything else in the
+//! attributes, one paged `GetResources` with the methods embedded). Only resources tagged with
+//! the gateway's name (and what lives inside its REST API) are read in: anything else in the
 //! account is not Portico's and is never touched.
+//!
+//! Every listing AWS pages is followed to its last page (through `paged`), at the largest page
+//! the API allows (API Gateway `limit` 500, ELBv2 `PageSize` 400), so a small account still
+//! costs one call per listing. Stopping at the first page would make whatever sits beyond it
+//! look absent to the planner, which would then recreate or delete it.
 
 use crate::aws::call::{AwsError, Caller, Service};
 use crate::aws::Clients;
@@ -60,6 +65,7 @@ async fn observe_elb(
         let (out, _) = caller
             .call(Service::Elb, "DescribeLoadBalancers", || {
                 elb.describe_load_balancers()
+                    .page_size(400)
                     .set_marker(marker.clone())
                     .send()
             })
@@ -72,6 +78,7 @@ async fn observe_elb(
         let (out, _) = caller
             .call(Service::Elb, "DescribeTargetGroups", || {
                 elb.describe_target_groups()
+                    .page_size(400)
                     .set_marker(marker.clone())
                     .send()
             })
@@ -80,7 +87,7 @@ async fn observe_elb(
         Ok::<_, AwsError>((out.target_groups().to_vec(), next))
     })
     .await?;
-    // Tags, 20 ARNs per call (the API's limit).
+    // Tags, 20 ARNs per call (the API's limit; DescribeTags has no marker, each batch is whole).
     let arns: Vec<String> = lbs
         .iter()
         .filter_map(|l| l.load_balancer_arn().map(str::to_owned))
@@ -125,13 +132,22 @@ async fn observe_elb(
         if !mine.contains(arn) {
             continue;
         }
-        let (out, _) = caller
-            .call(Service::Elb, "DescribeListeners", || {
-                elb.describe_listeners().load_balancer_arn(arn).send()
-            })
-            .await?;
+        let found = paged(move |marker| async move {
+            let (out, _) = caller
+                .call(Service::Elb, "DescribeListeners", || {
+                    elb.describe_listeners()
+                        .load_balancer_arn(arn)
+                        .page_size(400)
+                        .set_marker(marker.clone())
+                        .send()
+                })
+                .await?;
+            let next = out.next_marker().map(str::to_owned);
+            Ok::<_, AwsError>((out.listeners().to_vec(), next))
+        })
+        .await?;
         let mut listeners = BTreeMap::new();
-        for l in out.listeners() {
+        for l in &found {
             let (Some(larn), Some(port)) = (l.listener_arn(), l.port()) else {
                 continue;
             };
@@ -177,6 +193,7 @@ async fn observe_elb(
         if !mine.contains(arn) {
             continue;
         }
+        // DescribeTargetHealth and the attributes are not paged: one answer holds them all.
         let (health, _) = caller
             .call(Service::Elb, "DescribeTargetHealth", || {
                 elb.describe_target_health().target_group_arn(arn).send()
@@ -278,17 +295,23 @@ async fn observe_apigateway(
     .await?;
     for a in rest_apis {
         let Some(id) = a.id() else { continue };
-        let (out, _) = caller
-            .call(Service::ApiGateway, "GetResources", || {
-                api.get_resources()
-                    .rest_api_id(id)
-                    .embed("methods")
-                    .limit(500)
-                    .send()
-            })
-            .await?;
+        let found = paged(move |position| async move {
+            let (out, _) = caller
+                .call(Service::ApiGateway, "GetResources", || {
+                    api.get_resources()
+                        .rest_api_id(id)
+                        .embed("methods")
+                        .limit(500)
+                        .set_position(position.clone())
+                        .send()
+                })
+                .await?;
+            let next = out.position().map(str::to_owned);
+            Ok::<_, AwsError>((out.items().to_vec(), next))
+        })
+        .await?;
         let mut resources = BTreeMap::new();
-        for r in out.items() {
+        for r in &found {
             let (Some(rid), Some(path)) = (r.id(), r.path()) else {
                 continue;
             };
@@ -328,13 +351,21 @@ async fn observe_apigateway(
                 },
             );
         }
-        let (out, _) = caller
-            .call(Service::ApiGateway, "GetDeployments", || {
-                api.get_deployments().rest_api_id(id).limit(500).send()
-            })
-            .await?;
-        let deployments = out
-            .items()
+        let found = paged(move |position| async move {
+            let (out, _) = caller
+                .call(Service::ApiGateway, "GetDeployments", || {
+                    api.get_deployments()
+                        .rest_api_id(id)
+                        .limit(500)
+                        .set_position(position.clone())
+                        .send()
+                })
+                .await?;
+            let next = out.position().map(str::to_owned);
+            Ok::<_, AwsError>((out.items().to_vec(), next))
+        })
+        .await?;
+        let deployments = found
             .iter()
             .filter_map(|d| {
                 Some((
@@ -343,6 +374,7 @@ async fn observe_apigateway(
                 ))
             })
             .collect();
+        // GetStages is not paged (no `position`): one answer holds every stage.
         let (out, _) = caller
             .call(Service::ApiGateway, "GetStages", || {
                 api.get_stages().rest_api_id(id).send()
@@ -512,19 +544,22 @@ async fn observe_apigateway(
     if !actual.api_keys.is_empty() {
         let plan_ids: Vec<String> = actual.usage_plans.values().map(|p| p.id.clone()).collect();
         for plan in plan_ids {
-            let (out, _) = caller
-                .call(Service::ApiGateway, "GetUsagePlanKeys", || {
-                    api.get_usage_plan_keys()
-                        .usage_plan_id(&plan)
-                        .limit(500)
-                        .send()
-                })
-                .await?;
-            let members: Vec<String> = out
-                .items()
-                .iter()
-                .filter_map(|k| k.id().map(str::to_owned))
-                .collect();
+            let plan_id = plan.as_str();
+            let members: Vec<String> = paged(move |position| async move {
+                let (out, _) = caller
+                    .call(Service::ApiGateway, "GetUsagePlanKeys", || {
+                        api.get_usage_plan_keys()
+                            .usage_plan_id(plan_id)
+                            .limit(500)
+                            .set_position(position.clone())
+                            .send()
+                    })
+                    .await?;
+                let ids = out.items().iter().filter_map(|k| k.id().map(str::to_owned));
+                let next = out.position().map(str::to_owned);
+                Ok::<_, AwsError>((ids.collect::<Vec<_>>(), next))
+            })
+            .await?;
             for key in actual.api_keys.values_mut() {
                 if members.contains(&key.id) {
                     key.usage_plans.push(plan.clone());

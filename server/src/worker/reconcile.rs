@@ -9,7 +9,7 @@ use crate::aws::call::Caller;
 use crate::aws::Clients;
 use app::error::AppError;
 use portico_core::plan::actual::Actual;
-use portico_core::plan::lifecycle::{GatewayState, PlanStatus};
+use portico_core::plan::lifecycle::{GatewayState, PlanReason, PlanStatus};
 use portico_core::plan::{plan, Op, Plan};
 use portico_store::gateways::Desired;
 use portico_store::plans::{NewPlan, StepEnd};
@@ -172,6 +172,22 @@ impl Worker {
             }
             Decision::RunApproved(id) => id,
             Decision::RunNew(r) => plans::replace_open(&self.store, &new(r)).await?,
+            Decision::RunKeysFirst => {
+                let first = p.keys_first();
+                let id = plans::insert(
+                    &self.store,
+                    &NewPlan {
+                        gateway,
+                        generation: g.generation,
+                        reason: PlanReason::Keys,
+                        plan: &first,
+                        needs_approval: false,
+                        status: PlanStatus::Approved,
+                    },
+                )
+                .await?;
+                return self.run(&g, id, &first, &actual, &clients, &caller).await;
+            }
         };
         self.run(&g, plan_id, &p, &actual, &clients, &caller).await
     }

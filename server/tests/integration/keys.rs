@@ -38,11 +38,11 @@ fn logs() -> &'static Captured {
     })
 }
 
-struct Rig {
-    app: TestApp,
-    worker: Worker,
-    id: i64,
-    root: String,
+pub(crate) struct Rig {
+    pub(crate) app: TestApp,
+    pub(crate) worker: Worker,
+    pub(crate) id: i64,
+    pub(crate) root: String,
 }
 
 impl std::ops::Deref for Rig {
@@ -52,7 +52,7 @@ impl std::ops::Deref for Rig {
     }
 }
 
-async fn rig() -> Rig {
+pub(crate) async fn rig() -> Rig {
     logs();
     let app = TestApp::builder()
         .with_sandbox(REGION)
@@ -98,7 +98,7 @@ async fn rig() -> Rig {
 }
 
 impl Rig {
-    async fn converge(&self) {
+    pub(crate) async fn converge(&self) {
         for _ in 0..4 {
             if self.worker.reconcile(self.id).await == Outcome::InSync {
                 return;
@@ -107,7 +107,7 @@ impl Rig {
         panic!("not in sync");
     }
 
-    async fn issue(&self, name: &str, plans: &str, expires: &str) -> i64 {
+    pub(crate) async fn issue(&self, name: &str, plans: &str, expires: &str) -> i64 {
         let r = self
             .app
             .call(
@@ -134,7 +134,7 @@ impl Rig {
     }
 
     /// What the show-once screen fetches (once, from the browser), as JSON.
-    async fn once(&self, key: i64, cookie: &str) -> serde_json::Value {
+    pub(crate) async fn once(&self, key: i64, cookie: &str) -> serde_json::Value {
         let k = key.to_string();
         let r = self
             .app
@@ -153,7 +153,7 @@ impl Rig {
         serde_json::from_str(&r.body).unwrap()
     }
 
-    async fn aws_key(
+    pub(crate) async fn aws_key(
         &self,
         key: i64,
     ) -> aws_sdk_apigateway::operation::get_api_key::GetApiKeyOutput {
@@ -172,7 +172,7 @@ impl Rig {
             .unwrap()
     }
 
-    async fn plans_of(&self, aws_id: &str) -> Vec<String> {
+    pub(crate) async fn plans_of(&self, aws_id: &str) -> Vec<String> {
         let c = self.turn().clients(REGION, 3).await;
         let plans = c.apigateway.get_usage_plans().send().await.unwrap();
         let mut out = vec![];

@@ -8,6 +8,7 @@ mod common;
 mod auth;
 mod diagram;
 mod keys;
+mod keys_first;
 mod process;
 mod rbac;
 mod sandbox;

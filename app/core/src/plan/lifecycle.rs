@@ -105,6 +105,8 @@ words! {
         Drift = "drift",
         /// The gateway is being deleted: remove what it owns.
         Delete = "delete",
+        /// API keys issued, rotated, revoked or expired: applied on their own and first.
+        Keys = "keys",
     }
 }
 
@@ -114,6 +116,7 @@ impl PlanReason {
             PlanReason::Edit => "edit",
             PlanReason::Drift => "drift",
             PlanReason::Delete => "deleting the gateway",
+            PlanReason::Keys => "API keys, applied first",
         }
     }
 }

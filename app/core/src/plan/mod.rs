@@ -59,6 +59,41 @@ impl Plan {
         self.steps.is_empty()
     }
 
+    /// The key steps that can run on their own, ahead of the rest: creating, enabling,
+    /// disabling and deleting keys and their usage-plan memberships, where the usage plans
+    /// exist already. An admin's key action (issue, rotate, revoke, an expiry) is applied
+    /// through these first, so it never waits behind an approval, a failing step or
+    /// report-only drift. Values a kept step reads from another kept step are renumbered.
+    pub fn keys_first(&self) -> Plan {
+        let mut kept: std::collections::BTreeMap<usize, usize> = Default::default();
+        let mut steps = vec![];
+        for (i, s) in self.steps.iter().enumerate() {
+            let free =
+                s.op.inputs()
+                    .iter()
+                    .filter_map(|v| v.step())
+                    .all(|j| kept.contains_key(&j));
+            if s.kind != Kind::ApiKey || !free {
+                continue;
+            }
+            let mut step = s.clone();
+            if let Op::CreateUsagePlanKey {
+                usage_plan,
+                api_key,
+            } = &mut step.op
+            {
+                for v in [usage_plan, api_key] {
+                    if let Val::Output { step, .. } = v {
+                        *step = kept[step];
+                    }
+                }
+            }
+            kept.insert(i, steps.len());
+            steps.push(step);
+        }
+        Plan { steps }
+    }
+
     /// How many steps write to AWS (waits only read).
     pub fn writes(&self) -> usize {
         self.steps.iter().filter(|s| s.op.is_write()).count()

@@ -228,6 +228,52 @@ fn keys_join_their_plans_then_are_disabled_then_deleted() {
     assert!(!p.needs_approval());
 }
 
+#[test]
+fn key_steps_run_first_on_their_own_where_their_usage_plans_exist() {
+    let t = seed();
+    // From nothing, the key can be made ahead, but its membership waits for its usage plan.
+    let keys = [key(1, true, &["standard"])];
+    let ahead = plan(Some(&t), &keys, &Actual::default()).keys_first();
+    assert_eq!(
+        ahead.lines(),
+        vec!["+ API key key1: enabled (none) → true, usage plans (none) → standard".to_string()]
+    );
+    // Converged, then a key issued beside a topology edit: the key's steps run first, alone.
+    let (state, _) = converge(Some(&t), &Actual::default());
+    let mut edited = t.clone();
+    edited.stages[0].throttle = None;
+    edited.ports[0].deregistration_delay += 1;
+    let full = plan(Some(&edited), &keys, &state);
+    let first = full.keys_first();
+    assert!(ordered(&first));
+    let key_lines: Vec<String> = full
+        .steps
+        .iter()
+        .filter(|s| s.kind == Kind::ApiKey)
+        .map(Step::line)
+        .collect();
+    assert_eq!(first.lines(), key_lines);
+    assert_eq!(
+        key_lines.len(),
+        2,
+        "the key and its membership: {key_lines:?}"
+    );
+    assert!(first.steps.iter().all(|s| s.kind == Kind::ApiKey));
+    assert!(full.steps.len() > first.steps.len());
+    // Applied on their own, they leave the rest of the plan as it was.
+    let after = simulate::run(&first, &state);
+    let rest = plan(Some(&edited), &keys, &after);
+    assert!(rest.keys_first().is_empty());
+    assert_eq!(rest.steps.len(), full.steps.len() - first.steps.len());
+    // A revoked key is disabled ahead of everything too.
+    let (state, _) = converge_keys(Some(&t), &keys, &state);
+    let revoked = plan(Some(&edited), &[key(1, false, &["standard"])], &state);
+    assert_eq!(
+        revoked.keys_first().lines(),
+        vec!["~ API key key1: enabled true → false".to_string()]
+    );
+}
+
 fn keys_for(t: &Topology) -> impl Strategy<Value = Vec<DesiredKey>> {
     let plans: Vec<String> = t.usage_plans.iter().map(|p| p.name.clone()).collect();
     prop::collection::vec((any::<bool>(), any::<bool>()), 0..4).prop_map(move |flags| {

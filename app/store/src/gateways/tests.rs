@@ -257,3 +257,60 @@ async fn the_workers_marks() {
     assert_eq!(names(&db).await.unwrap(), vec!["seed".to_owned()]);
     assert_eq!(worst_health(&db).await.unwrap().as_deref(), Some("seed"));
 }
+
+#[tokio::test]
+async fn region_and_account_stay_once_something_may_have_been_built() {
+    let (_dir, db) = fresh().await;
+    create(&db, "ann", seed(), false).await.unwrap();
+    let moved = |t: &mut Topology| {
+        t.gateway.region = "us-east-1".into();
+        Ok::<(), StoreError>(())
+    };
+    // Nothing applied yet: the move is an ordinary edit.
+    let g = edit(&db, "ann", "seed", 1, "gateway", "settings", moved)
+        .await
+        .unwrap();
+    assert_eq!(g, 2);
+    // Once a plan has started, the region and the role stay.
+    let desired = load(&db, "seed").await.unwrap();
+    let plan = portico_core::plan::Plan::default();
+    let id = crate::plans::insert(
+        &db,
+        &crate::plans::NewPlan {
+            gateway: desired.id,
+            generation: 2,
+            reason: portico_core::plan::lifecycle::PlanReason::Edit,
+            plan: &plan,
+            needs_approval: false,
+            status: portico_core::plan::lifecycle::PlanStatus::Approved,
+        },
+    )
+    .await
+    .unwrap();
+    crate::plans::start(&db, id).await.unwrap();
+    let back = |t: &mut Topology| {
+        t.gateway.region = "ap-northeast-2".into();
+        Ok::<(), StoreError>(())
+    };
+    let err = edit(&db, "ann", "seed", 2, "gateway", "settings", back)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("would leave them running")),
+        "{err:?}"
+    );
+    let mut t = desired.topology.clone();
+    t.gateway.role_arn = Some("arn:aws:iam::123456789012:role/other".into());
+    let err = replace(&db, "ann", "seed", None, t, "upload", true)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict(_)),
+        "a dry run says so too"
+    );
+    assert_eq!(
+        load(&db, "seed").await.unwrap().generation,
+        2,
+        "nothing saved"
+    );
+}

@@ -1,0 +1,134 @@
+//! Keys are never held hostage: revoking a key disables it in AWS on the next run whatever
+//! else is pending — a plan waiting for an admin, a plan that fails at an earlier step, or
+//! drift that is only reported.
+
+use crate::common::{fast, REGION};
+use crate::keys::{rig, Rig};
+use portico::worker::Outcome;
+use portico_core::model::topology::{ApplyMode, DriftMode};
+use portico_core::plan::lifecycle::PlanStatus;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A key issued and made in AWS (enabled), on the converged seed.
+async fn with_key() -> (Rig, i64) {
+    let rig = rig().await;
+    let key = rig.issue("partner", "standard", "").await;
+    rig.converge().await;
+    assert!(rig.aws_key(key).await.enabled());
+    (rig, key)
+}
+
+async fn revoke(rig: &Rig, key: i64) {
+    let r = rig
+        .app
+        .call(
+            "revoke_api_key",
+            Some(&rig.root),
+            &[
+                ("gateway", "seed"),
+                ("key", &key.to_string()),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_revoked_key_is_disabled_while_a_plan_waits_for_approval() {
+    let (rig, key) = with_key().await;
+    rig.app
+        .edit_gateway("seed", |t| {
+            t.gateway.apply_mode = ApplyMode::Approve;
+            t.ports[0].deregistration_delay += 1;
+        })
+        .await;
+    assert_eq!(
+        rig.worker.reconcile(rig.id).await,
+        Outcome::AwaitingApproval
+    );
+    // The worker running as it does in `portico serve`.
+    let worker = Arc::new(rig.app.worker(fast()).await);
+    let task = worker.spawn(Arc::new(tokio::sync::Notify::new()));
+    let revoked = Instant::now();
+    revoke(&rig, key).await;
+    while rig.aws_key(key).await.enabled() {
+        assert!(revoked.elapsed() < Duration::from_secs(30), "still enabled");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "revoke → disabled in AWS with a plan awaiting approval in front: {} ms",
+        revoked.elapsed().as_millis()
+    );
+    task.abort();
+    let open = portico_store::plans::open_plan(&rig.app.store, rig.id)
+        .await
+        .unwrap()
+        .expect("the edit still waits");
+    assert_eq!(open.status, PlanStatus::AwaitingApproval);
+}
+
+#[tokio::test]
+async fn a_revoked_key_is_disabled_though_an_earlier_step_fails() {
+    let (rig, key) = with_key().await;
+    // A change AWS keeps failing (a 500 on every try): the plan fails at that step, every run.
+    rig.app
+        .turn()
+        .control(
+            "POST",
+            "/faults",
+            Some(serde_json::json!({ "operation": "ModifyTargetGroupAttributes", "kind": "500" })),
+        )
+        .await;
+    rig.app
+        .edit_gateway("seed", |t| t.ports[0].deregistration_delay += 1)
+        .await;
+    assert!(matches!(
+        rig.worker.reconcile(rig.id).await,
+        Outcome::Failed(_)
+    ));
+    revoke(&rig, key).await;
+    let _ = rig.worker.reconcile(rig.id).await;
+    assert!(
+        !rig.aws_key(key).await.enabled(),
+        "disabled despite the failing step"
+    );
+    assert!(matches!(
+        rig.worker.reconcile(rig.id).await,
+        Outcome::Failed(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_revoked_key_is_disabled_though_drift_is_only_reported() {
+    let (rig, key) = with_key().await;
+    rig.app
+        .edit_gateway("seed", |t| t.gateway.drift_mode = DriftMode::Report)
+        .await;
+    rig.converge().await;
+    // Drift: a listener deleted by hand.
+    let c = rig.app.turn().clients(REGION, 3).await;
+    let lb = c.elb.describe_load_balancers().send().await.unwrap();
+    let listeners = c
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(lb.load_balancers()[0].load_balancer_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    c.elb
+        .delete_listener()
+        .listener_arn(listeners.listeners()[0].listener_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rig.worker.reconcile(rig.id).await, Outcome::DriftReported);
+    revoke(&rig, key).await;
+    let _ = rig.worker.reconcile(rig.id).await;
+    assert!(
+        !rig.aws_key(key).await.enabled(),
+        "disabled despite report-only drift"
+    );
+    assert_eq!(rig.worker.reconcile(rig.id).await, Outcome::DriftReported);
+}
