@@ -75,6 +75,7 @@ impl From<portico_store::StoreError> for AppError {
             E::NotFound(m) => AppError::NotFound(m),
             E::Conflict(m) => AppError::Conflict(m),
             E::Invalid(m) => AppError::Invalid(m),
+            E::Forbidden(m) => AppError::Forbidden(m),
             E::Busy => AppError::Busy,
             E::Internal { context, detail } => AppError::internal(&context, detail),
         }

@@ -117,6 +117,16 @@ pub async fn delete_gateway(name: String, confirm: String) -> Result<(), AppErro
     Ok(())
 }
 
+/// Only admins change the gateway's own settings, by a form, a file or an old generation.
+#[cfg(feature = "ssr")]
+fn settings_rule(me: &portico_core::model::user::CurrentUser) -> portico_store::gateways::Settings {
+    if me.role >= portico_core::model::Role::Admin {
+        portico_store::gateways::Settings::MayChange
+    } else {
+        portico_store::gateways::Settings::Keep
+    }
+}
+
 /// Replaces the whole desired topology with an earlier generation's, as a new edit.
 #[server(prefix = "/api", endpoint = "restore_generation")]
 pub async fn restore_generation(
@@ -131,8 +141,17 @@ pub async fn restore_generation(
     let id = portico_store::gateways::load(store, &gateway).await?.id;
     let old = portico_store::gateways::snapshot(store, id, generation).await?;
     let action = format!("restore generation {generation}");
-    portico_store::gateways::replace(store, &me.name, &gateway, Some(from), old, &action, false)
-        .await?;
+    portico_store::gateways::replace_as(
+        store,
+        &me.name,
+        &gateway,
+        Some(from),
+        old,
+        &action,
+        false,
+        settings_rule(&me),
+    )
+    .await?;
     state.wake_worker();
     Ok(())
 }
@@ -156,7 +175,7 @@ pub async fn upload_topology(
         )));
     }
     let dry_run = dry_run.is_some();
-    let changes = portico_store::gateways::replace(
+    let changes = portico_store::gateways::replace_as(
         &state.store,
         &me.name,
         &gateway,
@@ -164,6 +183,7 @@ pub async fn upload_topology(
         topology,
         "upload",
         dry_run,
+        settings_rule(&me),
     )
     .await?;
     if !dry_run {

@@ -96,9 +96,23 @@ pub async fn logout() -> Result<(), AppError> {
 /// Only same-site paths: an open redirect after sign-in would hand phishers a trusted link.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.into(),
+        Some(p) if is_local_path(p) => p.into(),
         _ => "/".into(),
     }
+}
+
+/// A path on this server, and nothing a browser could read as another host: one leading `/`
+/// not followed by `/` or `\`, and no control character, whitespace or backslash anywhere —
+/// browsers drop tabs and newlines (`/\t/evil.example` becomes `//evil.example`) and read `\`
+/// as `/`; a newline could also split the Location header.
+fn is_local_path(p: &str) -> bool {
+    let mut chars = p.chars();
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !p
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+        && p.len() <= 2048
 }
 
 #[cfg(test)]
@@ -107,10 +121,47 @@ mod tests {
 
     #[test]
     fn next_stays_on_site() {
-        assert_eq!(safe_next(Some("/admin")), "/admin");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
-        assert_eq!(safe_next(Some("/\\evil")), "/");
+        for ok in [
+            "/",
+            "/admin",
+            "/gateways/seed/diagram?plan=none",
+            "/audit?before=9#x",
+        ] {
+            assert_eq!(safe_next(Some(ok)), ok);
+        }
         assert_eq!(safe_next(None), "/");
+    }
+
+    /// Known open-redirect payloads: each lands on "/".
+    #[test]
+    fn open_redirect_payloads_are_refused() {
+        let payloads = [
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            " /evil.example",
+            "/\u{0}/evil.example",
+            "/\u{7f}/evil.example",
+            "/\u{a0}/evil.example",
+            "/\u{3000}/evil.example",
+            "https://evil.example",
+            "http:/evil.example",
+            "//evil.example/%2f..",
+            "javascript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "evil.example",
+            "/x\r\nSet-Cookie: a=b",
+            "/a\\b",
+            "",
+        ];
+        for p in payloads {
+            assert_eq!(safe_next(Some(p)), "/", "{p:?} was accepted");
+        }
+        assert_eq!(safe_next(Some(&format!("/{}", "a".repeat(3000)))), "/");
     }
 }

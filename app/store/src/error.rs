@@ -8,6 +8,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The caller's role may not make this change.
+    #[error("{0}")]
+    Forbidden(String),
     /// The input breaks a rule (validation problems, one per line).
     #[error("{0}")]
     Invalid(String),

@@ -440,9 +440,9 @@ pub async fn edit<E: From<StoreError>>(
     Ok(commit(tx, actor, &current, &after, &changes, action, Some(entity)).await?)
 }
 
-/// Replaces the whole topology (upload, restore, `portico topology apply`); `from`, when
-/// given, refuses it if anything changed since. Returns what changes (with `dry_run`, what
-/// would).
+/// Replaces the whole topology (upload, restore, `portico topology apply`) for someone who may
+/// also change the gateway's settings (an admin, the CLI); `from`, when given, refuses it if
+/// anything changed since. Returns what changes (with `dry_run`, what would).
 pub async fn replace(
     db: &Store,
     actor: &str,
@@ -451,6 +451,38 @@ pub async fn replace(
     topology: Topology,
     action: &str,
     dry_run: bool,
+) -> StoreResult<Vec<Change>> {
+    let settings = Settings::MayChange;
+    replace_as(
+        db, actor, gateway, from, topology, action, dry_run, settings,
+    )
+    .await
+}
+
+/// Who is replacing the topology, as far as the gateway's own settings go (region, VPC,
+/// subnets, endpoint, role, apply and drift mode): an admin or the CLI may change them; an
+/// editor's file or restored generation whose `gateway` section differs is refused, since
+/// `save_settings` is an admin's too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settings {
+    MayChange,
+    Keep,
+}
+
+/// `replace`, with the settings rule of whoever asks.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "every argument is named at each call; a struct would only rename them"
+)]
+pub async fn replace_as(
+    db: &Store,
+    actor: &str,
+    gateway: &str,
+    from: Option<i64>,
+    topology: Topology,
+    action: &str,
+    dry_run: bool,
+    settings: Settings,
 ) -> StoreResult<Vec<Change>> {
     // A dry run only reads: a deferred transaction never upgrades to a write, so it cannot
     // fail the way a read-then-write one can, and it does not queue behind the worker.
@@ -464,6 +496,22 @@ pub async fn replace(
         refuse_stale(&mut tx, current.id, from, current.generation, None).await?;
     }
     let (after, changes) = prepare(&current.topology, topology)?;
+    if settings == Settings::Keep && after.gateway != current.topology.gateway {
+        let fields: Vec<&str> = changes
+            .iter()
+            .filter(|c| c.entity == "gateway")
+            .flat_map(|c| c.fields.iter().map(|f| f.field.as_str()))
+            .collect();
+        return Err(StoreError::Forbidden(format!(
+            "Only an admin can change the gateway's settings ({}); your role can change ports, \
+             stages, routes and usage plans. Nothing was saved.",
+            if fields.is_empty() {
+                "region, VPC, subnets, endpoint, role, apply and drift mode".to_owned()
+            } else {
+                fields.join(", ")
+            }
+        )));
+    }
     refuse_moving(&mut tx, &current, &after).await?;
     if !dry_run {
         commit(tx, actor, &current, &after, &changes, action, None).await?;

@@ -293,3 +293,28 @@ async fn oversize_bodies_are_refused() {
         .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+/// `next=/%09/evil.example` once passed, and browsers turn it into `//evil.example`.
+#[tokio::test]
+async fn sign_in_never_redirects_off_site() {
+    let app = TestApp::new().await.user("alice", Role::Admin).await;
+    for next in [
+        "/\t/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+    ] {
+        let r = app
+            .call(
+                "login",
+                None,
+                &[
+                    ("name", "alice"),
+                    ("password", &app.password),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(r.location(), Some("/"), "{next:?}: {}", r.body);
+    }
+}

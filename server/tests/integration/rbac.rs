@@ -219,6 +219,22 @@ fn cases() -> Vec<Case> {
             },
             expect: EDITORS,
         },
+        // The same upload changing the gateway's own settings is an admin's, like
+        // save_settings.
+        Case {
+            name: "upload_topology",
+            form: |_| {
+                let seed = include_str!("../../../examples/seed-topology.yaml");
+                vec![
+                    ("gateway", "seed".into()),
+                    (
+                        "yaml",
+                        seed.replace("apply_mode: auto", "apply_mode: approve"),
+                    ),
+                ]
+            },
+            expect: ADMINS,
+        },
         Case {
             name: "list_api_keys",
             form: |_| vec![("gateway", "seed".into())],

@@ -152,3 +152,49 @@ fn cli_export_then_apply_changes_nothing() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("Backend port 70000 is out of range"));
 }
+
+/// An editor may restore an old generation of the topology, but not one that would change the
+/// gateway's own settings back: those are an admin's.
+#[tokio::test]
+async fn an_editor_cannot_restore_the_gateways_settings() {
+    let app = TestApp::new()
+        .await
+        .user("root", Role::Admin)
+        .await
+        .user("ed", Role::Editor)
+        .await
+        .seed_gateway()
+        .await;
+    let mut t = portico_store::gateways::load(&app.store, "seed")
+        .await
+        .unwrap()
+        .topology;
+    t.gateway.drift_mode = portico_core::model::topology::DriftMode::Report;
+    portico_store::gateways::replace(&app.store, "root", "seed", None, t, "settings", false)
+        .await
+        .unwrap();
+    let ed = app.login("ed").await;
+    let r = app
+        .call(
+            "restore_generation",
+            Some(&ed),
+            &[("gateway", "seed"), ("from", "3"), ("generation", "2")],
+        )
+        .await;
+    refused(
+        &r,
+        StatusCode::FORBIDDEN,
+        "Only an admin can change the gateway's settings",
+    );
+    assert_eq!(app.generation("seed").await, 3, "nothing saved");
+    let admin = app.login("root").await;
+    let r = app
+        .call(
+            "restore_generation",
+            Some(&admin),
+            &[("gateway", "seed"), ("from", "3"), ("generation", "2")],
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    assert_eq!(app.generation("seed").await, 4);
+}
