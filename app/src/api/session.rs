@@ -21,18 +21,34 @@ pub async fn needs_first_admin() -> Result<bool, AppError> {
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(name: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use crate::api::context::{client_addr, session, state, SESSION_USER};
-    use crate::throttle::wait_in_words;
+    use crate::throttle::{wait_in_words, Refusal, NAME_MAX};
     use portico_core::model::Role;
     use std::time::Instant;
 
     let state = state()?;
     let addr = client_addr();
-    if let Err(wait) = state.throttle.check(&name, addr, Instant::now()) {
-        return Err(AppError::TooManyAttempts(format!(
-            "Too many failed sign-ins for this account from your address. Try again in {}.",
-            wait_in_words(wait)
-        )));
+    // Names past the cap are no account's: refused before they reach the throttle or a log.
+    if name.trim().chars().count() > NAME_MAX {
+        return Err(AppError::Invalid("Wrong user name or password.".into()));
     }
+    let refused = |r: Refusal| {
+        AppError::TooManyAttempts(match r {
+            Refusal::Account(wait) => format!(
+                "Too many failed sign-ins for this account. Try again in {}.",
+                wait_in_words(wait)
+            ),
+            Refusal::Address(wait) => format!(
+                "Too many failed sign-ins from your network. Try again in {}.",
+                wait_in_words(wait)
+            ),
+            Refusal::Busy => "Too many sign-ins at once. Try again in a moment.".into(),
+        })
+    };
+    // Counted before the password is checked, so parallel guesses are each counted.
+    state
+        .throttle
+        .begin(&name, addr, Instant::now())
+        .map_err(refused)?;
     let found = portico_store::users::credentials(&state.store, &name).await?;
     // Verify against a dummy hash when the user is unknown, so timing does not tell which
     // names exist.
@@ -40,9 +56,11 @@ pub async fn login(name: String, password: String, next: Option<String>) -> Resu
         Some(user) => user.password_hash.clone(),
         None => crate::passwords::dummy_hash().await?,
     };
-    let verified = crate::passwords::verify(password, hash).await?;
+    let verified = {
+        let _turn = state.throttle.hashing().await.map_err(refused)?;
+        crate::passwords::verify(password, hash).await?
+    };
     let Some(user) = found.filter(|_| verified) else {
-        state.throttle.record_failure(&name, addr, Instant::now());
         tracing::warn!(user = %name.trim(), %addr, "failed sign-in");
         return Err(AppError::Invalid("Wrong user name or password.".into()));
     };
@@ -51,7 +69,7 @@ pub async fn login(name: String, password: String, next: Option<String>) -> Resu
             "This account is disabled. Ask an admin to enable it.".into(),
         ));
     }
-    state.throttle.record_success(&name, addr);
+    state.throttle.succeeded(&name, addr);
 
     let session = session().await?;
     // A fresh id at sign-in defeats session fixation.

@@ -176,7 +176,7 @@ async fn failed_logins_are_throttled_per_account_and_address() {
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
-    // Even the right password is refused while locked, with a clear message.
+    // Past the limit the account waits a delay (never a lock), with a clear message.
     let r = app
         .call(
             "login",
@@ -185,7 +185,64 @@ async fn failed_logins_are_throttled_per_account_and_address() {
         )
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(r.body.contains("Try again in 10 minutes"), "{}", r.body);
+    assert!(r.body.contains("Try again in 1 second"), "{}", r.body);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.login("alice").await;
+}
+
+/// 100 parallel guesses at one account are each counted before any password is checked:
+/// only the account's allowance of them reaches a password check.
+#[tokio::test]
+async fn parallel_guesses_are_counted_before_hashing() {
+    let app = std::sync::Arc::new(
+        TestApp::with_throttle(LoginThrottle::new(Duration::from_secs(600), 5, 1000))
+            .await
+            .user("alice", Role::Viewer)
+            .await,
+    );
+    let tries: Vec<_> = (0..100)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                app.call(
+                    "login",
+                    None,
+                    &[("name", "alice"), ("password", "guess-guess-guess")],
+                )
+                .await
+                .status
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    let mut refused = 0;
+    for t in tries {
+        match t.await.unwrap() {
+            StatusCode::UNPROCESSABLE_ENTITY => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => refused += 1,
+            other => panic!("{other}"),
+        }
+    }
+    println!("100 parallel guesses: {checked} checked, {refused} refused");
+    assert_eq!((checked, refused), (5, 95));
+}
+
+/// A name past the cap is refused like a wrong password, before it is counted or logged.
+#[tokio::test]
+async fn an_overlong_name_is_refused_up_front() {
+    let app = TestApp::new().await;
+    let r = app
+        .call(
+            "login",
+            None,
+            &[
+                ("name", &"a".repeat(10_000)),
+                ("password", "whatever-whatever"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Wrong user name or password"), "{}", r.body);
 }
 
 #[tokio::test]
@@ -317,4 +374,70 @@ async fn sign_in_never_redirects_off_site() {
             .await;
         assert_eq!(r.location(), Some("/"), "{next:?}: {}", r.body);
     }
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// 500 sign-ins at once from `app`'s address, each for another name: (checked, refused).
+async fn flood(app: &std::sync::Arc<TestApp>) -> (usize, usize) {
+    let tries: Vec<_> = (0..500)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let name = format!("nobody{i}");
+                app.call(
+                    "login",
+                    None,
+                    &[("name", &name), ("password", "guess-guess-guess")],
+                )
+                .await
+                .status
+            })
+        })
+        .collect();
+    let (mut checked, mut refused) = (0, 0);
+    for t in tries {
+        match t.await.unwrap() {
+            StatusCode::UNPROCESSABLE_ENTITY => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => refused += 1,
+            other => panic!("{other}"),
+        }
+    }
+    (checked, refused)
+}
+
+/// 500 parallel sign-ins (none of a real account) run Argon2 (19 MiB each) only a few at a
+/// time: the rest wait in a short queue or are told to retry. Memory is measured beside the
+/// same flood refused before any password check (what 500 requests cost by themselves).
+#[tokio::test]
+async fn a_flood_of_sign_ins_checks_a_few_passwords_at_a_time() {
+    let start = peak_rss_kib();
+    let refused_all = std::sync::Arc::new(
+        TestApp::with_throttle(LoginThrottle::new(Duration::from_secs(600), 1000, 0)).await,
+    );
+    assert_eq!(flood(&refused_all).await, (0, 500));
+    let requests_only = peak_rss_kib();
+    let app = std::sync::Arc::new(
+        TestApp::with_throttle(LoginThrottle::new(Duration::from_secs(600), 1000, 100_000)).await,
+    );
+    let (checked, busy) = flood(&app).await;
+    let with_hashing = peak_rss_kib();
+    let mib = |kib: u64| kib / 1024;
+    println!(
+        "500 parallel sign-ins: {checked} passwords checked, {busy} told to retry; peak memory \
+         +{} MiB for the requests alone, then +{} MiB with the password checks",
+        mib(requests_only.saturating_sub(start)),
+        mib(with_hashing.saturating_sub(requests_only))
+    );
+    assert_eq!(checked + busy, 500);
+    assert!(busy > 0, "the queue is bounded");
+    // Unbounded, 500 checks at once would take 500 × 19 MiB, over 9 GiB.
+    assert!(mib(with_hashing.saturating_sub(requests_only)) < 512);
 }
