@@ -94,6 +94,7 @@ mod tests {
             StatusCode::FORBIDDEN
         );
         assert_eq!(AppError::Invalid("x".into()).status().as_u16(), 422);
+        assert_eq!(AppError::Busy.status().as_u16(), 503);
     }
 
     #[test]

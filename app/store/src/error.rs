@@ -84,3 +84,32 @@ where
     s.parse()
         .map_err(|e| StoreError::internal(&format!("stored {what} unreadable"), e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A write that waited past the busy timeout is contention, shown as "busy" (503), not
+    /// an internal error (500).
+    #[tokio::test]
+    async fn a_locked_database_reads_as_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = crate::Store::open(&path).await.unwrap();
+        let mut holder = store.write().await.unwrap();
+        sqlx::query("INSERT INTO audit (at, actor, action, target) VALUES (0, 'a', 'b', 'c')")
+            .execute(&mut *holder)
+            .await
+            .unwrap();
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .busy_timeout(std::time::Duration::from_millis(50));
+        let other = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        let err = sqlx::query("BEGIN IMMEDIATE")
+            .execute(&other)
+            .await
+            .unwrap_err();
+        assert!(matches!(StoreError::from(err), StoreError::Busy));
+        holder.rollback().await.unwrap();
+    }
+}

@@ -100,6 +100,12 @@ pub async fn api_error_status(req: Request, next: Next) -> Response {
     };
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = err.status();
+        // A busy database or an AWS out of reach: say when to try again.
+        if parts.status == StatusCode::SERVICE_UNAVAILABLE {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }
