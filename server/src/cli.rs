@@ -1,4 +1,5 @@
-//! The command line: `serve` (default) and `user add | list | disable | enable`.
+//! The command line: `serve` (the default), `user`, `topology`, `plan`, `status`, `prices`,
+//! `backup` and `restore`.
 
 use app::api::users::ssr as users;
 use clap::{Args, Parser, Subcommand};
@@ -46,6 +47,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a consistent copy of the database to FILE, while servers keep using it.
+    Backup { file: PathBuf },
+    /// Replace the database with the backup FILE (refused while a server works on it).
+    Restore { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -142,6 +147,8 @@ pub enum CliError {
     Serve(String),
     #[error("reading the password from standard input: {0}")]
     Stdin(std::io::Error),
+    #[error("{0}")]
+    Restore(#[from] portico_store::RestoreError),
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -162,6 +169,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Status { gateway, json } => status(&cli.db, &gateway, json).await,
+        Command::Backup { file } => {
+            Store::open(&cli.db).await?.backup_to(&file).await?;
+            println!("Backed up {} to {}.", cli.db.display(), file.display());
+            Ok(())
+        }
+        Command::Restore { file } => {
+            Store::restore(&file, &cli.db).await?;
+            println!("Restored {} from {}.", cli.db.display(), file.display());
+            Ok(())
+        }
     }
 }
 

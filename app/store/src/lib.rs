@@ -14,6 +14,7 @@
 //!
 //! Writes of more than one statement start with `Store::write` (`BEGIN IMMEDIATE`).
 
+mod backup;
 mod db;
 mod error;
 
@@ -26,6 +27,7 @@ pub mod prices;
 pub mod status;
 pub mod users;
 
+pub use backup::RestoreError;
 pub use db::{OpenError, Tx, MIGRATOR};
 pub use error::{StoreError, StoreResult};
 

@@ -198,3 +198,79 @@ async fn an_editor_cannot_restore_the_gateways_settings() {
     assert!(r.status.is_success(), "{}", r.body);
     assert_eq!(app.generation("seed").await, 4);
 }
+
+/// `portico backup` copies a database in use; `portico restore` puts the copy in place of
+/// another, which then holds the same topology, users and audit; a restore over a database a
+/// server works on is refused.
+#[tokio::test]
+async fn backup_and_restore_from_the_command_line() {
+    let app = TestApp::new()
+        .await
+        .user("root", Role::Admin)
+        .await
+        .seed_gateway()
+        .await;
+    let live = app._dir.path().join("portico.db");
+    let dir = tempfile::tempdir().unwrap();
+    let (backup, restored) = (dir.path().join("backup.db"), dir.path().join("restored.db"));
+    let portico = |db: &std::path::Path, args: &[&std::path::Path]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_portico"));
+        c.arg("--db").arg(db);
+        for a in args {
+            c.arg(a);
+        }
+        c.output().unwrap()
+    };
+    let out = portico(&live, &[std::path::Path::new("backup"), &backup]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = portico(&restored, &[std::path::Path::new("restore"), &backup]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let copy = portico_store::Store::open(&restored).await.unwrap();
+    let seed = |s: &portico_store::Store| {
+        let s = s.clone();
+        async move { portico_store::gateways::load(&s, "seed").await.unwrap() }
+    };
+    let (a, b) = (seed(&app.store).await, seed(&copy).await);
+    assert_eq!((a.generation, a.topology), (b.generation, b.topology));
+    let users = |s: &portico_store::Store| {
+        let s = s.clone();
+        async move {
+            portico_store::users::list(&s)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|u| (u.name, u.role))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(users(&app.store).await, users(&copy).await);
+    let audit = |s: &portico_store::Store| {
+        let s = s.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit")
+                .fetch_one(s.raw_pool_for_tests())
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(audit(&app.store).await, audit(&copy).await);
+    // A server holds the lease on the live database: restoring over it is refused.
+    portico_store::lease::claim(&app.store, "a server", std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let out = portico(&live, &[std::path::Path::new("restore"), &backup]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("stop every portico serve"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
