@@ -14,6 +14,8 @@ pub enum Level {
     Pending,
     /// Works, but not as it should: a stale stage, an impaired NLB, a draining target.
     Degraded,
+    /// AWS could not be read for a while: what it holds now is not known.
+    Unknown,
     Unhealthy,
 }
 
@@ -23,6 +25,7 @@ impl Level {
             Level::Healthy => ("healthy", "ok"),
             Level::Pending => ("pending", "busy"),
             Level::Degraded => ("degraded", "warn"),
+            Level::Unknown => ("unknown", "muted"),
             Level::Unhealthy => ("unhealthy", "bad"),
         }
     }
@@ -211,5 +214,21 @@ pub fn assess(desired: &Topology, keys: &[KeyWant], actual: &Actual) -> Health {
         level,
         reason,
         parts,
+    }
+}
+
+/// Health when AWS has not been readable since the last good read (`minutes` ago, or never):
+/// unknown, with why and since when — never the last good picture passed off as current.
+pub fn unreadable(why: &str, minutes: Option<i64>) -> Health {
+    let since = match minutes {
+        None => "AWS has not been read yet".to_string(),
+        Some(0 | 1) => "no read of AWS has worked for a minute".to_string(),
+        Some(m) => format!("no read of AWS has worked for {m} minutes"),
+    };
+    let reason = format!("{since}: {why}");
+    Health {
+        level: Level::Unknown,
+        reason: reason.clone(),
+        parts: vec![part("AWS", Level::Unknown, reason)],
     }
 }

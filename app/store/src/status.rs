@@ -38,10 +38,11 @@ pub struct HealthEvent {
     pub reason: String,
 }
 
-const LEVELS: [Level; 4] = [
+const LEVELS: [Level; 5] = [
     Level::Healthy,
     Level::Pending,
     Level::Degraded,
+    Level::Unknown,
     Level::Unhealthy,
 ];
 
@@ -53,6 +54,7 @@ fn level_word(level: Level) -> &'static str {
         Level::Healthy => "Healthy",
         Level::Pending => "Pending",
         Level::Degraded => "Degraded",
+        Level::Unknown => "Unknown",
         Level::Unhealthy => "Unhealthy",
     }
 }
@@ -123,6 +125,35 @@ pub async fn observed(db: &Store, gateway: i64) -> StoreResult<Option<Observed>>
         })
     })
     .transpose()
+}
+
+/// When AWS was last read successfully for this gateway (unix seconds), if ever.
+pub async fn health_read_at(db: &Store, gateway: i64) -> StoreResult<Option<i64>> {
+    Ok(sqlx::query_scalar::<_, Option<i64>>(
+        "SELECT health_at FROM gateway_status WHERE gateway_id = ?",
+    )
+    .bind(gateway)
+    .fetch_optional(&db.pool)
+    .await?
+    .flatten())
+}
+
+/// Health that could not be read: stored as the current picture (with its history row), but
+/// the time of the last good read is kept, so "since when" stays true.
+pub async fn record_unreadable(
+    db: &Store,
+    gateway: i64,
+    health: &Health,
+    now: i64,
+) -> StoreResult<()> {
+    let read_at = health_read_at(db, gateway).await?;
+    record_health(db, gateway, health, now).await?;
+    sqlx::query("UPDATE gateway_status SET health_at = ? WHERE gateway_id = ?")
+        .bind(read_at)
+        .bind(gateway)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
 }
 
 /// Stores the latest assessment, a history row for each resource whose level or reason

@@ -370,14 +370,40 @@ impl Worker {
             best_effort_reserve: self.config.health_reserve,
             ..self.caller(&gw.region, gw.role_arn.as_deref())
         };
-        let actual = observe::observe(&clients, &caller, &g.name)
-            .await
-            .map_err(|e| AppError::Unavailable(format!("Could not read AWS: {e}")))?;
+        let actual = match observe::observe(&clients, &caller, &g.name).await {
+            Ok(a) => a,
+            Err(e) if e.kind == crate::aws::call::ErrorKind::Deferred => {
+                return Err(AppError::Unavailable(format!("Could not read AWS: {e}")))
+            }
+            Err(e) => {
+                self.note_unreadable(gateway, &e.to_string()).await;
+                return Err(AppError::Unavailable(format!("Could not read AWS: {e}")));
+            }
+        };
         let now = portico_store::now_unix();
         let wanted = keys::desired_keys(&self.store, gateway, now).await?;
         let health = portico_core::health::assess(&g.topology, &key_wants(&wanted), &actual);
         status::record_health(&self.store, gateway, &health, now).await?;
         Ok(health)
+    }
+
+    /// AWS could not be read for this gateway. Once the last good read is two health
+    /// intervals old (or there never was one), its health turns unknown, saying why and for
+    /// how long: the last good picture is not shown as if it were current.
+    pub(crate) async fn note_unreadable(&self, gateway: i64, why: &str) {
+        let now = portico_store::now_unix();
+        let read_at = status::health_read_at(&self.store, gateway)
+            .await
+            .ok()
+            .flatten();
+        let two_intervals = 2 * self.config.health_interval.as_secs() as i64;
+        if read_at.is_some_and(|t| now - t < two_intervals) {
+            return;
+        }
+        let health = portico_core::health::unreadable(why, read_at.map(|t| (now - t) / 60));
+        if let Err(e) = status::record_unreadable(&self.store, gateway, &health, now).await {
+            tracing::warn!(gateway, "could not record unknown health: {e}");
+        }
     }
 
     async fn run_gateway(self: Arc<Self>, id: i64, notify: Arc<Notify>) {

@@ -77,7 +77,10 @@ impl Worker {
         let caller = self.caller(&gw.region, gw.role_arn.as_deref());
         let actual = match super::observe::observe(&clients, &caller, &g.name).await {
             Ok(a) => a,
-            Err(e) => return Ok(Outcome::Failed(format!("Could not read AWS: {e}"))),
+            Err(e) => {
+                self.note_unreadable(gateway, &e.to_string()).await;
+                return Ok(Outcome::Failed(format!("Could not read AWS: {e}")));
+            }
         };
         let now = portico_store::now_unix();
         keys::sync_keys(&self.store, gateway, &actual, now).await?;

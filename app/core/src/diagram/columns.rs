@@ -358,11 +358,15 @@ pub(super) fn instances(d: &mut Diagram, t: &Topology, f: &Facts<'_>) {
     }
 }
 
-/// The parts of the health assessment, by resource name.
-struct Parts<'a>(BTreeMap<&'a str, (Level, &'a str)>);
+/// The parts of the health assessment, by resource name; when AWS could not be read, every
+/// box is unknown, with why.
+struct Parts<'a>(BTreeMap<&'a str, (Level, &'a str)>, Option<&'a str>);
 
 impl<'a> Parts<'a> {
     fn new(h: Option<&'a Health>) -> Self {
+        let blind = h
+            .filter(|h| h.level == Level::Unknown)
+            .map(|h| h.reason.as_str());
         Self(
             h.map(|h| {
                 h.parts
@@ -371,11 +375,15 @@ impl<'a> Parts<'a> {
                     .collect()
             })
             .unwrap_or_default(),
+            blind,
         )
     }
 
     fn get(&self, resource: &str) -> Option<(Level, &'a str)> {
-        self.0.get(resource).copied()
+        match self.1 {
+            Some(why) => Some((Level::Unknown, why)),
+            None => self.0.get(resource).copied(),
+        }
     }
 
     /// The worst of the parts whose name passes `f`, and how many of them are healthy.
@@ -390,6 +398,9 @@ impl<'a> Parts<'a> {
             .iter()
             .filter(|(l, _)| *l == Level::Healthy)
             .count();
+        if let Some(why) = self.1 {
+            return Some((Level::Unknown, why, 0, matching.len()));
+        }
         matching
             .iter()
             .max_by_key(|(l, _)| *l)

@@ -21,7 +21,7 @@ fn level_colours(level: Option<Level>) -> (&'static str, &'static str) {
         Some(Level::Pending) => ("#e8f0fe", "#1a5fb4"),
         Some(Level::Degraded) => ("#fff4e0", "#a05a00"),
         Some(Level::Unhealthy) => ("#fdecea", "#b3261e"),
-        None => ("#f4f5f7", "#6b7280"),
+        Some(Level::Unknown) | None => ("#f4f5f7", "#6b7280"),
     }
 }
 

@@ -64,6 +64,27 @@ fn the_seed_diagram_is_stable() {
 }
 
 #[test]
+fn when_aws_cannot_be_read_every_box_says_unknown() {
+    let t = seed();
+    let blind = crate::health::unreadable("could not reach AWS: Connection refused", Some(4));
+    let d = build(
+        &t,
+        &Inputs {
+            health: Some(&blind),
+            ..Inputs::default()
+        },
+    );
+    for id in ["nlb", "api", "stage:dev"] {
+        let n = d.node(id).unwrap();
+        assert_eq!(n.level, Some(Level::Unknown), "{id}");
+    }
+    assert_eq!(
+        blind.reason,
+        "no read of AWS has worked for 4 minutes: could not reach AWS: Connection refused"
+    );
+}
+
+#[test]
 fn the_seed_diagram_says_health_and_cost() {
     let t = seed();
     let (p, exact) = prices::for_region(&t.gateway.region, &[]);

@@ -11,6 +11,7 @@ fn colour(level: portico_core::health::Level) -> &'static str {
         portico_core::health::Level::Healthy => "#1a7f37",
         portico_core::health::Level::Pending => "#2754c5",
         portico_core::health::Level::Degraded => "#9a6700",
+        portico_core::health::Level::Unknown => "#6e7781",
         portico_core::health::Level::Unhealthy => "#c62828",
     }
 }

@@ -443,11 +443,20 @@ async fn an_unreachable_aws_reads_as_a_sentence() {
         ))
         .load()
         .await;
+    // Health was read a moment ago, and is read every second.
+    let reachable = rig.worker(fast()).await;
+    rig.converge(&reachable, 4).await;
+    let level = |h: Option<portico_core::health::Health>| h.map(|h| h.level);
+    let health = portico_store::status::health(&rig.app.store, rig.id)
+        .await
+        .unwrap();
+    assert_eq!(level(health), Some(portico_core::health::Level::Healthy));
     let config = WorkerConfig {
         retry: portico::aws::call::Retry {
             attempts: 1,
             ..Default::default()
         },
+        health_interval: Duration::from_secs(1),
         ..fast()
     };
     let worker = Worker::new(rig.app.store.clone(), base, config);
@@ -461,5 +470,32 @@ async fn an_unreachable_aws_reads_as_a_sentence() {
     assert!(
         !message.contains("ConnectorError") && !message.contains("Some("),
         "{message}"
+    );
+    // One failed read within two intervals of a good one: the last picture stands …
+    let health = portico_store::status::health(&rig.app.store, rig.id)
+        .await
+        .unwrap();
+    assert_eq!(level(health), Some(portico_core::health::Level::Healthy));
+    // … two intervals without a read: unknown, with why and for how long.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert!(worker.refresh_health(rig.id).await.is_err());
+    let health = portico_store::status::health(&rig.app.store, rig.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(health.level, portico_core::health::Level::Unknown);
+    assert!(
+        health
+            .reason
+            .starts_with("no read of AWS has worked for a minute: ")
+            && health.reason.contains("could not reach AWS"),
+        "{}",
+        health.reason
+    );
+    // The overview's rows read it too.
+    let listed = portico_store::gateways::list(&rig.app.store).await.unwrap();
+    assert_eq!(
+        level(listed[0].health.clone()),
+        Some(portico_core::health::Level::Unknown)
     );
 }
