@@ -38,6 +38,6 @@ export default defineConfig({
     stdout: 'pipe',
     stderr: 'pipe',
     // Health is read every 2 s here (15 s by default) so the tests see changes quickly.
-    env: { RUST_LOG: 'warn', PORTICO_HEALTH_INTERVAL: '2' },
+    env: { RUST_LOG: process.env.PORTICO_E2E_LOG ?? 'warn', PORTICO_HEALTH_INTERVAL: '2' },
   },
 });

@@ -1,9 +1,9 @@
 //! Sign-in under attack. Every attempt is counted, atomically, before its password is checked,
 //! so N parallel requests are N attempts, not N free guesses. An account that keeps failing
-//! gets a delay that doubles with each failure past the limit (never a hard lock, which an
-//! attacker could use to keep its owner out); an address (IPv6 grouped by /64, which one host
-//! usually holds whole) that keeps failing across accounts is refused for the rest of the
-//! window. Password checks (Argon2, 19 MiB each) run a few at a time; the rest wait in a
+//! from an address gets, from that address, a delay that doubles with each failure past the
+//! limit — never a hard lock, and never one an attacker elsewhere can impose on the account's
+//! owner; an address (IPv6 grouped by /64, which one host usually holds whole) that keeps
+//! failing across accounts is refused for the rest of the window. Password checks (Argon2, 19 MiB each) run a few at a time; the rest wait in a
 //! bounded queue or get 429, so a flood of sign-ins cannot exhaust memory. Kept in memory: a
 //! restart forgives, which is acceptable for a window of minutes.
 
@@ -66,8 +66,9 @@ impl LoginThrottle {
         }
     }
 
-    fn account_key(name: &str) -> String {
-        name.trim().to_lowercase()
+    /// The account as tried from one address: its delay binds that address only.
+    fn account_key(name: &str, addr: IpAddr) -> String {
+        format!("{}|{}", name.trim().to_lowercase(), Self::address_key(addr))
     }
 
     /// IPv4 as it is; IPv6 by its /64 (a host usually holds a whole /64 and picks from it).
@@ -89,7 +90,7 @@ impl LoginThrottle {
     /// address is over its limit.
     pub fn begin(&self, name: &str, addr: IpAddr, now: Instant) -> Result<(), Refusal> {
         let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let (account, address) = (Self::account_key(name), Self::address_key(addr));
+        let (account, address) = (Self::account_key(name, addr), Self::address_key(addr));
         let window = self.window;
         let prune = |times: &mut VecDeque<Instant>| {
             while times
@@ -131,10 +132,22 @@ impl LoginThrottle {
         Ok(())
     }
 
-    /// A right password forgives the account's failures, and its own attempt at the address.
+    /// A right password forgives the account's failures from this address, and its own
+    /// attempt at the address.
     pub fn succeeded(&self, name: &str, addr: IpAddr) {
         let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        f.accounts.remove(&Self::account_key(name));
+        f.accounts.remove(&Self::account_key(name, addr));
+        if let Some(times) = f.addresses.get_mut(&Self::address_key(addr)) {
+            times.pop_back();
+        }
+    }
+
+    /// Takes back an attempt that was never tried (no turn at a password check).
+    pub fn not_tried(&self, name: &str, addr: IpAddr) {
+        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(times) = f.accounts.get_mut(&Self::account_key(name, addr)) {
+            times.pop_back();
+        }
         if let Some(times) = f.addresses.get_mut(&Self::address_key(addr)) {
             times.pop_back();
         }
@@ -183,14 +196,13 @@ mod tests {
         for _ in 0..3 {
             assert!(t.begin("alice", A, now).is_ok());
         }
-        // From any address: the delay is the account's.
         assert_eq!(
-            t.begin("Alice", B, now),
+            t.begin("Alice", A, now),
             Err(Refusal::Account(Duration::from_secs(1)))
         );
         let later = now + Duration::from_secs(1);
         assert!(
-            t.begin("alice", B, later).is_ok(),
+            t.begin("alice", A, later).is_ok(),
             "after the delay, one more try"
         );
         assert_eq!(
@@ -198,10 +210,11 @@ mod tests {
             Err(Refusal::Account(Duration::from_secs(2))),
             "the delay doubles"
         );
-        // Another account is not slowed by it.
+        // The account's owner elsewhere is not slowed by it, nor is another account.
+        assert!(t.begin("alice", B, now).is_ok());
         assert!(t.begin("bob", A, now).is_ok());
-        // A success forgives the account.
-        t.succeeded("alice", B);
+        // A success forgives the account at that address.
+        t.succeeded("alice", A);
         assert!(t.begin("alice", A, later).is_ok());
     }
 

@@ -71,6 +71,9 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
         // A step cut off here is re-observed by the next holder, never blindly re-run; the
         // lease is given up so another server takes over at once.
         task.abort();
+        // Once the supervisor is gone, so are the gateway tasks it held (their handles stop
+        // them when dropped); only then is the lease given up.
+        let _ = task.await;
         worker.release_lease().await;
     }
     store.close().await;

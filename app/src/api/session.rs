@@ -57,7 +57,14 @@ pub async fn login(name: String, password: String, next: Option<String>) -> Resu
         None => crate::passwords::dummy_hash().await?,
     };
     let verified = {
-        let _turn = state.throttle.hashing().await.map_err(refused)?;
+        let _turn = match state.throttle.hashing().await {
+            Ok(turn) => turn,
+            Err(busy) => {
+                // Not tried: it doesn't count against the account.
+                state.throttle.not_tried(&name, addr);
+                return Err(refused(busy));
+            }
+        };
         crate::passwords::verify(password, hash).await?
     };
     let Some(user) = found.filter(|_| verified) else {

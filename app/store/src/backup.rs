@@ -27,6 +27,13 @@ impl Store {
     /// whole Portico database and that no server works on `to` (it would hold the worker
     /// lease). Opens the result, so migrations newer than the backup are applied.
     pub async fn restore(from: &Path, to: &Path) -> Result<Store, RestoreError> {
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if same(from, to) {
+            return Err(RestoreError::NotABackup("it is the database itself".into()));
+        }
         check_backup(from).await?;
         if to.exists() {
             let current = Store::open(to).await?;
@@ -36,16 +43,47 @@ impl Store {
                 }
             }
             current.close().await;
+            refuse_if_open(to).await?;
         }
-        let staged = to.with_extension("restoring");
-        std::fs::copy(from, &staged).map_err(|e| RestoreError::Io(e.to_string()))?;
+        // Staged beside the database under a name of its own, flushed, then renamed over it.
+        let staged = to.with_extension(format!("restoring-{}", std::process::id()));
+        let io = |e: std::io::Error| RestoreError::Io(e.to_string());
+        std::fs::copy(from, &staged).map_err(io)?;
+        std::fs::File::open(&staged)
+            .and_then(|f| f.sync_all())
+            .map_err(io)?;
         for side in ["-wal", "-shm"] {
             let mut p = to.as_os_str().to_owned();
             p.push(side);
             let _ = std::fs::remove_file(std::path::PathBuf::from(p));
         }
-        std::fs::rename(&staged, to).map_err(|e| RestoreError::Io(e.to_string()))?;
+        std::fs::rename(&staged, to).map_err(io)?;
+        if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io)?;
+        }
         Ok(Store::open(to).await?)
+    }
+}
+
+/// Any process with the database open (a server without the worker, a standby) keeps a
+/// shared lock on it in WAL mode; leaving WAL needs every other connection gone, so a refusal
+/// here means someone still has it open.
+async fn refuse_if_open(path: &Path) -> Result<(), RestoreError> {
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .busy_timeout(std::time::Duration::from_millis(200))
+        .connect()
+        .await
+        .map_err(|e| RestoreError::Io(e.to_string()))?;
+    let mode: Result<String, _> = sqlx::query_scalar("PRAGMA journal_mode = DELETE")
+        .fetch_one(&mut conn)
+        .await;
+    drop(conn);
+    match mode {
+        Ok(m) if m.eq_ignore_ascii_case("delete") => Ok(()),
+        _ => Err(RestoreError::StillOpen),
     }
 }
 
@@ -88,6 +126,11 @@ pub enum RestoreError {
          on it first; nothing was changed"
     )]
     InUse(String),
+    #[error(
+        "another process has this database open (a server without the worker?): stop every \
+         portico serve on it first; nothing was changed"
+    )]
+    StillOpen,
     #[error("could not put the backup in place: {0}")]
     Io(String),
     #[error(transparent)]
@@ -129,15 +172,24 @@ mod tests {
                 .unwrap()
         };
         let in_backup = count(Store::open(&backup).await.unwrap()).await;
-        // Into a new place, and over a database no server works on.
+        // Into a new place; over a database still open elsewhere, refused; once closed, done.
         let fresh = Store::restore(&backup, &dir.path().join("fresh.db"))
             .await
             .unwrap();
         assert_eq!(count(fresh).await, in_backup);
+        let err = Store::restore(&backup, &dir.path().join("live.db"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, RestoreError::StillOpen), "{err}");
+        live.close().await;
         let over = Store::restore(&backup, &dir.path().join("live.db"))
             .await
             .unwrap();
         assert_eq!(count(over).await, in_backup);
+        assert!(matches!(
+            Store::restore(&backup, &backup).await,
+            Err(RestoreError::NotABackup(_))
+        ));
     }
 
     #[tokio::test]

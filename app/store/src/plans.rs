@@ -204,6 +204,23 @@ pub async fn recent(db: &Store, gateway: i64, limit: i64) -> StoreResult<Vec<Pla
     .collect()
 }
 
+/// The latest plan of the gateway made for `reason`, if any.
+pub async fn latest_for(
+    db: &Store,
+    gateway: i64,
+    reason: PlanReason,
+) -> StoreResult<Option<PlanRow>> {
+    sqlx::query_as::<_, PlanRecord>(&format!(
+        "{SELECT_PLAN} WHERE gateway_id = ? AND reason = ? ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(gateway)
+    .bind(reason.as_str())
+    .fetch_optional(&db.pool)
+    .await?
+    .map(PlanRecord::typed)
+    .transpose()
+}
+
 /// A plan's journal, in step order.
 pub async fn steps(db: &Store, plan: i64) -> StoreResult<Vec<StepRow>> {
     sqlx::query_as::<_, StepRecord>(

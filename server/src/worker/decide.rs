@@ -49,6 +49,7 @@ impl Fresh {
                 .steps
                 .iter()
                 .any(|s| s.op.is_write() && s.kind != Kind::ApiKey),
+            // The caller also knows whether the same key steps failed last time.
             keys_first: !plan.keys_first().is_empty(),
         }
     }

@@ -111,6 +111,16 @@ pub enum Outcome {
     Standby,
 }
 
+/// A gateway's task, stopped when its handle is dropped: when the lead ends — the lease lost,
+/// or `serve` stopping and dropping the supervisor — no task of it keeps writing.
+struct GatewayTask(tokio::task::JoinHandle<()>);
+
+impl Drop for GatewayTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// This process's name in the worker lease: host, pid and a nonce (a restarted process with a
 /// reused pid is still someone else).
 fn process_holder() -> String {
@@ -297,19 +307,20 @@ impl Worker {
             Ok(_) => {}
             Err(e) => tracing::error!("worker: {e}"),
         }
-        let mut tasks: HashMap<i64, (Arc<Notify>, String, tokio::task::JoinHandle<()>)> =
-            HashMap::new();
+        let mut tasks: HashMap<i64, (Arc<Notify>, String, GatewayTask)> = HashMap::new();
         let mut renewed = tokio::time::Instant::now();
         loop {
             if renewed.elapsed() >= self.lease_tick() {
                 match self.claim_lease().await {
                     Ok(true) => renewed = tokio::time::Instant::now(),
                     Ok(false) => break,
-                    // The database is unreachable: the lease may pass to another server
-                    // before it answers again, so stop writing until it can be renewed.
+                    // The database did not answer: the lease still runs for a while, but
+                    // another server may take it once it ends, so stop writing before then.
                     Err(e) => {
                         tracing::error!("worker lease: {e}");
-                        break;
+                        if renewed.elapsed() + self.lease_tick() >= self.config.lease_ttl {
+                            break;
+                        }
                     }
                 }
             }
@@ -317,13 +328,8 @@ impl Worker {
                 Ok(marks) => {
                     let live: std::collections::HashSet<i64> =
                         marks.iter().map(|(id, _)| *id).collect();
-                    tasks.retain(|id, (_, _, handle)| {
-                        let keep = live.contains(id) && !handle.is_finished();
-                        if !keep {
-                            handle.abort();
-                        }
-                        keep
-                    });
+                    // Dropping a task's handle stops it.
+                    tasks.retain(|id, (_, _, task)| live.contains(id) && !task.0.is_finished());
                     for (id, mark) in marks {
                         match tasks.get_mut(&id) {
                             Some((notify, last, _)) => {
@@ -338,7 +344,7 @@ impl Worker {
                                 let n = notify.clone();
                                 let handle =
                                     tokio::spawn(async move { me.run_gateway(id, n).await });
-                                tasks.insert(id, (notify, mark, handle));
+                                tasks.insert(id, (notify, mark, GatewayTask(handle)));
                             }
                         }
                     }
@@ -350,9 +356,7 @@ impl Worker {
                 _ = tokio::time::sleep(self.config.poll.min(self.lease_tick())) => {}
             }
         }
-        for (_, (_, _, handle)) in tasks {
-            handle.abort();
-        }
+        // Dropping `tasks` stops every gateway's task.
     }
 
     /// Reads health only (no plan, no write): between reconciles, every `health_interval`.

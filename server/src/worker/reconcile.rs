@@ -91,6 +91,17 @@ impl Worker {
             status::record_health(&self.store, gateway, &health, now).await?;
         }
         let p = plan(desired, &wanted, &actual);
+        // Observing took a while: look again that this server still leads before writing
+        // plans and status.
+        if !self.claim_lease().await? {
+            return Ok(Outcome::Standby);
+        }
+        let first = p.keys_first();
+        // The same key steps failed last time: don't let them hold the rest back forever.
+        let first_failed = !first.is_empty()
+            && plans::latest_for(&self.store, gateway, PlanReason::Keys)
+                .await?
+                .is_some_and(|k| k.status == PlanStatus::Failed && k.plan == first);
         let open = plans::open_plan(&self.store, gateway).await?;
         let decision = decide(&Situation {
             generation: g.generation,
@@ -98,7 +109,10 @@ impl Worker {
             deleting: g.deleting,
             apply_mode: gw.apply_mode,
             drift_mode: gw.drift_mode,
-            fresh: Fresh::of(&p),
+            fresh: Fresh {
+                keys_first: !first.is_empty() && !first_failed,
+                ..Fresh::of(&p)
+            },
             open: open.map(|o| Open {
                 id: o.id,
                 status: o.status,
@@ -176,7 +190,6 @@ impl Worker {
             Decision::RunApproved(id) => id,
             Decision::RunNew(r) => plans::replace_open(&self.store, &new(r)).await?,
             Decision::RunKeysFirst => {
-                let first = p.keys_first();
                 let id = plans::insert(
                     &self.store,
                     &NewPlan {

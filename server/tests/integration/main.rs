@@ -6,6 +6,7 @@
 mod common;
 
 mod auth;
+mod contention;
 mod diagram;
 mod keys;
 mod keys_first;

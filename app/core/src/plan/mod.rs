@@ -60,10 +60,12 @@ impl Plan {
     }
 
     /// The key steps that can run on their own, ahead of the rest: creating, enabling,
-    /// disabling and deleting keys and their usage-plan memberships, where the usage plans
-    /// exist already. An admin's key action (issue, rotate, revoke, an expiry) is applied
-    /// through these first, so it never waits behind an approval, a failing step or
-    /// report-only drift. Values a kept step reads from another kept step are renumbered.
+    /// disabling and deleting keys, and adding them to usage plans that exist already. An
+    /// admin's key action (issue, rotate, revoke, an expiry) is applied through these first,
+    /// so it never waits behind an approval, a failing step or report-only drift. Taking a key
+    /// out of a usage plan is not among them: that follows from a usage plan an editor
+    /// removed or renamed, which waits for the rest of its plan (and its approval). Values a
+    /// kept step reads from another kept step are renumbered.
     pub fn keys_first(&self) -> Plan {
         let mut kept: std::collections::BTreeMap<usize, usize> = Default::default();
         let mut steps = vec![];
@@ -73,7 +75,8 @@ impl Plan {
                     .iter()
                     .filter_map(|v| v.step())
                     .all(|j| kept.contains_key(&j));
-            if s.kind != Kind::ApiKey || !free {
+            let membership_removed = matches!(s.op, Op::DeleteUsagePlanKey { .. });
+            if s.kind != Kind::ApiKey || membership_removed || !free {
                 continue;
             }
             let mut step = s.clone();

@@ -429,3 +429,65 @@ async fn health_reads_aws_in_words_part_by_part() {
         "{events:?}"
     );
 }
+
+/// A gateway whose plan keeps failing (its VPC does not exist) can still be deleted: the
+/// worker's deleting run removes it at once, whatever backoff its failures had earned.
+#[tokio::test]
+async fn a_failing_gateway_is_deleted_at_once() {
+    let rig = rig_with(|t| t.gateway.vpc_id = "vpc-0a1b2c3d4e5f60718".into()).await;
+    let worker = std::sync::Arc::new(rig.worker(fast()).await);
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let task = worker.clone().spawn(wake.clone());
+    let started = std::time::Instant::now();
+    while portico_store::status::failures(&rig.app.store, rig.id)
+        .await
+        .unwrap()
+        < 3
+    {
+        assert!(started.elapsed() < Duration::from_secs(30), "never failed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Another gateway, built and deleted just before: its REST API's deletion waits for
+    // DeleteRestApi's quota (1 per 30 s); the failing gateway's deletion must not.
+    let mut other = rig.app.sandbox().seed();
+    other.gateway.name = "other".into();
+    portico_store::gateways::create(&rig.app.store, "test", other, false)
+        .await
+        .unwrap();
+    wake.notify_one();
+    let other_id = portico_store::gateways::load(&rig.app.store, "other")
+        .await
+        .unwrap()
+        .id;
+    while portico_store::gateways::by_id(&rig.app.store, other_id)
+        .await
+        .unwrap()
+        .is_some_and(|g| g.converged_generation == 0)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "other never converged"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    gateways::delete(&rig.app.store, "test", "other")
+        .await
+        .unwrap();
+    gateways::delete(&rig.app.store, "test", "seed")
+        .await
+        .unwrap();
+    wake.notify_one();
+    let deleted = std::time::Instant::now();
+    while portico_store::gateways::by_id(&rig.app.store, rig.id)
+        .await
+        .unwrap()
+        .is_some()
+    {
+        assert!(
+            deleted.elapsed() < Duration::from_secs(20),
+            "still there after 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    task.abort();
+}
