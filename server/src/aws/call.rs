@@ -156,6 +156,15 @@ impl AwsError {
                     ),
                     (Some(_), Some(m)) => (None, m.to_owned()),
                     (Some(c), None) => (None, c.clone()),
+                    (None, _) if matches!(status, Some(401 | 403)) => (
+                        Some(ErrorKind::Refused),
+                        format!(
+                            "AWS refused the request (HTTP {}): check the credentials the \
+                             credential chain finds and that Portico's IAM policy allows \
+                             {operation}",
+                            status.unwrap_or(0)
+                        ),
+                    ),
                     (None, _) => (
                         Some(ErrorKind::Unexpected),
                         format!("unexpected AWS response (HTTP {})", status.unwrap_or(0)),

@@ -23,6 +23,9 @@ pub struct Situation {
     pub fresh: Fresh,
     /// The latest open plan (awaiting approval, approved, or reported), if any.
     pub open: Option<Open>,
+    /// The fresh plan is exactly the one that just ran to the end at this generation: AWS
+    /// did not take it (or something undoes it), and running it again at once would loop.
+    pub repeats_last_run: bool,
 }
 
 /// What matters about the plan made just now.
@@ -91,6 +94,9 @@ pub enum Decision {
     RunApproved(i64),
     /// Store the plan as approved (superseding open ones) and run it.
     RunNew(Replace),
+    /// The plan that just ran comes back identical: don't run it again at once; the caller
+    /// backs off and shows why.
+    Stuck,
     /// Run the key steps that can go on their own first, stored as their own plan (reason
     /// keys), leaving open plans as they are: an admin's key action never waits behind an
     /// approval, a failing step or report-only drift. The rest is decided on the next run.
@@ -104,6 +110,9 @@ pub fn decide(s: &Situation) -> Decision {
         } else {
             Decision::InSync
         };
+    }
+    if s.repeats_last_run {
+        return Decision::Stuck;
     }
     // Deleting the gateway removes its keys with everything else, in order.
     if s.fresh.keys_first && !s.deleting {
@@ -173,6 +182,7 @@ mod tests {
                 keys_first: false,
             },
             open: None,
+            repeats_last_run: false,
         }
     }
 
@@ -507,6 +517,21 @@ mod tests {
         assert_eq!(
             decide(&deleting),
             Decision::RunNew(replace(PlanReason::Delete, PlanStatus::Approved))
+        );
+    }
+
+    /// A plan that ran to the end and comes back identical is not run again at once.
+    #[test]
+    fn an_identical_plan_right_after_it_ran_backs_off() {
+        let s = Situation {
+            repeats_last_run: true,
+            ..edit()
+        };
+        assert_eq!(decide(&s), Decision::Stuck);
+        assert_eq!(
+            decide(&Situation { fresh: EMPTY, ..s }),
+            Decision::InSync,
+            "in sync is in sync"
         );
     }
 }

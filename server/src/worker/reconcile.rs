@@ -103,6 +103,15 @@ impl Worker {
                 .await?
                 .is_some_and(|k| k.status == PlanStatus::Failed && k.plan == first);
         let open = plans::open_plan(&self.store, gateway).await?;
+        let repeats_last_run = !p.is_empty()
+            && plans::recent(&self.store, gateway, 1)
+                .await?
+                .first()
+                .is_some_and(|last| {
+                    last.status == PlanStatus::Done
+                        && last.generation == g.generation
+                        && last.plan == p
+                });
         let decision = decide(&Situation {
             generation: g.generation,
             converged_generation: g.converged_generation,
@@ -113,6 +122,7 @@ impl Worker {
                 keys_first: !first.is_empty() && !first_failed,
                 ..Fresh::of(&p)
             },
+            repeats_last_run,
             open: open.map(|o| Open {
                 id: o.id,
                 status: o.status,
@@ -186,6 +196,13 @@ impl Worker {
                 )
                 .await?;
                 return Ok(Outcome::AwaitingApproval);
+            }
+            Decision::Stuck => {
+                return Ok(Outcome::Failed(format!(
+                    "The last plan ran to the end, yet AWS still differs in the same way ({}); \
+                     Portico looks again later instead of repeating it at once.",
+                    p.lines().first().cloned().unwrap_or_default()
+                )));
             }
             Decision::RunApproved(id) => id,
             Decision::RunNew(r) => plans::replace_open(&self.store, &new(r)).await?,

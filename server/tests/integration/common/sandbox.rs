@@ -113,6 +113,23 @@ impl Turn {
         value
     }
 
+    /// Switches moto's credential checks: `"0"` refuses every call (as AWS refuses expired or
+    /// unknown credentials), `"inf"` accepts them again.
+    pub async fn moto_auth(&self, setting: &str) {
+        let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+        let req = http::Request::builder()
+            .method("POST")
+            .uri(format!("{}/moto-api/reset-auth", self.url))
+            .body(Full::new(Bytes::from(setting.to_owned())))
+            .expect("request");
+        let res = client.request(req).await.expect("moto's API");
+        assert!(
+            res.status().is_success(),
+            "reset-auth {setting}: {}",
+            res.status()
+        );
+    }
+
     /// How many times `service`'s `operation` was called since the last reset.
     pub async fn calls(&self, service: &str, operation: &str) -> u64 {
         let log = self.control("GET", "/calls", None).await;

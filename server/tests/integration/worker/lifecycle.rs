@@ -491,3 +491,24 @@ async fn a_failing_gateway_is_deleted_at_once() {
     }
     task.abort();
 }
+
+/// Credentials AWS does not accept read as such, not as a protocol error.
+#[tokio::test]
+async fn refused_credentials_read_as_a_sentence() {
+    let rig = rig().await;
+    let worker = rig.worker(fast()).await;
+    rig.converge(&worker, 4).await;
+    rig.turn().moto_auth("0").await;
+    let outcome = worker.reconcile(rig.id).await;
+    rig.turn().moto_auth("inf").await;
+    let Outcome::Failed(message) = outcome else {
+        panic!("{outcome:?}");
+    };
+    // ELB answers first; the sandbox's refusal body is one the SDK can't read, as an HTTP
+    // 403: either way the sentence says what to check.
+    assert!(
+        message.contains("AWS did not accept Portico's credentials")
+            || message.contains("AWS refused the request (HTTP 403): check the credentials"),
+        "{message}"
+    );
+}
