@@ -139,14 +139,14 @@ pub async fn health_read_at(db: &Store, gateway: i64) -> StoreResult<Option<i64>
 }
 
 /// Health that could not be read: stored as the current picture (with its history row), but
-/// the time of the last good read is kept, so "since when" stays true.
+/// the time of the last good read, `read_at`, is kept, so "since when" stays true.
 pub async fn record_unreadable(
     db: &Store,
     gateway: i64,
     health: &Health,
+    read_at: Option<i64>,
     now: i64,
 ) -> StoreResult<()> {
-    let read_at = health_read_at(db, gateway).await?;
     record_health(db, gateway, health, now).await?;
     sqlx::query("UPDATE gateway_status SET health_at = ? WHERE gateway_id = ?")
         .bind(read_at)

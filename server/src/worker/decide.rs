@@ -39,12 +39,15 @@ pub struct Fresh {
     /// Writes to AWS other than API keys'. Key steps are an admin's own action (issue, rotate,
     /// revoke), so approve mode, which is about the topology, does not hold them back.
     pub topology_writes: bool,
-    /// Has key steps that can run on their own (`Plan::keys_first`).
+    /// Has key steps that can run on their own (`Plan::keys_first`), not the same ones that
+    /// failed last time.
     pub keys_first: bool,
 }
 
 impl Fresh {
-    pub fn of(plan: &Plan) -> Self {
+    /// `keys_first`: whether the plan's own key steps should go first (the caller has them
+    /// already, and knows whether they failed last time).
+    pub fn of(plan: &Plan, keys_first: bool) -> Self {
         Fresh {
             empty: plan.is_empty(),
             guarded: plan.needs_approval(),
@@ -52,8 +55,7 @@ impl Fresh {
                 .steps
                 .iter()
                 .any(|s| s.op.is_write() && s.kind != Kind::ApiKey),
-            // The caller also knows whether the same key steps failed last time.
-            keys_first: !plan.keys_first().is_empty(),
+            keys_first,
         }
     }
 }
@@ -475,7 +477,7 @@ mod tests {
 
     #[test]
     fn fresh_reads_the_plan() {
-        assert_eq!(Fresh::of(&Plan::default()), EMPTY);
+        assert_eq!(Fresh::of(&Plan::default(), false), EMPTY);
     }
 
     /// A key issued, rotated, revoked or expired goes first, whatever waits: an approval, a

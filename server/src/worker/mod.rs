@@ -405,7 +405,8 @@ impl Worker {
             return;
         }
         let health = portico_core::health::unreadable(why, read_at.map(|t| (now - t) / 60));
-        if let Err(e) = status::record_unreadable(&self.store, gateway, &health, now).await {
+        if let Err(e) = status::record_unreadable(&self.store, gateway, &health, read_at, now).await
+        {
             tracing::warn!(gateway, "could not record unknown health: {e}");
         }
     }

@@ -118,10 +118,7 @@ impl Worker {
             deleting: g.deleting,
             apply_mode: gw.apply_mode,
             drift_mode: gw.drift_mode,
-            fresh: Fresh {
-                keys_first: !first.is_empty() && !first_failed,
-                ..Fresh::of(&p)
-            },
+            fresh: Fresh::of(&p, !first.is_empty() && !first_failed),
             repeats_last_run,
             open: open.map(|o| Open {
                 id: o.id,

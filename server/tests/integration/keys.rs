@@ -133,6 +133,23 @@ impl Rig {
             .unwrap()
     }
 
+    /// Revokes `key` as its admin does on the keys page (the confirmation ticked).
+    pub(crate) async fn revoke(&self, key: i64) {
+        let r = self
+            .app
+            .call(
+                "revoke_api_key",
+                Some(&self.root),
+                &[
+                    ("gateway", "seed"),
+                    ("key", &key.to_string()),
+                    ("confirm", "yes"),
+                ],
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.body);
+    }
+
     /// What the show-once screen fetches (once, from the browser), as JSON.
     pub(crate) async fn once(&self, key: i64, cookie: &str) -> serde_json::Value {
         let k = key.to_string();
@@ -369,19 +386,7 @@ async fn rotation_revocation_and_expiry_converge() {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY,
         "Tick the box",
     );
-    let r = rig
-        .app
-        .call(
-            "revoke_api_key",
-            Some(&rig.root),
-            &[
-                ("gateway", "seed"),
-                ("key", &second.to_string()),
-                ("confirm", "yes"),
-            ],
-        )
-        .await;
-    assert!(r.status.is_success(), "{}", r.body);
+    rig.revoke(second).await;
     rig.converge().await;
     assert!(!rig.aws_key(second).await.enabled());
     sqlx::query("UPDATE api_keys SET delete_after = 1 WHERE id = ?")

@@ -19,22 +19,6 @@ async fn with_key() -> (Rig, i64) {
     (rig, key)
 }
 
-async fn revoke(rig: &Rig, key: i64) {
-    let r = rig
-        .app
-        .call(
-            "revoke_api_key",
-            Some(&rig.root),
-            &[
-                ("gateway", "seed"),
-                ("key", &key.to_string()),
-                ("confirm", "yes"),
-            ],
-        )
-        .await;
-    assert!(r.status.is_success(), "{}", r.body);
-}
-
 #[tokio::test]
 async fn a_revoked_key_is_disabled_while_a_plan_waits_for_approval() {
     let (rig, key) = with_key().await;
@@ -52,7 +36,7 @@ async fn a_revoked_key_is_disabled_while_a_plan_waits_for_approval() {
     let worker = Arc::new(rig.app.worker(fast()).await);
     let task = worker.spawn(Arc::new(tokio::sync::Notify::new()));
     let revoked = Instant::now();
-    revoke(&rig, key).await;
+    rig.revoke(key).await;
     while rig.aws_key(key).await.enabled() {
         assert!(revoked.elapsed() < Duration::from_secs(30), "still enabled");
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -88,7 +72,7 @@ async fn a_revoked_key_is_disabled_though_an_earlier_step_fails() {
         rig.worker.reconcile(rig.id).await,
         Outcome::Failed(_)
     ));
-    revoke(&rig, key).await;
+    rig.revoke(key).await;
     let _ = rig.worker.reconcile(rig.id).await;
     assert!(
         !rig.aws_key(key).await.enabled(),
@@ -124,7 +108,7 @@ async fn a_revoked_key_is_disabled_though_drift_is_only_reported() {
         .await
         .unwrap();
     assert_eq!(rig.worker.reconcile(rig.id).await, Outcome::DriftReported);
-    revoke(&rig, key).await;
+    rig.revoke(key).await;
     let _ = rig.worker.reconcile(rig.id).await;
     assert!(
         !rig.aws_key(key).await.enabled(),
