@@ -60,9 +60,10 @@ class RestOperations:
 class Fault:
     service: str = "*"  # signing name: apigateway, elasticloadbalancing, ec2, or *
     operation: str = "*"  # e.g. CreateDeployment, or *
-    # throttle | 500 | 503 | latency, or applied-500 | applied-drop: the call is carried out,
-    # then its answer is a 500 or a connection cut mid-answer (a create that happened though
-    # the caller saw it fail).
+    # throttle | 500 | 503 | latency | denied (AWS's AccessDenied answer, as when Portico's IAM
+    # policy lacks the action), or applied-500 | applied-drop: the call is carried out, then
+    # its answer is a 500 or a connection cut mid-answer (a create that happened though the
+    # caller saw it fail).
     kind: str = "throttle"
     rate: float = 1.0  # probability per matching call
     count: int | None = None  # only the next N matching calls, then the fault retires
@@ -74,7 +75,7 @@ class Fault:
         return self.service in ("*", service) and self.operation in ("*", operation)
 
 
-KINDS = ("throttle", "500", "503", "latency", "applied-500", "applied-drop")
+KINDS = ("throttle", "500", "503", "latency", "denied", "applied-500", "applied-drop")
 
 
 class FaultLayer:
@@ -168,7 +169,7 @@ class FaultLayer:
             elif fault.kind.startswith("applied-"):
                 return self.applied_then_lost(environ, service, fault.kind, start_response)
             else:
-                return error_response(service, fault.kind, start_response)
+                return error_response(service, fault.kind, start_response, operation)
         return self.app(environ, start_response)
 
     def applied_then_lost(self, environ, service, kind, start_response):  # type: ignore[no-untyped-def]
@@ -197,13 +198,17 @@ class FaultLayer:
         return [b""]
 
 
-def error_response(service: str, kind: str, start_response):  # type: ignore[no-untyped-def]
+DENIED = "User: arn:aws:iam::123456789012:user/portico is not authorized to perform: {action}"
+
+
+def error_response(service: str, kind: str, start_response, operation: str = ""):  # type: ignore[no-untyped-def]
     request_id = str(uuid.uuid4())
     if service == "apigateway":
         status, code, message = {
             "throttle": ("429 Too Many Requests", "TooManyRequestsException", "Too Many Requests"),
             "500": ("500 Internal Server Error", "InternalFailure", "Internal server error"),
             "503": ("503 Service Unavailable", "ServiceUnavailableException", "Service Unavailable"),
+            "denied": ("403 Forbidden", "AccessDeniedException", DENIED.format(action="apigateway:GET")),
         }[kind]
         body = json.dumps({"message": message}).encode()
         headers = [
@@ -217,8 +222,14 @@ def error_response(service: str, kind: str, start_response):  # type: ignore[no-
             "throttle": ("400 Bad Request", "Throttling", "Rate exceeded"),
             "500": ("500 Internal Server Error", "InternalFailure", "Internal failure"),
             "503": ("503 Service Unavailable", "ServiceUnavailable", "Service unavailable"),
+            "denied": (
+                "403 Forbidden",
+                "AccessDenied",
+                DENIED.format(action=f"elasticloadbalancing:{operation}")
+                + f" because no identity-based policy allows the elasticloadbalancing:{operation} action",
+            ),
         }[kind]
-        kind_of = "Sender" if kind == "throttle" else "Receiver"
+        kind_of = "Sender" if kind in ("throttle", "denied") else "Receiver"
         body = (
             f"<ErrorResponse><Error><Type>{kind_of}</Type><Code>{code}</Code>"
             f"<Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"

@@ -198,7 +198,11 @@ pub async fn refresh(
                 let out = req.send().await.map_err(|e| {
                     format!(
                         "Could not read the AWS Price List API ({}); the embedded prices of {} stay in use.",
-                        crate::aws::call::AwsError::from_sdk("GetProducts", &e),
+                        crate::aws::call::AwsError::from_sdk(
+                            crate::aws::call::Service::Pricing,
+                            "GetProducts",
+                            &e,
+                        ),
                         portico_core::cost::prices::embedded()[0].date
                     )
                 })?;

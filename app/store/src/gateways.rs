@@ -23,6 +23,9 @@ pub struct Desired {
     pub deleting: bool,
     /// The latest generation AWS was seen to match.
     pub converged_generation: i64,
+    /// Made before installations had ids: resources tagged with its name but no installation
+    /// are still its own (and gain the installation's tag).
+    pub legacy_tags: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -33,6 +36,7 @@ struct DesiredRecord {
     topology: String,
     deleting_at: Option<i64>,
     converged_generation: i64,
+    legacy_tags: bool,
 }
 
 impl DesiredRecord {
@@ -44,6 +48,7 @@ impl DesiredRecord {
             topology: decode("topology", &self.topology)?,
             deleting: self.deleting_at.is_some(),
             converged_generation: self.converged_generation,
+            legacy_tags: self.legacy_tags,
         })
     }
 }
@@ -52,7 +57,8 @@ impl DesiredRecord {
 macro_rules! desired {
     ($filter:literal) => {
         concat!(
-            "SELECT g.id, g.name, g.generation, v.topology, g.deleting_at, g.converged_generation \
+            "SELECT g.id, g.name, g.generation, v.topology, g.deleting_at, g.converged_generation, \
+             g.legacy_tags \
              FROM gateways g JOIN generations v ON v.gateway_id = g.id AND v.generation = g.generation ",
             $filter
         )

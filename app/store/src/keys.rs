@@ -383,6 +383,7 @@ pub async fn desired_keys(db: &Store, gateway: i64, now: i64) -> StoreResult<Vec
             name: k.name,
             description: k.description,
             usage_plans: k.usage_plans,
+            aws_id: k.aws_id,
         });
     }
     Ok(keys)

@@ -20,6 +20,7 @@ mod error;
 
 pub mod audit;
 pub mod gateways;
+pub mod installation;
 pub mod keys;
 pub mod lease;
 pub mod plans;

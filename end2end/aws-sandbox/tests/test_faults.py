@@ -49,6 +49,19 @@ def test_server_errors(patched, kind, status):  # type: ignore[no-untyped-def]
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
 
 
+def test_access_denied_in_each_services_format(patched):  # type: ignore[no-untyped-def]
+    patched.control("POST", "/faults", {"operation": "DescribeTargetHealth", "kind": "denied", "count": 1})
+    patched.control("POST", "/faults", {"operation": "GetStages", "kind": "denied", "count": 1})
+    with pytest.raises(ClientError) as err:
+        patched.client("elbv2").describe_target_health(TargetGroupArn="arn:aws:elasticloadbalancing:x")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+    assert "elasticloadbalancing:DescribeTargetHealth" in err.value.response["Error"]["Message"]
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    with pytest.raises(ClientError) as err:
+        patched.client("apigateway").get_stages(restApiId="x")
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
 def test_latency_and_rate(patched):  # type: ignore[no-untyped-def]
     patched.control("POST", "/faults", {"operation": "GetRestApis", "kind": "latency", "latency_ms": 300, "count": 1})
     started = time.monotonic()

@@ -1,11 +1,11 @@
-//! Every AWS call the worker makes goes through `Caller::call`: API Gateway calls first take a
-//! token from the account's pacer (so Portico never provokes a 429 itself), every attempt is
+//! Every AWS call the worker makes goes through `Caller::call`: each call first takes a token
+//! from the account's pacer for its service (so Portico never provokes a 429 itself), every attempt is
 //! counted by operation, and throttling, 5xx, timeouts and dropped connections are retried with
 //! full-jitter exponential backoff — except a create that may have happened, which comes back
 //! `Ambiguous` for the worker to observe before it tries again. Errors keep AWS's code, message and request id for the
 //! journal and the page.
 
-use super::pace::Pacers;
+use super::pace::{Pacers, Quotas};
 use aws_sdk_apigateway::config::http::HttpResponse;
 use aws_sdk_apigateway::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_apigateway::operation::RequestId;
@@ -17,6 +17,8 @@ use std::time::Duration;
 pub enum Service {
     ApiGateway,
     Elb,
+    /// The AWS price list (read by the price refresh, never by the worker).
+    Pricing,
 }
 
 impl Service {
@@ -24,6 +26,7 @@ impl Service {
         match self {
             Service::ApiGateway => "apigateway",
             Service::Elb => "elbv2",
+            Service::Pricing => "pricing",
         }
     }
 }
@@ -57,6 +60,9 @@ pub enum ErrorKind {
     /// dropped connection). Never retried blindly: the worker observes AWS first and adopts
     /// what is there.
     Ambiguous,
+    /// Not tried again: while it backed off, this server stopped being the one that may
+    /// write to AWS (`Caller::write_guard`).
+    Superseded,
 }
 
 impl ErrorKind {
@@ -69,6 +75,7 @@ impl ErrorKind {
             ErrorKind::Unexpected => "unexpected",
             ErrorKind::Deferred => "deferred",
             ErrorKind::Ambiguous => "ambiguous",
+            ErrorKind::Superseded => "superseded",
         }
     }
 }
@@ -105,6 +112,30 @@ const ACCESS_DENIED_CODES: [&str; 3] = [
     "UnauthorizedOperation",
 ];
 
+/// The IAM action an operation needs, as a policy names it: ELB's actions are its operations,
+/// API Gateway's are HTTP verbs on the resource's ARN, the price list's are its operations.
+fn iam_action(service: Service, operation: &str) -> String {
+    match service {
+        Service::Elb => format!("elasticloadbalancing:{operation}"),
+        Service::Pricing => format!("pricing:{operation}"),
+        Service::ApiGateway => {
+            let verb = [
+                ("Get", "GET"),
+                ("Create", "POST"),
+                ("Put", "PUT"),
+                ("Tag", "PUT"),
+                ("Update", "PATCH"),
+                ("Delete", "DELETE"),
+                ("Untag", "DELETE"),
+            ]
+            .iter()
+            .find(|(p, _)| operation.starts_with(p))
+            .map_or("POST", |(_, v)| v);
+            format!("apigateway:{verb} (for {operation})")
+        }
+    }
+}
+
 /// The innermost cause of an error, as a sentence ("Connection refused (os error 111)"), not
 /// the debug dump of the layers around it.
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
@@ -124,15 +155,19 @@ const THROTTLING_CODES: [&str; 5] = [
 ];
 
 impl AwsError {
-    pub fn from_sdk<E>(operation: &'static str, err: &SdkError<E, HttpResponse>) -> Self
+    pub fn from_sdk<E>(
+        service: Service,
+        operation: &'static str,
+        err: &SdkError<E, HttpResponse>,
+    ) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let request_id = err.request_id().map(str::to_owned);
         match err {
-            SdkError::ServiceError(service) => {
-                let e = service.err();
-                let status = status_of(service.raw());
+            SdkError::ServiceError(answer) => {
+                let e = answer.err();
+                let status = status_of(answer.raw());
                 let code = e.code().map(str::to_owned);
                 let throttled = status == Some(429)
                     || code
@@ -150,7 +185,8 @@ impl AwsError {
                     (Some(c), m) if ACCESS_DENIED_CODES.contains(&c.as_str()) => (
                         Some(ErrorKind::Refused),
                         format!(
-                            "{} — allow {operation} in Portico's IAM policy",
+                            "AccessDenied on {} — add it to Portico's IAM policy ({})",
+                            iam_action(service, operation),
                             m.unwrap_or("access denied")
                         ),
                     ),
@@ -255,6 +291,22 @@ pub struct Caller {
     /// Reads that may be skipped (health refreshes) take API Gateway quota only while this
     /// many tokens stay free for changes; None waits like any call.
     pub best_effort_reserve: Option<f64>,
+    /// Asked before a change is tried again: a retry can come many seconds after the last
+    /// check (backoff up to `Retry::cap`), long enough for another server to take over.
+    pub write_guard: Option<Arc<dyn WriteGuard>>,
+}
+
+/// Whether this process may still write to AWS (the worker's lease, checked by
+/// compare-and-set). Lives here as a trait so `aws` imports nothing of the worker.
+pub trait WriteGuard: Send + Sync + std::fmt::Debug {
+    fn may_write(&self) -> std::pin::Pin<Box<dyn Future<Output = bool> + Send + '_>>;
+}
+
+/// Calls that only read (the rest change something, and a retry of them is a write).
+fn reads(operation: &str) -> bool {
+    ["Get", "Describe", "List"]
+        .iter()
+        .any(|p| operation.starts_with(p))
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -302,7 +354,26 @@ impl Caller {
     {
         let mut attempt = 0;
         loop {
-            if service == Service::ApiGateway {
+            if attempt > 0 && !reads(operation) {
+                if let Some(guard) = &self.write_guard {
+                    if !guard.may_write().await {
+                        return Err(AwsError {
+                            operation,
+                            code: None,
+                            message: "not tried again: another Portico server took the worker \
+                                      lease meanwhile"
+                                .into(),
+                            request_id: None,
+                            kind: ErrorKind::Superseded,
+                        });
+                    }
+                }
+            }
+            if service == Service::Elb {
+                self.pacers
+                    .acquire_for(Quotas::Elb, &self.account, &self.region, operation)
+                    .await;
+            } else if service == Service::ApiGateway {
                 match self.best_effort_reserve {
                     Some(reserve) => {
                         if !self.pacers.try_acquire_spare(
@@ -342,7 +413,7 @@ impl Caller {
                     return Ok((out, id));
                 }
                 Err(e) => {
-                    let mut err = AwsError::from_sdk(operation, &e);
+                    let mut err = AwsError::from_sdk(service, operation, &e);
                     // A create that may have happened is not tried again here: the worker
                     // observes AWS first and adopts what the call made.
                     if operation.starts_with("Create")

@@ -36,6 +36,7 @@ impl KeyValues for SdkKeyValues {
             region: region.clone(),
             retry: Retry::default(),
             best_effort_reserve: None,
+            write_guard: None,
         };
         Box::pin(async move {
             let clients = Clients::for_account(&base, &region, role_arn.as_deref()).await;

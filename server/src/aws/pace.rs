@@ -1,5 +1,6 @@
-//! Pacing: token buckets per account and region sized to API Gateway's control-plane quotas,
-//! so a convergence never provokes a 429 itself. (429s, throttling and 5xx from elsewhere are
+//! Pacing: token buckets per account, region and service, sized to API Gateway's
+//! control-plane quotas and to ELB's API request buckets, so a convergence never provokes a
+//! 429 or a `Throttling` itself. (429s, throttling and 5xx from elsewhere are
 //! still retried with backoff by the caller.) It lives beside `call`, its only user: the quotas
 //! are AWS's, so pacing is part of calling AWS, not of any one user of the adapters.
 //!
@@ -86,14 +87,46 @@ pub fn api_gateway_lower_bound<'a>(calls: impl IntoIterator<Item = (&'a str, u64
     worst.max(over(total, API_GATEWAY_ALL))
 }
 
-/// The buckets of one account and region.
+/// ELB (API version 2) throttles per account and region with its own buckets: `Describe*`
+/// calls share one of 40 tokens refilled at 10 per second (the ELB guide's API throttling
+/// page). Changes are paced at 10 tokens and 2 per second: a margin under the page's buckets
+/// for mutating calls, kept for the console and other tools that share the account's buckets.
+const ELB_DESCRIBE: (f64, f64) = (40.0, 10.0);
+const ELB_CHANGES: (f64, f64) = (10.0, 2.0);
+
+/// The buckets of one account, region and service.
 #[derive(Debug)]
 pub struct Pacer {
     all: Bucket,
     operations: HashMap<&'static str, Bucket>,
+    /// The bucket a whole class of operations shares (ELB's `Describe*` and changes), if any.
+    class: fn(&str) -> Option<&'static str>,
 }
 
 impl Pacer {
+    /// ELB's buckets: one for `Describe*`, one for changes; nothing shared beyond them.
+    pub fn elb(now: Instant) -> Self {
+        let operations = HashMap::from([
+            (
+                "Describe*",
+                Bucket::new(ELB_DESCRIBE.0, ELB_DESCRIBE.1, now),
+            ),
+            ("changes", Bucket::new(ELB_CHANGES.0, ELB_CHANGES.1, now)),
+        ]);
+        let all = ELB_DESCRIBE.0 + ELB_CHANGES.0;
+        Self {
+            all: Bucket::new(all, ELB_DESCRIBE.1 + ELB_CHANGES.1, now),
+            operations,
+            class: |op| {
+                Some(if op.starts_with("Describe") {
+                    "Describe*"
+                } else {
+                    "changes"
+                })
+            },
+        }
+    }
+
     pub fn api_gateway(now: Instant) -> Self {
         let mut operations: HashMap<&'static str, Bucket> = API_GATEWAY_QUOTAS
             .iter()
@@ -110,6 +143,7 @@ impl Pacer {
         Self {
             all: Bucket::new(API_GATEWAY_ALL.0, API_GATEWAY_ALL.1, now),
             operations,
+            class: |_| None,
         }
     }
 
@@ -130,7 +164,7 @@ impl Pacer {
     /// A variant (`CreateRestApi:EDGE`) takes from its own bucket and its operation's.
     pub fn try_take(&mut self, operation: &str, now: Instant) -> Result<(), Duration> {
         let base = operation.split_once(':').map(|(op, _)| op);
-        let keys = [Some(operation), base];
+        let keys = [Some(operation), base, (self.class)(operation)];
         let mut wait = self.all.wait(now);
         for key in keys.iter().flatten() {
             if let Some(b) = self.operations.get_mut(*key) {
@@ -150,10 +184,26 @@ impl Pacer {
     }
 }
 
-/// Pacers per (account, region), shared by every gateway's reconcile task.
+/// Which service's quotas a pacer keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Quotas {
+    ApiGateway,
+    Elb,
+}
+
+impl Quotas {
+    fn pacer(self, now: Instant) -> Pacer {
+        match self {
+            Quotas::ApiGateway => Pacer::api_gateway(now),
+            Quotas::Elb => Pacer::elb(now),
+        }
+    }
+}
+
+/// Pacers per (account, region, service), shared by every gateway's reconcile task.
 #[derive(Debug, Default)]
 pub struct Pacers {
-    by_account: Mutex<HashMap<(String, String), Pacer>>,
+    by_account: Mutex<HashMap<(String, String, Quotas), Pacer>>,
 }
 
 impl Pacers {
@@ -168,7 +218,7 @@ impl Pacers {
     ) -> bool {
         let mut map = self.by_account.lock().unwrap_or_else(|e| e.into_inner());
         let now = tokio::time::Instant::now().into_std();
-        map.entry((account.to_owned(), region.to_owned()))
+        map.entry((account.to_owned(), region.to_owned(), Quotas::ApiGateway))
             .or_insert_with(|| Pacer::api_gateway(now))
             .try_take_spare(operation, reserve, now)
     }
@@ -176,14 +226,20 @@ impl Pacers {
     /// Waits (without blocking other tasks) until `operation` may be called in that account
     /// and region, and takes its tokens.
     pub async fn acquire(&self, account: &str, region: &str, operation: &str) {
+        self.acquire_for(Quotas::ApiGateway, account, region, operation)
+            .await
+    }
+
+    /// `acquire` for the given service's quotas.
+    pub async fn acquire_for(&self, quotas: Quotas, account: &str, region: &str, operation: &str) {
         loop {
             let wait = {
                 let mut map = self.by_account.lock().unwrap_or_else(|e| e.into_inner());
                 // tokio's clock, so a paused test runtime moves it too.
                 let now = tokio::time::Instant::now().into_std();
                 let pacer = map
-                    .entry((account.to_owned(), region.to_owned()))
-                    .or_insert_with(|| Pacer::api_gateway(now));
+                    .entry((account.to_owned(), region.to_owned(), quotas))
+                    .or_insert_with(|| quotas.pacer(now));
                 match pacer.try_take(operation, now) {
                     Ok(()) => return,
                     Err(wait) => wait,
@@ -306,6 +362,30 @@ mod tests {
         for _ in 0..39 {
             pacer.try_take("GetStage", start).unwrap();
         }
+    }
+
+    #[test]
+    fn elb_describes_and_changes_have_their_own_buckets() {
+        let start = Instant::now();
+        let mut p = Pacer::elb(start);
+        let describes = (0..100)
+            .filter(|_| p.try_take("DescribeTargetHealth", start).is_ok())
+            .count();
+        assert_eq!(describes, 40, "a burst of 40 Describe* calls");
+        let changes = (0..100)
+            .filter(|_| p.try_take("RegisterTargets", start).is_ok())
+            .count();
+        assert_eq!(changes, 10, "changes have a bucket of their own");
+        let wait = p.try_take("DescribeTags", start).unwrap_err();
+        assert!(
+            (wait.as_secs_f64() - 0.1).abs() < 1e-6,
+            "then 10 per second: {wait:?}"
+        );
+        let wait = p.try_take("CreateListener", start).unwrap_err();
+        assert!(
+            (wait.as_secs_f64() - 0.5).abs() < 1e-6,
+            "changes 2 per second: {wait:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -14,6 +14,7 @@
 pub mod apply;
 pub mod decide;
 pub mod observe;
+pub mod owner;
 mod reconcile;
 
 use crate::aws::call::{Caller, Retry};
@@ -86,6 +87,38 @@ pub struct Worker {
     pacers: Arc<Pacers>,
     pub config: WorkerConfig,
     clients: Mutex<HashMap<(String, Option<String>), Clients>>,
+    /// The last inventory of each (account, region), shared by health reads.
+    inventories: Mutex<HashMap<(String, String), Arc<InventorySlot>>>,
+    /// This installation's id, read once.
+    installation: tokio::sync::OnceCell<String>,
+}
+
+/// One account and region's inventory and when it was read; the lock makes the gateways that
+/// want it at once wait for one read.
+type InventorySlot = tokio::sync::Mutex<Option<(tokio::time::Instant, Arc<observe::Inventory>)>>;
+
+/// The worker lease as the caller's write guard: a change is tried again only while this
+/// worker still holds (and so renews) the lease.
+struct LeaseGuard {
+    store: Store,
+    holder: String,
+    ttl: Duration,
+}
+
+impl std::fmt::Debug for LeaseGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LeaseGuard({})", self.holder)
+    }
+}
+
+impl crate::aws::call::WriteGuard for LeaseGuard {
+    fn may_write(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + '_>> {
+        Box::pin(async move {
+            lease::claim(&self.store, &self.holder, self.ttl)
+                .await
+                .unwrap_or(false)
+        })
+    }
 }
 
 /// How a run ended.
@@ -150,6 +183,8 @@ impl Worker {
             pacers: Arc::new(Pacers::default()),
             config,
             clients: Mutex::new(HashMap::new()),
+            installation: tokio::sync::OnceCell::new(),
+            inventories: Mutex::new(HashMap::new()),
         }
     }
 
@@ -183,6 +218,11 @@ impl Worker {
             region: region.to_owned(),
             retry: self.config.retry,
             best_effort_reserve: None,
+            write_guard: Some(Arc::new(LeaseGuard {
+                store: self.store.clone(),
+                holder: self.holder.clone(),
+                ttl: self.config.lease_ttl,
+            })),
         }
     }
 
@@ -194,13 +234,28 @@ impl Worker {
         let gw = &g.topology.gateway;
         let clients = self.clients(&gw.region, gw.role_arn.as_deref()).await;
         let caller = self.caller(&gw.region, gw.role_arn.as_deref());
-        let actual = observe::observe(&clients, &caller, &g.name)
+        let owner = self.owner(&g).await?;
+        let actual = observe::observe(&clients, &caller, &owner)
             .await
             .map_err(|e| AppError::Unavailable(format!("Could not read AWS: {e}")))?;
         let desired = (!g.deleting).then_some(&g.topology);
         let wanted = keys::desired_keys(&self.store, gateway, portico_store::now_unix()).await?;
         let p = plan(desired, &wanted, &actual);
         Ok(Some((g, actual, p)))
+    }
+
+    /// The gateway as the owner of AWS resources: its name and this installation's id (read
+    /// from the database once).
+    pub async fn owner(&self, g: &Desired) -> Result<owner::Owner, portico_store::StoreError> {
+        let installation = self
+            .installation
+            .get_or_try_init(|| portico_store::installation::id(&self.store))
+            .await?;
+        Ok(owner::Owner {
+            installation: installation.clone(),
+            gateway: g.name.clone(),
+            legacy: g.legacy_tags,
+        })
     }
 
     /// Takes or renews the worker lease (compare-and-set): true while this worker is the one
@@ -374,7 +429,12 @@ impl Worker {
             best_effort_reserve: self.config.health_reserve,
             ..self.caller(&gw.region, gw.role_arn.as_deref())
         };
-        let actual = match observe::observe(&clients, &caller, &g.name).await {
+        let owner = self.owner(&g).await?;
+        let read = async {
+            let inventory = self.shared_inventory(&clients, &caller).await?;
+            observe::observe_in(&clients, &caller, &inventory, &owner).await
+        };
+        let actual = match read.await {
             Ok(a) => a,
             Err(e) if e.kind == crate::aws::call::ErrorKind::Deferred => {
                 return Err(AppError::Unavailable(format!("Could not read AWS: {e}")))
@@ -389,6 +449,41 @@ impl Worker {
         let health = portico_core::health::assess(&g.topology, &key_wants(&wanted), &actual);
         status::record_health(&self.store, gateway, &health, now).await?;
         Ok(health)
+    }
+
+    /// The inventory of the caller's account and region for health reads: one read per
+    /// `health_interval` serves every gateway there (the first to ask reads it, the others
+    /// wait for its answer), instead of each gateway listing the whole region.
+    async fn shared_inventory(
+        &self,
+        clients: &Clients,
+        caller: &Caller,
+    ) -> Result<Arc<observe::Inventory>, crate::aws::call::AwsError> {
+        let slot = self.inventory_slot(caller);
+        let mut held = slot.lock().await;
+        if let Some((at, inventory)) = held.as_ref() {
+            if at.elapsed() < self.config.health_interval {
+                return Ok(inventory.clone());
+            }
+        }
+        let inventory = Arc::new(observe::inventory(clients, caller).await?);
+        *held = Some((tokio::time::Instant::now(), inventory.clone()));
+        Ok(inventory)
+    }
+
+    fn inventory_slot(&self, caller: &Caller) -> Arc<InventorySlot> {
+        self.inventories
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((caller.account.clone(), caller.region.clone()))
+            .or_default()
+            .clone()
+    }
+
+    /// Forgets the shared inventory of an account and region: a plan just changed what it
+    /// holds, so the next health read lists it again.
+    pub(crate) async fn forget_inventory(&self, caller: &Caller) {
+        *self.inventory_slot(caller).lock().await = None;
     }
 
     /// AWS could not be read for this gateway. Once the last good read is two health

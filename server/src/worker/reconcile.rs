@@ -4,8 +4,9 @@
 
 use super::apply::{self, Outputs, StepError};
 use super::decide::{decide, Decision, Fresh, Open, Replace, Situation};
+use super::owner::Owner;
 use super::{key_wants, Outcome, Worker};
-use crate::aws::call::Caller;
+use crate::aws::call::{Caller, ErrorKind};
 use crate::aws::Clients;
 use app::error::AppError;
 use portico_core::plan::actual::Actual;
@@ -15,6 +16,9 @@ use portico_store::gateways::Desired;
 use portico_store::plans::{NewPlan, StepEnd};
 use portico_store::{gateways, keys, plans, status, StoreError};
 use std::time::Instant;
+
+/// What a run calls AWS with: the account's clients, the paced caller, the gateway as owner.
+type Aws<'a> = (&'a Clients, &'a Caller, &'a Owner);
 
 /// Why a plan's run stopped before its end.
 enum RunError {
@@ -75,7 +79,8 @@ impl Worker {
         let gw = &g.topology.gateway;
         let clients = self.clients(&gw.region, gw.role_arn.as_deref()).await;
         let caller = self.caller(&gw.region, gw.role_arn.as_deref());
-        let actual = match super::observe::observe(&clients, &caller, &g.name).await {
+        let owner = self.owner(&g).await?;
+        let actual = match super::observe::observe(&clients, &caller, &owner).await {
             Ok(a) => a,
             Err(e) => {
                 self.note_unreadable(gateway, &e.to_string()).await;
@@ -95,6 +100,25 @@ impl Worker {
         // plans and status.
         if !self.claim_lease().await? {
             return Ok(Outcome::Standby);
+        }
+        if !actual.untagged.is_empty() {
+            apply::tag_untagged(&clients, &caller, &owner, &actual.untagged).await;
+        }
+        if let Some(name) = p.steps.iter().find_map(|s| match &s.op {
+            Op::CreateLoadBalancer { name, .. } | Op::CreateTargetGroup { name, .. }
+                if actual.foreign_names.contains(name) =>
+            {
+                Some(name)
+            }
+            _ => None,
+        }) {
+            return Ok(Outcome::Failed(format!(
+                "Another Portico installation already has a load balancer or target group \
+                 named {name} for a gateway named {:?} in this account and region. AWS keeps \
+                 those names unique, so this gateway cannot make its own: rename the gateway \
+                 here, or delete it in the other installation.",
+                g.name
+            )));
         }
         let first = p.keys_first();
         // The same key steps failed last time: don't let them hold the rest back forever.
@@ -216,10 +240,13 @@ impl Worker {
                     },
                 )
                 .await?;
-                return self.run(&g, id, &first, &actual, &clients, &caller).await;
+                return self
+                    .run(&g, id, &first, &actual, (&clients, &caller, &owner))
+                    .await;
             }
         };
-        self.run(&g, plan_id, &p, &actual, &clients, &caller).await
+        self.run(&g, plan_id, &p, &actual, (&clients, &caller, &owner))
+            .await
     }
 
     /// Runs a stored plan and records how it ended.
@@ -229,8 +256,7 @@ impl Worker {
         plan_id: i64,
         p: &Plan,
         actual: &Actual,
-        clients: &Clients,
-        caller: &Caller,
+        aws: Aws<'_>,
     ) -> Result<Outcome, AppError> {
         let failures = status::failures(&self.store, g.id).await?;
         plans::start(&self.store, plan_id).await?;
@@ -248,10 +274,9 @@ impl Worker {
             failures,
         )
         .await?;
-        match self
-            .execute(plan_id, p, clients, caller, &g.name, g.id)
-            .await
-        {
+        let result = self.execute(plan_id, p, aws, g.id).await;
+        self.forget_inventory(aws.1).await;
+        match result {
             Ok(()) => {
                 plans::finish(&self.store, plan_id, PlanStatus::Done, None).await?;
                 Ok(Outcome::Applied { writes: p.writes() })
@@ -288,11 +313,10 @@ impl Worker {
         &self,
         plan_id: i64,
         p: &Plan,
-        clients: &Clients,
-        caller: &Caller,
-        gateway: &str,
+        (clients, caller, owner): Aws<'_>,
         gateway_id: i64,
     ) -> Result<(), RunError> {
+        let gateway = owner.gateway.as_str();
         let mut outputs = Outputs::default();
         for (i, step) in p.steps.iter().enumerate() {
             // Compare-and-set before every write: a holder that lost the lease stops here.
@@ -305,7 +329,7 @@ impl Worker {
             let call = apply::execute(
                 clients,
                 caller,
-                gateway,
+                owner,
                 &step.op,
                 &outputs,
                 self.config.waits,
@@ -356,6 +380,9 @@ impl Worker {
                     plans::step_finished(&self.store, plan_id, i, &end)
                         .await
                         .map_err(RunError::Db)?;
+                }
+                Err(StepError::Aws(e)) if e.kind == ErrorKind::Superseded => {
+                    return Err(RunError::LostLease(i));
                 }
                 Err(e) => {
                     let (request_id, code, message) = (e.request_id(), e.code(), e.to_string());

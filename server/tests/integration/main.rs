@@ -10,6 +10,7 @@ mod contention;
 mod diagram;
 mod keys;
 mod keys_first;
+mod owners;
 mod process;
 mod rbac;
 mod sandbox;

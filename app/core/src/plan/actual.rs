@@ -22,6 +22,35 @@ pub struct Actual {
     /// Owned API keys, by Portico's key id (the `portico:key` tag). Never their values.
     #[serde(default)]
     pub api_keys: BTreeMap<i64, ApiKey>,
+    /// Owned usage plans beyond the first of one name, and AWS keys beyond the first for one
+    /// Portico key: copies a crash between a create and its record, a past bug or a restored
+    /// backup left. Duplicates are drift: the plan deletes them (see `Actual::add_usage_plan`
+    /// and `add_api_key`), they are never hidden behind the one the maps hold. (Load
+    /// balancers, VPC links and REST APIs are kept by id, so their copies are in their maps.)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_usage_plans: Vec<(String, UsagePlan)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_api_keys: Vec<(i64, ApiKey)>,
+    /// Owned resources that do not carry this installation's id yet (tagged before
+    /// installations had ids): the plan adds the tag.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub untagged: Vec<Untagged>,
+    /// Names of load balancers and target groups carrying this gateway's name but another
+    /// Portico installation's id. AWS keeps these names unique per account and region, so
+    /// this installation cannot make its own under them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_names: Vec<String>,
+}
+
+/// An owned resource missing the installation tag.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Untagged {
+    /// elbv2 or apigateway: which service's tagging call adds it.
+    pub service: String,
+    /// The resource's ARN (API Gateway's form for its resources).
+    pub arn: String,
+    /// What it is, in words ("load balancer pt-shop-1a2b").
+    pub label: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +174,69 @@ impl Actual {
             && self.rest_apis.is_empty()
             && self.usage_plans.is_empty()
             && self.api_keys.is_empty()
+            && self.extra_usage_plans.is_empty()
+            && self.extra_api_keys.is_empty()
+    }
+
+    /// Records an owned usage plan. A second plan of the same name is a duplicate: the one
+    /// kept is the one covering more stages (then the smaller id), so the choice does not
+    /// depend on the order AWS listed them in.
+    pub fn add_usage_plan(&mut self, name: String, plan: UsagePlan) {
+        let Some(held) = self.usage_plans.get(&name) else {
+            self.usage_plans.insert(name, plan);
+            return;
+        };
+        let rank = |p: &UsagePlan| (std::cmp::Reverse(p.api_stages.len()), p.id.clone());
+        let extra = if rank(&plan) < rank(held) {
+            self.usage_plans.insert(name.clone(), plan).expect("held")
+        } else {
+            plan
+        };
+        self.extra_usage_plans.push((name, extra));
+        self.extra_usage_plans
+            .sort_by(|a, b| (&a.0, &a.1.id).cmp(&(&b.0, &b.1.id)));
+    }
+
+    /// Records an owned API key by Portico's key id. A second AWS key with the same id is a
+    /// duplicate; which copy is kept is the planner's choice (the one Portico recorded).
+    pub fn add_api_key(&mut self, key: i64, found: ApiKey) {
+        let Some(held) = self.api_keys.get(&key) else {
+            self.api_keys.insert(key, found);
+            return;
+        };
+        let extra = if found.id < held.id {
+            self.api_keys.insert(key, found).expect("held")
+        } else {
+            found
+        };
+        self.extra_api_keys.push((key, extra));
+        self.extra_api_keys
+            .sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+    }
+
+    /// Every owned copy of Portico's key `key`: the one the map holds first.
+    pub fn key_copies(&self, key: i64) -> impl Iterator<Item = &ApiKey> {
+        self.api_keys.get(&key).into_iter().chain(
+            self.extra_api_keys
+                .iter()
+                .filter(move |(k, _)| *k == key)
+                .map(|(_, c)| c),
+        )
+    }
+
+    /// Every owned usage plan, duplicates included, with its name.
+    pub fn all_usage_plans(&self) -> impl Iterator<Item = (&String, &UsagePlan)> {
+        self.usage_plans
+            .iter()
+            .chain(self.extra_usage_plans.iter().map(|(n, p)| (n, p)))
+    }
+
+    /// Every owned API key, duplicates included, with Portico's key id.
+    pub fn all_api_keys(&self) -> impl Iterator<Item = (i64, &ApiKey)> {
+        self.api_keys
+            .iter()
+            .map(|(k, c)| (*k, c))
+            .chain(self.extra_api_keys.iter().map(|(k, c)| (*k, c)))
     }
 
     /// How many AWS resources of each kind, for status lines.
@@ -165,5 +257,7 @@ impl Actual {
             + api
             + self.usage_plans.len()
             + self.api_keys.len()
+            + self.extra_usage_plans.len()
+            + self.extra_api_keys.len()
     }
 }

@@ -2,7 +2,7 @@
 //! date and a rotation's grace period say, deleted once revoked long enough. The value is
 //! AWS's and never part of a plan.
 
-use super::actual::Actual;
+use super::actual::{Actual, ApiKey};
 use super::{change, names, Action, Builder, Kind, Op, Val};
 use crate::model::topology::Topology;
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,19 @@ pub struct DesiredKey {
     pub enabled: bool,
     /// Usage-plan names (of the topology).
     pub usage_plans: Vec<String>,
+    /// AWS's id of the key Portico recorded making (its value is the one an admin may have
+    /// been shown): the copy kept when AWS holds several for this key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_id: Option<String>,
+}
+
+/// The AWS key that is `key`: the one Portico recorded, else the first copy.
+fn kept<'a>(key: &DesiredKey, actual: &'a Actual) -> Option<&'a ApiKey> {
+    let mut copies = actual.key_copies(key.id).peekable();
+    let first = copies.peek().copied();
+    copies
+        .find(|c| key.aws_id.as_deref() == Some(c.id.as_str()))
+        .or(first)
 }
 
 pub(super) fn plan(
@@ -36,7 +49,7 @@ pub(super) fn plan(
             .iter()
             .filter_map(|p| plans.get(p))
             .collect();
-        match actual.api_keys.get(&key.id) {
+        match kept(key, actual) {
             None => {
                 let i = b.push(
                     Kind::ApiKey,
@@ -117,18 +130,25 @@ pub(super) fn plan(
     }
 }
 
-/// Keys no longer wanted (revoked long enough, or their record is gone): deleted first among
-/// the deletes, before the usage plans they are in.
+/// Keys no longer wanted (revoked long enough, or their record is gone), and every copy of a
+/// wanted key but the one kept: deleted first among the deletes, before the usage plans they
+/// are in.
 pub(super) fn delete(b: &mut Builder, keys: &[DesiredKey], actual: &Actual) {
-    for (id, key) in &actual.api_keys {
-        if !keys.iter().any(|k| k.id == *id) {
-            b.delete(
-                Kind::ApiKey,
-                format!("API key {}", key.name),
-                Op::DeleteApiKey {
-                    api_key: key.id.clone(),
-                },
-            );
-        }
+    for (id, copy) in actual.all_api_keys() {
+        let wanted = keys.iter().find(|k| k.id == id);
+        let resource = match wanted {
+            None => format!("API key {}", copy.name),
+            Some(k) if kept(k, actual).is_some_and(|c| c.id != copy.id) => {
+                format!("API key {} (a duplicate, AWS id {})", copy.name, copy.id)
+            }
+            Some(_) => continue,
+        };
+        b.delete(
+            Kind::ApiKey,
+            resource,
+            Op::DeleteApiKey {
+                api_key: copy.id.clone(),
+            },
+        );
     }
 }

@@ -220,7 +220,7 @@ pub fn plan(desired: Option<&Topology>, keys: &[keys::DesiredKey], actual: &Actu
 /// with them), target groups.
 fn teardown(b: &mut Builder, actual: &Actual) {
     keys::delete(b, &[], actual);
-    for (name, plan) in &actual.usage_plans {
+    for (name, plan) in actual.all_usage_plans() {
         usage::delete_one(b, name, plan);
     }
     for id in actual.rest_apis.keys() {

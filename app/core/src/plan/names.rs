@@ -12,6 +12,9 @@ use crate::model::topology::Gateway;
 
 /// The tag naming the Portico gateway a resource belongs to.
 pub const TAG_GATEWAY: &str = "portico:gateway";
+/// The installation that made a resource (its id, from the database): two installations
+/// sharing an account never take each other's resources, even for gateways of one name.
+pub const TAG_INSTALLATION: &str = "portico:installation";
 /// On target groups: the backend port it serves.
 pub const TAG_PORT: &str = "portico:port";
 /// On API keys: Portico's key id.

@@ -195,6 +195,7 @@ fn key(id: i64, enabled: bool, plans: &[&str]) -> DesiredKey {
         description: String::new(),
         enabled,
         usage_plans: plans.iter().map(|p| p.to_string()).collect(),
+        aws_id: None,
     }
 }
 
@@ -226,6 +227,72 @@ fn keys_join_their_plans_then_are_disabled_then_deleted() {
     assert_eq!(p.lines(), vec!["- API key seed-key1-1".to_string()]);
     assert!(state.api_keys.is_empty());
     assert!(!p.needs_approval());
+}
+
+#[test]
+fn duplicates_are_drift_the_plan_removes() {
+    let t = seed();
+    let keys = [key(1, true, &["standard"])];
+    let (mut state, _) = converge_keys(Some(&t), &keys, &Actual::default());
+    // A second usage plan of the same name (covering nothing) and a second AWS key for key 1.
+    let mut plan_copy = state.usage_plans["seed-standard"].clone();
+    plan_copy.id = "plan-copy".into();
+    plan_copy.api_stages.clear();
+    state.add_usage_plan("seed-standard".into(), plan_copy);
+    let mut key_copy = state.api_keys[&1].clone();
+    key_copy.id = "zzz-key-copy".into();
+    key_copy.usage_plans.clear();
+    state.add_api_key(1, key_copy.clone());
+    assert_eq!(
+        state.extra_usage_plans.len(),
+        1,
+        "the copy covering fewer stages is extra"
+    );
+    assert_eq!(state.extra_api_keys.len(), 1);
+    let (after, p) = converge_keys(Some(&t), &keys, &state);
+    let lines = p.lines();
+    assert!(
+        lines.contains(&"- API key seed-key1-1 (a duplicate, AWS id zzz-key-copy)".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"- usage plan seed-standard (a duplicate, id plan-copy)".to_string()),
+        "{lines:?}"
+    );
+    assert!(after.extra_usage_plans.is_empty() && after.extra_api_keys.is_empty());
+    assert!(!p.needs_approval());
+    // The copy Portico recorded is the one kept, even when it is not the map's first.
+    let mut recorded = keys.clone();
+    recorded[0].aws_id = Some(key_copy.id.clone());
+    let mut state = after;
+    let original = state.api_keys[&1].id.clone();
+    state.add_api_key(1, key_copy.clone());
+    let (after, p) = converge_keys(Some(&t), &recorded, &state);
+    assert!(
+        p.lines().contains(&format!(
+            "- API key seed-key1-1 (a duplicate, AWS id {original})"
+        )),
+        "{:?}",
+        p.lines()
+    );
+    assert_eq!(after.api_keys[&1].id, key_copy.id);
+    assert_eq!(
+        after.api_keys[&1].usage_plans,
+        vec![after.usage_plans["seed-standard"].id.clone()],
+        "the kept copy joins the usage plan"
+    );
+    // Deleting the gateway removes the copies too.
+    let mut state = after;
+    state.add_api_key(1, key_copy_of(&state, "another-copy"));
+    let (gone, _) = converge(None, &state);
+    assert!(gone.is_empty());
+}
+
+fn key_copy_of(state: &Actual, id: &str) -> super::actual::ApiKey {
+    let mut c = state.api_keys[&1].clone();
+    c.id = id.into();
+    c.usage_plans.clear();
+    c
 }
 
 #[test]
@@ -286,6 +353,7 @@ fn keys_for(t: &Topology) -> impl Strategy<Value = Vec<DesiredKey>> {
                 description: String::new(),
                 enabled,
                 usage_plans: if in_plan { plans.clone() } else { vec![] },
+                aws_id: None,
             })
             .collect()
     })

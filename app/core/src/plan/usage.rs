@@ -144,7 +144,7 @@ pub(super) fn plan(
     ids
 }
 
-/// Owned usage plans the topology no longer has.
+/// Owned usage plans the topology no longer has, and every duplicate of one it has.
 pub(super) fn delete(b: &mut Builder, desired: &Topology, actual: &Actual) {
     for (name, plan) in &actual.usage_plans {
         let wanted = desired
@@ -154,6 +154,9 @@ pub(super) fn delete(b: &mut Builder, desired: &Topology, actual: &Actual) {
         if !wanted {
             delete_one(b, name, plan);
         }
+    }
+    for (name, plan) in &actual.extra_usage_plans {
+        delete_one(b, &format!("{name} (a duplicate, id {})", plan.id), plan);
     }
 }
 

@@ -3,17 +3,23 @@
 
 use super::{gone, id, made, Context, Made, StepError};
 use crate::aws::call::Service;
+use crate::worker::owner::Owner;
 use aws_sdk_elasticloadbalancingv2::types as elbt;
 use portico_core::model::topology::{HealthCheck, HealthProtocol};
-use portico_core::plan::names::{TAG_GATEWAY, TAG_PORT};
+use portico_core::plan::names::TAG_PORT;
 use portico_core::plan::{Field, Val};
 
 const ELB: Service = Service::Elb;
 
 /// The tags `observe` reads back to tell Portico's load balancers and target groups from the
 /// rest of the account; a target group also names the port it serves.
-fn elb_tags(gateway: &str, port: Option<u32>) -> Vec<elbt::Tag> {
-    let mut tags = vec![elbt::Tag::builder().key(TAG_GATEWAY).value(gateway).build()];
+fn elb_tags(owner: &Owner, port: Option<u32>) -> Vec<elbt::Tag> {
+    let mut tags: Vec<elbt::Tag> = owner
+        .tags()
+        .into_iter()
+        .map(|(k, v)| elbt::Tag::builder().key(k).value(v).build())
+        .collect();
+    tags.sort_by(|a, b| a.key().cmp(&b.key()));
     if let Some(p) = port {
         tags.push(
             elbt::Tag::builder()
@@ -60,7 +66,7 @@ pub(super) async fn create_target_group(
                 .health_check_interval_seconds(health_check.interval_seconds as i32)
                 .healthy_threshold_count(health_check.healthy_threshold as i32)
                 .unhealthy_threshold_count(health_check.unhealthy_threshold as i32)
-                .set_tags(Some(elb_tags(s.gateway, Some(port))))
+                .set_tags(Some(elb_tags(s.owner, Some(port))))
                 .send()
         })
         .await?;
@@ -171,7 +177,7 @@ pub(super) async fn create_load_balancer(
                 .r#type(elbt::LoadBalancerTypeEnum::Network)
                 .scheme(elbt::LoadBalancerSchemeEnum::Internal)
                 .set_subnets(Some(subnets.to_vec()))
-                .set_tags(Some(elb_tags(s.gateway, None)))
+                .set_tags(Some(elb_tags(s.owner, None)))
                 .send()
         })
         .await?;
@@ -238,7 +244,7 @@ pub(super) async fn create_listener(
                 .protocol(elbt::ProtocolEnum::Tcp)
                 .port(port as i32)
                 .default_actions(forward(tg.clone()))
-                .set_tags(Some(elb_tags(s.gateway, None)))
+                .set_tags(Some(elb_tags(s.owner, None)))
                 .send()
         })
         .await?;

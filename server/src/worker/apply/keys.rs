@@ -18,7 +18,7 @@ pub(super) async fn create_api_key(
     enabled: bool,
 ) -> Result<Made, StepError> {
     let api = &s.clients.apigateway;
-    let mut tags = api_tags(s.gateway);
+    let mut tags = api_tags(s.owner);
     tags.insert(TAG_KEY.to_owned(), key.to_string());
     let (o, rid) = s
         .call(API, || {

@@ -20,7 +20,7 @@ pub(super) async fn create_vpc_link(
                 .name(name)
                 .target_arns(&lb)
                 .description("Made by Portico")
-                .set_tags(Some(api_tags(s.gateway)))
+                .set_tags(Some(api_tags(s.owner)))
                 .send()
         })
         .await?;

@@ -15,13 +15,13 @@ mod rest;
 mod stages;
 mod usage;
 
+use super::owner::Owner;
 use crate::aws::call::{AwsError, Caller, ErrorKind, Service};
 use crate::aws::Clients;
 use aws_sdk_apigateway::config::http::HttpResponse;
 use aws_sdk_apigateway::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_apigateway::operation::RequestId;
 use aws_sdk_apigateway::types as agw;
-use portico_core::plan::names::TAG_GATEWAY;
 use portico_core::plan::{Field, Op, Patch, Val};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -113,7 +113,7 @@ impl Default for Waits {
 pub async fn execute(
     clients: &Clients,
     caller: &Caller,
-    gateway: &str,
+    owner: &Owner,
     op: &Op,
     out: &Outputs,
     waits: Waits,
@@ -121,7 +121,7 @@ pub async fn execute(
     let s = &Context {
         clients,
         caller,
-        gateway,
+        owner,
         out,
         waits,
         operation: op.operation(),
@@ -320,12 +320,12 @@ pub async fn execute(
 }
 
 /// What every step's call needs besides the operation's own fields: the account's clients and
-/// paced caller, the gateway's name (its tag), the values earlier steps made, how long a wait
+/// paced caller, the gateway as owner (its tags), the values earlier steps made, how long a wait
 /// may take, and the operation's name (what `call` counts, paces and reports).
 struct Context<'a> {
     clients: &'a Clients,
     caller: &'a Caller,
-    gateway: &'a str,
+    owner: &'a Owner,
     out: &'a Outputs,
     waits: Waits,
     operation: &'static str,
@@ -385,8 +385,8 @@ fn made(values: Vec<(Field, String)>, request_id: Option<String>) -> Made {
 
 /// The tags every API Gateway resource Portico makes carries: what `observe` reads back to
 /// tell Portico's resources from the rest of the account.
-fn api_tags(gateway: &str) -> HashMap<String, String> {
-    HashMap::from([(TAG_GATEWAY.to_owned(), gateway.to_owned())])
+fn api_tags(owner: &Owner) -> HashMap<String, String> {
+    owner.tags()
 }
 
 /// Deleting what is already gone counts as done (a re-run after a crash may find it so).
@@ -405,5 +405,66 @@ fn gone<T>(r: Result<(T, Option<String>), AwsError>) -> Result<Made, StepError> 
             Ok(made(vec![], e.request_id))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Adds this installation's tag to owned resources tagged before installations had ids (one
+/// call each, through the caller like every write). Outside any plan: it changes no
+/// behaviour of the resource, only who may claim it. A failure is logged and tried again on
+/// the next run; meanwhile the resource is still this gateway's.
+pub async fn tag_untagged(
+    clients: &Clients,
+    caller: &Caller,
+    owner: &Owner,
+    untagged: &[portico_core::plan::actual::Untagged],
+) {
+    for u in untagged {
+        let done = if u.service == "elbv2" {
+            let tags: Vec<_> = owner
+                .tags()
+                .into_iter()
+                .map(|(k, v)| {
+                    aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                        .key(k)
+                        .value(v)
+                        .build()
+                })
+                .collect();
+            caller
+                .call(Service::Elb, "AddTags", || {
+                    clients
+                        .elb
+                        .add_tags()
+                        .resource_arns(&u.arn)
+                        .set_tags(Some(tags.clone()))
+                        .send()
+                })
+                .await
+                .map(|_| ())
+        } else {
+            caller
+                .call(Service::ApiGateway, "TagResource", || {
+                    clients
+                        .apigateway
+                        .tag_resource()
+                        .resource_arn(&u.arn)
+                        .set_tags(Some(owner.tags()))
+                        .send()
+                })
+                .await
+                .map(|_| ())
+        };
+        match done {
+            Ok(()) => tracing::info!(
+                gateway = %owner.gateway,
+                "tagged {} with this installation's id",
+                u.label
+            ),
+            Err(e) => tracing::warn!(
+                gateway = %owner.gateway,
+                "could not tag {} with this installation's id: {e}",
+                u.label
+            ),
+        }
     }
 }

@@ -42,7 +42,7 @@ pub(super) async fn create_rest_api(
                         .types(endpoint(endpoint_type))
                         .build(),
                 )
-                .set_tags(Some(api_tags(s.gateway)))
+                .set_tags(Some(api_tags(s.owner)))
                 .send()
         })
         .await?;

@@ -30,7 +30,7 @@ pub(super) async fn create_stage(
                 .set_variables(Some(vars.clone()))
                 .cache_cluster_enabled(cache_gb.is_some())
                 .set_cache_cluster_size(cache_gb.map(agw::CacheClusterSize::from))
-                .set_tags(Some(api_tags(s.gateway)))
+                .set_tags(Some(api_tags(s.owner)))
                 .send()
         })
         .await?;

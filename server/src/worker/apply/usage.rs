@@ -63,7 +63,7 @@ pub(super) async fn create_usage_plan(
                 .set_api_stages(Some(stages.clone()))
                 .set_throttle(throttle.map(throttle_settings))
                 .set_quota(quota.map(quota_settings))
-                .set_tags(Some(api_tags(s.gateway)))
+                .set_tags(Some(api_tags(s.owner)))
                 .send()
         })
         .await?;

@@ -90,3 +90,82 @@ async fn a_worker_without_the_lease_writes_nothing_and_one_that_lost_it_stops() 
     let (_, writes) = rig.calls().await;
     assert!(writes.is_empty(), "{writes:?}");
 }
+
+/// The write guard the caller asks before it tries a change again.
+#[derive(Debug)]
+struct Guard(bool);
+
+impl portico::aws::call::WriteGuard for Guard {
+    fn may_write(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + '_>> {
+        Box::pin(async move { self.0 })
+    }
+}
+
+/// A change that failed with a 5xx is tried again only while this server may still write: a
+/// backoff of many seconds is long enough for another server to have taken the lease.
+#[tokio::test]
+async fn a_change_is_not_retried_once_the_lease_is_lost() {
+    let rig = rig().await;
+    let worker = rig.worker(fast()).await;
+    rig.converge(&worker, 3).await;
+    let c = rig.turn().clients(REGION, 1).await;
+    let api = c.apigateway.get_rest_apis().send().await.unwrap().items()[0]
+        .id()
+        .unwrap()
+        .to_owned();
+    let update = |caller: portico::aws::call::Caller| {
+        let (c, api) = (c.clone(), api.clone());
+        async move {
+            caller
+                .call(
+                    portico::aws::call::Service::ApiGateway,
+                    "UpdateRestApi",
+                    || {
+                        c.apigateway
+                            .update_rest_api()
+                            .rest_api_id(&api)
+                            .patch_operations(
+                                aws_sdk_apigateway::types::PatchOperation::builder()
+                                    .op(aws_sdk_apigateway::types::Op::Replace)
+                                    .path("/description")
+                                    .value("retried")
+                                    .build(),
+                            )
+                            .send()
+                    },
+                )
+                .await
+                .map(|_| ())
+        }
+    };
+    let caller = |may_write: bool| portico::aws::call::Caller {
+        pacers: Default::default(),
+        account: "default".into(),
+        region: REGION.into(),
+        retry: fast().retry,
+        best_effort_reserve: None,
+        write_guard: Some(std::sync::Arc::new(Guard(may_write))),
+    };
+    for (may_write, attempts) in [(false, 1), (true, 2)] {
+        rig.turn()
+            .control(
+                "POST",
+                "/faults",
+                Some(json!({"service": "apigateway", "operation": "UpdateRestApi", "kind": "500", "count": 1})),
+            )
+            .await;
+        rig.reset_calls().await;
+        let result = update(caller(may_write)).await;
+        let calls = rig.turn().calls("apigateway", "UpdateRestApi").await;
+        assert_eq!(calls, attempts, "may write: {may_write}");
+        match (may_write, result) {
+            (false, Err(e)) => {
+                assert_eq!(e.kind, portico::aws::call::ErrorKind::Superseded);
+                assert!(e.message.contains("worker lease"), "{e}");
+            }
+            (true, Ok(())) => {}
+            (w, r) => panic!("may write {w}: {r:?}"),
+        }
+        rig.turn().control("DELETE", "/faults", None).await;
+    }
+}

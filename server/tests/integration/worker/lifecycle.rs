@@ -512,3 +512,48 @@ async fn refused_credentials_read_as_a_sentence() {
         "{message}"
     );
 }
+
+/// AccessDenied on one call (Portico's IAM policy lacks one action) names the action to add,
+/// and the health it kept the worker from reading turns unknown with that sentence.
+#[tokio::test]
+async fn access_denied_on_one_call_names_the_action_to_allow() {
+    let rig = rig().await;
+    let worker = rig
+        .worker(WorkerConfig {
+            // Any read older than two intervals is stale: the next failure says unknown.
+            health_interval: Duration::from_millis(1),
+            ..fast()
+        })
+        .await;
+    rig.converge(&worker, 4).await;
+    rig.turn()
+        .control(
+            "POST",
+            "/faults",
+            Some(json!({ "operation": "DescribeTargetHealth", "kind": "denied" })),
+        )
+        .await;
+    let outcome = worker.reconcile(rig.id).await;
+    let health = worker.refresh_health(rig.id).await;
+    rig.turn().control("DELETE", "/faults", None).await;
+    let Outcome::Failed(message) = outcome else {
+        panic!("{outcome:?}");
+    };
+    let sentence = "AccessDenied on elasticloadbalancing:DescribeTargetHealth — add it to \
+                    Portico's IAM policy";
+    assert!(message.contains(sentence), "{message}");
+    assert!(health.is_err());
+    let shown = portico_store::status::health(&rig.app.store, rig.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(shown.level, portico_core::health::Level::Unknown);
+    assert!(shown.reason.contains(sentence), "{}", shown.reason);
+    // Once the policy allows it again, health reads normally.
+    assert_eq!(worker.reconcile(rig.id).await, Outcome::InSync);
+    let shown = portico_store::status::health(&rig.app.store, rig.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(shown.level, portico_core::health::Level::Unknown);
+}

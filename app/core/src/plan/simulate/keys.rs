@@ -22,11 +22,7 @@ pub(super) fn run(a: &mut Actual, out: &mut Outputs, i: usize, op: &Op) {
             );
         }
         Op::UpdateApiKey { api_key, enabled } => {
-            a.api_keys
-                .values_mut()
-                .find(|k| k.id == *api_key)
-                .expect("key")
-                .enabled = *enabled;
+            copy(a, api_key).enabled = *enabled;
         }
         Op::CreateUsagePlanKey {
             usage_plan,
@@ -35,10 +31,10 @@ pub(super) fn run(a: &mut Actual, out: &mut Outputs, i: usize, op: &Op) {
             let plan = out.get(usage_plan);
             let key = out.get(api_key);
             assert!(
-                a.usage_plans.values().any(|p| p.id == plan),
+                a.all_usage_plans().any(|(_, p)| p.id == plan),
                 "key joins a missing plan"
             );
-            let k = a.api_keys.values_mut().find(|k| k.id == key).expect("key");
+            let k = copy(a, &key);
             assert!(!k.usage_plans.contains(&plan), "key already in plan");
             k.usage_plans.push(plan);
             k.usage_plans.sort();
@@ -47,19 +43,42 @@ pub(super) fn run(a: &mut Actual, out: &mut Outputs, i: usize, op: &Op) {
             usage_plan,
             api_key,
         } => {
-            let k = a
-                .api_keys
-                .values_mut()
-                .find(|k| k.id == *api_key)
-                .expect("key");
+            let k = copy(a, api_key);
             assert!(k.usage_plans.contains(usage_plan));
             k.usage_plans.retain(|p| p != usage_plan);
         }
         Op::DeleteApiKey { api_key } => {
-            let before = a.api_keys.len();
+            let before = a.api_keys.len() + a.extra_api_keys.len();
             a.api_keys.retain(|_, k| k.id != *api_key);
-            assert_eq!(a.api_keys.len() + 1, before, "no key {api_key}");
+            a.extra_api_keys.retain(|(_, k)| k.id != *api_key);
+            let after = a.api_keys.len() + a.extra_api_keys.len();
+            assert_eq!(after + 1, before, "no key {api_key}");
+            // Like observing again: a duplicate left alone takes the map's place.
+            let orphans: Vec<i64> = a
+                .extra_api_keys
+                .iter()
+                .map(|(k, _)| *k)
+                .filter(|k| !a.api_keys.contains_key(k))
+                .collect();
+            for key in orphans {
+                let i = a
+                    .extra_api_keys
+                    .iter()
+                    .position(|(k, _)| *k == key)
+                    .expect("copy");
+                let (_, c) = a.extra_api_keys.remove(i);
+                a.api_keys.insert(key, c);
+            }
         }
         other => unreachable!("{} is not an API key call", other.operation()),
     }
+}
+
+/// The AWS key with this id, duplicates included.
+fn copy<'a>(a: &'a mut Actual, id: &str) -> &'a mut ApiKey {
+    a.api_keys
+        .values_mut()
+        .chain(a.extra_api_keys.iter_mut().map(|(_, k)| k))
+        .find(|k| k.id == id)
+        .expect("key")
 }

@@ -53,6 +53,7 @@ pub(super) fn run(a: &mut Actual, out: &mut Outputs, i: usize, op: &Op) {
             let p = a
                 .usage_plans
                 .values_mut()
+                .chain(a.extra_usage_plans.iter_mut().map(|(_, p)| p))
                 .find(|p| p.id == *usage_plan)
                 .expect("usage plan");
             p.api_stages.retain(|x| !remove_stages.contains(x));
@@ -77,20 +78,24 @@ pub(super) fn run(a: &mut Actual, out: &mut Outputs, i: usize, op: &Op) {
         }
         Op::DeleteUsagePlan { usage_plan } => {
             // AWS takes the plan's keys out of it.
-            for k in a.api_keys.values_mut() {
+            for k in a
+                .api_keys
+                .values_mut()
+                .chain(a.extra_api_keys.iter_mut().map(|(_, k)| k))
+            {
                 k.usage_plans.retain(|p| p != usage_plan);
             }
-            let name = a
-                .usage_plans
-                .iter()
+            let found = a
+                .all_usage_plans()
                 .find(|(_, p)| p.id == *usage_plan)
-                .map(|(n, _)| n.clone())
+                .map(|(_, p)| p)
                 .expect("usage plan");
             assert!(
-                a.usage_plans[&name].api_stages.is_empty(),
+                found.api_stages.is_empty(),
                 "usage plan deleted with stages"
             );
-            a.usage_plans.remove(&name);
+            a.usage_plans.retain(|_, p| p.id != *usage_plan);
+            a.extra_usage_plans.retain(|(_, p)| p.id != *usage_plan);
         }
         other => unreachable!("{} is not a usage plan call", other.operation()),
     }

@@ -1,0 +1,395 @@
+//! REST APIs (resources, methods, deployments, stages), VPC links, usage plans and API keys:
+//! listed once per account and region (only what carries a Portico tag is kept), then the
+//! details of the gateway's own.
+
+use super::{paged, Inventory};
+use crate::aws::call::{AwsError, Caller, Service};
+use crate::aws::Clients;
+use crate::worker::owner::{Owner, Verdict};
+use portico_core::model::topology::{EndpointType, Quota, QuotaPeriod, Throttle};
+use portico_core::plan::actual::*;
+use portico_core::plan::names::{TAG_GATEWAY, TAG_KEY};
+use std::collections::{BTreeMap, HashMap};
+
+fn endpoint_type(api: &aws_sdk_apigateway::types::RestApi) -> EndpointType {
+    match api
+        .endpoint_configuration()
+        .and_then(|e| e.types().first())
+        .map(|t| t.as_str())
+    {
+        Some("EDGE") => EndpointType::Edge,
+        Some("PRIVATE") => EndpointType::Private,
+        _ => EndpointType::Regional,
+    }
+}
+
+pub(super) async fn list(
+    clients: &Clients,
+    caller: &Caller,
+    inv: &mut Inventory,
+) -> Result<(), AwsError> {
+    let api = &clients.apigateway;
+    inv.rest_apis = paged(move |position| async move {
+        let (out, _) = caller
+            .call(Service::ApiGateway, "GetRestApis", || {
+                api.get_rest_apis()
+                    .limit(500)
+                    .set_position(position.clone())
+                    .send()
+            })
+            .await?;
+        let ours = out.items().iter().filter(|a| portico(a.tags()));
+        let next = out.position().map(str::to_owned);
+        Ok::<_, AwsError>((ours.cloned().collect::<Vec<_>>(), next))
+    })
+    .await?;
+    inv.vpc_links = paged(move |position| async move {
+        let (out, _) = caller
+            .call(Service::ApiGateway, "GetVpcLinks", || {
+                api.get_vpc_links()
+                    .limit(500)
+                    .set_position(position.clone())
+                    .send()
+            })
+            .await?;
+        let ours = out.items().iter().filter(|l| portico(l.tags()));
+        let next = out.position().map(str::to_owned);
+        Ok::<_, AwsError>((ours.cloned().collect::<Vec<_>>(), next))
+    })
+    .await?;
+    inv.usage_plans = paged(move |position| async move {
+        let (out, _) = caller
+            .call(Service::ApiGateway, "GetUsagePlans", || {
+                api.get_usage_plans()
+                    .limit(500)
+                    .set_position(position.clone())
+                    .send()
+            })
+            .await?;
+        let ours = out.items().iter().filter(|p| portico(p.tags()));
+        let next = out.position().map(str::to_owned);
+        Ok::<_, AwsError>((ours.cloned().collect::<Vec<_>>(), next))
+    })
+    .await?;
+    // API keys, never their values (GetApiKeys without includeValues).
+    inv.api_keys = paged(move |position| async move {
+        let (out, _) = caller
+            .call(Service::ApiGateway, "GetApiKeys", || {
+                api.get_api_keys()
+                    .include_values(false)
+                    .limit(500)
+                    .set_position(position.clone())
+                    .send()
+            })
+            .await?;
+        let ours = out.items().iter().filter(|k| portico(k.tags()));
+        let next = out.position().map(str::to_owned);
+        Ok::<_, AwsError>((ours.cloned().collect::<Vec<_>>(), next))
+    })
+    .await?;
+    Ok(())
+}
+
+/// Tagged by some Portico (only those are kept from the listings).
+fn portico(tags: Option<&HashMap<String, String>>) -> bool {
+    tags.is_some_and(|t| t.contains_key(TAG_GATEWAY))
+}
+
+/// An owned resource from before installation ids: remembered so its tag is added.
+fn untagged(
+    actual: &mut Actual,
+    inv: &Inventory,
+    verdict: Verdict,
+    path: String,
+    label: impl FnOnce() -> String,
+) {
+    if verdict == Verdict::MineUntagged {
+        actual.untagged.push(Untagged {
+            service: "apigateway".into(),
+            arn: format!("arn:aws:apigateway:{}::{path}", inv.region),
+            label: label(),
+        });
+    }
+}
+
+pub(super) async fn details(
+    clients: &Clients,
+    caller: &Caller,
+    inv: &Inventory,
+    owner: &Owner,
+    actual: &mut Actual,
+) -> Result<(), AwsError> {
+    let api = &clients.apigateway;
+    let rest_apis = inv.rest_apis.iter().filter(|a| owner.owns(a.tags()));
+    for a in rest_apis {
+        let Some(id) = a.id() else { continue };
+        untagged(
+            actual,
+            inv,
+            owner.judge(a.tags()),
+            format!("/restapis/{id}"),
+            || format!("REST API {}", a.name().unwrap_or_default()),
+        );
+        let found = paged(move |position| async move {
+            let (out, _) = caller
+                .call(Service::ApiGateway, "GetResources", || {
+                    api.get_resources()
+                        .rest_api_id(id)
+                        .embed("methods")
+                        .limit(500)
+                        .set_position(position.clone())
+                        .send()
+                })
+                .await?;
+            let next = out.position().map(str::to_owned);
+            Ok::<_, AwsError>((out.items().to_vec(), next))
+        })
+        .await?;
+        let mut resources = BTreeMap::new();
+        for r in &found {
+            let (Some(rid), Some(path)) = (r.id(), r.path()) else {
+                continue;
+            };
+            let methods = r
+                .resource_methods()
+                .map(|m| {
+                    m.iter()
+                        .map(|(verb, m)| {
+                            let integration = m.method_integration().map(|i| Integration {
+                                kind: i
+                                    .r#type()
+                                    .map(|t| t.as_str().to_owned())
+                                    .unwrap_or_default(),
+                                uri: i.uri().unwrap_or_default().to_owned(),
+                                connection_type: i
+                                    .connection_type()
+                                    .map(|t| t.as_str().to_owned())
+                                    .unwrap_or_default(),
+                                connection_id: i.connection_id().map(str::to_owned),
+                            });
+                            (
+                                verb.clone(),
+                                Method {
+                                    api_key_required: m.api_key_required().unwrap_or(false),
+                                    integration,
+                                },
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            resources.insert(
+                path.to_owned(),
+                Resource {
+                    id: rid.to_owned(),
+                    methods,
+                },
+            );
+        }
+        let found = paged(move |position| async move {
+            let (out, _) = caller
+                .call(Service::ApiGateway, "GetDeployments", || {
+                    api.get_deployments()
+                        .rest_api_id(id)
+                        .limit(500)
+                        .set_position(position.clone())
+                        .send()
+                })
+                .await?;
+            let next = out.position().map(str::to_owned);
+            Ok::<_, AwsError>((out.items().to_vec(), next))
+        })
+        .await?;
+        let deployments = found
+            .iter()
+            .filter_map(|d| {
+                Some((
+                    d.id()?.to_owned(),
+                    d.description().unwrap_or_default().to_owned(),
+                ))
+            })
+            .collect();
+        // GetStages is not paged (no `position`): one answer holds every stage.
+        let (out, _) = caller
+            .call(Service::ApiGateway, "GetStages", || {
+                api.get_stages().rest_api_id(id).send()
+            })
+            .await?;
+        let stages = out
+            .item()
+            .iter()
+            .filter_map(|s| {
+                let name = s.stage_name()?.to_owned();
+                let throttle =
+                    s.method_settings()
+                        .and_then(|m| m.get("*/*"))
+                        .and_then(|m| {
+                            (m.throttling_burst_limit() != 0 || m.throttling_rate_limit() != 0.0)
+                                .then(|| Throttle {
+                                    rate: m.throttling_rate_limit(),
+                                    burst: m.throttling_burst_limit().max(0) as u32,
+                                })
+                        });
+                Some((
+                    name,
+                    Stage {
+                        deployment_id: s.deployment_id().unwrap_or_default().to_owned(),
+                        variables: s
+                            .variables()
+                            .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                            .unwrap_or_default(),
+                        throttle,
+                        cache_gb: s
+                            .cache_cluster_enabled()
+                            .then(|| s.cache_cluster_size().map(|c| c.as_str().to_owned()))
+                            .flatten(),
+                    },
+                ))
+            })
+            .collect();
+        actual.rest_apis.insert(
+            id.to_owned(),
+            RestApi {
+                name: a.name().unwrap_or_default().to_owned(),
+                endpoint_type: endpoint_type(&a),
+                resources,
+                deployments,
+                stages,
+            },
+        );
+    }
+
+    let links = inv.vpc_links.iter().filter(|l| owner.owns(l.tags()));
+    for l in links {
+        let Some(id) = l.id() else { continue };
+        untagged(
+            actual,
+            inv,
+            owner.judge(l.tags()),
+            format!("/vpclinks/{id}"),
+            || format!("VPC link {}", l.name().unwrap_or_default()),
+        );
+        actual.vpc_links.insert(
+            id.to_owned(),
+            VpcLink {
+                name: l.name().unwrap_or_default().to_owned(),
+                target_arns: l.target_arns().to_vec(),
+                status: l
+                    .status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                status_message: l
+                    .status_message()
+                    .filter(|m| !m.is_empty())
+                    .map(str::to_owned),
+            },
+        );
+    }
+
+    let usage_plans = inv.usage_plans.iter().filter(|p| owner.owns(p.tags()));
+    for p in usage_plans {
+        let (Some(id), Some(name)) = (p.id(), p.name()) else {
+            continue;
+        };
+        untagged(
+            actual,
+            inv,
+            owner.judge(p.tags()),
+            format!("/usageplans/{id}"),
+            || format!("usage plan {name}"),
+        );
+        let mut api_stages: Vec<(String, String)> = p
+            .api_stages()
+            .iter()
+            .filter_map(|s| Some((s.api_id()?.to_owned(), s.stage()?.to_owned())))
+            .collect();
+        api_stages.sort();
+        actual.add_usage_plan(
+            name.to_owned(),
+            UsagePlan {
+                id: id.to_owned(),
+                throttle: p.throttle().map(|t| Throttle {
+                    rate: t.rate_limit(),
+                    burst: t.burst_limit().max(0) as u32,
+                }),
+                quota: p.quota().and_then(|q| {
+                    let period = match q.period()?.as_str() {
+                        "DAY" => QuotaPeriod::Day,
+                        "WEEK" => QuotaPeriod::Week,
+                        _ => QuotaPeriod::Month,
+                    };
+                    Some(Quota {
+                        limit: q.limit().max(0) as u32,
+                        period,
+                        offset: q.offset().max(0) as u32,
+                    })
+                }),
+                api_stages,
+            },
+        );
+    }
+    // Then which owned plan each key is in. GetUsagePlanKeys answers with the values too;
+    // they are dropped at once.
+    let keys = inv.api_keys.iter().filter(|k| owner.owns(k.tags()));
+    for k in keys {
+        let (Some(id), Some(key)) = (
+            k.id(),
+            k.tags()
+                .and_then(|t| t.get(TAG_KEY))
+                .and_then(|v| v.parse::<i64>().ok()),
+        ) else {
+            continue;
+        };
+        untagged(
+            actual,
+            inv,
+            owner.judge(k.tags()),
+            format!("/apikeys/{id}"),
+            || format!("API key {}", k.name().unwrap_or_default()),
+        );
+        actual.add_api_key(
+            key,
+            ApiKey {
+                id: id.to_owned(),
+                name: k.name().unwrap_or_default().to_owned(),
+                enabled: k.enabled(),
+                usage_plans: vec![],
+            },
+        );
+    }
+    if !actual.api_keys.is_empty() {
+        let plan_ids: Vec<String> = actual
+            .all_usage_plans()
+            .map(|(_, p)| p.id.clone())
+            .collect();
+        for plan in plan_ids {
+            let plan_id = plan.as_str();
+            let members: Vec<String> = paged(move |position| async move {
+                let (out, _) = caller
+                    .call(Service::ApiGateway, "GetUsagePlanKeys", || {
+                        api.get_usage_plan_keys()
+                            .usage_plan_id(plan_id)
+                            .limit(500)
+                            .set_position(position.clone())
+                            .send()
+                    })
+                    .await?;
+                let ids = out.items().iter().filter_map(|k| k.id().map(str::to_owned));
+                let next = out.position().map(str::to_owned);
+                Ok::<_, AwsError>((ids.collect::<Vec<_>>(), next))
+            })
+            .await?;
+            let copies = actual
+                .api_keys
+                .values_mut()
+                .chain(actual.extra_api_keys.iter_mut().map(|(_, k)| k));
+            for key in copies {
+                if members.contains(&key.id) {
+                    key.usage_plans.push(plan.clone());
+                    key.usage_plans.sort();
+                }
+            }
+        }
+    }
+    Ok(())
+}

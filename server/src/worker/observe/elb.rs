@@ -1,0 +1,256 @@
+//! Load balancers and target groups: listed (with tags) once per account and region, then
+//! the listeners, target health and attributes of the gateway's own.
+
+use super::{paged, Inventory};
+use crate::aws::call::{AwsError, Caller, Service};
+use crate::aws::Clients;
+use crate::worker::owner::{Owner, Verdict};
+use portico_core::model::topology::{HealthCheck, HealthProtocol};
+use portico_core::plan::actual::*;
+use portico_core::plan::names::TAG_GATEWAY;
+use std::collections::{BTreeMap, HashMap};
+
+pub(super) async fn list(
+    clients: &Clients,
+    caller: &Caller,
+    inv: &mut Inventory,
+) -> Result<(), AwsError> {
+    let elb = &clients.elb;
+    inv.load_balancers = paged(move |marker| async move {
+        let (out, _) = caller
+            .call(Service::Elb, "DescribeLoadBalancers", || {
+                elb.describe_load_balancers()
+                    .page_size(400)
+                    .set_marker(marker.clone())
+                    .send()
+            })
+            .await?;
+        let next = out.next_marker().map(str::to_owned);
+        Ok::<_, AwsError>((out.load_balancers().to_vec(), next))
+    })
+    .await?;
+    inv.target_groups = paged(move |marker| async move {
+        let (out, _) = caller
+            .call(Service::Elb, "DescribeTargetGroups", || {
+                elb.describe_target_groups()
+                    .page_size(400)
+                    .set_marker(marker.clone())
+                    .send()
+            })
+            .await?;
+        let next = out.next_marker().map(str::to_owned);
+        Ok::<_, AwsError>((out.target_groups().to_vec(), next))
+    })
+    .await?;
+    // Tags, 20 ARNs per call (the API's limit; DescribeTags has no marker, each batch is whole).
+    let arns: Vec<String> = inv
+        .load_balancers
+        .iter()
+        .filter_map(|l| l.load_balancer_arn().map(str::to_owned))
+        .chain(
+            inv.target_groups
+                .iter()
+                .filter_map(|g| g.target_group_arn().map(str::to_owned)),
+        )
+        .collect();
+    for chunk in arns.chunks(20) {
+        let (out, _) = caller
+            .call(Service::Elb, "DescribeTags", || {
+                elb.describe_tags()
+                    .set_resource_arns(Some(chunk.to_vec()))
+                    .send()
+            })
+            .await?;
+        for d in out.tag_descriptions() {
+            let tags: HashMap<String, String> = d
+                .tags()
+                .iter()
+                .filter_map(|t| {
+                    Some((
+                        t.key()?.to_owned(),
+                        t.value().unwrap_or_default().to_owned(),
+                    ))
+                })
+                .collect();
+            if let (Some(arn), true) = (d.resource_arn(), tags.contains_key(TAG_GATEWAY)) {
+                inv.elb_tags.insert(arn.to_owned(), tags);
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn details(
+    clients: &Clients,
+    caller: &Caller,
+    inv: &Inventory,
+    owner: &Owner,
+    actual: &mut Actual,
+) -> Result<(), AwsError> {
+    let elb = &clients.elb;
+    // What the tags say of each ARN; another installation's are only remembered by name
+    // (AWS keeps load balancer and target group names unique, so they are not free to use).
+    let mut judge = |arn: &str, name: &str, label: &str| -> bool {
+        let tags = inv.elb_tags.get(arn);
+        match owner.judge(tags) {
+            Verdict::Mine => true,
+            Verdict::MineUntagged => {
+                actual.untagged.push(Untagged {
+                    service: "elbv2".into(),
+                    arn: arn.to_owned(),
+                    label: format!("{label} {name}"),
+                });
+                true
+            }
+            Verdict::Foreign => {
+                actual.foreign_names.push(name.to_owned());
+                false
+            }
+            Verdict::Other => false,
+        }
+    };
+    let lbs: Vec<_> = inv
+        .load_balancers
+        .iter()
+        .filter(|l| match (l.load_balancer_arn(), l.load_balancer_name()) {
+            (Some(arn), Some(name)) => judge(arn, name, "load balancer"),
+            _ => false,
+        })
+        .collect();
+    let groups: Vec<_> = inv
+        .target_groups
+        .iter()
+        .filter(|g| match (g.target_group_arn(), g.target_group_name()) {
+            (Some(arn), Some(name)) => judge(arn, name, "target group"),
+            _ => false,
+        })
+        .collect();
+
+    for lb in lbs {
+        let (Some(arn), Some(name)) = (lb.load_balancer_arn(), lb.load_balancer_name()) else {
+            continue;
+        };
+        let found = paged(move |marker| async move {
+            let (out, _) = caller
+                .call(Service::Elb, "DescribeListeners", || {
+                    elb.describe_listeners()
+                        .load_balancer_arn(arn)
+                        .page_size(400)
+                        .set_marker(marker.clone())
+                        .send()
+                })
+                .await?;
+            let next = out.next_marker().map(str::to_owned);
+            Ok::<_, AwsError>((out.listeners().to_vec(), next))
+        })
+        .await?;
+        let mut listeners = BTreeMap::new();
+        for l in &found {
+            let (Some(larn), Some(port)) = (l.listener_arn(), l.port()) else {
+                continue;
+            };
+            let target_group_arn = l
+                .default_actions()
+                .iter()
+                .find_map(|a| a.target_group_arn().map(str::to_owned));
+            listeners.insert(
+                port as u32,
+                Listener {
+                    arn: larn.to_owned(),
+                    target_group_arn,
+                },
+            );
+        }
+        let mut subnets: Vec<String> = lb
+            .availability_zones()
+            .iter()
+            .filter_map(|z| z.subnet_id().map(str::to_owned))
+            .collect();
+        subnets.sort();
+        actual.load_balancers.insert(
+            arn.to_owned(),
+            LoadBalancer {
+                name: name.to_owned(),
+                arn: arn.to_owned(),
+                dns: lb.dns_name().unwrap_or_default().to_owned(),
+                state: lb
+                    .state()
+                    .and_then(|s| s.code())
+                    .map(|c| c.as_str().to_owned())
+                    .unwrap_or_else(|| "unknown".into()),
+                subnets,
+                listeners,
+            },
+        );
+    }
+
+    for g in groups {
+        let (Some(arn), Some(name)) = (g.target_group_arn(), g.target_group_name()) else {
+            continue;
+        };
+        // DescribeTargetHealth and the attributes are not paged: one answer holds them all.
+        let (health, _) = caller
+            .call(Service::Elb, "DescribeTargetHealth", || {
+                elb.describe_target_health().target_group_arn(arn).send()
+            })
+            .await?;
+        let targets = health
+            .target_health_descriptions()
+            .iter()
+            .filter_map(|d| {
+                let id = d.target()?.id()?.to_owned();
+                let h = d.target_health();
+                Some((
+                    id,
+                    TargetHealth {
+                        state: h
+                            .and_then(|h| h.state())
+                            .map(|s| s.as_str().to_owned())
+                            .unwrap_or_else(|| "unknown".into()),
+                        reason: h.and_then(|h| h.reason()).map(|r| r.as_str().to_owned()),
+                        description: h.and_then(|h| h.description()).map(str::to_owned),
+                    },
+                ))
+            })
+            .collect();
+        let (attrs, _) = caller
+            .call(Service::Elb, "DescribeTargetGroupAttributes", || {
+                elb.describe_target_group_attributes()
+                    .target_group_arn(arn)
+                    .send()
+            })
+            .await?;
+        let deregistration_delay = attrs
+            .attributes()
+            .iter()
+            .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"))
+            .and_then(|a| a.value())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(300);
+        let protocol = match g.health_check_protocol().map(|p| p.as_str()) {
+            Some("HTTP") | Some("HTTPS") => HealthProtocol::Http,
+            _ => HealthProtocol::Tcp,
+        };
+        actual.target_groups.insert(
+            name.to_owned(),
+            TargetGroup {
+                arn: arn.to_owned(),
+                port: g.port().unwrap_or(0) as u32,
+                vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
+                health_check: HealthCheck {
+                    protocol,
+                    path: match protocol {
+                        HealthProtocol::Http => g.health_check_path().map(str::to_owned),
+                        HealthProtocol::Tcp => None,
+                    },
+                    interval_seconds: g.health_check_interval_seconds().unwrap_or(30) as u32,
+                    healthy_threshold: g.healthy_threshold_count().unwrap_or(3) as u32,
+                    unhealthy_threshold: g.unhealthy_threshold_count().unwrap_or(3) as u32,
+                },
+                deregistration_delay,
+                targets,
+            },
+        );
+    }
+    Ok(())
+}

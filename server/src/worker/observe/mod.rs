@@ -1,0 +1,97 @@
+//! Observe: read what AWS holds for one gateway into `Actual`, with as few calls as the APIs
+//! allow. Two parts:
+//!
+//! - The *inventory* of an account and region (`inventory`): every load balancer and target
+//!   group with their tags (tags in batches of 20), every REST API, VPC link, usage plan and
+//!   API key with theirs. These listings are account-wide whatever gateway asks, so one
+//!   inventory serves every gateway of the account and region: the worker's health refresh
+//!   shares one per interval instead of listing the region once per gateway.
+//! - The gateway's *details* (`observe_in`): for what its tags say is its own (`Owner`), the
+//!   calls that take one resource each — listeners, target health and attributes per target
+//!   group, one paged `GetResources` with the methods embedded, deployments and stages per
+//!   API, the keys of each usage plan. Anything else in the account is never touched.
+//!
+//! Every listing AWS pages is followed to its last page (through `paged`), at the largest page
+//! the API allows (API Gateway `limit` 500, ELBv2 `PageSize` 400), so a small account still
+//! costs one call per listing. Stopping at the first page would make whatever sits beyond it
+//! look absent to the planner, which would then recreate or delete it.
+
+mod apigateway;
+mod elb;
+
+use super::owner::Owner;
+use crate::aws::call::{AwsError, Caller};
+use crate::aws::Clients;
+use aws_sdk_apigateway::types as agw;
+use aws_sdk_elasticloadbalancingv2::types as elbt;
+use portico_core::plan::actual::Actual;
+use std::collections::HashMap;
+use std::future::Future;
+
+/// Everything listed account-wide in one account and region, with tags.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    load_balancers: Vec<elbt::LoadBalancer>,
+    target_groups: Vec<elbt::TargetGroup>,
+    /// ELB tags by ARN (only resources carrying any Portico tag are kept).
+    elb_tags: HashMap<String, HashMap<String, String>>,
+    rest_apis: Vec<agw::RestApi>,
+    vpc_links: Vec<agw::VpcLink>,
+    usage_plans: Vec<agw::UsagePlan>,
+    api_keys: Vec<agw::ApiKey>,
+    /// The region, for the ARNs of API Gateway resources.
+    region: String,
+}
+
+/// Lists the account and region: the part of an observation every gateway shares.
+pub async fn inventory(clients: &Clients, caller: &Caller) -> Result<Inventory, AwsError> {
+    let mut inv = Inventory {
+        region: caller.region.clone(),
+        ..Inventory::default()
+    };
+    elb::list(clients, caller, &mut inv).await?;
+    apigateway::list(clients, caller, &mut inv).await?;
+    Ok(inv)
+}
+
+/// The gateway's resources, from an inventory of its account and region.
+pub async fn observe_in(
+    clients: &Clients,
+    caller: &Caller,
+    inventory: &Inventory,
+    owner: &Owner,
+) -> Result<Actual, AwsError> {
+    let mut actual = Actual::default();
+    elb::details(clients, caller, inventory, owner, &mut actual).await?;
+    apigateway::details(clients, caller, inventory, owner, &mut actual).await?;
+    Ok(actual)
+}
+
+/// A fresh inventory and the gateway's resources in it.
+pub async fn observe(
+    clients: &Clients,
+    caller: &Caller,
+    owner: &Owner,
+) -> Result<Actual, AwsError> {
+    let inv = inventory(clients, caller).await?;
+    observe_in(clients, caller, &inv, owner).await
+}
+
+/// Reads every page of a listing. `page` makes one call from the token AWS gave last (None the
+/// first time) and answers with that page's items and the next token: ELB's `Marker` and API
+/// Gateway's `position` are the same loop, only the call differs, so the loop is written once.
+async fn paged<T, Fut>(mut page: impl FnMut(Option<String>) -> Fut) -> Result<Vec<T>, AwsError>
+where
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    let mut items = vec![];
+    let mut token = None;
+    loop {
+        let (more, next) = page(token).await?;
+        items.extend(more);
+        token = next;
+        if token.is_none() {
+            return Ok(items);
+        }
+    }
+}
