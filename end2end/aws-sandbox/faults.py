@@ -131,7 +131,10 @@ class FaultLayer:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         method = environ.get("REQUEST_METHOD", "GET")
-        path = environ.get("PATH_INFO", "/")
+        # The path as sent, so an ARN in it (`/tags/arn%3A...%2Frestapis%2F...`) stays one
+        # segment, as botocore's route templates expect.
+        raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+        path = raw.split("?", 1)[0] if raw else environ.get("PATH_INFO", "/")
         action = parse_qs(environ.get("QUERY_STRING", "")).get("Action") or parse_qs(
             body.decode("utf-8", "replace")
         ).get("Action")

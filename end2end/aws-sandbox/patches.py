@@ -45,6 +45,7 @@ class Settings:
 
 
 def apply(settings: Settings) -> None:
+    _tags_on_every_api_gateway_resource()
     _keep_integration_connection_id()
     _update_method_api_key_required()
     _deleted_api_key_leaves_its_usage_plans()
@@ -108,6 +109,59 @@ def _update_method_api_key_required() -> None:
         return 200, {}, json.dumps(method.to_json())
 
     apigw_responses.APIGatewayResponse.update_method = update_method
+
+
+_TAGGABLE = {
+    "restapis": "get_rest_api",
+    "vpclinks": "get_vpc_link",
+    "usageplans": "get_usage_plan",
+    "apikeys": "get_api_key",
+}
+
+
+def _tags_on_every_api_gateway_resource() -> None:
+    """TagResource, GetTags and UntagResource work on REST APIs, VPC links, usage plans and API
+    keys, as in AWS (moto handles stages only, and routes no other ARN)."""
+    from urllib.parse import unquote
+
+    from moto.apigateway import urls as apigw_urls
+
+    route = "{0}/tags/arn:(?P<partition>[^/]+):apigateway:(?P<region_name>[^/]+)::/(?P<kind>restapis|vpclinks|usageplans|apikeys)/(?P<resource_id>[^/]+)$"
+    apigw_urls.url_paths[route] = apigw_responses.APIGatewayResponse.dispatch
+    responses = apigw_responses.APIGatewayResponse
+
+    def target(self):  # type: ignore[no-untyped-def]
+        parts = unquote(self.path.split("/tags/", 1)[1]).split("::/", 1)[-1].split("/")
+        if len(parts) == 2 and parts[0] in _TAGGABLE:
+            return getattr(self.backend, _TAGGABLE[parts[0]])(parts[1])
+        return None
+
+    def wrap(name, act):  # type: ignore[no-untyped-def]
+        original = getattr(responses, name)
+
+        def handler(self):  # type: ignore[no-untyped-def]
+            found = target(self)
+            if found is None:
+                return original(self)
+            return act(self, found)
+
+        setattr(responses, name, handler)
+
+    def get_tags(self, found):  # type: ignore[no-untyped-def]
+        return json.dumps({"tags": found.tags or {}})
+
+    def tag_resource(self, found):  # type: ignore[no-untyped-def]
+        found.tags = {**(found.tags or {}), **(self._get_param("tags") or {})}
+        return json.dumps({})
+
+    def untag_resource(self, found):  # type: ignore[no-untyped-def]
+        keys = self.querystring.get("tagKeys") or []
+        found.tags = {k: v for k, v in (found.tags or {}).items() if k not in keys}
+        return json.dumps({})
+
+    wrap("get_tags", get_tags)
+    wrap("tag_resource", tag_resource)
+    wrap("untag_resource", untag_resource)
 
 
 def _deleted_api_key_leaves_its_usage_plans() -> None:

@@ -66,6 +66,23 @@ def check_deleted_api_key_leaves_its_usage_plans(box) -> None:  # type: ignore[n
     assert apigw.get_usage_plan_keys(usagePlanId=plan)["items"] == []
 
 
+def check_tags_on_every_api_gateway_resource(box) -> None:  # type: ignore[no-untyped-def]
+    apigw = box.client("apigateway")
+    region = apigw.meta.region_name
+    made = {
+        "restapis": apigw.create_rest_api(name="a", tags={"portico:gateway": "g"})["id"],
+        "usageplans": apigw.create_usage_plan(name="p", tags={"portico:gateway": "g"})["id"],
+        "apikeys": apigw.create_api_key(name="k", tags={"portico:gateway": "g"})["id"],
+    }
+    for kind, ident in made.items():
+        arn = f"arn:aws:apigateway:{region}::/{kind}/{ident}"
+        apigw.tag_resource(resourceArn=arn, tags={"portico:installation": "i1"})
+        assert apigw.get_tags(resourceArn=arn)["tags"] == {"portico:gateway": "g", "portico:installation": "i1"}
+        apigw.untag_resource(resourceArn=arn, tagKeys=["portico:installation"])
+        assert apigw.get_tags(resourceArn=arn)["tags"] == {"portico:gateway": "g"}
+    assert apigw.get_rest_api(restApiId=made["restapis"])["tags"] == {"portico:gateway": "g"}
+
+
 def check_usage_plan_numbers(box) -> None:  # type: ignore[no-untyped-def]
     apigw = box.client("apigateway")
     plan = apigw.create_usage_plan(name="p", throttle={"rateLimit": 10, "burstLimit": 20}, quota={"limit": 1000, "period": "DAY"})["id"]
@@ -130,6 +147,7 @@ CHECKS = [
     check_connection_id_kept,
     check_update_method_api_key_required,
     check_deleted_api_key_leaves_its_usage_plans,
+    check_tags_on_every_api_gateway_resource,
     check_usage_plan_numbers,
     check_nlb_in_use_refused,
     check_vpc_link_in_use_refused,

@@ -175,13 +175,48 @@ async fn resources_tagged_before_installation_ids_stay_owned_and_gain_the_tag() 
         .send()
         .await
         .unwrap();
+    let apis = c.apigateway.get_rest_apis().send().await.unwrap();
+    let links = c.apigateway.get_vpc_links().send().await.unwrap();
+    let plans = c.apigateway.get_usage_plans().send().await.unwrap();
+    let api_arns: Vec<String> = apis
+        .items()
+        .iter()
+        .map(|a| format!("/restapis/{}", a.id().unwrap()))
+        .chain(
+            links
+                .items()
+                .iter()
+                .map(|l| format!("/vpclinks/{}", l.id().unwrap())),
+        )
+        .chain(
+            plans
+                .items()
+                .iter()
+                .map(|p| format!("/usageplans/{}", p.id().unwrap())),
+        )
+        .map(|path| format!("arn:aws:apigateway:{REGION}::{path}"))
+        .collect();
+    for arn in &api_arns {
+        c.apigateway
+            .untag_resource()
+            .resource_arn(arn)
+            .tag_keys(TAG_INSTALLATION)
+            .send()
+            .await
+            .unwrap();
+    }
     sqlx::query("UPDATE gateways SET legacy_tags = 1 WHERE id = ?")
         .bind(id)
         .execute(app.db())
         .await
         .unwrap();
     let (_, actual, plan) = worker.preview(id).await.unwrap().unwrap();
-    assert_eq!(actual.untagged.len(), arns.len(), "{:?}", actual.untagged);
+    assert_eq!(
+        actual.untagged.len(),
+        arns.len() + api_arns.len(),
+        "{:?}",
+        actual.untagged
+    );
     assert!(plan.is_empty(), "still its own: {:?}", plan.lines());
 
     app.reset_aws_calls().await;
@@ -192,6 +227,12 @@ async fn resources_tagged_before_installation_ids_stay_owned_and_gain_the_tag() 
         Some(arns.len() as u64),
         "{writes:?}"
     );
+    assert_eq!(
+        writes.get("TagResource").copied(),
+        Some(api_arns.len() as u64),
+        "{writes:?}"
+    );
+    assert_eq!(writes.len(), 2, "nothing but tags: {writes:?}");
     let tags = c
         .elb
         .describe_tags()

@@ -499,3 +499,49 @@ async fn an_unreachable_aws_reads_as_a_sentence() {
         Some(portico_core::health::Level::Unknown)
     );
 }
+
+/// Health reads between reconciles share one listing of the account and region per health
+/// interval, whatever the number of gateways there; each gateway's own details are still read
+/// each time, and a plan's run makes the next read list again.
+#[tokio::test]
+async fn health_reads_share_one_listing_of_the_account_and_region() {
+    let rig = rig().await;
+    let worker = rig.worker(fast()).await;
+    rig.converge(&worker, 3).await;
+    let mut other = rig.app.sandbox().seed();
+    other.gateway.name = "other".into();
+    gateways::create(&rig.app.store, "test", other, false)
+        .await
+        .unwrap();
+    let other = gateways::load(&rig.app.store, "other").await.unwrap().id;
+    rig.reset_calls().await;
+    for _ in 0..3 {
+        worker.refresh_health(rig.id).await.unwrap();
+        worker.refresh_health(other).await.unwrap();
+    }
+    let (reads, writes) = rig.calls().await;
+    eprintln!("6 health reads of 2 gateways: {reads:?}");
+    assert!(writes.is_empty(), "{writes:?}");
+    for listing in [
+        "DescribeLoadBalancers",
+        "DescribeTargetGroups",
+        "DescribeTags",
+        "GetRestApis",
+        "GetVpcLinks",
+        "GetUsagePlans",
+        "GetApiKeys",
+    ] {
+        assert_eq!(reads.get(listing), Some(&1), "{listing}: {reads:?}");
+    }
+    assert_eq!(
+        reads.get("DescribeTargetHealth"),
+        Some(&9),
+        "the seed's three target groups, read each time: {reads:?}"
+    );
+    rig.edit(|t| t.stages[0].backend_port = 8081).await;
+    rig.converge(&worker, 3).await;
+    rig.reset_calls().await;
+    worker.refresh_health(rig.id).await.unwrap();
+    let (reads, _) = rig.calls().await;
+    assert_eq!(reads.get("DescribeLoadBalancers"), Some(&1), "{reads:?}");
+}
