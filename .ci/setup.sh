@@ -15,6 +15,15 @@ need_chromium() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 }
 
+# The reverse proxy the proxy tests put in front of the server.
+need_nginx() {
+  if [ -x /usr/sbin/nginx ]; then return; fi
+  log "installing nginx from Debian"
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx >/dev/null
+}
+
 need_rust_tools() {
   rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
     || { log "adding the wasm32 target"; rustup target add wasm32-unknown-unknown; }

@@ -99,6 +99,17 @@ pub struct ServeArgs {
     /// takes over the worker this long after the holder dies.
     #[arg(long, env = "PORTICO_LEASE_SECONDS", default_value_t = 30)]
     pub lease_seconds: u64,
+    /// A reverse proxy in front of Portico (an address or a CIDR range; repeat, or separate
+    /// with commas in the environment): only from these peers are X-Forwarded-For /
+    /// Forwarded (the client's address) and X-Forwarded-Host / -Proto believed.
+    #[arg(long = "trusted-proxy", env = "PORTICO_TRUSTED_PROXIES", value_delimiter = ',',
+          value_parser = crate::web::proxy::Proxies::parse_trusted)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The origin people open Portico at (https://portico.example.com): the only origin a
+    /// form may be sent from, whatever Host the proxy passes on.
+    #[arg(long, env = "PORTICO_PUBLIC_URL",
+          value_parser = crate::web::proxy::Origin::parse_public_url)]
+    pub public_url: Option<crate::web::proxy::Origin>,
 }
 
 impl Default for ServeArgs {
@@ -110,6 +121,8 @@ impl Default for ServeArgs {
             health_interval: 15,
             no_worker: false,
             lease_seconds: 30,
+            trusted_proxies: vec![],
+            public_url: None,
         }
     }
 }
@@ -243,6 +256,10 @@ async fn status(path: &std::path::Path, gateway: &str, json: bool) -> Result<(),
         println!(
             "{}",
             lease_words(portico_store::lease::current(&store).await?)
+        );
+        println!(
+            "Installation: {} (the portico:installation tag on what it makes in AWS).",
+            portico_store::installation::id(&store).await?
         );
     }
     let report = portico_core::plan::status::Report::new(&g.topology, &actual, &p);

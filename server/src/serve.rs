@@ -49,6 +49,10 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
         state,
         &WebConfig {
             secure_cookies: args.secure_cookies,
+            proxies: crate::web::proxy::Proxies {
+                trusted: args.trusted_proxies.clone(),
+                public: args.public_url.clone(),
+            },
         },
     )
     .await

@@ -61,13 +61,20 @@ pub async fn resolve(store: &Store, session: &Session) -> Result<Option<CurrentU
     }
 }
 
-/// The peer's address (the throttle's key).
+/// The client's address as the HTTP layer worked it out: the peer, or, when the peer is a
+/// trusted reverse proxy, the address it forwarded. Set on every request by the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// The client's address (the throttle's key): what the HTTP layer worked out, else the peer.
 pub fn client_addr() -> IpAddr {
     leptos::prelude::use_context::<http::request::Parts>()
         .and_then(|p| {
-            p.extensions
-                .get::<axum::extract::ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
+            p.extensions.get::<ClientAddr>().map(|c| c.0).or_else(|| {
+                p.extensions
+                    .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0.ip())
+            })
         })
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }

@@ -251,6 +251,16 @@ pub async fn mark_converged(db: &Store, id: i64, generation: i64) -> StoreResult
     Ok(())
 }
 
+/// Everything the gateway owns carries this installation's tag: it stops claiming resources
+/// tagged with its name alone.
+pub async fn tags_current(db: &Store, id: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE gateways SET legacy_tags = 0 WHERE id = ?")
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
 /// The finalizer's last step, once AWS holds nothing of the gateway: its rows go (generations,
 /// plans, status and keys cascade). Only a gateway an admin asked to delete is removed.
 pub async fn remove(db: &Store, id: i64) -> StoreResult<()> {

@@ -11,14 +11,22 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
+use super::proxy::{ExpectedOrigin, Origin};
+
 /// A state-changing request must say where it came from (Origin, or else Referer), and that
-/// must be this server. Browsers always send Origin on cross-site POSTs, so a forged form on
-/// another site is refused here even if SameSite were to let its cookie through.
+/// must be the origin pages are served at (`proxy::locate` works it out: `--public-url`, a
+/// trusted proxy's forwarded host, or `Host`). Browsers always send Origin on cross-site
+/// POSTs, so a forged form on another site is refused here even if SameSite were to let its
+/// cookie through.
 pub async fn refuse_cross_site(req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    if same_origin(req.headers()) {
+    let expected = req
+        .extensions()
+        .get::<ExpectedOrigin>()
+        .and_then(|e| e.0.clone());
+    if same_origin(expected.as_ref(), req.headers()) {
         next.run(req).await
     } else {
         (
@@ -29,20 +37,15 @@ pub async fn refuse_cross_site(req: Request, next: Next) -> Response {
     }
 }
 
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+fn same_origin(expected: Option<&Origin>, headers: &HeaderMap) -> bool {
+    let Some(expected) = expected else {
         return false;
     };
-    let source = headers
+    headers
         .get(header::ORIGIN)
         .or_else(|| headers.get(header::REFERER))
-        .and_then(|v| v.to_str().ok());
-    let Some(source) = source else { return false };
-    // "http://host:port/path" → "host:port"
-    let authority = source
-        .split_once("://")
-        .map(|(_, rest)| rest.split('/').next().unwrap_or_default());
-    authority.is_some_and(|a| a.eq_ignore_ascii_case(host))
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|source| expected.admits(source))
 }
 
 /// Pages need a signed-in, enabled user; the rest (login, assets, server functions, which
@@ -121,6 +124,12 @@ mod tests {
             h.insert(k.clone(), HeaderValue::from_str(v).unwrap());
         }
         h
+    }
+
+    fn same_origin(headers: &HeaderMap) -> bool {
+        let expected = super::super::proxy::Proxies::default()
+            .origin(std::net::IpAddr::from([127, 0, 0, 1]), headers);
+        super::same_origin(expected.as_ref(), headers)
     }
 
     #[test]

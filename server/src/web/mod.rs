@@ -3,6 +3,7 @@
 
 mod guard;
 pub mod metrics;
+pub mod proxy;
 
 use app::error::AppError;
 use app::state::AppState;
@@ -26,6 +27,8 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 pub struct WebConfig {
     /// Mark the session cookie `Secure` (serve behind https).
     pub secure_cookies: bool,
+    /// Reverse proxies whose forwarding headers are believed, and the public origin.
+    pub proxies: proxy::Proxies,
 }
 
 /// Largest request body accepted; forms are small, so anything bigger is refused with 413.
@@ -78,6 +81,10 @@ pub async fn router(
         ))
         .layer(middleware::from_fn(guard::api_error_status))
         .layer(middleware::from_fn(guard::refuse_cross_site))
+        .layer(middleware::from_fn_with_state(
+            std::sync::Arc::new(config.proxies.clone()),
+            proxy::locate,
+        ))
         .layer(sessions)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn(metrics::count_requests))

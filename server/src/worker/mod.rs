@@ -481,9 +481,13 @@ impl Worker {
     }
 
     /// Forgets the shared inventory of an account and region: a plan just changed what it
-    /// holds, so the next health read lists it again.
-    pub(crate) async fn forget_inventory(&self, caller: &Caller) {
-        *self.inventory_slot(caller).lock().await = None;
+    /// holds, so the next health read lists it again. Never waits for a read in progress (it
+    /// fills the slot forgotten here, which no one asks again).
+    pub(crate) fn forget_inventory(&self, caller: &Caller) {
+        self.inventories
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(caller.account.clone(), caller.region.clone()));
     }
 
     /// AWS could not be read for this gateway. Once the last good read is two health

@@ -103,7 +103,19 @@ impl Worker {
         }
         if !actual.untagged.is_empty() {
             apply::tag_untagged(&clients, &caller, &owner, &actual.untagged).await;
+        } else if g.legacy_tags {
+            // Everything it owns carries the installation's tag now: from here on it claims
+            // nothing tagged with its name alone.
+            gateways::tags_current(&self.store, gateway).await?;
         }
+        let first = p.keys_first();
+        // The same key steps failed last time: don't let them hold the rest back forever.
+        let first_failed = !first.is_empty()
+            && plans::latest_for(&self.store, gateway, PlanReason::Keys)
+                .await?
+                .is_some_and(|k| k.status == PlanStatus::Failed && k.plan == first);
+        // A load balancer or target group name another installation holds: nothing of this
+        // plan can be built, but key changes (a revoke) still go out first.
         if let Some(name) = p.steps.iter().find_map(|s| match &s.op {
             Op::CreateLoadBalancer { name, .. } | Op::CreateTargetGroup { name, .. }
                 if actual.foreign_names.contains(name) =>
@@ -112,6 +124,11 @@ impl Worker {
             }
             _ => None,
         }) {
+            if !first.is_empty() && !first_failed {
+                return self
+                    .run_keys_first(&g, &first, &actual, (&clients, &caller, &owner))
+                    .await;
+            }
             return Ok(Outcome::Failed(format!(
                 "Another Portico installation already has a load balancer or target group \
                  named {name} for a gateway named {:?} in this account and region. AWS keeps \
@@ -120,12 +137,6 @@ impl Worker {
                 g.name
             )));
         }
-        let first = p.keys_first();
-        // The same key steps failed last time: don't let them hold the rest back forever.
-        let first_failed = !first.is_empty()
-            && plans::latest_for(&self.store, gateway, PlanReason::Keys)
-                .await?
-                .is_some_and(|k| k.status == PlanStatus::Failed && k.plan == first);
         let open = plans::open_plan(&self.store, gateway).await?;
         let repeats_last_run = !p.is_empty()
             && plans::recent(&self.store, gateway, 1)
@@ -228,25 +239,36 @@ impl Worker {
             Decision::RunApproved(id) => id,
             Decision::RunNew(r) => plans::replace_open(&self.store, &new(r)).await?,
             Decision::RunKeysFirst => {
-                let id = plans::insert(
-                    &self.store,
-                    &NewPlan {
-                        gateway,
-                        generation: g.generation,
-                        reason: PlanReason::Keys,
-                        plan: &first,
-                        needs_approval: false,
-                        status: PlanStatus::Approved,
-                    },
-                )
-                .await?;
                 return self
-                    .run(&g, id, &first, &actual, (&clients, &caller, &owner))
+                    .run_keys_first(&g, &first, &actual, (&clients, &caller, &owner))
                     .await;
             }
         };
         self.run(&g, plan_id, &p, &actual, (&clients, &caller, &owner))
             .await
+    }
+
+    /// Stores the key steps as a plan of their own and runs it.
+    async fn run_keys_first(
+        &self,
+        g: &Desired,
+        first: &Plan,
+        actual: &Actual,
+        aws: Aws<'_>,
+    ) -> Result<Outcome, AppError> {
+        let id = plans::insert(
+            &self.store,
+            &NewPlan {
+                gateway: g.id,
+                generation: g.generation,
+                reason: PlanReason::Keys,
+                plan: first,
+                needs_approval: false,
+                status: PlanStatus::Approved,
+            },
+        )
+        .await?;
+        self.run(g, id, first, actual, aws).await
     }
 
     /// Runs a stored plan and records how it ended.
@@ -275,7 +297,7 @@ impl Worker {
         )
         .await?;
         let result = self.execute(plan_id, p, aws, g.id).await;
-        self.forget_inventory(aws.1).await;
+        self.forget_inventory(aws.1);
         match result {
             Ok(()) => {
                 plans::finish(&self.store, plan_id, PlanStatus::Done, None).await?;
@@ -382,6 +404,16 @@ impl Worker {
                         .map_err(RunError::Db)?;
                 }
                 Err(StepError::Aws(e)) if e.kind == ErrorKind::Superseded => {
+                    let end = StepEnd::Failed {
+                        request_id: None,
+                        code: Some("Superseded"),
+                        message: "not tried again after a failed try (which AWS may still \
+                                  have carried out): another Portico server took the worker \
+                                  lease; it observes AWS before going on",
+                    };
+                    plans::step_finished(&self.store, plan_id, i, &end)
+                        .await
+                        .map_err(RunError::Db)?;
                     return Err(RunError::LostLease(i));
                 }
                 Err(e) => {

@@ -12,6 +12,7 @@ mod keys;
 mod keys_first;
 mod owners;
 mod process;
+mod proxy;
 mod rbac;
 mod sandbox;
 mod topology;

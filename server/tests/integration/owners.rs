@@ -252,12 +252,15 @@ async fn resources_tagged_before_installation_ids_stay_owned_and_gain_the_tag() 
     }
     let (_, actual, _) = worker.preview(id).await.unwrap().unwrap();
     assert!(actual.untagged.is_empty());
-    // A gateway made since does not claim such resources: they read as another's.
-    sqlx::query("UPDATE gateways SET legacy_tags = 0 WHERE id = ?")
+    // The next run finds everything tagged: from then on the gateway claims nothing tagged
+    // with its name alone (they read as another's, as for a gateway made since).
+    assert_eq!(worker.reconcile(id).await, Outcome::InSync);
+    let legacy: bool = sqlx::query_scalar("SELECT legacy_tags FROM gateways WHERE id = ?")
         .bind(id)
-        .execute(app.db())
+        .fetch_one(app.db())
         .await
         .unwrap();
+    assert!(!legacy);
     c.elb
         .remove_tags()
         .set_resource_arns(Some(arns))

@@ -96,6 +96,22 @@ pub(super) fn plan(
                         },
                     );
                 }
+                // Leaving a plan comes before joining one: AWS refuses a key in two usage
+                // plans over the same stage (as when it moves off a duplicate).
+                for plan in &current.usage_plans {
+                    if !want.iter().any(|w| w.as_known() == Some(plan.as_str())) {
+                        b.push(
+                            Kind::ApiKey,
+                            Action::Update,
+                            label.clone(),
+                            vec![],
+                            Op::DeleteUsagePlanKey {
+                                usage_plan: plan.clone(),
+                                api_key: current.id.clone(),
+                            },
+                        );
+                    }
+                }
                 for plan in &want {
                     let known = plan.as_known().map(str::to_owned);
                     if known.is_none() || !current.usage_plans.contains(known.as_ref().unwrap()) {
@@ -107,20 +123,6 @@ pub(super) fn plan(
                             Op::CreateUsagePlanKey {
                                 usage_plan: (*plan).clone(),
                                 api_key: Val::known(&current.id),
-                            },
-                        );
-                    }
-                }
-                for plan in &current.usage_plans {
-                    if !want.iter().any(|w| w.as_known() == Some(plan.as_str())) {
-                        b.push(
-                            Kind::ApiKey,
-                            Action::Update,
-                            label.clone(),
-                            vec![],
-                            Op::DeleteUsagePlanKey {
-                                usage_plan: plan.clone(),
-                                api_key: current.id.clone(),
                             },
                         );
                     }

@@ -67,6 +67,16 @@ impl Plan {
     /// removed or renamed, which waits for the rest of its plan (and its approval). Values a
     /// kept step reads from another kept step are renumbered.
     pub fn keys_first(&self) -> Plan {
+        // A key that also leaves a usage plan joins its new one only after leaving (AWS
+        // refuses one key in two plans over the same stage): with the rest of the plan.
+        let leaving: Vec<&str> = self
+            .steps
+            .iter()
+            .filter_map(|s| match &s.op {
+                Op::DeleteUsagePlanKey { api_key, .. } => Some(api_key.as_str()),
+                _ => None,
+            })
+            .collect();
         let mut kept: std::collections::BTreeMap<usize, usize> = Default::default();
         let mut steps = vec![];
         for (i, s) in self.steps.iter().enumerate() {
@@ -75,8 +85,14 @@ impl Plan {
                     .iter()
                     .filter_map(|v| v.step())
                     .all(|j| kept.contains_key(&j));
-            let membership_removed = matches!(s.op, Op::DeleteUsagePlanKey { .. });
-            if s.kind != Kind::ApiKey || membership_removed || !free {
+            let membership_moves = match &s.op {
+                Op::DeleteUsagePlanKey { .. } => true,
+                Op::CreateUsagePlanKey { api_key, .. } => {
+                    api_key.as_known().is_some_and(|k| leaving.contains(&k))
+                }
+                _ => false,
+            };
+            if s.kind != Kind::ApiKey || membership_moves || !free {
                 continue;
             }
             let mut step = s.clone();

@@ -261,6 +261,31 @@ fn duplicates_are_drift_the_plan_removes() {
     );
     assert!(after.extra_usage_plans.is_empty() && after.extra_api_keys.is_empty());
     assert!(!p.needs_approval());
+    // A copy made by a retried create covers the same stages, and the key joined the copy:
+    // the key leaves it before joining the plan kept (AWS refuses a key in two plans over
+    // one stage), and that move waits for the full plan rather than going first.
+    let mut state = after.clone();
+    let kept_id = state.usage_plans["seed-standard"].id.clone();
+    let mut twin = state.usage_plans["seed-standard"].clone();
+    twin.id = "zzz-plan-twin".into();
+    state.add_usage_plan("seed-standard".into(), twin.clone());
+    assert_eq!(
+        state.usage_plans["seed-standard"].id, kept_id,
+        "same stages: smaller id kept"
+    );
+    state.api_keys.get_mut(&1).unwrap().usage_plans = vec![twin.id.clone()];
+    let p = plan(Some(&t), &keys, &state);
+    assert!(
+        p.keys_first()
+            .steps
+            .iter()
+            .all(|s| !matches!(s.op, Op::CreateUsagePlanKey { .. })),
+        "{:?}",
+        p.keys_first().lines()
+    );
+    let (moved, _) = converge_keys(Some(&t), &keys, &state);
+    assert_eq!(moved.api_keys[&1].usage_plans, vec![kept_id]);
+    assert!(moved.extra_usage_plans.is_empty());
     // The copy Portico recorded is the one kept, even when it is not the map's first.
     let mut recorded = keys.clone();
     recorded[0].aws_id = Some(key_copy.id.clone());

@@ -106,9 +106,24 @@ fn untagged(
     if verdict == Verdict::MineUntagged {
         actual.untagged.push(Untagged {
             service: "apigateway".into(),
-            arn: format!("arn:aws:apigateway:{}::{path}", inv.region),
+            arn: format!(
+                "arn:{}:apigateway:{}::{path}",
+                partition(&inv.region),
+                inv.region
+            ),
             label: label(),
         });
+    }
+}
+
+/// The AWS partition a region belongs to, for ARNs.
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
     }
 }
 
@@ -251,7 +266,7 @@ pub(super) async fn details(
             id.to_owned(),
             RestApi {
                 name: a.name().unwrap_or_default().to_owned(),
-                endpoint_type: endpoint_type(&a),
+                endpoint_type: endpoint_type(a),
                 resources,
                 deployments,
                 stages,

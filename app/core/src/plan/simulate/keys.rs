@@ -34,6 +34,25 @@ pub(super) fn run(a: &mut Actual, out: &mut Outputs, i: usize, op: &Op) {
                 a.all_usage_plans().any(|(_, p)| p.id == plan),
                 "key joins a missing plan"
             );
+            // AWS refuses a key in two usage plans over one stage.
+            let stages = |id: &str| -> Vec<(String, String)> {
+                a.all_usage_plans()
+                    .find(|(_, p)| p.id == id)
+                    .map(|(_, p)| p.api_stages.clone())
+                    .unwrap_or_default()
+            };
+            let joining = stages(&plan);
+            let member_of: Vec<String> = a
+                .all_api_keys()
+                .find(|(_, k)| k.id == key)
+                .map(|(_, k)| k.usage_plans.clone())
+                .unwrap_or_default();
+            for other in member_of {
+                assert!(
+                    stages(&other).iter().all(|s| !joining.contains(s)),
+                    "key {key} would be in two usage plans over one stage"
+                );
+            }
             let k = copy(a, &key);
             assert!(!k.usage_plans.contains(&plan), "key already in plan");
             k.usage_plans.push(plan);
