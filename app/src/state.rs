@@ -26,7 +26,13 @@ pub struct AppState {
     pub worker: Arc<tokio::sync::Notify>,
     /// None when serving without AWS (keys can't be shown then).
     pub key_values: Option<Arc<dyn KeyValues>>,
+    /// How long a sign-in lasts however active the session is (the idle limit is the
+    /// cookie's).
+    pub session_lifetime: std::time::Duration,
 }
+
+/// A sign-in's absolute lifetime unless `portico serve --session-days` says otherwise.
+pub const SESSION_LIFETIME: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
 impl AppState {
     pub fn new(store: Store, leptos: LeptosOptions, throttle: LoginThrottle) -> Self {
@@ -36,6 +42,7 @@ impl AppState {
             throttle: Arc::new(throttle),
             worker: Arc::new(tokio::sync::Notify::new()),
             key_values: None,
+            session_lifetime: SESSION_LIFETIME,
         }
     }
 

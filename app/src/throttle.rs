@@ -45,6 +45,23 @@ pub enum Refusal {
     Busy,
 }
 
+impl Refusal {
+    /// The answer a refused attempt gets (429, with when to try again).
+    pub fn into_error(self) -> crate::error::AppError {
+        crate::error::AppError::TooManyAttempts(match self {
+            Refusal::Account(wait) => format!(
+                "Too many failed sign-ins for this account. Try again in {}.",
+                wait_in_words(wait)
+            ),
+            Refusal::Address(wait) => format!(
+                "Too many failed sign-ins from your network. Try again in {}.",
+                wait_in_words(wait)
+            ),
+            Refusal::Busy => "Too many sign-ins at once. Try again in a moment.".into(),
+        })
+    }
+}
+
 impl Default for LoginThrottle {
     fn default() -> Self {
         Self::new(Duration::from_secs(15 * 60), 5, 50)

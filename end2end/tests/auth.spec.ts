@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { hydrated, password, signIn } from './helpers';
 
 test('a signed-out visitor is sent to login, signs in and sees the overview', async ({ page }) => {

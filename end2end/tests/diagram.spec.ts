@@ -2,7 +2,7 @@
 // converges, it is reachable by keyboard with a label per box, it works without JavaScript,
 // prints (a PDF kept as an artifact), downloads as an SVG file, and a viewer lands on it after
 // signing in. The screenshot is kept as a test artifact.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import * as fs from 'node:fs';
 import { applySeed, deleteGateway, hydrated, password, signIn } from './helpers';
 

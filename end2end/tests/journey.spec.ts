@@ -2,7 +2,7 @@
 // nothing in the forms, approves the plan, watches it run live, sees health turn green, issues
 // an API key, and a viewer opens the diagram. Then the same topology through
 // `portico topology apply` converges to the same AWS state.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { applySeed, bin, buildSeedInForms, db, deleteGateway, health, hydrated, signIn, workerState } from './helpers';

@@ -1,5 +1,5 @@
 // Screenshots of the real pages, kept as test artifacts (the README's picture comes from here).
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { signIn } from './helpers';
 
 test('overview screenshot', async ({ page }, info) => {

@@ -1,7 +1,7 @@
 // The seed topology built through the forms: an admin creates the gateway, an editor adds the
 // ports, stages, routes and usage plan (meeting the inline checks on the way), and the result
 // equals examples/seed-topology.yaml. A viewer can read it but not change it.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { buildSeedInForms, hydrated, password, signIn } from './helpers';

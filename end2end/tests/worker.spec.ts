@@ -2,7 +2,8 @@
 // applied with the CLI converges and the page shows every step done; in approve mode an edit
 // waits for an admin, a viewer cannot approve, and the admin's approval runs while the page
 // updates itself (no reload) until it is in sync again.
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { test, expect } from './fixtures';
 import * as fs from 'node:fs';
 import { applySeed, health, hydrated, signIn, workerState } from './helpers';
 

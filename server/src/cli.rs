@@ -83,9 +83,14 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free one and logs it).
     #[arg(long, env = "PORTICO_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
-    /// Mark the session cookie Secure: set this when Portico is served over https.
+    /// Mark the session cookie Secure even on a loopback address (a TLS-terminating proxy on
+    /// the same host). Off loopback, and with an https --public-url, it is Secure anyway.
     #[arg(long, env = "PORTICO_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Send the session cookie without Secure even off loopback: only for plain http on a
+    /// network you trust (the cookie can then be read on the way).
+    #[arg(long, env = "PORTICO_INSECURE_COOKIES", conflicts_with = "secure_cookies")]
+    pub insecure_cookies: bool,
     /// Seconds between drift checks of a gateway that is in sync.
     #[arg(long, env = "PORTICO_DRIFT_INTERVAL", default_value_t = 60)]
     pub drift_interval: u64,
@@ -99,6 +104,10 @@ pub struct ServeArgs {
     /// takes over the worker this long after the holder dies.
     #[arg(long, env = "PORTICO_LEASE_SECONDS", default_value_t = 30)]
     pub lease_seconds: u64,
+    /// Days a sign-in lasts however active it is (the idle limit is 12 hours).
+    #[arg(long, env = "PORTICO_SESSION_DAYS", default_value_t = 7,
+          value_parser = clap::value_parser!(u64).range(1..=365))]
+    pub session_days: u64,
     /// A reverse proxy in front of Portico (an address or a CIDR range; repeat, or separate
     /// with commas in the environment): only from these peers are X-Forwarded-For /
     /// Forwarded (the client's address) and X-Forwarded-Host / -Proto believed.
@@ -112,17 +121,36 @@ pub struct ServeArgs {
     pub public_url: Option<crate::web::proxy::Origin>,
 }
 
+impl ServeArgs {
+    /// Whether the session cookie is `Secure`: yes unless the server is bound to loopback
+    /// (a browser reaches it over plain http only there), said otherwise by a flag, or the
+    /// public URL is https.
+    pub fn secure_cookies(&self) -> bool {
+        if self.insecure_cookies {
+            return false;
+        }
+        self.secure_cookies
+            || !self.addr.ip().is_loopback()
+            || self
+                .public_url
+                .as_ref()
+                .is_some_and(|o| o.scheme.as_deref() == Some("https"))
+    }
+}
+
 impl Default for ServeArgs {
     fn default() -> Self {
         Self {
             addr: ([127, 0, 0, 1], 3000).into(),
             secure_cookies: false,
+            insecure_cookies: false,
             drift_interval: 60,
             health_interval: 15,
             no_worker: false,
             lease_seconds: 30,
             trusted_proxies: vec![],
             public_url: None,
+            session_days: 7,
         }
     }
 }

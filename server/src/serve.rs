@@ -25,6 +25,7 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
         .leptos_options;
     leptos.site_addr = args.addr;
     let mut state = AppState::new(store.clone(), leptos, LoginThrottle::default());
+    state.session_lifetime = std::time::Duration::from_secs(args.session_days * 24 * 3600);
     // The metrics recorder exists before the worker counts its first AWS call.
     crate::web::metrics::handle();
     let worker = if args.no_worker {
@@ -48,7 +49,7 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
     let router = web::router(
         state,
         &WebConfig {
-            secure_cookies: args.secure_cookies,
+            secure_cookies: args.secure_cookies(),
             proxies: crate::web::proxy::Proxies {
                 trusted: args.trusted_proxies.clone(),
                 public: args.public_url.clone(),

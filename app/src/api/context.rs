@@ -8,12 +8,16 @@ use crate::error::AppError;
 use crate::state::AppState;
 use portico_core::model::user::CurrentUser;
 use portico_core::model::Role;
-use portico_store::Store;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use tower_sessions::Session;
 
-/// The session key holding the signed-in user's id.
+/// The session key holding the signed-in user's id …
 pub const SESSION_USER: &str = "uid";
+/// … the user's session epoch it was signed in under (a newer one ends it) …
+pub const SESSION_EPOCH: &str = "epoch";
+/// … and when it was signed in (unix seconds): it ends after `AppState::session_lifetime`
+/// however active it is.
+pub const SESSION_SINCE: &str = "since";
 
 /// The server's state, or an internal error when a handler forgot to provide it.
 pub fn state() -> Result<AppState, AppError> {
@@ -25,7 +29,7 @@ pub fn state() -> Result<AppState, AppError> {
 /// cannot …".
 pub async fn require(min: Role, action: &str) -> Result<(CurrentUser, AppState), AppError> {
     let state = state()?;
-    match resolve(&state.store, &session().await?).await? {
+    match resolve(&state, &session().await?).await? {
         None => Err(AppError::Unauthenticated),
         Some(user) if user.role < min => Err(AppError::Forbidden(format!(
             "Your role ({}) cannot {action}: that needs {min}{}.",
@@ -39,7 +43,7 @@ pub async fn require(min: Role, action: &str) -> Result<(CurrentUser, AppState),
 /// The signed-in user, if any, and the state (for what anyone may call).
 pub async fn optional_user() -> Result<(Option<CurrentUser>, AppState), AppError> {
     let state = state()?;
-    let user = resolve(&state.store, &session().await?).await?;
+    let user = resolve(&state, &session().await?).await?;
     Ok((user, state))
 }
 
@@ -49,16 +53,41 @@ pub async fn session() -> Result<Session, AppError> {
         .map_err(|e| AppError::internal("session layer missing", e))
 }
 
-/// The signed-in, enabled user of a session, if any (the HTTP layer's guard uses it too).
-pub async fn resolve(store: &Store, session: &Session) -> Result<Option<CurrentUser>, AppError> {
-    let id = session
-        .get::<i64>(SESSION_USER)
-        .await
-        .map_err(|e| AppError::internal("session read", e))?;
-    match id {
-        None => Ok(None),
-        Some(id) => Ok(portico_store::users::enabled(store, id).await?),
+/// The signed-in, enabled user of a session, if any (the HTTP layer's guard uses it too): the
+/// session must carry the user's current epoch and be younger than the absolute lifetime.
+pub async fn resolve(state: &AppState, session: &Session) -> Result<Option<CurrentUser>, AppError> {
+    let read = |e| AppError::internal("session read", e);
+    let Some(id) = session.get::<i64>(SESSION_USER).await.map_err(read)? else {
+        return Ok(None);
+    };
+    let epoch = session.get::<i64>(SESSION_EPOCH).await.map_err(read)?;
+    let since = session.get::<i64>(SESSION_SINCE).await.map_err(read)?;
+    let lifetime = state.session_lifetime.as_secs() as i64;
+    match (epoch, since) {
+        (Some(epoch), Some(since)) if portico_store::now_unix() - since < lifetime => {
+            Ok(portico_store::users::session_user(&state.store, id, epoch).await?)
+        }
+        // Past its lifetime, or from before sessions had epochs: sign in again.
+        _ => Ok(None),
     }
+}
+
+/// Makes `session` the user's, under their current `epoch`, from now: at sign-in (with a fresh
+/// id, against session fixation), and when the user's own change moved the epoch on and this
+/// session is the one to carry on.
+pub async fn sign_in_session(session: &Session, user: i64, epoch: i64) -> Result<(), AppError> {
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| AppError::internal("session cycle", e))?;
+    let write = |e| AppError::internal("session insert", e);
+    session.insert(SESSION_USER, user).await.map_err(write)?;
+    session.insert(SESSION_EPOCH, epoch).await.map_err(write)?;
+    session
+        .insert(SESSION_SINCE, portico_store::now_unix())
+        .await
+        .map_err(write)?;
+    Ok(())
 }
 
 /// The client's address as the HTTP layer worked it out: the peer, or, when the peer is a

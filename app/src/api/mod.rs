@@ -1,6 +1,7 @@
 //! Server functions by domain: each checks who is asking (`context::require`), then calls the
 //! core (rules, planner, cost) and the store (`portico_store`). No SQL here.
 
+pub mod account;
 pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod context;

@@ -20,10 +20,9 @@ pub async fn needs_first_admin() -> Result<bool, AppError> {
 
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(name: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    use crate::api::context::{client_addr, session, state, SESSION_USER};
-    use crate::throttle::{wait_in_words, Refusal, NAME_MAX};
+    use crate::api::context::{client_addr, session, sign_in_session, state};
+    use crate::throttle::NAME_MAX;
     use portico_core::model::Role;
-    use std::time::Instant;
 
     let state = state()?;
     let addr = client_addr();
@@ -31,43 +30,7 @@ pub async fn login(name: String, password: String, next: Option<String>) -> Resu
     if name.trim().chars().count() > NAME_MAX {
         return Err(AppError::Invalid("Wrong user name or password.".into()));
     }
-    let refused = |r: Refusal| {
-        AppError::TooManyAttempts(match r {
-            Refusal::Account(wait) => format!(
-                "Too many failed sign-ins for this account. Try again in {}.",
-                wait_in_words(wait)
-            ),
-            Refusal::Address(wait) => format!(
-                "Too many failed sign-ins from your network. Try again in {}.",
-                wait_in_words(wait)
-            ),
-            Refusal::Busy => "Too many sign-ins at once. Try again in a moment.".into(),
-        })
-    };
-    // Counted before the password is checked, so parallel guesses are each counted.
-    state
-        .throttle
-        .begin(&name, addr, Instant::now())
-        .map_err(refused)?;
-    let found = portico_store::users::credentials(&state.store, &name).await?;
-    // Verify against a dummy hash when the user is unknown, so timing does not tell which
-    // names exist.
-    let hash = match &found {
-        Some(user) => user.password_hash.clone(),
-        None => crate::passwords::dummy_hash().await?,
-    };
-    let verified = {
-        let _turn = match state.throttle.hashing().await {
-            Ok(turn) => turn,
-            Err(busy) => {
-                // Not tried: it doesn't count against the account.
-                state.throttle.not_tried(&name, addr);
-                return Err(refused(busy));
-            }
-        };
-        crate::passwords::verify(password, hash).await?
-    };
-    let Some(user) = found.filter(|_| verified) else {
+    let Some(user) = ssr::check_password(&state, &name, addr, password).await? else {
         tracing::warn!(user = %name.trim(), %addr, "failed sign-in");
         return Err(AppError::Invalid("Wrong user name or password.".into()));
     };
@@ -76,18 +39,8 @@ pub async fn login(name: String, password: String, next: Option<String>) -> Resu
             "This account is disabled. Ask an admin to enable it.".into(),
         ));
     }
-    state.throttle.succeeded(&name, addr);
-
     let session = session().await?;
-    // A fresh id at sign-in defeats session fixation.
-    session
-        .cycle_id()
-        .await
-        .map_err(|e| AppError::internal("session cycle", e))?;
-    session
-        .insert(SESSION_USER, user.id)
-        .await
-        .map_err(|e| AppError::internal("session insert", e))?;
+    sign_in_session(&session, user.id, user.session_epoch).await?;
     portico_store::users::record_sign_in(&state.store, name.trim()).await?;
     // Reviewers come for the picture: a viewer signing in without a destination lands on a
     // gateway's diagram.
@@ -107,7 +60,7 @@ pub async fn logout() -> Result<(), AppError> {
 
     let state = state()?;
     let session = session().await?;
-    if let Some(user) = resolve(&state.store, &session).await? {
+    if let Some(user) = resolve(&state, &session).await? {
         portico_store::users::record_sign_out(&state.store, &user.name).await?;
     }
     session
@@ -116,6 +69,53 @@ pub async fn logout() -> Result<(), AppError> {
         .map_err(|e| AppError::internal("session flush", e))?;
     leptos_axum::redirect("/login");
     Ok(())
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use crate::error::AppError;
+    use crate::state::AppState;
+    use portico_store::users::Credentials;
+    use std::net::IpAddr;
+    use std::time::Instant;
+
+    /// Checks `name`'s password as sign-in does, for sign-in and for "change my password":
+    /// the attempt is counted by the throttle before the hash is checked (so parallel guesses
+    /// are each counted), an unknown name is checked against a dummy hash (timing does not
+    /// tell which names exist), and at most a few hashes run at once. The account when the
+    /// password is right (disabled or not: the caller says what that means).
+    pub async fn check_password(
+        state: &AppState,
+        name: &str,
+        addr: IpAddr,
+        password: String,
+    ) -> Result<Option<Credentials>, AppError> {
+        state
+            .throttle
+            .begin(name, addr, Instant::now())
+            .map_err(|r| r.into_error())?;
+        let found = portico_store::users::credentials(&state.store, name).await?;
+        let hash = match &found {
+            Some(user) => user.password_hash.clone(),
+            None => crate::passwords::dummy_hash().await?,
+        };
+        let verified = {
+            let _turn = match state.throttle.hashing().await {
+                Ok(turn) => turn,
+                Err(busy) => {
+                    // Not tried: it doesn't count against the account.
+                    state.throttle.not_tried(name, addr);
+                    return Err(busy.into_error());
+                }
+            };
+            crate::passwords::verify(password, hash).await?
+        };
+        let user = found.filter(|_| verified);
+        if user.is_some() {
+            state.throttle.succeeded(name, addr);
+        }
+        Ok(user)
+    }
 }
 
 /// Only same-site paths: an open redirect after sign-in would hand phishers a trusted link.

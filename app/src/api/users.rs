@@ -43,6 +43,37 @@ pub async fn set_user_disabled(name: String, disabled: bool) -> Result<(), AppEr
     ssr::set_disabled(&state.store, &me.name, &name, disabled).await
 }
 
+/// A password an admin reset: whose, and the new one (shown once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reset {
+    pub name: String,
+    pub password: String,
+}
+
+/// Gives `name` a new generated password, shown once to the admin, and ends every session of
+/// theirs. An admin's own password is changed on their account page (knowing the current one).
+#[server(prefix = "/api", endpoint = "reset_password")]
+pub async fn reset_password(name: String) -> Result<Reset, AppError> {
+    let (me, state) = crate::api::context::require(Role::Admin, "reset passwords").await?;
+    if name.trim().eq_ignore_ascii_case(&me.name) {
+        return Err(AppError::Invalid(
+            "Change your own password on your account page.".into(),
+        ));
+    }
+    // The answer holds a password: no cache keeps it.
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.insert_header(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+    }
+    let password = ssr::reset_password(&state.store, &me.name, &name).await?;
+    Ok(Reset {
+        name: name.trim().to_owned(),
+        password,
+    })
+}
+
 #[cfg(feature = "ssr")]
 fn parse_role(role: &str) -> Result<Role, AppError> {
     role.parse()
@@ -85,6 +116,14 @@ pub mod ssr {
         validate_password(password).map_err(AppError::Invalid)?;
         let hash = crate::passwords::hash(password.to_owned()).await?;
         Ok(portico_store::users::create(db, actor, name, role, &hash).await?)
+    }
+
+    /// A generated password for `name`, their sessions ended; the password is returned once.
+    pub async fn reset_password(db: &Store, actor: &str, name: &str) -> Result<String, AppError> {
+        let password = crate::passwords::generate();
+        let hash = crate::passwords::hash(password.clone()).await?;
+        portico_store::users::set_password(db, actor, name, &hash, "user.password_reset").await?;
+        Ok(password)
     }
 
     pub async fn set_disabled(

@@ -70,6 +70,7 @@ fn UserMenu(user: CurrentUser) -> impl IntoView {
                     "Signed in as " <strong>{user.name.clone()}</strong> ", " {role.as_str()}
                     ": " {role.summary()} "."
                 </p>
+                <a href="/account">"Password and sessions"</a>
             </div>
             <ActionForm action=logout attr:class="inline">
                 <button type="submit" class="link">"Sign out"</button>

@@ -1,6 +1,8 @@
-//! Admin: add users, change their roles, disable and enable them.
+//! Admin: add users, change their roles, reset their passwords, disable and enable them.
 
-use crate::api::users::{list_users, AddUser, SetUserDisabled, SetUserRole, UserRow};
+use crate::api::users::{
+    list_users, AddUser, ResetPassword, SetUserDisabled, SetUserRole, UserRow,
+};
 use crate::components::error::{ActionError, LoadError};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -31,6 +33,7 @@ fn Users(me: String) -> impl IntoView {
     let add = ServerAction::<AddUser>::new();
     let set_role = ServerAction::<SetUserRole>::new();
     let set_disabled = ServerAction::<SetUserDisabled>::new();
+    let reset = ServerAction::<ResetPassword>::new();
     let users = Resource::new(
         move || {
             (
@@ -46,6 +49,17 @@ fn Users(me: String) -> impl IntoView {
         <AddUserForm add/>
         <ActionError value=set_role.value()/>
         <ActionError value=set_disabled.value()/>
+        <ActionError value=reset.value()/>
+        {move || {
+            reset.value().get().and_then(Result::ok).map(|r| view! {
+                <p class="alert info" role="status" id="reset-password">
+                    {format!("New password for {}: ", r.name)}
+                    <code class="secret">{r.password}</code>
+                    " — shown this once. Hand it over in person or through your secret store; "
+                    "their sessions are signed out, and they can change it on their account page."
+                </p>
+            })
+        }}
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
@@ -66,7 +80,7 @@ fn Users(me: String) -> impl IntoView {
                                     .into_iter()
                                     .map(|u| {
                                         let is_me = me.with_value(|m| m.eq_ignore_ascii_case(&u.name));
-                                        view! { <UserLine u is_me set_role set_disabled/> }
+                                        view! { <UserLine u is_me set_role set_disabled reset/> }
                                     })
                                     .collect_view()}
                             </tbody>
@@ -136,6 +150,7 @@ fn UserLine(
     is_me: bool,
     set_role: ServerAction<SetUserRole>,
     set_disabled: ServerAction<SetUserDisabled>,
+    reset: ServerAction<ResetPassword>,
 ) -> impl IntoView {
     let label = format!("Role of {}", u.name);
     let status = if u.disabled { "disabled" } else { "active" };
@@ -143,6 +158,7 @@ fn UserLine(
     let next_disabled = (!u.disabled).to_string();
     let cannot_toggle = is_me && !u.disabled;
     let (role, role_form_name, toggle_form_name) = (u.role, u.name.clone(), u.name.clone());
+    let reset_form_name = u.name.clone();
     view! {
         <tr class:disabled=u.disabled data-user=u.name.clone()>
             <td>{u.name.clone()} {is_me.then_some(" (you)")}</td>
@@ -165,6 +181,12 @@ fn UserLine(
                     <input type="hidden" name="disabled" value=next_disabled/>
                     <button type="submit" class="small" disabled=cannot_toggle>{toggle}</button>
                 </ActionForm>
+                {(!is_me).then(|| view! {
+                    <ActionForm action=reset attr:class="inline">
+                        <input type="hidden" name="name" value=reset_form_name/>
+                        <button type="submit" class="small">"Reset password"</button>
+                    </ActionForm>
+                })}
             </td>
         </tr>
     }

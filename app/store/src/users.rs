@@ -28,16 +28,21 @@ pub struct Credentials {
     pub password_hash: String,
     pub role: Role,
     pub disabled: bool,
+    /// The epoch a session signed in now carries.
+    pub session_epoch: i64,
 }
 
-/// The user a session points at, if they exist and are enabled: every request re-reads it, so
-/// a role change or a disabled account takes effect at once.
-pub async fn enabled(db: &Store, id: i64) -> StoreResult<Option<CurrentUser>> {
-    let row: Option<(i64, String, String)> =
-        sqlx::query_as("SELECT id, name, role FROM users WHERE id = ? AND disabled = 0")
-            .bind(id)
-            .fetch_optional(&db.pool)
-            .await?;
+/// The user a session points at, if they exist, are enabled and the session's epoch is still
+/// theirs: every request re-reads it, so a role change, a disabled account or a password
+/// change takes effect at once.
+pub async fn session_user(db: &Store, id: i64, epoch: i64) -> StoreResult<Option<CurrentUser>> {
+    let row: Option<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, name, role FROM users WHERE id = ? AND disabled = 0 AND session_epoch = ?",
+    )
+    .bind(id)
+    .bind(epoch)
+    .fetch_optional(&db.pool)
+    .await?;
     row.map(|(id, name, role)| {
         Ok(CurrentUser {
             id,
@@ -79,18 +84,20 @@ pub async fn list(db: &Store) -> StoreResult<Vec<UserRecord>> {
 /// The account a sign-in names (names compare without case), disabled or not: sign-in tells a
 /// disabled account apart only after the password matched.
 pub async fn credentials(db: &Store, name: &str) -> StoreResult<Option<Credentials>> {
-    let row: Option<(i64, String, String, bool, String)> =
-        sqlx::query_as("SELECT id, name, password_hash, disabled, role FROM users WHERE name = ?")
-            .bind(name.trim())
-            .fetch_optional(&db.pool)
-            .await?;
-    row.map(|(id, name, password_hash, disabled, role)| {
+    let row: Option<(i64, String, String, bool, String, i64)> = sqlx::query_as(
+        "SELECT id, name, password_hash, disabled, role, session_epoch FROM users WHERE name = ?",
+    )
+    .bind(name.trim())
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|(id, name, password_hash, disabled, role, session_epoch)| {
         Ok(Credentials {
             id,
             name,
             password_hash,
             role: word("role", &role)?,
             disabled,
+            session_epoch,
         })
     })
     .transpose()
@@ -213,8 +220,12 @@ pub async fn set_disabled(db: &Store, actor: &str, name: &str, disabled: bool) -
         }
         keep_an_admin(&mut tx, &user).await?;
     }
-    sqlx::query("UPDATE users SET disabled = ?, updated_at = ? WHERE name = ?")
-        .bind(disabled)
+    // Disabling ends their sessions for good: enabling again does not bring them back.
+    sqlx::query(
+        "UPDATE users SET disabled = ?1, updated_at = ?2, session_epoch = session_epoch + ?1 \
+         WHERE name = ?3",
+    )
+    .bind(disabled)
         .bind(now_unix())
         .bind(&user.name)
         .execute(&mut *tx)
@@ -239,6 +250,48 @@ pub async fn set_disabled(db: &Store, actor: &str, name: &str, disabled: bool) -
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A new password hash for `name` (the caller checked and hashed it): every session of theirs
+/// ends (the epoch moves on); returns the new epoch, for the session that made the change to
+/// carry on. Audited as `action` (`user.password` by the user, `user.password_reset` by an
+/// admin), never with the hash.
+pub async fn set_password(
+    db: &Store,
+    actor: &str,
+    name: &str,
+    hash: &str,
+    action: &str,
+) -> StoreResult<i64> {
+    let mut tx = db.write().await?;
+    let user = find(&mut tx, name).await?;
+    let epoch: i64 = sqlx::query_scalar(
+        "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1, updated_at = ? \
+         WHERE name = ? RETURNING session_epoch",
+    )
+    .bind(hash)
+    .bind(now_unix())
+    .bind(&user.name)
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(&mut *tx, actor, action, &user.name, None, None).await?;
+    tx.commit().await?;
+    Ok(epoch)
+}
+
+/// Ends every session of `name` ("sign out everywhere", or an admin's); returns the new epoch.
+pub async fn end_sessions(db: &Store, actor: &str, name: &str) -> StoreResult<i64> {
+    let mut tx = db.write().await?;
+    let user = find(&mut tx, name).await?;
+    let epoch: i64 = sqlx::query_scalar(
+        "UPDATE users SET session_epoch = session_epoch + 1 WHERE name = ? RETURNING session_epoch",
+    )
+    .bind(&user.name)
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(&mut *tx, actor, "auth.sign_out_everywhere", &user.name, None, None).await?;
+    tx.commit().await?;
+    Ok(epoch)
 }
 
 /// Audits a sign-in (the user acts on themselves).
@@ -279,8 +332,18 @@ mod tests {
             Err(StoreError::Conflict(m)) if m.contains("last active admin")
         ));
         set_role(&db, "root", "bob", Role::Admin).await.unwrap();
+        assert!(session_user(&db, root, 0).await.unwrap().is_some());
         set_disabled(&db, "bob", "root", true).await.unwrap();
-        assert_eq!(enabled(&db, root).await.unwrap(), None);
+        assert_eq!(session_user(&db, root, 0).await.unwrap(), None);
+        // Enabled again, the sessions of before stay over.
+        set_disabled(&db, "bob", "root", false).await.unwrap();
+        assert_eq!(session_user(&db, root, 0).await.unwrap(), None);
+        assert!(session_user(&db, root, 1).await.unwrap().is_some());
+        // A new password or "sign out everywhere" moves the epoch on.
+        assert_eq!(set_password(&db, "root", "root", "h", "user.password").await.unwrap(), 2);
+        assert_eq!(end_sessions(&db, "root", "root").await.unwrap(), 3);
+        assert!(session_user(&db, root, 2).await.unwrap().is_none());
+        set_disabled(&db, "bob", "root", true).await.unwrap();
         assert_eq!(count(&db).await.unwrap(), 2);
         let names: Vec<(String, Role, bool)> = list(&db)
             .await

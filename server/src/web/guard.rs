@@ -69,7 +69,7 @@ pub async fn pages_need_sign_in(
     if open || !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }
-    match resolve(&state.store, &session).await {
+    match resolve(&state, &session).await {
         Ok(Some(_)) => next.run(req).await,
         Ok(None) => {
             let wanted = req

@@ -2,6 +2,7 @@
 //! middleware every request passes (sessions, cross-site refusal, page guard, metrics).
 
 mod guard;
+mod headers;
 pub mod metrics;
 pub mod proxy;
 
@@ -25,7 +26,8 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 /// What the HTTP layer needs beyond the app state.
 #[derive(Clone, Debug, Default)]
 pub struct WebConfig {
-    /// Mark the session cookie `Secure` (serve behind https).
+    /// Mark the session cookie `Secure` (served over https), and name it `__Host-…` so the
+    /// browser keeps it to this host, path `/`, https only.
     pub secure_cookies: bool,
     /// Reverse proxies whose forwarding headers are believed, and the public origin.
     pub proxies: proxy::Proxies,
@@ -42,7 +44,12 @@ pub async fn router(
     let store = state.store.sessions().await?;
     tokio::spawn(delete_expired_sessions(store.clone()));
     let sessions = SessionManagerLayer::new(store)
-        .with_name("portico_session")
+        .with_name(if config.secure_cookies {
+            "__Host-portico_session"
+        } else {
+            "portico_session"
+        })
+        .with_path("/")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)
@@ -86,7 +93,10 @@ pub async fn router(
             proxy::locate,
         ))
         .layer(sessions)
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    let router = headers::layers()
+        .into_iter()
+        .fold(router, |router, layer| router.layer(layer))
         .layer(middleware::from_fn(metrics::count_requests))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
@@ -114,7 +124,7 @@ async fn signed_in_attachment(
     filename: &str,
     body: impl std::future::Future<Output = Result<String, AppError>>,
 ) -> Response {
-    match app::api::context::resolve(&state.store, session).await {
+    match app::api::context::resolve(state, session).await {
         Ok(Some(_)) => {}
         Ok(None) => return (StatusCode::UNAUTHORIZED, "Please sign in.\n").into_response(),
         Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),

@@ -15,6 +15,7 @@ mod process;
 mod proxy;
 mod rbac;
 mod sandbox;
+mod sessions;
 mod topology;
 mod topology_file;
 mod users;

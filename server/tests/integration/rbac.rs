@@ -93,6 +93,26 @@ fn cases() -> Vec<Case> {
             expect: [NEEDS_SIGN_IN, FORBIDDEN, FORBIDDEN, Allowed],
         },
         Case {
+            name: "reset_password",
+            form: |_| vec![("name", "target".into())],
+            expect: ADMINS,
+        },
+        Case {
+            name: "change_password",
+            form: |app| {
+                vec![
+                    ("current", app.password.clone()),
+                    ("new_password", "a-new-password-for-me".into()),
+                ]
+            },
+            expect: READERS,
+        },
+        Case {
+            name: "sign_out_everywhere",
+            form: no_args,
+            expect: READERS,
+        },
+        Case {
             name: "list_gateways",
             form: no_args,
             expect: READERS,

@@ -41,6 +41,8 @@ pub struct Builder {
     region: Option<&'static str>,
     key_values: bool,
     users: Vec<(String, Role)>,
+    session_lifetime: Option<std::time::Duration>,
+    web: WebConfig,
 }
 
 impl Builder {
@@ -66,6 +68,18 @@ impl Builder {
         self
     }
 
+    /// How long a sign-in lasts however active (the server's `--session-days`).
+    pub fn with_session_lifetime(mut self, lifetime: std::time::Duration) -> Self {
+        self.session_lifetime = Some(lifetime);
+        self
+    }
+
+    /// The HTTP layer's settings (cookies, proxies).
+    pub fn with_web(mut self, web: WebConfig) -> Self {
+        self.web = web;
+        self
+    }
+
     pub async fn build(self) -> TestApp {
         let sandbox = match self.region {
             Some(region) => Some(rig::SandboxUse::take(region).await),
@@ -82,7 +96,7 @@ impl Builder {
                 (None, true) => panic!("with_key_values needs with_sandbox"),
                 _ => None,
             };
-        let mut app = TestApp::build(self.throttle, key_values).await;
+        let mut app = TestApp::build(self.throttle, key_values, self.session_lifetime, &self.web).await;
         app.sandbox = sandbox;
         for (name, role) in &self.users {
             app = app.user(name, *role).await;
@@ -110,7 +124,7 @@ impl Reply {
             .get_all(header::SET_COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with("portico_session="))
+            .find(|c| c.starts_with("portico_session=") || c.starts_with("__Host-portico_session="))
             .map(|c| c.split(';').next().unwrap_or_default().to_owned())
     }
 }
@@ -122,6 +136,8 @@ impl TestApp {
             region: None,
             key_values: false,
             users: vec![],
+            session_lifetime: None,
+            web: WebConfig::default(),
         }
     }
 
@@ -142,6 +158,8 @@ impl TestApp {
     async fn build(
         throttle: LoginThrottle,
         key_values: Option<std::sync::Arc<dyn app::state::KeyValues>>,
+        session_lifetime: Option<std::time::Duration>,
+        web: &WebConfig,
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("portico.db"))
@@ -152,7 +170,10 @@ impl TestApp {
         if let Some(kv) = key_values {
             state = state.with_key_values(kv);
         }
-        let router = web::router(state, &WebConfig::default())
+        if let Some(lifetime) = session_lifetime {
+            state.session_lifetime = lifetime;
+        }
+        let router = web::router(state, web)
             .await
             .expect("router")
             .layer(MockConnectInfo(SocketAddr::from(([10, 1, 2, 3], 40000))));
