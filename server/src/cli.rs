@@ -89,7 +89,11 @@ pub struct ServeArgs {
     pub secure_cookies: bool,
     /// Send the session cookie without Secure even off loopback: only for plain http on a
     /// network you trust (the cookie can then be read on the way).
-    #[arg(long, env = "PORTICO_INSECURE_COOKIES", conflicts_with = "secure_cookies")]
+    #[arg(
+        long,
+        env = "PORTICO_INSECURE_COOKIES",
+        conflicts_with = "secure_cookies"
+    )]
     pub insecure_cookies: bool,
     /// Seconds between drift checks of a gateway that is in sync.
     #[arg(long, env = "PORTICO_DRIFT_INTERVAL", default_value_t = 60)]
@@ -104,6 +108,10 @@ pub struct ServeArgs {
     /// takes over the worker this long after the holder dies.
     #[arg(long, env = "PORTICO_LEASE_SECONDS", default_value_t = 30)]
     pub lease_seconds: u64,
+    /// A bearer token /metrics asks for (Authorization: Bearer …); without it /metrics is open
+    /// to anyone who reaches the server.
+    #[arg(long, env = "PORTICO_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Days a sign-in lasts however active it is (the idle limit is 12 hours).
     #[arg(long, env = "PORTICO_SESSION_DAYS", default_value_t = 7,
           value_parser = clap::value_parser!(u64).range(1..=365))]
@@ -151,6 +159,7 @@ impl Default for ServeArgs {
             trusted_proxies: vec![],
             public_url: None,
             session_days: 7,
+            metrics_token: None,
         }
     }
 }

@@ -54,6 +54,7 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
                 trusted: args.trusted_proxies.clone(),
                 public: args.public_url.clone(),
             },
+            metrics_token: args.metrics_token.clone().filter(|t| !t.is_empty()),
         },
     )
     .await

@@ -25,6 +25,16 @@ pub fn state() -> Result<AppState, AppError> {
         .ok_or_else(|| AppError::internal("AppState missing from context", "not provided"))
 }
 
+/// Runs CPU work that grows with a topology (a diagram's layout and drawing) on the blocking
+/// pool, so the async runtime keeps serving other requests meanwhile.
+pub async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::internal("background work", e))
+}
+
 /// The caller, if their role is at least `min`, and the state. `action` completes "Your role
 /// cannot …".
 pub async fn require(min: Role, action: &str) -> Result<(CurrentUser, AppState), AppError> {

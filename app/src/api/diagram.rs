@@ -94,17 +94,23 @@ pub mod ssr {
         };
         let (prices, exact) =
             portico_store::prices::for_region(store, &topology.gateway.region).await?;
-        let estimate = portico_core::cost::estimate(&topology, &prices, exact);
-        let diagram = build(
-            &topology,
-            &Inputs {
-                health: health.as_ref(),
-                estimate: Some(&estimate),
-                keys: keys as usize,
-                plan: chosen.as_ref().map(|p| (p.id, &p.plan)),
-                generation: drawn_generation,
-            },
-        );
+        // The estimate and the layout are CPU work that grows with the topology: off the
+        // async runtime, so a large diagram never holds up other requests.
+        let laid_over = chosen.as_ref().map(|p| (p.id, p.plan.clone()));
+        let diagram = crate::api::context::off_runtime(move || {
+            let estimate = portico_core::cost::estimate(&topology, &prices, exact);
+            build(
+                &topology,
+                &Inputs {
+                    health: health.as_ref(),
+                    estimate: Some(&estimate),
+                    keys: keys as usize,
+                    plan: laid_over.as_ref().map(|(id, plan)| (*id, plan)),
+                    generation: drawn_generation,
+                },
+            )
+        })
+        .await?;
         Ok(Drawn {
             diagram,
             plan: chosen.map(|p| (p.id, p.status.as_str().replace('_', " "))),
@@ -118,19 +124,24 @@ pub mod ssr {
             plan,
             open_plan,
         } = draw(store, name, choice).await?;
-        let words = Column::ALL
-            .iter()
-            .map(|c| {
-                (
-                    c.heading().to_owned(),
-                    diagram.column(*c).into_iter().map(svg::spoken).collect(),
-                )
-            })
-            .collect();
+        let (diagram, words, svg) = crate::api::context::off_runtime(move || {
+            let words = Column::ALL
+                .iter()
+                .map(|c| {
+                    (
+                        c.heading().to_owned(),
+                        diagram.column(*c).into_iter().map(svg::spoken).collect(),
+                    )
+                })
+                .collect();
+            let svg = svg::render(&diagram);
+            (diagram, words, svg)
+        })
+        .await?;
         Ok(DiagramView {
             gateway: diagram.gateway.clone(),
             subtitle: diagram.subtitle.clone(),
-            svg: svg::render(&diagram),
+            svg,
             plan,
             open_plan,
             gateways: gateways::names(store).await?,

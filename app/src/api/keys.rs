@@ -222,6 +222,13 @@ pub mod ssr {
                     .into(),
             ));
         }
+        let most = portico_core::model::rules::quotas::USAGE_PLANS_PER_KEY;
+        if k.usage_plans.len() > most {
+            return Err(AppError::Invalid(format!(
+                "A key can be in at most {most} usage plans (AWS's default quota); {} chosen.",
+                k.usage_plans.len()
+            )));
+        }
         for p in &k.usage_plans {
             if !topology.usage_plans.iter().any(|u| u.name == *p) {
                 let known: Vec<&str> = topology

@@ -4,7 +4,7 @@
 
 use crate::{lease, now_ms, OpenError, Store, StoreError, StoreResult};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::ConnectOptions;
+use sqlx::{ConnectOptions, Connection};
 use std::path::Path;
 
 impl Store {
@@ -80,7 +80,9 @@ async fn refuse_if_open(path: &Path) -> Result<(), RestoreError> {
     let mode: Result<String, _> = sqlx::query_scalar("PRAGMA journal_mode = DELETE")
         .fetch_one(&mut conn)
         .await;
-    drop(conn);
+    // Closed and waited for, not dropped: a dropped connection closes later on its worker
+    // thread, and a restore right after would find this check's own connection still open.
+    let _ = conn.close().await;
     match mode {
         Ok(m) if m.eq_ignore_ascii_case("delete") => Ok(()),
         _ => Err(RestoreError::StillOpen),
@@ -109,6 +111,7 @@ async fn check_backup(from: &Path) -> Result<(), RestoreError> {
     .fetch_one(&mut conn)
     .await
     .map_err(|e| RestoreError::NotABackup(e.to_string()))?;
+    let _ = conn.close().await;
     if tables != 4 {
         return Err(RestoreError::NotABackup(
             "it does not hold Portico's tables".into(),

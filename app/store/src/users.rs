@@ -226,10 +226,10 @@ pub async fn set_disabled(db: &Store, actor: &str, name: &str, disabled: bool) -
          WHERE name = ?3",
     )
     .bind(disabled)
-        .bind(now_unix())
-        .bind(&user.name)
-        .execute(&mut *tx)
-        .await?;
+    .bind(now_unix())
+    .bind(&user.name)
+    .execute(&mut *tx)
+    .await?;
     let action = if disabled {
         "user.disable"
     } else {
@@ -289,7 +289,15 @@ pub async fn end_sessions(db: &Store, actor: &str, name: &str) -> StoreResult<i6
     .bind(&user.name)
     .fetch_one(&mut *tx)
     .await?;
-    audit::record(&mut *tx, actor, "auth.sign_out_everywhere", &user.name, None, None).await?;
+    audit::record(
+        &mut *tx,
+        actor,
+        "auth.sign_out_everywhere",
+        &user.name,
+        None,
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(epoch)
 }
@@ -340,7 +348,12 @@ mod tests {
         assert_eq!(session_user(&db, root, 0).await.unwrap(), None);
         assert!(session_user(&db, root, 1).await.unwrap().is_some());
         // A new password or "sign out everywhere" moves the epoch on.
-        assert_eq!(set_password(&db, "root", "root", "h", "user.password").await.unwrap(), 2);
+        assert_eq!(
+            set_password(&db, "root", "root", "h", "user.password")
+                .await
+                .unwrap(),
+            2
+        );
         assert_eq!(end_sessions(&db, "root", "root").await.unwrap(), 3);
         assert!(session_user(&db, root, 2).await.unwrap().is_none());
         set_disabled(&db, "bob", "root", true).await.unwrap();

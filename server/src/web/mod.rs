@@ -31,6 +31,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Reverse proxies whose forwarding headers are believed, and the public origin.
     pub proxies: proxy::Proxies,
+    /// The bearer token `/metrics` asks for; None: open, like `/healthz`.
+    pub metrics_token: Option<String>,
 }
 
 /// Largest request body accepted; forms are small, so anything bigger is refused with 413.
@@ -62,7 +64,12 @@ pub async fn router(
     let fn_state = state.clone();
     let router = Router::new()
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics::render))
+        .route(
+            "/metrics",
+            get(metrics::render).with_state(metrics::MetricsToken(
+                config.metrics_token.as_deref().map(std::sync::Arc::from),
+            )),
+        )
         .route("/gateways/{name}/topology.yaml", get(export_topology))
         .route("/gateways/{name}/diagram.svg", get(export_diagram))
         .route(
@@ -200,9 +207,11 @@ async fn export_diagram(
 async fn diagram_svg(state: &AppState, name: &str, plan: Option<&str>) -> Result<String, AppError> {
     use app::api::diagram::ssr::{draw, Choice};
     let drawn = draw(&state.store, name, Choice::parse(plan)?).await?;
+    let svg =
+        app::api::context::off_runtime(move || portico_core::diagram::svg::render(&drawn.diagram))
+            .await?;
     Ok(format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
-        portico_core::diagram::svg::render(&drawn.diagram)
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{svg}\n"
     ))
 }
 

@@ -336,6 +336,44 @@ async fn healthz_and_metrics() {
     );
 }
 
+/// Labels come from the router and the registered server functions only: a client calling
+/// made-up paths adds no series. A token, when set, is asked of every scraper.
+#[tokio::test]
+async fn metrics_labels_are_bounded_and_a_token_guards_them() {
+    let app = TestApp::builder()
+        .with_web(portico::web::WebConfig {
+            metrics_token: Some("scrape-secret".into()),
+            ..Default::default()
+        })
+        .build()
+        .await;
+    for i in 0..20 {
+        app.call(&format!("made-up-{i}"), None, &[]).await;
+        app.get(&format!("/nowhere/{i}"), None).await;
+    }
+    app.call("me", None, &[]).await;
+    assert_eq!(
+        app.get("/metrics", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let req = axum::http::Request::get("/metrics")
+        .header(axum::http::header::HOST, crate::common::HOST)
+        .header(axum::http::header::AUTHORIZATION, "Bearer wrong-secret!")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(app.send(req).await.status, StatusCode::UNAUTHORIZED);
+    let req = axum::http::Request::get("/metrics")
+        .header(axum::http::header::HOST, crate::common::HOST)
+        .header(axum::http::header::AUTHORIZATION, "Bearer scrape-secret")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let m = app.send(req).await;
+    assert_eq!(m.status, StatusCode::OK);
+    assert!(m.body.contains("route=\"/api/me\""), "{}", m.body);
+    assert!(!m.body.contains("made-up"), "{}", m.body);
+    assert!(!m.body.contains("nowhere"), "{}", m.body);
+}
+
 #[tokio::test]
 async fn oversize_bodies_are_refused() {
     let app = TestApp::new().await.user("root", Role::Admin).await;

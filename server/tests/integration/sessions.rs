@@ -153,7 +153,10 @@ async fn a_disabled_users_sessions_stay_ended_when_enabled_again() {
         assert!(r.status.is_success(), "{}", r.body);
     }
     assert_eq!(who(&app, &bob).await, None);
-    assert!(sign_in(&app, "bob", &app.password).await.status.is_success());
+    assert!(sign_in(&app, "bob", &app.password)
+        .await
+        .status
+        .is_success());
 }
 
 #[tokio::test]
@@ -219,14 +222,21 @@ async fn every_response_carries_the_security_headers() {
         .and_then(|rest| rest.split('\'').next())
         .expect("a script nonce");
     assert!(nonce.len() >= 16, "{nonce}");
-    for part in ["frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"] {
+    for part in [
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+    ] {
         assert!(csp.contains(part), "{part}: {csp}");
     }
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     // Every inline script of the page carries that nonce.
     let inline = page.body.matches("<script").count();
     let nonced = page.body.matches(&format!("nonce=\"{nonce}\"")).count();
-    assert!(inline > 0 && nonced >= inline, "{inline} scripts, {nonced} nonced");
+    assert!(
+        inline > 0 && nonced >= inline,
+        "{inline} scripts, {nonced} nonced"
+    );
     // A second page gets another nonce.
     let again = app.get("/login", None).await;
     assert_ne!(
@@ -237,12 +247,21 @@ async fn every_response_carries_the_security_headers() {
     let api = app.call("me", None, &[]).await;
     let health = app.get("/healthz", None).await;
     for r in [&page, &api, &health] {
-        assert_eq!(r.headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
-        assert_eq!(r.headers.get(header::REFERRER_POLICY).unwrap(), "same-origin");
+        assert_eq!(
+            r.headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
+            "nosniff"
+        );
+        assert_eq!(
+            r.headers.get(header::REFERRER_POLICY).unwrap(),
+            "same-origin"
+        );
         assert_eq!(r.headers.get(header::X_FRAME_OPTIONS).unwrap(), "DENY");
     }
     for r in [&api, &health] {
         let csp = r.headers.get(header::CONTENT_SECURITY_POLICY).unwrap();
-        assert!(csp.to_str().unwrap().starts_with("default-src 'none'"), "{csp:?}");
+        assert!(
+            csp.to_str().unwrap().starts_with("default-src 'none'"),
+            "{csp:?}"
+        );
     }
 }

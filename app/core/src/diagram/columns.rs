@@ -37,7 +37,7 @@ pub(super) fn clients(d: &mut Diagram, t: &Topology, f: &Facts<'_>) {
         .map(|(l, r, _, _)| (Some(l), r))
         .unwrap_or((None, ""));
     let plans = t.usage_plans.len();
-    d.nodes.push(Node {
+    d.add(Node {
         id: node_id(Column::Clients, ""),
         column: Column::Clients,
         label: "Clients".into(),
@@ -84,7 +84,7 @@ pub(super) fn api_and_stages(d: &mut Diagram, t: &Topology, f: &Facts<'_>) {
     if let Some((_, lines)) = &api_cost {
         about.extend(lines.iter().cloned());
     }
-    d.nodes.push(Node {
+    d.add(Node {
         id: node_id(Column::Api, ""),
         column: Column::Api,
         label: names::rest_api(g),
@@ -126,7 +126,7 @@ pub(super) fn api_and_stages(d: &mut Diagram, t: &Topology, f: &Facts<'_>) {
             Some(_) => about.push("Cost: no cache, so nothing beyond the API's requests".into()),
             None => {}
         }
-        d.nodes.push(Node {
+        d.add(Node {
             id: id.clone(),
             column: Column::Stages,
             label: s.name.clone(),
@@ -150,7 +150,7 @@ pub(super) fn routes(d: &mut Diagram, t: &Topology) {
             Some(p) => format!("→ :{p}"),
             None => "→ stage's port".into(),
         };
-        d.nodes.push(Node {
+        d.add(Node {
             id: id.clone(),
             column: Column::Routes,
             label: r.path.clone(),
@@ -196,7 +196,7 @@ pub(super) fn link_and_nlb(d: &mut Diagram, t: &Topology, f: &Facts<'_>) {
         .get("VPC link")
         .map(|(l, r)| (Some(l), r))
         .unwrap_or((None, ""));
-    d.nodes.push(Node {
+    d.add(Node {
         id: "link".into(),
         column: Column::Link,
         label: names::vpc_link(g),
@@ -224,7 +224,7 @@ pub(super) fn link_and_nlb(d: &mut Diagram, t: &Topology, f: &Facts<'_>) {
     if let Some((_, lines)) = &cost {
         about.extend(lines.iter().cloned());
     }
-    d.nodes.push(Node {
+    d.add(Node {
         id: "nlb".into(),
         column: Column::Nlb,
         label: names::load_balancer(g),
@@ -255,7 +255,7 @@ pub(super) fn ports(d: &mut Diagram, t: &Topology, f: &Facts<'_>) {
             .unwrap_or_default();
         let reason = targets.map(|(_, r, ..)| r).unwrap_or("");
         let listener = node_id(Column::Listeners, &p.port.to_string());
-        d.nodes.push(Node {
+        d.add(Node {
             id: listener.clone(),
             column: Column::Listeners,
             label: format!("TCP :{}", p.listener()),
@@ -273,7 +273,7 @@ pub(super) fn ports(d: &mut Diagram, t: &Topology, f: &Facts<'_>) {
         });
         let tg = node_id(Column::TargetGroups, &p.port.to_string());
         let hc = &p.health_check;
-        d.nodes.push(Node {
+        d.add(Node {
             id: tg.clone(),
             column: Column::TargetGroups,
             label: format!("port {}", p.port),
@@ -334,7 +334,7 @@ pub(super) fn instances(d: &mut Diagram, t: &Topology, f: &Facts<'_>) {
             .map(|p| p.to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        d.nodes.push(Node {
+        d.add(Node {
             id: node_id(Column::Instances, i),
             column: Column::Instances,
             label: i.to_owned(),

@@ -19,6 +19,7 @@ use crate::cost::Estimate;
 use crate::health::{Health, Level};
 use crate::model::topology::Topology;
 use crate::plan::Plan;
+use std::collections::{HashMap, HashSet};
 
 /// The columns, left to right.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -118,32 +119,53 @@ pub struct Diagram {
     pub subtitle: String,
     pub nodes: Vec<Node>,
     pub edges: Vec<Edge>,
+    /// Where each node id sits in `nodes`, and which edges exist: every lookup is a hash
+    /// lookup, so building is linear in nodes and edges (a stage-by-route bus of hundreds of
+    /// each stays cheap, and no page a viewer opens can make it quadratic).
+    by_id: HashMap<String, usize>,
+    edge_keys: HashSet<(String, String)>,
+    /// Edges by their position in `edges`, for marking one.
+    edge_at: HashMap<(String, String), usize>,
 }
 
 impl Diagram {
     pub fn node(&self, id: &str) -> Option<&Node> {
-        self.nodes.iter().find(|n| n.id == id)
+        self.by_id.get(id).map(|i| &self.nodes[*i])
     }
 
     fn node_mut(&mut self, id: &str) -> Option<&mut Node> {
-        self.nodes.iter_mut().find(|n| n.id == id)
+        self.by_id.get(id).map(|i| &mut self.nodes[*i])
+    }
+
+    /// Adds a node (its id must be new: each column makes its own ids).
+    fn add(&mut self, node: Node) {
+        debug_assert!(!self.by_id.contains_key(&node.id), "node {} twice", node.id);
+        self.by_id.insert(node.id.clone(), self.nodes.len());
+        self.nodes.push(node);
     }
 
     /// Adds a node unless one with its id exists.
     fn ensure(&mut self, node: Node) {
         if self.node(&node.id).is_none() {
-            self.nodes.push(node);
+            self.add(node);
         }
     }
 
     fn edge(&mut self, from: &str, to: &str) {
-        if !self.edges.iter().any(|e| e.from == from && e.to == to) {
+        let key = (from.to_owned(), to.to_owned());
+        if self.edge_keys.insert(key.clone()) {
+            self.edge_at.insert(key, self.edges.len());
             self.edges.push(Edge {
                 from: from.into(),
                 to: to.into(),
                 change: None,
             });
         }
+    }
+
+    fn edge_mut(&mut self, from: &str, to: &str) -> Option<&mut Edge> {
+        let i = *self.edge_at.get(&(from.to_owned(), to.to_owned()))?;
+        self.edges.get_mut(i)
     }
 
     /// The nodes of one column, in their drawing order.
@@ -205,6 +227,9 @@ pub fn build(t: &Topology, inputs: &Inputs) -> Diagram {
         },
         nodes: vec![],
         edges: vec![],
+        by_id: HashMap::new(),
+        edge_keys: HashSet::new(),
+        edge_at: HashMap::new(),
     };
 
     let f = columns::Facts::new(inputs);

@@ -79,7 +79,7 @@ fn mark(d: &mut Diagram, id: &str, change: Change) {
 
 fn mark_edge(d: &mut Diagram, from: &str, to: &str, change: Change) {
     d.edge(from, to);
-    if let Some(e) = d.edges.iter_mut().find(|e| e.from == from && e.to == to) {
+    if let Some(e) = d.edge_mut(from, to) {
         e.change = Some(Change::merge(e.change, change));
     }
 }
@@ -157,7 +157,7 @@ pub(super) fn apply(d: &mut Diagram, t: &Topology, plan: &Plan) {
         mark(d, &id, change);
     }
     // Edges into added or removed nodes share their fate.
-    let changes: Vec<(String, Change)> = d
+    let changes: std::collections::HashMap<String, Change> = d
         .nodes
         .iter()
         .filter_map(|n| match n.change {
@@ -167,10 +167,11 @@ pub(super) fn apply(d: &mut Diagram, t: &Topology, plan: &Plan) {
         .collect();
     for e in &mut d.edges {
         if e.change.is_none() {
-            let touched = changes
-                .iter()
-                .filter(|(id, _)| *id == e.from || *id == e.to)
-                .map(|(_, c)| *c)
+            // Removed wins over added when an edge joins one of each.
+            let touched = [changes.get(&e.from), changes.get(&e.to)]
+                .into_iter()
+                .flatten()
+                .copied()
                 .max_by_key(|c| *c == Change::Removed);
             e.change = touched;
         }

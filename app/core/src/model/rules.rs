@@ -9,6 +9,28 @@ pub const STAGE_NAME_MAX: usize = 128;
 pub const PATH_MAX: usize = 1024;
 pub const THROTTLE_RATE_MAX: f64 = 10_000.0;
 pub const THROTTLE_BURST_MAX: u32 = 5_000;
+
+/// AWS's quotas the shape runs into (FACTS.md section 6: the API Gateway and NLB quota
+/// pages). A topology past one is refused here, by name, instead of failing halfway through a
+/// plan in AWS. Some are adjustable on request; these are AWS's defaults.
+pub mod quotas {
+    /// Listeners per load balancer (not adjustable): one per backend port.
+    pub const LISTENERS_PER_NLB: usize = 50;
+    /// Stages per REST API.
+    pub const STAGES_PER_API: usize = 10;
+    /// Resources per REST API, the root and every path prefix counted.
+    pub const RESOURCES_PER_API: usize = 300;
+    /// Stage variables per stage (not adjustable), Portico's `backendPort` included.
+    pub const VARIABLES_PER_STAGE: usize = 100;
+    /// Usage plans per account and region.
+    pub const USAGE_PLANS: usize = 300;
+    /// Usage plans one API key is in.
+    pub const USAGE_PLANS_PER_KEY: usize = 10;
+    /// Targets per target group: instances behind one backend port.
+    pub const TARGETS_PER_TARGET_GROUP: usize = 1_000;
+    /// Targets per load balancer, an instance behind N ports counted N times.
+    pub const TARGETS_PER_NLB: usize = 3_000;
+}
 pub const CACHE_SIZES_GB: [&str; 8] = ["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
 pub const METHODS: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
 /// The stage variable that carries a stage's backend (listener) port: the planner sets it on

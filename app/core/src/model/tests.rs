@@ -303,3 +303,99 @@ fn rules_accept_their_edges() {
     assert!(rules::role_arn("arn:aws:iam::123456789012:role/portico").is_ok());
     assert!(rules::role_arn("arn:aws:iam::123:role/x").is_err());
 }
+
+/// AWS's quotas: at the limit a topology is valid, one past it is refused with the count and
+/// the quota, before anything reaches AWS.
+#[test]
+fn aws_quotas_are_refused_one_past_the_limit() {
+    use crate::model::rules::quotas::*;
+    let with_ports = |n: usize| {
+        move |t: &mut Topology| {
+            let template = t.ports[0].clone();
+            t.ports = (0..n as u32)
+                .map(|i| {
+                    let mut p = template.clone();
+                    p.port = 10_000 + i;
+                    p.listener_port = None;
+                    p
+                })
+                .collect();
+            t.stages.iter_mut().for_each(|s| s.backend_port = 10_000);
+            t.routes.iter_mut().for_each(|r| r.port = None);
+        }
+    };
+    let mut at_limit = seed();
+    with_ports(LISTENERS_PER_NLB)(&mut at_limit);
+    assert_eq!(validate(&at_limit), Ok(()));
+    let problem = only_problem(with_ports(LISTENERS_PER_NLB + 1));
+    assert!(
+        problem.contains("51 backend ports") && problem.contains("at most 50 listeners"),
+        "{problem}"
+    );
+
+    let with_stages = |n: usize| {
+        move |t: &mut Topology| {
+            let template = t.stages[0].clone();
+            t.stages = (0..n)
+                .map(|i| {
+                    let mut s = template.clone();
+                    s.name = format!("s{i}");
+                    s
+                })
+                .collect();
+            t.usage_plans
+                .iter_mut()
+                .for_each(|p| p.stages = vec!["s0".into()]);
+        }
+    };
+    let mut at_limit = seed();
+    with_stages(STAGES_PER_API)(&mut at_limit);
+    assert_eq!(validate(&at_limit), Ok(()));
+    assert!(only_problem(with_stages(STAGES_PER_API + 1)).contains("11 stages"));
+
+    // Resources: the root, and each route's path and prefixes.
+    let with_routes = |n: usize| {
+        move |t: &mut Topology| {
+            let template = t.routes[0].clone();
+            t.routes = (0..n)
+                .map(|i| {
+                    let mut r = template.clone();
+                    r.path = format!("/r{i}");
+                    r
+                })
+                .collect();
+        }
+    };
+    let mut at_limit = seed();
+    with_routes(RESOURCES_PER_API - 1)(&mut at_limit);
+    assert_eq!(validate(&at_limit), Ok(()));
+    let problem = only_problem(with_routes(RESOURCES_PER_API));
+    assert!(problem.contains("301 API resources"), "{problem}");
+
+    let problem = only_problem(|t| {
+        t.stages[0].variables = (0..VARIABLES_PER_STAGE)
+            .map(|i| (format!("v{i}"), "x".into()))
+            .collect();
+    });
+    assert!(problem.contains("101 stage variables"), "{problem}");
+
+    let problem = only_problem(|t| {
+        t.ports[0].instances = (0..=TARGETS_PER_TARGET_GROUP)
+            .map(|i| format!("i-{i:017x}"))
+            .collect();
+    });
+    assert!(problem.contains("1001 instances"), "{problem}");
+    let problem = only_problem(|t| {
+        let many: Vec<String> = (0..TARGETS_PER_TARGET_GROUP)
+            .map(|i| format!("i-{i:017x}"))
+            .collect();
+        for p in &mut t.ports {
+            p.instances = many.clone();
+        }
+        let mut fourth = t.ports[0].clone();
+        fourth.port = 9999;
+        fourth.listener_port = None;
+        t.ports.push(fourth);
+    });
+    assert!(problem.contains("4000 targets over all ports"), "{problem}");
+}

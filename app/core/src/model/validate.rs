@@ -47,6 +47,7 @@ pub fn validate(t: &Topology) -> Result<(), Vec<Problem>> {
     stages(t, &mut p);
     routes(t, &mut p);
     usage_plans(t, &mut p);
+    quotas(t, &mut p);
     if p.0.is_empty() {
         Ok(())
     } else {
@@ -205,6 +206,91 @@ fn routes(t: &Topology, p: &mut Problems) {
                 );
             }
         }
+    }
+}
+
+/// AWS's quotas, each said with the number it counts and what to do.
+fn quotas(t: &Topology, p: &mut Problems) {
+    use rules::quotas::*;
+    if t.ports.len() > LISTENERS_PER_NLB {
+        p.add(
+            "ports",
+            format!(
+                "{} backend ports: one load balancer holds at most {LISTENERS_PER_NLB} \
+                 listeners (AWS quota, not adjustable), one per port.",
+                t.ports.len()
+            ),
+        );
+    }
+    if t.stages.len() > STAGES_PER_API {
+        p.add(
+            "stages",
+            format!(
+                "{} stages: a REST API has at most {STAGES_PER_API} (AWS's default quota; \
+                 raise it in Service Quotas before adding more).",
+                t.stages.len()
+            ),
+        );
+    }
+    let resources = crate::plan::resource_paths(t).len();
+    if resources > RESOURCES_PER_API {
+        p.add(
+            "routes",
+            format!(
+                "These routes make {resources} API resources (the root and every path \
+                 prefix count): a REST API has at most {RESOURCES_PER_API} (AWS's default \
+                 quota). Share prefixes, or use {{proxy+}} routes."
+            ),
+        );
+    }
+    for s in &t.stages {
+        // Portico adds `backendPort` to every stage.
+        let vars =
+            s.variables.len() + usize::from(!s.variables.contains_key(rules::BACKEND_PORT_VAR));
+        if vars > VARIABLES_PER_STAGE {
+            p.add(
+                format!("stages[{}].variables", s.name),
+                format!(
+                    "{vars} stage variables (with Portico's {}): a stage holds at most \
+                     {VARIABLES_PER_STAGE} (AWS quota, not adjustable).",
+                    rules::BACKEND_PORT_VAR
+                ),
+            );
+        }
+    }
+    if t.usage_plans.len() > USAGE_PLANS {
+        p.add(
+            "usage_plans",
+            format!(
+                "{} usage plans: an account has at most {USAGE_PLANS} per region (AWS's \
+                 default quota).",
+                t.usage_plans.len()
+            ),
+        );
+    }
+    let mut targets = 0;
+    for port in &t.ports {
+        targets += port.instances.len();
+        if port.instances.len() > TARGETS_PER_TARGET_GROUP {
+            p.add(
+                format!("ports[{}].instances", port.port),
+                format!(
+                    "{} instances: a target group holds at most {TARGETS_PER_TARGET_GROUP} \
+                     targets (AWS's default quota).",
+                    port.instances.len()
+                ),
+            );
+        }
+    }
+    if targets > TARGETS_PER_NLB {
+        p.add(
+            "ports",
+            format!(
+                "{targets} targets over all ports (an instance behind N ports counts N \
+                 times): one load balancer holds at most {TARGETS_PER_NLB} (AWS's default \
+                 quota)."
+            ),
+        );
     }
 }
 

@@ -49,6 +49,14 @@ pub fn deployment_fingerprint(desired: &Topology) -> String {
     rest::fingerprint(desired, &ports)
 }
 
+/// Every API resource the routes make: the root, then each route's path and its prefixes
+/// (what counts against AWS's resources-per-API quota).
+pub fn resource_paths(desired: &Topology) -> std::collections::BTreeSet<String> {
+    std::iter::once("/".to_owned())
+        .chain(desired.routes.iter().flat_map(|r| rest::prefixes(&r.path)))
+        .collect()
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub steps: Vec<Step>,

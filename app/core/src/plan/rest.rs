@@ -61,7 +61,7 @@ fn backend_path(path: &str) -> String {
 }
 
 /// `/a/b/{c+}` → `/a`, `/a/b`, `/a/b/{c+}`.
-fn prefixes(path: &str) -> Vec<String> {
+pub(crate) fn prefixes(path: &str) -> Vec<String> {
     let mut out = vec![];
     let mut current = String::new();
     for part in path.split('/').filter(|p| !p.is_empty()) {

@@ -96,7 +96,8 @@ impl Builder {
                 (None, true) => panic!("with_key_values needs with_sandbox"),
                 _ => None,
             };
-        let mut app = TestApp::build(self.throttle, key_values, self.session_lifetime, &self.web).await;
+        let mut app =
+            TestApp::build(self.throttle, key_values, self.session_lifetime, &self.web).await;
         app.sandbox = sandbox;
         for (name, role) in &self.users {
             app = app.user(name, *role).await;
