@@ -1,6 +1,8 @@
-import { test, expect } from './fixtures';
+import { Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { hydrated, signIn } from './helpers';
+import { test, expect } from './fixtures';
+import { bin, db, hydrated, signIn } from './helpers';
 
 test('an admin adds a user, who can then sign in', async ({ page, browser }) => {
   await signIn(page, 'admin');
@@ -66,4 +68,72 @@ test('a viewer sees no add button, and a forged post of that form is refused', a
   });
   expect(crossSite.status()).toBe(403);
   expect(await crossSite.text()).toContain('Cross-site request refused');
+});
+
+/** A user made through the real CLI (`portico user add`, password on stdin). */
+function addUser(name: string, role: string, pw: string) {
+  execFileSync(bin, ['--db', db, 'user', 'add', name, '--role', role], { input: `${pw}\n` });
+}
+
+async function signInAs(page: Page, name: string, pw: string) {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByLabel('User name').fill(name);
+  await page.getByLabel('Password').fill(pw);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('button', { name: new RegExp(name) })).toBeVisible();
+}
+
+test('changing my password signs my other browser out; this one stays', async ({ browser }) => {
+  const name = `dana-${randomBytes(3).toString('hex')}`;
+  const pw = randomBytes(15).toString('base64url');
+  addUser(name, 'viewer', pw);
+  const here = await (await browser.newContext()).newPage();
+  const elsewhere = await (await browser.newContext()).newPage();
+  await signInAs(here, name, pw);
+  await signInAs(elsewhere, name, pw);
+
+  await here.getByRole('button', { name: new RegExp(name) }).click();
+  await here.getByRole('link', { name: 'Password and sessions' }).click();
+  await expect(here.getByRole('heading', { name: 'Your account' })).toBeVisible();
+  await hydrated(here);
+  const form = here.locator('#change-password');
+  await form.getByLabel('Current password').fill('not-my-password');
+  await form.getByLabel('New password').fill(`${pw}-new`);
+  await form.getByRole('button', { name: 'Change password' }).click();
+  await expect(form.getByRole('alert')).toHaveText('The current password is wrong.');
+  await form.getByLabel('Current password').fill(pw);
+  await form.getByRole('button', { name: 'Change password' }).click();
+  await expect(form.getByRole('status')).toContainText('Password changed');
+
+  // This browser carries on; the other is sent to sign in on its next page.
+  await here.goto('/audit');
+  await expect(here.getByRole('heading', { name: 'Audit log' })).toBeVisible();
+  await elsewhere.goto('/audit');
+  await expect(elsewhere).toHaveURL(/\/login/);
+  await signInAs(elsewhere, name, `${pw}-new`);
+});
+
+test('an admin resets a password: shown once, the user signed out everywhere', async ({ page, browser }) => {
+  const name = `erin-${randomBytes(3).toString('hex')}`;
+  const pw = randomBytes(15).toString('base64url');
+  addUser(name, 'editor', pw);
+  const theirs = await (await browser.newContext()).newPage();
+  await signInAs(theirs, name, pw);
+
+  await signIn(page, 'admin', '/admin');
+  await hydrated(page);
+  await page.locator(`tr[data-user="${name}"]`).getByRole('button', { name: 'Reset password' }).click();
+  const shown = page.locator('#reset-password');
+  await expect(shown).toContainText(`New password for ${name}`);
+  const fresh = (await shown.locator('code').textContent())!.trim();
+  expect(fresh.length).toBeGreaterThanOrEqual(12);
+
+  await theirs.goto('/');
+  await expect(theirs).toHaveURL(/\/login/);
+  await signInAs(theirs, name, fresh);
+  // A reload of the admin page does not show it again.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator('#reset-password')).toHaveCount(0);
 });

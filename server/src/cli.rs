@@ -179,6 +179,9 @@ pub enum UserCommand {
     Disable { name: String },
     /// Enable a disabled user again.
     Enable { name: String },
+    /// Set a user's password (from standard input; when none is piped in, one is generated and
+    /// printed once): for an admin locked out, say. Every session of theirs ends.
+    Password { name: String },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -410,6 +413,20 @@ async fn user(path: &std::path::Path, cmd: UserCommand) -> Result<(), CliError> 
         UserCommand::Enable { name } => {
             users::set_disabled(&store, "cli", &name, false).await?;
             println!("Enabled {:?}.", name.trim());
+        }
+        UserCommand::Password { name } => {
+            let (password, generated) = match read_piped_password()? {
+                Some(p) => (p, false),
+                None => (app::passwords::generate(), true),
+            };
+            users::set_password(&store, "cli", &name, &password).await?;
+            println!(
+                "New password set for {:?}; their sessions are signed out.",
+                name.trim()
+            );
+            if generated {
+                println!("Password (shown once, store it now): {password}");
+            }
         }
     }
     Ok(())

@@ -121,9 +121,21 @@ pub mod ssr {
     /// A generated password for `name`, their sessions ended; the password is returned once.
     pub async fn reset_password(db: &Store, actor: &str, name: &str) -> Result<String, AppError> {
         let password = crate::passwords::generate();
-        let hash = crate::passwords::hash(password.clone()).await?;
-        portico_store::users::set_password(db, actor, name, &hash, "user.password_reset").await?;
+        set_password(db, actor, name, &password).await?;
         Ok(password)
+    }
+
+    /// Sets `name`'s password (checked, hashed off the runtime) and ends their sessions.
+    pub async fn set_password(
+        db: &Store,
+        actor: &str,
+        name: &str,
+        password: &str,
+    ) -> Result<(), AppError> {
+        validate_password(password).map_err(AppError::Invalid)?;
+        let hash = crate::passwords::hash(password.to_owned()).await?;
+        portico_store::users::set_password(db, actor, name, &hash, "user.password_reset").await?;
+        Ok(())
     }
 
     pub async fn set_disabled(

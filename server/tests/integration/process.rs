@@ -352,12 +352,15 @@ async fn plan_and_status_read_aws_without_writing() {
         .output()
         .unwrap();
     let text = String::from_utf8(text.stdout).unwrap();
-    // First who writes to AWS (the killed server's lease, until it runs out), then the report.
-    let (worker, report) = text.split_once('\n').unwrap();
+    // First who writes to AWS (the killed server's lease, until it runs out), this
+    // installation's id, then the report.
+    let (worker, rest) = text.split_once('\n').unwrap();
     assert!(
         worker.starts_with("Worker: ") && worker.contains(" pid "),
         "{text}"
     );
+    let (installation, report) = rest.split_once('\n').unwrap();
+    assert!(installation.starts_with("Installation: "), "{text}");
     assert!(
         report.starts_with("Gateway seed: in sync with AWS"),
         "{text}"
