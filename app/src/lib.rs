@@ -54,6 +54,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
+                // The plain-JavaScript buttons (print, copy): a file, not inline handlers.
+                <script src="/actions.js" defer></script>
                 <MetaTags/>
             </head>
             <body>

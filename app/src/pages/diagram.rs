@@ -88,7 +88,7 @@ fn Diagram(view: DiagramView, plan: Option<String>) -> impl IntoView {
         <nav class="diagram-tools no-print" aria-label="Diagram">
             <a href=base.clone()>"Gateway details"</a>
             <a href=download download=file_name>"Download SVG"</a>
-            <button type="button" class="small" onclick="window.print()">"Print"</button>
+            <button type="button" class="small" data-action="print">"Print"</button>
             <span class="share">
                 "Share link (read-only, for anyone signed in): "
                 <a href=share.clone() class="share-link">{share.clone()}</a>
@@ -96,8 +96,8 @@ fn Diagram(view: DiagramView, plan: Option<String>) -> impl IntoView {
                 <button
                     type="button"
                     class="small"
-                    data-link=share.clone()
-                    onclick="navigator.clipboard.writeText(location.origin + this.dataset.link).then(() => { this.textContent = 'Copied'; })"
+                    data-action="copy"
+                    data-copy=share.clone()
                 >
                     "Copy link"
                 </button>

@@ -69,7 +69,7 @@ pub fn KeyOncePage() -> impl IntoView {
                                 <code id="key-value" class="mono">{value}</code>
                                 // Plain JavaScript, so the button works before (or without) the wasm.
                                 <button type="button" class="small" id="copy-key"
-                                    onclick="navigator.clipboard.writeText(document.getElementById('key-value').textContent).then(() => { this.textContent = 'Copied'; })">
+                                    data-action="copy" data-copy-from="key-value">
                                     "Copy"
                                 </button>
                             </div>
