@@ -271,3 +271,70 @@ async fn resources_tagged_before_installation_ids_stay_owned_and_gain_the_tag() 
     let (_, actual, _) = worker.preview(id).await.unwrap().unwrap();
     assert!(actual.load_balancers.is_empty() && actual.target_groups.is_empty());
 }
+
+/// A name another installation holds stops the build, not a key change: a key issued (and
+/// then revoked) on the second installation's gateway still reaches AWS first.
+#[tokio::test]
+async fn a_foreign_name_does_not_hold_key_changes_back() {
+    let first = TestApp::builder().with_sandbox(REGION).build().await;
+    let (id, _) = first.seed_in_sandbox(|_| {}).await;
+    let worker = first.worker(fast()).await;
+    first.converge(&worker, id, 3).await;
+
+    let second = TestApp::builder().build().await;
+    portico_store::gateways::create(&second.store, "test", first.sandbox().seed(), false)
+        .await
+        .unwrap();
+    let other_id = portico_store::gateways::load(&second.store, "seed")
+        .await
+        .unwrap()
+        .id;
+    let now = portico_store::now_unix();
+    let key = portico_store::keys::issue(
+        &second.store,
+        "test",
+        "seed",
+        &portico_store::keys::NewKey {
+            name: "partner".into(),
+            owner: "partner team".into(),
+            description: String::new(),
+            usage_plans: vec!["standard".into()],
+            expires: None,
+            expires_at: None,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let other = portico::worker::Worker::new(
+        second.store.clone(),
+        first.turn().sdk_config(REGION, 1).await,
+        fast(),
+    );
+    assert!(
+        matches!(other.reconcile(other_id).await, Outcome::Applied { .. }),
+        "the key goes out first"
+    );
+    let c = first.turn().clients(REGION, 3).await;
+    assert_eq!(aws_keys_for(&c, key).await.len(), 1);
+    let Outcome::Failed(why) = other.reconcile(other_id).await else {
+        panic!("then the build is refused");
+    };
+    assert!(why.contains("Another Portico installation"), "{why}");
+    portico_store::keys::revoke(&second.store, "test", "seed", key, now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        other.reconcile(other_id).await,
+        Outcome::Applied { .. }
+    ));
+    let aws_id = &aws_keys_for(&c, key).await[0];
+    let k = c
+        .apigateway
+        .get_api_key()
+        .api_key(aws_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(!k.enabled(), "the revoked key is disabled in AWS");
+}
