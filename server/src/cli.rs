@@ -109,7 +109,7 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTICO_LEASE_SECONDS", default_value_t = 30)]
     pub lease_seconds: u64,
     /// A bearer token /metrics asks for (Authorization: Bearer …); without it /metrics is open
-    /// to anyone who reaches the server.
+    /// to anyone who reaches the server. Prefer the environment: arguments show in `ps`.
     #[arg(long, env = "PORTICO_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
     /// Days a sign-in lasts however active it is (the idle limit is 12 hours).
@@ -122,6 +122,12 @@ pub struct ServeArgs {
     #[arg(long = "trusted-proxy", env = "PORTICO_TRUSTED_PROXIES", value_delimiter = ',',
           value_parser = crate::web::proxy::Proxies::parse_trusted)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The header the trusted proxy writes the client's address into: x-forwarded-for (nginx,
+    /// Caddy, most load balancers) or forwarded (RFC 7239). Only that one is read: a client's
+    /// own copy of the other passes through the proxy untouched.
+    #[arg(long, env = "PORTICO_FORWARDED_HEADER", default_value = "x-forwarded-for",
+          value_parser = crate::web::proxy::Forwarding::parse)]
+    pub forwarded_header: crate::web::proxy::Forwarding,
     /// The origin people open Portico at (https://portico.example.com): the only origin a
     /// form may be sent from, whatever Host the proxy passes on.
     #[arg(long, env = "PORTICO_PUBLIC_URL",
@@ -137,12 +143,14 @@ impl ServeArgs {
         if self.insecure_cookies {
             return false;
         }
-        self.secure_cookies
-            || !self.addr.ip().is_loopback()
-            || self
-                .public_url
-                .as_ref()
-                .is_some_and(|o| o.scheme.as_deref() == Some("https"))
+        if self.secure_cookies {
+            return true;
+        }
+        match self.public_url.as_ref().and_then(|o| o.scheme.as_deref()) {
+            Some("https") => true,
+            Some(_) => false,
+            None => !self.addr.ip().is_loopback(),
+        }
     }
 }
 
@@ -157,6 +165,7 @@ impl Default for ServeArgs {
             no_worker: false,
             lease_seconds: 30,
             trusted_proxies: vec![],
+            forwarded_header: crate::web::proxy::Forwarding::XForwardedFor,
             public_url: None,
             session_days: 7,
             metrics_token: None,
@@ -445,4 +454,47 @@ fn read_piped_password() -> Result<Option<String>, CliError> {
         .map_err(CliError::Stdin)?;
     let line = text.lines().next().unwrap_or_default().to_owned();
     Ok((!line.is_empty()).then_some(line))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::proxy::Origin;
+
+    #[test]
+    fn the_cookie_is_secure_wherever_a_browser_can_only_reach_it_over_the_network() {
+        let on = |addr: &str, public: Option<&str>, secure: bool, insecure: bool| {
+            ServeArgs {
+                addr: addr.parse().unwrap(),
+                public_url: public.map(|p| Origin::parse_public_url(p).unwrap()),
+                secure_cookies: secure,
+                insecure_cookies: insecure,
+                ..ServeArgs::default()
+            }
+            .secure_cookies()
+        };
+        assert!(
+            !on("127.0.0.1:3000", None, false, false),
+            "loopback: plain http"
+        );
+        assert!(!on("[::1]:3000", None, false, false));
+        assert!(
+            on("0.0.0.0:3000", None, false, false),
+            "beyond loopback: Secure"
+        );
+        assert!(on(
+            "127.0.0.1:3000",
+            Some("https://p.example"),
+            false,
+            false
+        ));
+        assert!(!on(
+            "0.0.0.0:3000",
+            Some("http://p.example:3000"),
+            false,
+            false
+        ));
+        assert!(on("127.0.0.1:3000", None, true, false), "said so");
+        assert!(!on("0.0.0.0:3000", None, false, true), "said otherwise");
+    }
 }

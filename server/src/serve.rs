@@ -52,6 +52,7 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
             secure_cookies: args.secure_cookies(),
             proxies: crate::web::proxy::Proxies {
                 trusted: args.trusted_proxies.clone(),
+                header: args.forwarded_header,
                 public: args.public_url.clone(),
             },
             metrics_token: args.metrics_token.clone().filter(|t| !t.is_empty()),
@@ -59,6 +60,16 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
     )
     .await
     .map_err(|e| CliError::Serve(format!("session store: {e}")))?;
+    if args.secure_cookies() && !args.secure_cookies && args.public_url.is_none() {
+        tracing::warn!(
+            "the session cookie is Secure (the server listens beyond loopback): browsers send it \
+             over https only, so serve Portico behind https (and say --public-url https://…), \
+             or pass --insecure-cookies for plain http on a network you trust"
+        );
+    }
+    if args.metrics_token.as_deref() == Some("") {
+        tracing::warn!("--metrics-token is empty: /metrics stays open to anyone who reaches it");
+    }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| CliError::Serve(format!("cannot listen on {}: {e}", args.addr)))?;

@@ -7,10 +7,12 @@ use leptos::prelude::*;
 
 #[server(prefix = "/api", endpoint = "change_password")]
 pub async fn change_password(current: String, new_password: String) -> Result<(), AppError> {
-    use crate::api::context::{client_addr, require, session, sign_in_session};
+    use crate::api::context::{carry_session, client_addr, require, session, session_epoch};
     use portico_core::model::user::validate_password;
 
     let (me, state) = require(portico_core::model::Role::Viewer, "change your password").await?;
+    let session = session().await?;
+    let epoch = session_epoch(&session).await?;
     validate_password(&new_password).map_err(AppError::Invalid)?;
     if new_password == current {
         return Err(AppError::Invalid(
@@ -24,26 +26,31 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
         return Err(AppError::Invalid("The current password is wrong.".into()));
     }
     let hash = crate::passwords::hash(new_password).await?;
+    // Only if nothing ended this session meanwhile (an admin's reset, another change).
     let epoch = portico_store::users::set_password(
         &state.store,
         &me.name,
         &me.name,
         &hash,
         "user.password",
+        Some(epoch),
     )
     .await?;
-    sign_in_session(&session().await?, me.id, epoch).await
+    carry_session(&session, me.id, epoch).await
 }
 
 #[server(prefix = "/api", endpoint = "sign_out_everywhere")]
 pub async fn sign_out_everywhere() -> Result<(), AppError> {
-    use crate::api::context::{require, session, sign_in_session};
+    use crate::api::context::{carry_session, require, session, session_epoch};
 
     let (me, state) = require(
         portico_core::model::Role::Viewer,
         "sign out your other sessions",
     )
     .await?;
-    let epoch = portico_store::users::end_sessions(&state.store, &me.name, &me.name).await?;
-    sign_in_session(&session().await?, me.id, epoch).await
+    let session = session().await?;
+    let epoch = session_epoch(&session).await?;
+    let epoch =
+        portico_store::users::end_sessions(&state.store, &me.name, &me.name, Some(epoch)).await?;
+    carry_session(&session, me.id, epoch).await
 }

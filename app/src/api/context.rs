@@ -82,10 +82,40 @@ pub async fn resolve(state: &AppState, session: &Session) -> Result<Option<Curre
     }
 }
 
-/// Makes `session` the user's, under their current `epoch`, from now: at sign-in (with a fresh
-/// id, against session fixation), and when the user's own change moved the epoch on and this
-/// session is the one to carry on.
+/// Makes `session` the user's, under their current `epoch`, signed in now, with a fresh id
+/// (against session fixation).
 pub async fn sign_in_session(session: &Session, user: i64, epoch: i64) -> Result<(), AppError> {
+    start_session(session, user, epoch, portico_store::now_unix()).await
+}
+
+/// The session's epoch: what a change that ends the user's other sessions compares with (so
+/// it happens only if nothing ended this session meanwhile).
+pub async fn session_epoch(session: &Session) -> Result<i64, AppError> {
+    session
+        .get::<i64>(SESSION_EPOCH)
+        .await
+        .map_err(|e| AppError::internal("session read", e))?
+        .ok_or(AppError::Unauthenticated)
+}
+
+/// After the user's own change moved their epoch on, this session carries on under the new
+/// one with a fresh id, but keeps its sign-in time: nothing short of signing in again extends
+/// a session past its absolute lifetime.
+pub async fn carry_session(session: &Session, user: i64, epoch: i64) -> Result<(), AppError> {
+    let since = session
+        .get::<i64>(SESSION_SINCE)
+        .await
+        .map_err(|e| AppError::internal("session read", e))?
+        .ok_or(AppError::Unauthenticated)?;
+    start_session(session, user, epoch, since).await
+}
+
+async fn start_session(
+    session: &Session,
+    user: i64,
+    epoch: i64,
+    since: i64,
+) -> Result<(), AppError> {
     session
         .cycle_id()
         .await
@@ -93,10 +123,7 @@ pub async fn sign_in_session(session: &Session, user: i64, epoch: i64) -> Result
     let write = |e| AppError::internal("session insert", e);
     session.insert(SESSION_USER, user).await.map_err(write)?;
     session.insert(SESSION_EPOCH, epoch).await.map_err(write)?;
-    session
-        .insert(SESSION_SINCE, portico_store::now_unix())
-        .await
-        .map_err(write)?;
+    session.insert(SESSION_SINCE, since).await.map_err(write)?;
     Ok(())
 }
 

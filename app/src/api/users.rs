@@ -134,7 +134,8 @@ pub mod ssr {
     ) -> Result<(), AppError> {
         validate_password(password).map_err(AppError::Invalid)?;
         let hash = crate::passwords::hash(password.to_owned()).await?;
-        portico_store::users::set_password(db, actor, name, &hash, "user.password_reset").await?;
+        portico_store::users::set_password(db, actor, name, &hash, "user.password_reset", None)
+            .await?;
         Ok(())
     }
 

@@ -159,6 +159,10 @@ fn UserLine(
     let cannot_toggle = is_me && !u.disabled;
     let (role, role_form_name, toggle_form_name) = (u.role, u.name.clone(), u.name.clone());
     let reset_form_name = u.name.clone();
+    // The new password comes back in the action's answer, which only the hydrated page shows
+    // (a plain form post would redirect it away): the button waits for the page's script.
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
     view! {
         <tr class:disabled=u.disabled data-user=u.name.clone()>
             <td>{u.name.clone()} {is_me.then_some(" (you)")}</td>
@@ -184,7 +188,10 @@ fn UserLine(
                 {(!is_me).then(|| view! {
                     <ActionForm action=reset attr:class="inline">
                         <input type="hidden" name="name" value=reset_form_name/>
-                        <button type="submit" class="small">"Reset password"</button>
+                        <button type="submit" class="small" disabled=move || !ready.get()
+                            title="Shows a new password once (needs JavaScript)">
+                            "Reset password"
+                        </button>
                     </ActionForm>
                 })}
             </td>

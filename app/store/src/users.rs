@@ -252,43 +252,66 @@ pub async fn set_disabled(db: &Store, actor: &str, name: &str, disabled: bool) -
     Ok(())
 }
 
+/// Refused when the user's epoch moved on since `expected` was read: their own session that
+/// asked was ended meanwhile (a reset, another change), so its change must not win.
+fn ended_meanwhile() -> StoreError {
+    StoreError::Conflict(
+        "Your session was ended meanwhile (your password was reset or changed elsewhere): \
+         sign in again."
+            .into(),
+    )
+}
+
 /// A new password hash for `name` (the caller checked and hashed it): every session of theirs
 /// ends (the epoch moves on); returns the new epoch, for the session that made the change to
-/// carry on. Audited as `action` (`user.password` by the user, `user.password_reset` by an
-/// admin), never with the hash.
+/// carry on. `expected`: the epoch of the user's own session making the change, which must
+/// still be current (None for an admin's reset). Audited as `action` (`user.password` by the
+/// user, `user.password_reset` by an admin), never with the hash.
 pub async fn set_password(
     db: &Store,
     actor: &str,
     name: &str,
     hash: &str,
     action: &str,
+    expected: Option<i64>,
 ) -> StoreResult<i64> {
     let mut tx = db.write().await?;
     let user = find(&mut tx, name).await?;
     let epoch: i64 = sqlx::query_scalar(
         "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1, updated_at = ? \
-         WHERE name = ? RETURNING session_epoch",
+         WHERE name = ? AND (?4 IS NULL OR session_epoch = ?4) RETURNING session_epoch",
     )
     .bind(hash)
     .bind(now_unix())
     .bind(&user.name)
-    .fetch_one(&mut *tx)
-    .await?;
+    .bind(expected)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(ended_meanwhile)?;
     audit::record(&mut *tx, actor, action, &user.name, None, None).await?;
     tx.commit().await?;
     Ok(epoch)
 }
 
 /// Ends every session of `name` ("sign out everywhere", or an admin's); returns the new epoch.
-pub async fn end_sessions(db: &Store, actor: &str, name: &str) -> StoreResult<i64> {
+/// `expected` as for `set_password`.
+pub async fn end_sessions(
+    db: &Store,
+    actor: &str,
+    name: &str,
+    expected: Option<i64>,
+) -> StoreResult<i64> {
     let mut tx = db.write().await?;
     let user = find(&mut tx, name).await?;
     let epoch: i64 = sqlx::query_scalar(
-        "UPDATE users SET session_epoch = session_epoch + 1 WHERE name = ? RETURNING session_epoch",
+        "UPDATE users SET session_epoch = session_epoch + 1 \
+         WHERE name = ? AND (?2 IS NULL OR session_epoch = ?2) RETURNING session_epoch",
     )
     .bind(&user.name)
-    .fetch_one(&mut *tx)
-    .await?;
+    .bind(expected)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(ended_meanwhile)?;
     audit::record(
         &mut *tx,
         actor,
@@ -349,12 +372,21 @@ mod tests {
         assert!(session_user(&db, root, 1).await.unwrap().is_some());
         // A new password or "sign out everywhere" moves the epoch on.
         assert_eq!(
-            set_password(&db, "root", "root", "h", "user.password")
+            set_password(&db, "root", "root", "h", "user.password", Some(1))
                 .await
                 .unwrap(),
             2
         );
-        assert_eq!(end_sessions(&db, "root", "root").await.unwrap(), 3);
+        // A change from a session that was ended meanwhile loses.
+        assert!(matches!(
+            set_password(&db, "root", "root", "h2", "user.password", Some(1)).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            end_sessions(&db, "root", "root", Some(1)).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(end_sessions(&db, "root", "root", None).await.unwrap(), 3);
         assert!(session_user(&db, root, 2).await.unwrap().is_none());
         set_disabled(&db, "bob", "root", true).await.unwrap();
         assert_eq!(count(&db).await.unwrap(), 2);

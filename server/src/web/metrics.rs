@@ -31,7 +31,9 @@ pub async fn render(State(token): State<MetricsToken>, headers: HeaderMap) -> Re
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .unwrap_or_default();
         if !same(given.as_bytes(), want.as_bytes()) {
             return (

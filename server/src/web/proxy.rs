@@ -62,10 +62,32 @@ impl Origin {
     }
 }
 
+/// Which header a trusted proxy writes: X-Forwarded-For (with X-Forwarded-Host / -Proto) or
+/// RFC 7239's Forwarded (`for=`, `host=`, `proto=`). Only that one is believed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Forwarding {
+    #[default]
+    XForwardedFor,
+    Forwarded,
+}
+
+impl Forwarding {
+    pub fn parse(text: &str) -> Result<Forwarding, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Ok(Forwarding::XForwardedFor),
+            "forwarded" => Ok(Forwarding::Forwarded),
+            other => Err(format!(
+                "--forwarded-header {other:?}: use x-forwarded-for or forwarded"
+            )),
+        }
+    }
+}
+
 /// The proxy settings of `portico serve`.
 #[derive(Clone, Debug, Default)]
 pub struct Proxies {
     pub trusted: Vec<IpNet>,
+    pub header: Forwarding,
     pub public: Option<Origin>,
 }
 
@@ -95,7 +117,7 @@ impl Proxies {
         if !self.trusts(peer) {
             return peer;
         }
-        let chain = forwarded_for(headers);
+        let chain = forwarded_for(self.header, headers);
         let mut client = peer;
         for hop in chain.iter().rev() {
             match hop {
@@ -122,9 +144,16 @@ impl Proxies {
                 .filter(|v| !v.is_empty())
         };
         if self.trusts(canonical(peer)) {
-            let forwarded = forwarded_params(headers);
-            let host = text("x-forwarded-host").or_else(|| forwarded.get("host").cloned());
-            let proto = text("x-forwarded-proto").or_else(|| forwarded.get("proto").cloned());
+            let (host, proto) = match self.header {
+                Forwarding::XForwardedFor => (text("x-forwarded-host"), text("x-forwarded-proto")),
+                Forwarding::Forwarded => {
+                    let forwarded = forwarded_params(headers);
+                    (
+                        forwarded.get("host").cloned(),
+                        forwarded.get("proto").cloned(),
+                    )
+                }
+            };
             if let Some(host) = host {
                 return Some(Origin {
                     scheme: proto.map(|p| p.to_ascii_lowercase()),
@@ -166,18 +195,17 @@ fn hop(text: &str) -> Option<IpAddr> {
 }
 
 /// The forwarded chain, leftmost (the original client) first: every `X-Forwarded-For` header,
-/// else the `for=` of every `Forwarded` element.
-fn forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    let xff: Vec<Option<IpAddr>> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter(|h| !h.trim().is_empty())
-        .map(hop)
-        .collect();
-    if !xff.is_empty() {
-        return xff;
+/// or the `for=` of every `Forwarded` element — whichever the proxy writes, never the other.
+fn forwarded_for(header: Forwarding, headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    if header == Forwarding::XForwardedFor {
+        return headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter(|h| !h.trim().is_empty())
+            .map(hop)
+            .collect();
     }
     headers
         .get_all(header::FORWARDED)
@@ -229,6 +257,7 @@ pub async fn locate(State(proxies): State<Arc<Proxies>>, mut req: Request, next:
         Some(peer) => proxies.origin(peer, req.headers()),
         None => Proxies {
             trusted: vec![],
+            header: proxies.header,
             public: proxies.public.clone(),
         }
         .origin(IpAddr::from([0, 0, 0, 0]), req.headers()),
@@ -248,6 +277,7 @@ mod tests {
                 .iter()
                 .map(|n| Proxies::parse_trusted(n).unwrap())
                 .collect(),
+            header: Forwarding::XForwardedFor,
             public: None,
         }
     }
@@ -290,12 +320,23 @@ mod tests {
         assert_eq!(p.client(ip("10.0.0.1"), &garbage), ip("10.0.0.1"));
         // No header: the proxy itself.
         assert_eq!(p.client(ip("10.0.0.1"), &HeaderMap::new()), ip("10.0.0.1"));
-        // RFC 7239.
-        let rfc = headers(&[(
-            "forwarded",
-            "for=198.51.100.1;proto=https, for=\"[2001:db8::1]:80\"",
-        )]);
-        assert_eq!(p.client(ip("10.0.0.1"), &rfc), ip("2001:db8::1"));
+        // RFC 7239, from a proxy that writes it; the client's own X-Forwarded-For is ignored
+        // then (and its Forwarded is, from a proxy that writes X-Forwarded-For).
+        let rfc = headers(&[
+            (
+                "forwarded",
+                "for=198.51.100.1;proto=https, for=\"[2001:db8::1]:80\"",
+            ),
+            ("x-forwarded-for", "198.51.100.99"),
+        ]);
+        let p7239 = Proxies {
+            header: Forwarding::Forwarded,
+            ..p.clone()
+        };
+        assert_eq!(p7239.client(ip("10.0.0.1"), &rfc), ip("2001:db8::1"));
+        assert_eq!(p.client(ip("10.0.0.1"), &rfc), ip("198.51.100.99"));
+        let only_rfc = headers(&[("forwarded", "for=198.51.100.1")]);
+        assert_eq!(p.client(ip("10.0.0.1"), &only_rfc), ip("10.0.0.1"));
     }
 
     #[test]
