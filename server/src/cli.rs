@@ -47,6 +47,25 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Take over a hand-built setup (REST API → VPC link → one NLB → listeners and target groups
+    /// → instances, stages, usage plans, keys) without replacing anything. --dry-run prints the
+    /// topology file it would store, the resources that would gain Portico's tags, the keys it
+    /// would list, and everything the shape cannot express; it reads AWS and writes nothing.
+    Adopt {
+        #[arg(long)]
+        region: String,
+        /// The REST API's id (e.g. a1b2c3d4e5).
+        #[arg(long = "rest-api")]
+        rest_api: String,
+        /// The name the gateway gets in Portico.
+        #[arg(long)]
+        name: String,
+        /// An IAM role to assume (another account).
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Write a consistent copy of the database to FILE, while servers keep using it.
     Backup { file: PathBuf },
     /// Replace the database with the backup FILE (refused while a server works on it).
@@ -219,6 +238,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::User(cmd) => user(&cli.db, cmd).await,
         Command::Topology(cmd) => topology(&cli.db, cmd).await,
         Command::Plan { gateway } => plan(&cli.db, &gateway).await,
+        Command::Adopt {
+            region,
+            rest_api,
+            name,
+            role,
+            dry_run,
+        } => adopt(&region, &rest_api, &name, role.as_deref(), dry_run).await,
         Command::Prices(PricesCommand::Refresh { regions }) => {
             let store = Store::open(&cli.db).await?;
             let base = crate::aws::base_config().await;
@@ -294,6 +320,46 @@ async fn plan(path: &std::path::Path, gateway: &str) -> Result<(), CliError> {
             "Needs an admin's approval: it removes {}.",
             p.guarded_steps().join(", ")
         );
+    }
+    Ok(())
+}
+
+async fn adopt(
+    region: &str,
+    rest_api: &str,
+    name: &str,
+    role: Option<&str>,
+    dry_run: bool,
+) -> Result<(), CliError> {
+    portico_core::model::rules::gateway_name(name).map_err(CliError::Serve)?;
+    let base = crate::aws::base_config().await;
+    let clients = crate::aws::Clients::for_account(&base, region, role).await;
+    let caller = crate::aws::call::Caller {
+        pacers: Default::default(),
+        account: role.unwrap_or("default").to_owned(),
+        region: region.to_owned(),
+        retry: crate::aws::call::Retry::default(),
+        best_effort_reserve: None,
+        write_guard: None,
+    };
+    let found = crate::adopt::discover(&clients, &caller, rest_api)
+        .await
+        .map_err(|e| CliError::Serve(format!("Could not read REST API {rest_api}: {e}")))?;
+    let adoption = portico_core::adopt::adopt(&found, name, role);
+    print!("{}", crate::adopt::report(&adoption));
+    if !adoption.misfits.is_empty() {
+        return Err(CliError::Serve(format!(
+            "REST API {rest_api} does not fit: {} thing(s) listed above.",
+            adoption.misfits.len()
+        )));
+    }
+    if !dry_run {
+        return Err(CliError::Serve(
+            "Storing an adoption — the existing names and ids recorded, so the first plan \
+             creates, replaces and deletes nothing — is not available yet; --dry-run shows what \
+             it would be."
+                .into(),
+        ));
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! clients, paced calls, SDK ↔ model conversion). Data lives in `portico_store`; the rules in
 //! `portico_core`; the pages in `app`.
 
+pub mod adopt;
 pub mod aws;
 pub mod cli;
 pub mod prices;

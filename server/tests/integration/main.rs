@@ -5,6 +5,7 @@
 
 mod common;
 
+mod adopt;
 mod auth;
 mod contention;
 mod diagram;

@@ -1,0 +1,514 @@
+//! Adopting a hand-built setup: from what AWS holds under one REST API (`Found`, read by the
+//! server's `adopt` module, plain data here) to the desired topology that says exactly that,
+//! with every part the shape cannot express listed instead of dropped. Pure, so every rule is
+//! unit-tested without AWS.
+//!
+//! The shape followed is the one Portico builds: REST API → VPC_LINK integrations whose uri is
+//! `http://<nlb dns>:<listener port or ${stageVariables.backendPort}>/…` → one VPC link → one
+//! NLB → one TCP listener and target group per backend port → instances.
+
+use crate::model::rules::BACKEND_PORT_VAR;
+use crate::model::topology::*;
+use crate::model::validate::validate;
+use crate::plan::names::TAG_GATEWAY;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What AWS holds under one REST API, as read for adoption.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Found {
+    pub region: String,
+    pub api: FoundApi,
+    pub resources: Vec<FoundResource>,
+    /// Authorizer names: Portico sets none.
+    pub authorizers: Vec<String>,
+    /// Model names beyond AWS's default `Empty` and `Error`.
+    pub models: Vec<String>,
+    /// The VPC links the integrations name, by id.
+    pub vpc_links: BTreeMap<String, FoundLink>,
+    /// The load balancers those links reach, by ARN.
+    pub load_balancers: BTreeMap<String, FoundLoadBalancer>,
+    /// Target groups the listeners forward to, by ARN.
+    pub target_groups: BTreeMap<String, FoundTargetGroup>,
+    pub stages: Vec<FoundStage>,
+    /// Usage plans covering a stage of this API.
+    pub usage_plans: Vec<FoundUsagePlan>,
+    pub keys: Vec<FoundKey>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FoundApi {
+    pub id: String,
+    pub name: String,
+    /// REGIONAL, EDGE or PRIVATE.
+    pub endpoint_type: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FoundResource {
+    pub path: String,
+    pub methods: Vec<FoundMethod>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FoundMethod {
+    pub verb: String,
+    pub api_key_required: bool,
+    /// NONE for what Portico makes; AWS_IAM, CUSTOM, COGNITO_USER_POOLS otherwise.
+    pub authorization: String,
+    pub integration: Option<FoundIntegration>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FoundIntegration {
+    /// HTTP_PROXY, HTTP, AWS_PROXY, AWS, MOCK.
+    pub kind: String,
+    /// VPC_LINK or INTERNET.
+    pub connection_type: String,
+    pub connection_id: Option<String>,
+    pub uri: String,
+    /// How many request templates it maps with (Portico passes requests through).
+    pub request_templates: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FoundLink {
+    pub name: String,
+    pub target_arns: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FoundLoadBalancer {
+    pub name: String,
+    pub dns: String,
+    /// network, application, gateway.
+    pub kind: String,
+    pub vpc_id: String,
+    pub subnets: Vec<String>,
+    pub listeners: Vec<FoundListener>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FoundListener {
+    pub port: u32,
+    pub protocol: String,
+    /// The target group it forwards to (None: another action).
+    pub target_group: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FoundTargetGroup {
+    pub name: String,
+    pub port: u32,
+    pub protocol: String,
+    /// instance, ip, lambda, alb.
+    pub target_type: String,
+    pub health_check: HealthCheck,
+    pub deregistration_delay: u32,
+    pub instances: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FoundStage {
+    pub name: String,
+    pub variables: BTreeMap<String, String>,
+    pub throttle: Option<Throttle>,
+    pub cache_gb: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FoundUsagePlan {
+    pub id: String,
+    pub name: String,
+    pub throttle: Option<Throttle>,
+    pub quota: Option<Quota>,
+    /// (API id, stage) pairs it covers, this API's and others'.
+    pub api_stages: Vec<(String, String)>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FoundKey {
+    pub id: String,
+    pub name: String,
+    pub enabled: bool,
+    /// Names of the usage plans it is in.
+    pub usage_plans: Vec<String>,
+}
+
+/// What adopting would store, tag and leave out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adoption {
+    pub topology: Topology,
+    /// Every resource that would gain Portico's tags, in words with its id or ARN.
+    pub tags: Vec<String>,
+    /// What the shape cannot express, each with why: adoption is refused while any is left.
+    pub misfits: Vec<String>,
+    /// The keys clients already use, listed as adopted (never their values).
+    pub keys: Vec<FoundKey>,
+}
+
+/// The routes' backend as an integration uri says it: a fixed listener port, or the stage's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    Listener(u32),
+    StagePort,
+}
+
+/// `http://<dns>:<port>/…` → the host and the port part.
+fn parse_uri(uri: &str) -> Option<(&str, &str)> {
+    let rest = uri.strip_prefix("http://")?;
+    let authority = rest.split('/').next()?;
+    let (host, port) = authority.rsplit_once(':')?;
+    Some((host, port))
+}
+
+fn portico_owner(tags: &BTreeMap<String, String>) -> Option<&String> {
+    tags.get(TAG_GATEWAY)
+}
+
+/// The topology of what `found` holds, as gateway `name` (acting as `role_arn`).
+pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
+    let mut misfits = vec![];
+    let mut tags = vec![];
+    let api = &found.api;
+    if let Some(g) = portico_owner(&api.tags) {
+        misfits.push(format!(
+            "REST API {} already belongs to Portico gateway {g:?}: it is managed, not adopted.",
+            api.id
+        ));
+    }
+    let endpoint_type = match api.endpoint_type.as_str() {
+        "EDGE" => EndpointType::Edge,
+        "PRIVATE" => {
+            misfits.push(
+                "The API is PRIVATE: Portico manages no VPC endpoint or resource policy.".into(),
+            );
+            EndpointType::Private
+        }
+        _ => EndpointType::Regional,
+    };
+    tags.push(format!("REST API {} ({})", api.name, api.id));
+    for a in &found.authorizers {
+        misfits.push(format!(
+            "Authorizer {a:?}: Portico sets no authorizers and would drop it."
+        ));
+    }
+    for m in &found.models {
+        misfits.push(format!(
+            "Model {m:?}: Portico keeps no models and would drop it."
+        ));
+    }
+
+    // Integrations: each through one VPC link, to one NLB's DNS name.
+    let mut links: BTreeSet<&str> = BTreeSet::new();
+    let mut routes = vec![];
+    for r in &found.resources {
+        if r.methods.is_empty() {
+            continue;
+        }
+        let mut target = None;
+        let mut key_required = None;
+        for m in &r.methods {
+            let at = format!("{} {}", m.verb, r.path);
+            if m.authorization != "NONE" && !m.authorization.is_empty() {
+                misfits.push(format!(
+                    "{at} uses {} authorization: Portico sets none.",
+                    m.authorization
+                ));
+            }
+            if *key_required.get_or_insert(m.api_key_required) != m.api_key_required {
+                misfits.push(format!(
+                    "{}: its methods differ on requiring an API key; a Portico route has one setting.",
+                    r.path
+                ));
+            }
+            let Some(i) = &m.integration else {
+                misfits.push(format!("{at} has no integration."));
+                continue;
+            };
+            if i.connection_type != "VPC_LINK" || !matches!(i.kind.as_str(), "HTTP_PROXY" | "HTTP")
+            {
+                misfits.push(format!(
+                    "{at} integrates {} over {} ({}): only HTTP proxies through the VPC link fit.",
+                    i.kind,
+                    if i.connection_type.is_empty() {
+                        "INTERNET"
+                    } else {
+                        &i.connection_type
+                    },
+                    i.uri
+                ));
+                continue;
+            }
+            if i.request_templates > 0 {
+                misfits.push(format!(
+                    "{at} maps requests with templates: Portico passes requests through and \
+                     would drop them."
+                ));
+            }
+            if let Some(link) = &i.connection_id {
+                links.insert(link);
+            }
+            let t = match parse_uri(&i.uri) {
+                Some((_, "${stageVariables.backendPort}")) => Some(Target::StagePort),
+                Some((_, port)) => port.parse().ok().map(Target::Listener),
+                None => None,
+            };
+            let Some(t) = t else {
+                misfits.push(format!(
+                    "{at} calls {}: not http://<load balancer>:<port>/….",
+                    i.uri
+                ));
+                continue;
+            };
+            if target.is_some_and(|old| old != t) {
+                misfits.push(format!(
+                    "{}: its methods reach different ports; a Portico route has one.",
+                    r.path
+                ));
+            }
+            target = Some(t);
+        }
+        let mut methods: Vec<String> = r.methods.iter().map(|m| m.verb.clone()).collect();
+        methods.sort();
+        routes.push((
+            r.path.clone(),
+            methods,
+            key_required.unwrap_or(false),
+            target,
+        ));
+    }
+
+    // The one link, and the one NLB behind it.
+    let mut lb: Option<(&String, &FoundLoadBalancer)> = None;
+    match links.len() {
+        0 => misfits.push("No integration goes through a VPC link: nothing to adopt.".into()),
+        1 => {}
+        n => misfits.push(format!(
+            "The integrations use {n} VPC links ({}): the shape has one.",
+            links.iter().copied().collect::<Vec<_>>().join(", ")
+        )),
+    }
+    for id in &links {
+        let Some(link) = found.vpc_links.get(*id) else {
+            misfits.push(format!("VPC link {id} could not be read."));
+            continue;
+        };
+        if let Some(g) = portico_owner(&link.tags) {
+            misfits.push(format!(
+                "VPC link {id} already belongs to Portico gateway {g:?}."
+            ));
+        }
+        tags.push(format!("VPC link {} ({id})", link.name));
+        match link.target_arns.as_slice() {
+            [arn] => match found.load_balancers.get(arn) {
+                Some(found_lb) => lb = Some((arn, found_lb)),
+                None => misfits.push(format!("Load balancer {arn} could not be read.")),
+            },
+            other => misfits.push(format!(
+                "VPC link {id} targets {} load balancers: the shape has one.",
+                other.len()
+            )),
+        }
+    }
+
+    let mut ports: Vec<BackendPort> = vec![];
+    let (mut vpc_id, mut subnets) = (String::new(), vec![]);
+    if let Some((arn, nlb)) = lb {
+        if nlb.kind != "network" {
+            misfits.push(format!(
+                "Load balancer {} is an {} load balancer: a VPC link reaches a network one.",
+                nlb.name, nlb.kind
+            ));
+        }
+        if let Some(g) = portico_owner(&nlb.tags) {
+            misfits.push(format!(
+                "Load balancer {} already belongs to Portico gateway {g:?}.",
+                nlb.name
+            ));
+        }
+        tags.push(format!("load balancer {} ({arn})", nlb.name));
+        vpc_id = nlb.vpc_id.clone();
+        subnets = nlb.subnets.clone();
+        for (_, _, _, target) in &routes {
+            if let Some(Target::Listener(p)) = target {
+                if !nlb.listeners.iter().any(|l| l.port == *p) {
+                    misfits.push(format!(
+                        "A route calls port {p}, where {} has no listener.",
+                        nlb.name
+                    ));
+                }
+            }
+        }
+        for l in &nlb.listeners {
+            let Some(tg_arn) = &l.target_group else {
+                misfits.push(format!(
+                    "Listener {} does not forward to a target group.",
+                    l.port
+                ));
+                continue;
+            };
+            let Some(tg) = found.target_groups.get(tg_arn) else {
+                misfits.push(format!("Target group {tg_arn} could not be read."));
+                continue;
+            };
+            if l.protocol != "TCP" || tg.protocol != "TCP" {
+                misfits.push(format!(
+                    "Listener {} ({}) → target group {} ({}): the shape forwards TCP.",
+                    l.port, l.protocol, tg.name, tg.protocol
+                ));
+            }
+            if tg.target_type != "instance" {
+                misfits.push(format!(
+                    "Target group {} registers {} targets: the shape registers EC2 instances.",
+                    tg.name, tg.target_type
+                ));
+            }
+            if let Some(g) = portico_owner(&tg.tags) {
+                misfits.push(format!(
+                    "Target group {} already belongs to Portico gateway {g:?}.",
+                    tg.name
+                ));
+            }
+            tags.push(format!("target group {} ({tg_arn})", tg.name));
+            if ports.iter().any(|p| p.port == tg.port) {
+                misfits.push(format!(
+                    "Two listeners reach backend port {}: the shape has one per port.",
+                    tg.port
+                ));
+                continue;
+            }
+            ports.push(BackendPort {
+                port: tg.port,
+                listener_port: (l.port != tg.port).then_some(l.port),
+                health_check: tg.health_check.clone(),
+                deregistration_delay: tg.deregistration_delay,
+                instances: tg.instances.clone(),
+            });
+        }
+    }
+    let backend_of = |listener: u32| {
+        ports
+            .iter()
+            .find(|p| p.listener() == listener)
+            .map(|p| p.port)
+    };
+
+    let uses_stage_port = routes.iter().any(|r| r.3 == Some(Target::StagePort));
+    let mut stages = vec![];
+    for s in &found.stages {
+        let mut variables = s.variables.clone();
+        let own = variables
+            .remove(BACKEND_PORT_VAR)
+            .and_then(|v| v.parse::<u32>().ok())
+            .and_then(backend_of);
+        let backend_port = match own {
+            Some(p) => p,
+            None if uses_stage_port => {
+                misfits.push(format!(
+                    "Stage {}: routes call ${{stageVariables.{BACKEND_PORT_VAR}}}, but the \
+                     stage's {BACKEND_PORT_VAR} names no listener.",
+                    s.name
+                ));
+                0
+            }
+            // Every route has its own port: the stage's is only a default.
+            None => ports.first().map_or(0, |p| p.port),
+        };
+        stages.push(Stage {
+            name: s.name.clone(),
+            backend_port,
+            throttle: s.throttle.clone(),
+            cache_gb: s.cache_gb.clone(),
+            variables,
+        });
+    }
+
+    let routes = routes
+        .into_iter()
+        .map(|(path, methods, api_key_required, target)| Route {
+            port: match target {
+                Some(Target::Listener(l)) => backend_of(l).or(Some(l)),
+                _ => None,
+            },
+            path,
+            methods,
+            api_key_required,
+        })
+        .collect();
+
+    let mut usage_plans = vec![];
+    for p in &found.usage_plans {
+        let others: Vec<String> = p
+            .api_stages
+            .iter()
+            .filter(|(a, _)| *a != api.id)
+            .map(|(a, s)| format!("{a}/{s}"))
+            .collect();
+        if !others.is_empty() {
+            misfits.push(format!(
+                "Usage plan {} also covers {}: a Portico usage plan covers one API.",
+                p.name,
+                others.join(", ")
+            ));
+        }
+        if let Some(g) = portico_owner(&p.tags) {
+            misfits.push(format!(
+                "Usage plan {} already belongs to Portico gateway {g:?}.",
+                p.name
+            ));
+        }
+        tags.push(format!("usage plan {} ({})", p.name, p.id));
+        usage_plans.push(UsagePlan {
+            name: p.name.clone(),
+            throttle: p.throttle.clone(),
+            quota: p.quota.clone(),
+            stages: p
+                .api_stages
+                .iter()
+                .filter(|(a, _)| *a == api.id)
+                .map(|(_, s)| s.clone())
+                .collect(),
+        });
+    }
+    for k in &found.keys {
+        tags.push(format!("API key {} ({})", k.name, k.id));
+    }
+
+    let topology = Topology {
+        gateway: Gateway {
+            name: name.to_owned(),
+            region: found.region.clone(),
+            vpc_id,
+            subnet_ids: subnets,
+            endpoint_type,
+            role_arn: role_arn.map(str::to_owned),
+            apply_mode: ApplyMode::default(),
+            drift_mode: DriftMode::default(),
+        },
+        ports,
+        stages,
+        routes,
+        usage_plans,
+        usage: UsageAssumptions::default(),
+    }
+    .normalised();
+    if misfits.is_empty() {
+        if let Err(problems) = validate(&topology) {
+            misfits.extend(problems.iter().map(|p| format!("Portico's rules: {p}")));
+        }
+    }
+    Adoption {
+        topology,
+        tags,
+        misfits,
+        keys: found.keys.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,440 @@
+//! `portico adopt`: read what AWS holds under one REST API — following what it really uses:
+//! its resources and methods, the VPC link its integrations name, that link's load balancer,
+//! its listeners and their target groups and instances, the stages, the usage plans over them
+//! and their keys (never key values) — into `portico_core::adopt::Found`, which the core turns
+//! into the topology it would store. Reads only, through the paced caller.
+
+use crate::aws::call::{AwsError, Caller, Service};
+use crate::aws::Clients;
+use aws_sdk_elasticloadbalancingv2::types as elbt;
+use portico_core::adopt::*;
+use portico_core::model::topology::{HealthCheck, HealthProtocol, Quota, QuotaPeriod, Throttle};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+fn tag_map(tags: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
+    tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+fn throttle(rate: f64, burst: i32) -> Option<Throttle> {
+    (rate != 0.0 || burst != 0).then(|| Throttle {
+        rate,
+        burst: burst.max(0) as u32,
+    })
+}
+
+/// Everything under REST API `id` in the caller's account and region.
+pub async fn discover(clients: &Clients, caller: &Caller, id: &str) -> Result<Found, AwsError> {
+    let api = &clients.apigateway;
+    let (rest, _) = caller
+        .call(Service::ApiGateway, "GetRestApi", || {
+            api.get_rest_api().rest_api_id(id).send()
+        })
+        .await?;
+    let mut found = Found {
+        region: caller.region.clone(),
+        api: FoundApi {
+            id: id.to_owned(),
+            name: rest.name().unwrap_or_default().to_owned(),
+            endpoint_type: rest
+                .endpoint_configuration()
+                .and_then(|e| e.types().first())
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or_else(|| "REGIONAL".into()),
+            tags: tag_map(rest.tags()),
+        },
+        ..Found::default()
+    };
+
+    // Resources with their methods and integrations embedded, every page.
+    let mut position = None;
+    loop {
+        let (out, _) = caller
+            .call(Service::ApiGateway, "GetResources", || {
+                api.get_resources()
+                    .rest_api_id(id)
+                    .embed("methods")
+                    .limit(500)
+                    .set_position(position.clone())
+                    .send()
+            })
+            .await?;
+        for r in out.items() {
+            let methods = r
+                .resource_methods()
+                .map(|m| {
+                    m.iter()
+                        .map(|(verb, m)| FoundMethod {
+                            verb: verb.clone(),
+                            api_key_required: m.api_key_required().unwrap_or(false),
+                            authorization: m.authorization_type().unwrap_or("NONE").to_owned(),
+                            integration: m.method_integration().map(|i| FoundIntegration {
+                                kind: i
+                                    .r#type()
+                                    .map(|t| t.as_str().to_owned())
+                                    .unwrap_or_default(),
+                                connection_type: i
+                                    .connection_type()
+                                    .map(|t| t.as_str().to_owned())
+                                    .unwrap_or_default(),
+                                connection_id: i.connection_id().map(str::to_owned),
+                                uri: i.uri().unwrap_or_default().to_owned(),
+                                request_templates: i.request_templates().map_or(0, |t| t.len()),
+                            }),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            found.resources.push(FoundResource {
+                path: r.path().unwrap_or_default().to_owned(),
+                methods,
+            });
+        }
+        position = out.position().map(str::to_owned);
+        if position.is_none() {
+            break;
+        }
+    }
+    let (auth, _) = caller
+        .call(Service::ApiGateway, "GetAuthorizers", || {
+            api.get_authorizers().rest_api_id(id).limit(500).send()
+        })
+        .await?;
+    found.authorizers = auth
+        .items()
+        .iter()
+        .filter_map(|a| a.name().map(str::to_owned))
+        .collect();
+    let (models, _) = caller
+        .call(Service::ApiGateway, "GetModels", || {
+            api.get_models().rest_api_id(id).limit(500).send()
+        })
+        .await?;
+    found.models = models
+        .items()
+        .iter()
+        .filter_map(|m| m.name())
+        .filter(|n| !matches!(*n, "Empty" | "Error"))
+        .map(str::to_owned)
+        .collect();
+
+    // The links the integrations name, and the load balancers they reach.
+    let links: BTreeSet<String> = found
+        .resources
+        .iter()
+        .flat_map(|r| &r.methods)
+        .filter_map(|m| m.integration.as_ref()?.connection_id.clone())
+        .collect();
+    for link in &links {
+        let (l, _) = caller
+            .call(Service::ApiGateway, "GetVpcLink", || {
+                api.get_vpc_link().vpc_link_id(link).send()
+            })
+            .await?;
+        found.vpc_links.insert(
+            link.clone(),
+            FoundLink {
+                name: l.name().unwrap_or_default().to_owned(),
+                target_arns: l.target_arns().to_vec(),
+                tags: tag_map(l.tags()),
+            },
+        );
+    }
+    let lb_arns: BTreeSet<String> = found
+        .vpc_links
+        .values()
+        .flat_map(|l| l.target_arns.clone())
+        .collect();
+    for arn in &lb_arns {
+        read_load_balancer(clients, caller, arn, &mut found).await?;
+    }
+
+    // Stages, usage plans over them, and their keys.
+    let (stages, _) = caller
+        .call(Service::ApiGateway, "GetStages", || {
+            api.get_stages().rest_api_id(id).send()
+        })
+        .await?;
+    for s in stages.item() {
+        let all = s.method_settings().and_then(|m| m.get("*/*"));
+        found.stages.push(FoundStage {
+            name: s.stage_name().unwrap_or_default().to_owned(),
+            variables: s
+                .variables()
+                .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            throttle: all
+                .and_then(|m| throttle(m.throttling_rate_limit(), m.throttling_burst_limit())),
+            cache_gb: s
+                .cache_cluster_enabled()
+                .then(|| s.cache_cluster_size().map(|c| c.as_str().to_owned()))
+                .flatten(),
+        });
+    }
+    let (plans, _) = caller
+        .call(Service::ApiGateway, "GetUsagePlans", || {
+            api.get_usage_plans().limit(500).send()
+        })
+        .await?;
+    let mut keys: BTreeMap<String, FoundKey> = BTreeMap::new();
+    for p in plans.items() {
+        let api_stages: Vec<(String, String)> = p
+            .api_stages()
+            .iter()
+            .filter_map(|s| Some((s.api_id()?.to_owned(), s.stage()?.to_owned())))
+            .collect();
+        if !api_stages.iter().any(|(a, _)| a == id) {
+            continue;
+        }
+        let (Some(plan_id), Some(name)) = (p.id(), p.name()) else {
+            continue;
+        };
+        found.usage_plans.push(FoundUsagePlan {
+            id: plan_id.to_owned(),
+            name: name.to_owned(),
+            throttle: p
+                .throttle()
+                .and_then(|t| throttle(t.rate_limit(), t.burst_limit())),
+            quota: p.quota().and_then(|q| {
+                Some(Quota {
+                    limit: q.limit().max(0) as u32,
+                    period: match q.period()?.as_str() {
+                        "DAY" => QuotaPeriod::Day,
+                        "WEEK" => QuotaPeriod::Week,
+                        _ => QuotaPeriod::Month,
+                    },
+                    offset: q.offset().max(0) as u32,
+                })
+            }),
+            api_stages,
+            tags: tag_map(p.tags()),
+        });
+        // Key names and ids only: the values AWS sends along are dropped here.
+        let (members, _) = caller
+            .call(Service::ApiGateway, "GetUsagePlanKeys", || {
+                api.get_usage_plan_keys()
+                    .usage_plan_id(plan_id)
+                    .limit(500)
+                    .send()
+            })
+            .await?;
+        for k in members.items() {
+            let Some(key_id) = k.id() else { continue };
+            keys.entry(key_id.to_owned())
+                .or_insert_with(|| FoundKey {
+                    id: key_id.to_owned(),
+                    name: k.name().unwrap_or_default().to_owned(),
+                    enabled: true,
+                    usage_plans: vec![],
+                })
+                .usage_plans
+                .push(name.to_owned());
+        }
+    }
+    for key in keys.values_mut() {
+        let (k, _) = caller
+            .call(Service::ApiGateway, "GetApiKey", || {
+                api.get_api_key()
+                    .api_key(&key.id)
+                    .include_value(false)
+                    .send()
+            })
+            .await?;
+        key.enabled = k.enabled();
+    }
+    found.keys = keys.into_values().collect();
+    Ok(found)
+}
+
+async fn read_load_balancer(
+    clients: &Clients,
+    caller: &Caller,
+    arn: &str,
+    found: &mut Found,
+) -> Result<(), AwsError> {
+    let elb = &clients.elb;
+    let (lbs, _) = caller
+        .call(Service::Elb, "DescribeLoadBalancers", || {
+            elb.describe_load_balancers().load_balancer_arns(arn).send()
+        })
+        .await?;
+    let Some(lb) = lbs.load_balancers().first() else {
+        return Ok(());
+    };
+    let (tags, _) = caller
+        .call(Service::Elb, "DescribeTags", || {
+            elb.describe_tags().resource_arns(arn).send()
+        })
+        .await?;
+    let tags_of = |d: &elbt::TagDescription| -> BTreeMap<String, String> {
+        d.tags()
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_owned(),
+                    t.value().unwrap_or_default().to_owned(),
+                ))
+            })
+            .collect()
+    };
+    let (listeners, _) = caller
+        .call(Service::Elb, "DescribeListeners", || {
+            elb.describe_listeners()
+                .load_balancer_arn(arn)
+                .page_size(400)
+                .send()
+        })
+        .await?;
+    let mut found_lb = FoundLoadBalancer {
+        name: lb.load_balancer_name().unwrap_or_default().to_owned(),
+        dns: lb.dns_name().unwrap_or_default().to_owned(),
+        kind: lb
+            .r#type()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
+        vpc_id: lb.vpc_id().unwrap_or_default().to_owned(),
+        subnets: lb
+            .availability_zones()
+            .iter()
+            .filter_map(|z| z.subnet_id().map(str::to_owned))
+            .collect(),
+        listeners: vec![],
+        tags: tags
+            .tag_descriptions()
+            .first()
+            .map(tags_of)
+            .unwrap_or_default(),
+    };
+    for l in listeners.listeners() {
+        let target_group = l
+            .default_actions()
+            .iter()
+            .find_map(|a| a.target_group_arn().map(str::to_owned));
+        found_lb.listeners.push(FoundListener {
+            port: l.port().unwrap_or(0) as u32,
+            protocol: l
+                .protocol()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default(),
+            target_group: target_group.clone(),
+        });
+        let Some(tg_arn) = target_group else { continue };
+        if found.target_groups.contains_key(&tg_arn) {
+            continue;
+        }
+        let (groups, _) = caller
+            .call(Service::Elb, "DescribeTargetGroups", || {
+                elb.describe_target_groups()
+                    .target_group_arns(&tg_arn)
+                    .send()
+            })
+            .await?;
+        let Some(g) = groups.target_groups().first() else {
+            continue;
+        };
+        let (attrs, _) = caller
+            .call(Service::Elb, "DescribeTargetGroupAttributes", || {
+                elb.describe_target_group_attributes()
+                    .target_group_arn(&tg_arn)
+                    .send()
+            })
+            .await?;
+        let (health, _) = caller
+            .call(Service::Elb, "DescribeTargetHealth", || {
+                elb.describe_target_health()
+                    .target_group_arn(&tg_arn)
+                    .send()
+            })
+            .await?;
+        let (tg_tags, _) = caller
+            .call(Service::Elb, "DescribeTags", || {
+                elb.describe_tags().resource_arns(&tg_arn).send()
+            })
+            .await?;
+        let protocol = match g.health_check_protocol().map(|p| p.as_str()) {
+            Some("HTTP" | "HTTPS") => HealthProtocol::Http,
+            _ => HealthProtocol::Tcp,
+        };
+        let mut instances: Vec<String> = health
+            .target_health_descriptions()
+            .iter()
+            .filter_map(|d| d.target()?.id().map(str::to_owned))
+            .collect();
+        instances.sort();
+        found.target_groups.insert(
+            tg_arn.clone(),
+            FoundTargetGroup {
+                name: g.target_group_name().unwrap_or_default().to_owned(),
+                port: g.port().unwrap_or(0) as u32,
+                protocol: g
+                    .protocol()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_default(),
+                target_type: g
+                    .target_type()
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_else(|| "instance".into()),
+                health_check: HealthCheck {
+                    protocol,
+                    path: match protocol {
+                        HealthProtocol::Http => g.health_check_path().map(str::to_owned),
+                        HealthProtocol::Tcp => None,
+                    },
+                    interval_seconds: g.health_check_interval_seconds().unwrap_or(30) as u32,
+                    healthy_threshold: g.healthy_threshold_count().unwrap_or(3) as u32,
+                    unhealthy_threshold: g.unhealthy_threshold_count().unwrap_or(3) as u32,
+                },
+                deregistration_delay: attrs
+                    .attributes()
+                    .iter()
+                    .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"))
+                    .and_then(|a| a.value())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(300),
+                instances,
+                tags: tg_tags
+                    .tag_descriptions()
+                    .first()
+                    .map(tags_of)
+                    .unwrap_or_default(),
+            },
+        );
+    }
+    found.load_balancers.insert(arn.to_owned(), found_lb);
+    Ok(())
+}
+
+/// What `portico adopt --dry-run` prints: the file, the tags, what does not fit.
+pub fn report(a: &Adoption) -> String {
+    let mut out = String::new();
+    if a.misfits.is_empty() {
+        out.push_str(
+            "# It fits: adopting would store this topology as the gateway's first generation.\n",
+        );
+    } else {
+        out.push_str(
+            "# It does not fit the shape Portico manages; nothing would be stored or tagged:\n",
+        );
+        for m in &a.misfits {
+            out.push_str(&format!("#   - {m}\n"));
+        }
+    }
+    out.push_str("# Portico's ownership tags would be added to (and nothing else changed):\n");
+    for t in &a.tags {
+        out.push_str(&format!("#   - {t}\n"));
+    }
+    if !a.keys.is_empty() {
+        out.push_str("# API keys clients already use, adopted as they are (values never read):\n");
+        for k in &a.keys {
+            out.push_str(&format!(
+                "#   - {} ({}), {}, in {}\n",
+                k.name,
+                k.id,
+                if k.enabled { "enabled" } else { "disabled" },
+                k.usage_plans.join(", ")
+            ));
+        }
+    }
+    out.push_str(&a.topology.to_yaml().unwrap_or_default());
+    out
+}
