@@ -165,6 +165,17 @@ pub async fn live_count(db: &Store, gateway: i64) -> StoreResult<i64> {
     .await?)
 }
 
+/// Whether the gateway ever had a key (revoked and deleted ones count): one that never had
+/// any can own no key in AWS, so observing it skips the account's key listing.
+pub async fn any(db: &Store, gateway: i64) -> StoreResult<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM api_keys WHERE gateway_id = ?)")
+            .bind(gateway)
+            .fetch_one(&db.pool)
+            .await?,
+    )
+}
+
 /// Stores a new key for the worker to make, and audits it. Writes take the gateway's name:
 /// the audit and the "being deleted" refusal say it.
 pub async fn issue(

@@ -87,6 +87,8 @@ pub struct Worker {
     pacers: Arc<Pacers>,
     pub config: WorkerConfig,
     clients: Mutex<HashMap<(String, Option<String>), Clients>>,
+    /// Target-group attributes read lately (forgotten whenever a plan runs).
+    attributes: observe::Attributes,
     /// The last inventory of each (account, region), shared by health reads.
     inventories: Mutex<HashMap<(String, String), Arc<InventorySlot>>>,
     /// This installation's id, read once.
@@ -185,6 +187,7 @@ impl Worker {
             clients: Mutex::new(HashMap::new()),
             installation: tokio::sync::OnceCell::new(),
             inventories: Mutex::new(HashMap::new()),
+            attributes: observe::Attributes::default(),
         }
     }
 
@@ -350,6 +353,8 @@ impl Worker {
 
     /// One term as the lease holder: returns when the lease is lost.
     async fn lead(self: &Arc<Self>, wake: &Notify) {
+        // Another server may have written while this one stood by.
+        self.attributes.forget();
         // Whatever ran when the last holder stopped was cut off; it is re-observed, not re-run.
         match plans::interrupt_running(&self.store).await {
             Ok(n) if n > 0 => {
@@ -432,7 +437,14 @@ impl Worker {
         let owner = self.owner(&g).await?;
         let read = async {
             let inventory = self.shared_inventory(&clients, &caller).await?;
-            observe::observe_in(&clients, &caller, &inventory, &owner).await
+            observe::observe_in(
+                &clients,
+                &caller,
+                &inventory,
+                &owner,
+                Some(&self.attributes),
+            )
+            .await
         };
         let actual = match read.await {
             Ok(a) => a,
@@ -480,10 +492,11 @@ impl Worker {
             .clone()
     }
 
-    /// Forgets the shared inventory of an account and region: a plan just changed what it
-    /// holds, so the next health read lists it again. Never waits for a read in progress (it
+    /// Forgets the shared inventory of an account and region, and the target-group
+    /// attributes read lately: a plan just changed what AWS holds, so the next reads ask AWS. Never waits for a read in progress (it
     /// fills the slot forgotten here, which no one asks again).
     pub(crate) fn forget_inventory(&self, caller: &Caller) {
+        self.attributes.forget();
         self.inventories
             .lock()
             .unwrap_or_else(|e| e.into_inner())

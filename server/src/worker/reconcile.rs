@@ -80,7 +80,20 @@ impl Worker {
         let clients = self.clients(&gw.region, gw.role_arn.as_deref()).await;
         let caller = self.caller(&gw.region, gw.role_arn.as_deref());
         let owner = self.owner(&g).await?;
-        let actual = match super::observe::observe(&clients, &caller, &owner).await {
+        // Fresh listings (keys only for a gateway that ever had one), attributes from memory.
+        let with_keys = keys::any(&self.store, gateway).await?;
+        let read = async {
+            let inventory = super::observe::inventory_of(&clients, &caller, with_keys).await?;
+            super::observe::observe_in(
+                &clients,
+                &caller,
+                &inventory,
+                &owner,
+                Some(&self.attributes),
+            )
+            .await
+        };
+        let actual = match read.await {
             Ok(a) => a,
             Err(e) => {
                 self.note_unreadable(gateway, &e.to_string()).await;

@@ -27,6 +27,7 @@ pub(super) async fn list(
     clients: &Clients,
     caller: &Caller,
     inv: &mut Inventory,
+    keys: bool,
 ) -> Result<(), AwsError> {
     let api = &clients.apigateway;
     inv.rest_apis = paged(move |position| async move {
@@ -71,6 +72,9 @@ pub(super) async fn list(
         Ok::<_, AwsError>((ours.cloned().collect::<Vec<_>>(), next))
     })
     .await?;
+    if !keys {
+        return Ok(());
+    }
     // API keys, never their values (GetApiKeys without includeValues).
     inv.api_keys = paged(move |position| async move {
         let (out, _) = caller

@@ -1,7 +1,7 @@
 //! Load balancers and target groups: listed (with tags) once per account and region, then
 //! the listeners, target health and attributes of the gateway's own.
 
-use super::{paged, Inventory};
+use super::{paged, Attributes, Inventory};
 use crate::aws::call::{AwsError, Caller, Service};
 use crate::aws::Clients;
 use crate::worker::owner::{Owner, Verdict};
@@ -85,6 +85,7 @@ pub(super) async fn details(
     caller: &Caller,
     inv: &Inventory,
     owner: &Owner,
+    attributes: Option<&Attributes>,
     actual: &mut Actual,
 ) -> Result<(), AwsError> {
     let elb = &clients.elb;
@@ -213,20 +214,29 @@ pub(super) async fn details(
                 ))
             })
             .collect();
-        let (attrs, _) = caller
-            .call(Service::Elb, "DescribeTargetGroupAttributes", || {
-                elb.describe_target_group_attributes()
-                    .target_group_arn(arn)
-                    .send()
-            })
-            .await?;
-        let deregistration_delay = attrs
-            .attributes()
-            .iter()
-            .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"))
-            .and_then(|a| a.value())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(300);
+        let deregistration_delay = match attributes.and_then(|a| a.get(arn)) {
+            Some(delay) => delay,
+            None => {
+                let (attrs, _) = caller
+                    .call(Service::Elb, "DescribeTargetGroupAttributes", || {
+                        elb.describe_target_group_attributes()
+                            .target_group_arn(arn)
+                            .send()
+                    })
+                    .await?;
+                let delay = attrs
+                    .attributes()
+                    .iter()
+                    .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"))
+                    .and_then(|a| a.value())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(300);
+                if let Some(cache) = attributes {
+                    cache.put(arn, delay);
+                }
+                delay
+            }
+        };
         let protocol = match g.health_check_protocol().map(|p| p.as_str()) {
             Some("HTTP") | Some("HTTPS") => HealthProtocol::Http,
             _ => HealthProtocol::Tcp,

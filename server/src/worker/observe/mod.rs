@@ -27,6 +27,40 @@ use aws_sdk_elasticloadbalancingv2::types as elbt;
 use portico_core::plan::actual::Actual;
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Target groups' deregistration delays as Portico last read them. AWS answers for one group
+/// per call and the value changes only when someone changes it, so a reading is kept for
+/// `Attributes::KEEP` and forgotten whenever a plan runs (Portico's own writes): a change made
+/// by hand is seen within the hour, every other observation saves a call per target group.
+#[derive(Debug, Default)]
+pub struct Attributes {
+    read: Mutex<HashMap<String, (u32, tokio::time::Instant)>>,
+}
+
+impl Attributes {
+    pub const KEEP: Duration = Duration::from_secs(3600);
+
+    fn get(&self, arn: &str) -> Option<u32> {
+        let read = self.read.lock().unwrap_or_else(|e| e.into_inner());
+        read.get(arn)
+            .filter(|(_, at)| at.elapsed() < Self::KEEP)
+            .map(|(delay, _)| *delay)
+    }
+
+    fn put(&self, arn: &str, delay: u32) {
+        self.read
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(arn.to_owned(), (delay, tokio::time::Instant::now()));
+    }
+
+    /// Everything read so far is forgotten (a plan just ran).
+    pub fn forget(&self) {
+        self.read.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
 
 /// Everything listed account-wide in one account and region, with tags.
 #[derive(Debug, Default)]
@@ -45,24 +79,36 @@ pub struct Inventory {
 
 /// Lists the account and region: the part of an observation every gateway shares.
 pub async fn inventory(clients: &Clients, caller: &Caller) -> Result<Inventory, AwsError> {
+    inventory_of(clients, caller, true).await
+}
+
+/// `inventory`, without the API keys when `keys` is false (for a gateway that never had a
+/// key: none of the account's keys can be its own).
+pub async fn inventory_of(
+    clients: &Clients,
+    caller: &Caller,
+    keys: bool,
+) -> Result<Inventory, AwsError> {
     let mut inv = Inventory {
         region: caller.region.clone(),
         ..Inventory::default()
     };
     elb::list(clients, caller, &mut inv).await?;
-    apigateway::list(clients, caller, &mut inv).await?;
+    apigateway::list(clients, caller, &mut inv, keys).await?;
     Ok(inv)
 }
 
-/// The gateway's resources, from an inventory of its account and region.
+/// The gateway's resources, from an inventory of its account and region (target-group
+/// attributes from `attributes` where it has them).
 pub async fn observe_in(
     clients: &Clients,
     caller: &Caller,
     inventory: &Inventory,
     owner: &Owner,
+    attributes: Option<&Attributes>,
 ) -> Result<Actual, AwsError> {
     let mut actual = Actual::default();
-    elb::details(clients, caller, inventory, owner, &mut actual).await?;
+    elb::details(clients, caller, inventory, owner, attributes, &mut actual).await?;
     apigateway::details(clients, caller, inventory, owner, &mut actual).await?;
     Ok(actual)
 }
@@ -74,7 +120,7 @@ pub async fn observe(
     owner: &Owner,
 ) -> Result<Actual, AwsError> {
     let inv = inventory(clients, caller).await?;
-    observe_in(clients, caller, &inv, owner).await
+    observe_in(clients, caller, &inv, owner, None).await
 }
 
 /// Reads every page of a listing. `page` makes one call from the token AWS gave last (None the
