@@ -5,22 +5,14 @@
 //! into the topology it would store. Reads only, through the paced caller.
 
 use crate::aws::call::{AwsError, Caller, Service};
-use crate::aws::Clients;
+use crate::aws::{convert, Clients};
 use aws_sdk_elasticloadbalancingv2::types as elbt;
 use portico_core::adopt::*;
-use portico_core::model::topology::{HealthCheck, HealthProtocol, Quota, QuotaPeriod, Throttle};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 fn tag_map(tags: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
     tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default()
-}
-
-fn throttle(rate: f64, burst: i32) -> Option<Throttle> {
-    (rate != 0.0 || burst != 0).then(|| Throttle {
-        rate,
-        burst: burst.max(0) as u32,
-    })
 }
 
 /// Everything under REST API `id` in the caller's account and region.
@@ -156,19 +148,11 @@ pub async fn discover(clients: &Clients, caller: &Caller, id: &str) -> Result<Fo
         })
         .await?;
     for s in stages.item() {
-        let all = s.method_settings().and_then(|m| m.get("*/*"));
         found.stages.push(FoundStage {
             name: s.stage_name().unwrap_or_default().to_owned(),
-            variables: s
-                .variables()
-                .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default(),
-            throttle: all
-                .and_then(|m| throttle(m.throttling_rate_limit(), m.throttling_burst_limit())),
-            cache_gb: s
-                .cache_cluster_enabled()
-                .then(|| s.cache_cluster_size().map(|c| c.as_str().to_owned()))
-                .flatten(),
+            variables: convert::stage_variables(s),
+            throttle: convert::stage_throttle(s),
+            cache_gb: convert::stage_cache_gb(s),
         });
     }
     let (plans, _) = caller
@@ -178,11 +162,7 @@ pub async fn discover(clients: &Clients, caller: &Caller, id: &str) -> Result<Fo
         .await?;
     let mut keys: BTreeMap<String, FoundKey> = BTreeMap::new();
     for p in plans.items() {
-        let api_stages: Vec<(String, String)> = p
-            .api_stages()
-            .iter()
-            .filter_map(|s| Some((s.api_id()?.to_owned(), s.stage()?.to_owned())))
-            .collect();
+        let api_stages = convert::usage_plan_stages(p);
         if !api_stages.iter().any(|(a, _)| a == id) {
             continue;
         }
@@ -192,20 +172,8 @@ pub async fn discover(clients: &Clients, caller: &Caller, id: &str) -> Result<Fo
         found.usage_plans.push(FoundUsagePlan {
             id: plan_id.to_owned(),
             name: name.to_owned(),
-            throttle: p
-                .throttle()
-                .and_then(|t| throttle(t.rate_limit(), t.burst_limit())),
-            quota: p.quota().and_then(|q| {
-                Some(Quota {
-                    limit: q.limit().max(0) as u32,
-                    period: match q.period()?.as_str() {
-                        "DAY" => QuotaPeriod::Day,
-                        "WEEK" => QuotaPeriod::Week,
-                        _ => QuotaPeriod::Month,
-                    },
-                    offset: q.offset().max(0) as u32,
-                })
-            }),
+            throttle: convert::usage_plan_throttle(p),
+            quota: convert::usage_plan_quota(p),
             api_stages,
             tags: tag_map(p.tags()),
         });
@@ -351,10 +319,6 @@ async fn read_load_balancer(
                 elb.describe_tags().resource_arns(&tg_arn).send()
             })
             .await?;
-        let protocol = match g.health_check_protocol().map(|p| p.as_str()) {
-            Some("HTTP" | "HTTPS") => HealthProtocol::Http,
-            _ => HealthProtocol::Tcp,
-        };
         let mut instances: Vec<String> = health
             .target_health_descriptions()
             .iter()
@@ -374,23 +338,8 @@ async fn read_load_balancer(
                     .target_type()
                     .map(|t| t.as_str().to_owned())
                     .unwrap_or_else(|| "instance".into()),
-                health_check: HealthCheck {
-                    protocol,
-                    path: match protocol {
-                        HealthProtocol::Http => g.health_check_path().map(str::to_owned),
-                        HealthProtocol::Tcp => None,
-                    },
-                    interval_seconds: g.health_check_interval_seconds().unwrap_or(30) as u32,
-                    healthy_threshold: g.healthy_threshold_count().unwrap_or(3) as u32,
-                    unhealthy_threshold: g.unhealthy_threshold_count().unwrap_or(3) as u32,
-                },
-                deregistration_delay: attrs
-                    .attributes()
-                    .iter()
-                    .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"))
-                    .and_then(|a| a.value())
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(300),
+                health_check: convert::health_check(g),
+                deregistration_delay: convert::deregistration_delay(attrs.attributes()),
                 instances,
                 tags: tg_tags
                     .tag_descriptions()

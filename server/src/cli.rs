@@ -334,14 +334,7 @@ async fn adopt(
     portico_core::model::rules::gateway_name(name).map_err(CliError::Serve)?;
     let base = crate::aws::base_config().await;
     let clients = crate::aws::Clients::for_account(&base, region, role).await;
-    let caller = crate::aws::call::Caller {
-        pacers: Default::default(),
-        account: role.unwrap_or("default").to_owned(),
-        region: region.to_owned(),
-        retry: crate::aws::call::Retry::default(),
-        best_effort_reserve: None,
-        write_guard: None,
-    };
+    let caller = crate::aws::call::Caller::new(Default::default(), region, role);
     let found = crate::adopt::discover(&clients, &caller, rest_api)
         .await
         .map_err(|e| CliError::Serve(format!("Could not read REST API {rest_api}: {e}")))?;

@@ -338,6 +338,19 @@ impl Retry {
 }
 
 impl Caller {
+    /// A caller for `region`, as `role_arn` when given (its pacers' account key), with the
+    /// default retries, nothing skippable and no write guard.
+    pub fn new(pacers: Arc<Pacers>, region: &str, role_arn: Option<&str>) -> Caller {
+        Caller {
+            pacers,
+            account: role_arn.unwrap_or("default").to_owned(),
+            region: region.to_owned(),
+            retry: Retry::default(),
+            best_effort_reserve: None,
+            write_guard: None,
+        }
+    }
+
     /// Runs `f` until it succeeds, fails for good, or runs out of attempts. Returns the output
     /// and AWS's request id.
     pub async fn call<T, E, F, Fut>(

@@ -1,7 +1,7 @@
 //! The one read of an API key's value: for the screen that shows a new key once. It goes from
 //! AWS's answer to the HTTP response and nowhere else (no log, no database row).
 
-use super::call::{Caller, Retry, Service};
+use super::call::{Caller, Service};
 use super::pace::Pacers;
 use super::Clients;
 use app::state::KeyValues;
@@ -30,14 +30,7 @@ impl KeyValues for SdkKeyValues {
         aws_id: String,
     ) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send>> {
         let base = self.base.clone();
-        let caller = Caller {
-            pacers: self.pacers.clone(),
-            account: role_arn.clone().unwrap_or_else(|| "default".into()),
-            region: region.clone(),
-            retry: Retry::default(),
-            best_effort_reserve: None,
-            write_guard: None,
-        };
+        let caller = Caller::new(self.pacers.clone(), &region, role_arn.as_deref());
         Box::pin(async move {
             let clients = Clients::for_account(&base, &region, role_arn.as_deref()).await;
             let api = &clients.apigateway;

@@ -8,6 +8,7 @@
 //! gateway's region and account, `Clients::for_worker` turns the SDK's retries off.
 
 pub mod call;
+pub mod convert;
 pub mod keys;
 pub mod pace;
 

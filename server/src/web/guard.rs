@@ -128,7 +128,7 @@ mod tests {
 
     fn same_origin(headers: &HeaderMap) -> bool {
         let expected = super::super::proxy::Proxies::default()
-            .origin(std::net::IpAddr::from([127, 0, 0, 1]), headers);
+            .origin(Some(std::net::IpAddr::from([127, 0, 0, 1])), headers);
         super::same_origin(expected.as_ref(), headers)
     }
 

@@ -131,8 +131,9 @@ impl Proxies {
         client
     }
 
-    /// The origin pages are served at, as far as this request can tell.
-    pub fn origin(&self, peer: IpAddr, headers: &HeaderMap) -> Option<Origin> {
+    /// The origin pages are served at, as far as this request can tell (a peer that is not
+    /// known is not trusted).
+    pub fn origin(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<Origin> {
         if let Some(public) = &self.public {
             return Some(public.clone());
         }
@@ -143,7 +144,7 @@ impl Proxies {
                 .map(|v| v.split(',').next().unwrap_or_default().trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        if self.trusts(canonical(peer)) {
+        if peer.is_some_and(|p| self.trusts(p)) {
             let (host, proto) = match self.header {
                 Forwarding::XForwardedFor => (text("x-forwarded-host"), text("x-forwarded-proto")),
                 Forwarding::Forwarded => {
@@ -253,15 +254,7 @@ pub async fn locate(State(proxies): State<Arc<Proxies>>, mut req: Request, next:
         let client = proxies.client(peer, req.headers());
         req.extensions_mut().insert(ClientAddr(client));
     }
-    let origin = match peer {
-        Some(peer) => proxies.origin(peer, req.headers()),
-        None => Proxies {
-            trusted: vec![],
-            header: proxies.header,
-            public: proxies.public.clone(),
-        }
-        .origin(IpAddr::from([0, 0, 0, 0]), req.headers()),
-    };
+    let origin = proxies.origin(peer, req.headers());
     req.extensions_mut().insert(ExpectedOrigin(origin));
     next.run(req).await
 }
@@ -347,12 +340,12 @@ mod tests {
             ("x-forwarded-host", "portico.example.com"),
             ("x-forwarded-proto", "https"),
         ]);
-        let behind = p.origin(ip("10.0.0.1"), &h).unwrap();
+        let behind = p.origin(Some(ip("10.0.0.1")), &h).unwrap();
         assert!(behind.admits("https://portico.example.com"));
         assert!(!behind.admits("http://portico.example.com"));
         assert!(!behind.admits("https://127.0.0.1:3000"));
         // From an untrusted peer the forwarded host is not believed.
-        let direct = p.origin(ip("203.0.113.9"), &h).unwrap();
+        let direct = p.origin(Some(ip("203.0.113.9")), &h).unwrap();
         assert!(direct.admits("http://127.0.0.1:3000/login"));
         assert!(!direct.admits("https://portico.example.com"));
         // A public URL decides, whatever the headers.
@@ -360,7 +353,7 @@ mod tests {
             public: Some(Origin::parse_public_url("https://Portico.Example.com/").unwrap()),
             ..p
         };
-        let o = public.origin(ip("203.0.113.9"), &h).unwrap();
+        let o = public.origin(Some(ip("203.0.113.9")), &h).unwrap();
         assert!(o.admits("https://portico.example.com/gateways/shop"));
         assert!(!o.admits("https://portico.example.com.evil.example"));
         assert!(!o.admits("https://evil.example/portico.example.com"));

@@ -216,16 +216,13 @@ impl Worker {
 
     fn caller(&self, region: &str, role: Option<&str>) -> Caller {
         Caller {
-            pacers: self.pacers.clone(),
-            account: role.unwrap_or("default").to_owned(),
-            region: region.to_owned(),
             retry: self.config.retry,
-            best_effort_reserve: None,
             write_guard: Some(Arc::new(LeaseGuard {
                 store: self.store.clone(),
                 holder: self.holder.clone(),
                 ttl: self.config.lease_ttl,
             })),
+            ..Caller::new(self.pacers.clone(), region, role)
         }
     }
 

@@ -5,7 +5,7 @@
 use crate::common::{TestApp, REGION};
 use aws_sdk_apigateway::types as agw;
 use aws_sdk_elasticloadbalancingv2::types as elbt;
-use portico::aws::call::{Caller, Retry};
+use portico::aws::call::Caller;
 
 /// Builds the console walkthrough: target groups tg-8080 and tg-8081, one internal NLB with a
 /// TCP listener each, a VPC link, a REST API with /dev and /release each pinned to a port, a
@@ -200,14 +200,7 @@ async fn build_by_hand(app: &TestApp) -> String {
 }
 
 fn caller() -> Caller {
-    Caller {
-        pacers: Default::default(),
-        account: "default".into(),
-        region: REGION.into(),
-        retry: Retry::default(),
-        best_effort_reserve: None,
-        write_guard: None,
-    }
+    Caller::new(Default::default(), REGION, None)
 }
 
 #[tokio::test]

@@ -99,21 +99,25 @@ async fn copies_of_a_usage_plan_and_of_a_key_are_removed_by_the_next_plan() {
     assert!(actual.extra_usage_plans.is_empty() && actual.extra_api_keys.is_empty());
 }
 
-/// Two installations (two databases) share one account and region, each with a gateway named
-/// `seed` on the same network. The first builds it; the second sees the first's resources as
-/// another installation's, refuses to build under their names, and touches none of them.
-#[tokio::test]
-async fn a_second_installation_never_touches_the_firsts_resources() {
+/// Two installations sharing one account and region: the first (`first`, its `worker`) built
+/// the seed as gateway `seed` (`id`); the second (its own database, its worker `other`) holds
+/// a gateway of the same name on the same network (`other_id`), not run yet.
+struct TwoInstallations {
+    first: TestApp,
+    worker: portico::worker::Worker,
+    id: i64,
+    second: TestApp,
+    other: portico::worker::Worker,
+    other_id: i64,
+}
+
+async fn two_installations() -> TwoInstallations {
     let first = TestApp::builder().with_sandbox(REGION).build().await;
     let (id, _) = first.seed_in_sandbox(|_| {}).await;
     let worker = first.worker(fast()).await;
     first.converge(&worker, id, 3).await;
-    let built = first.inventory().await;
-
-    // The second installation: its own database, the same sandbox turn and account.
     let second = TestApp::builder().build().await;
-    let seed = first.sandbox().seed();
-    portico_store::gateways::create(&second.store, "test", seed, false)
+    portico_store::gateways::create(&second.store, "test", first.sandbox().seed(), false)
         .await
         .unwrap();
     let other_id = portico_store::gateways::load(&second.store, "seed")
@@ -125,6 +129,30 @@ async fn a_second_installation_never_touches_the_firsts_resources() {
         first.turn().sdk_config(REGION, 1).await,
         fast(),
     );
+    TwoInstallations {
+        first,
+        worker,
+        id,
+        second,
+        other,
+        other_id,
+    }
+}
+
+/// Two installations (two databases) share one account and region, each with a gateway named
+/// `seed` on the same network. The first builds it; the second sees the first's resources as
+/// another installation's, refuses to build under their names, and touches none of them.
+#[tokio::test]
+async fn a_second_installation_never_touches_the_firsts_resources() {
+    let TwoInstallations {
+        first,
+        worker,
+        id,
+        second: _second,
+        other,
+        other_id,
+    } = two_installations().await;
+    let built = first.inventory().await;
     let (_, actual, _) = other.preview(other_id).await.unwrap().unwrap();
     assert!(actual.is_empty(), "none of it is the second's: {actual:?}");
     assert!(!actual.foreign_names.is_empty());
@@ -276,19 +304,13 @@ async fn resources_tagged_before_installation_ids_stay_owned_and_gain_the_tag() 
 /// then revoked) on the second installation's gateway still reaches AWS first.
 #[tokio::test]
 async fn a_foreign_name_does_not_hold_key_changes_back() {
-    let first = TestApp::builder().with_sandbox(REGION).build().await;
-    let (id, _) = first.seed_in_sandbox(|_| {}).await;
-    let worker = first.worker(fast()).await;
-    first.converge(&worker, id, 3).await;
-
-    let second = TestApp::builder().build().await;
-    portico_store::gateways::create(&second.store, "test", first.sandbox().seed(), false)
-        .await
-        .unwrap();
-    let other_id = portico_store::gateways::load(&second.store, "seed")
-        .await
-        .unwrap()
-        .id;
+    let TwoInstallations {
+        first,
+        second,
+        other,
+        other_id,
+        ..
+    } = two_installations().await;
     let now = portico_store::now_unix();
     let key = portico_store::keys::issue(
         &second.store,
@@ -306,11 +328,6 @@ async fn a_foreign_name_does_not_hold_key_changes_back() {
     )
     .await
     .unwrap();
-    let other = portico::worker::Worker::new(
-        second.store.clone(),
-        first.turn().sdk_config(REGION, 1).await,
-        fast(),
-    );
     assert!(
         matches!(other.reconcile(other_id).await, Outcome::Applied { .. }),
         "the key goes out first"

@@ -19,7 +19,7 @@ use crate::cost::Estimate;
 use crate::health::{Health, Level};
 use crate::model::topology::Topology;
 use crate::plan::Plan;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// The columns, left to right.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -123,8 +123,7 @@ pub struct Diagram {
     /// lookup, so building is linear in nodes and edges (a stage-by-route bus of hundreds of
     /// each stays cheap, and no page a viewer opens can make it quadratic).
     by_id: HashMap<String, usize>,
-    edge_keys: HashSet<(String, String)>,
-    /// Edges by their position in `edges`, for marking one.
+    /// Each edge's position in `edges`, by its ends.
     edge_at: HashMap<(String, String), usize>,
 }
 
@@ -153,7 +152,7 @@ impl Diagram {
 
     fn edge(&mut self, from: &str, to: &str) {
         let key = (from.to_owned(), to.to_owned());
-        if self.edge_keys.insert(key.clone()) {
+        if !self.edge_at.contains_key(&key) {
             self.edge_at.insert(key, self.edges.len());
             self.edges.push(Edge {
                 from: from.into(),
@@ -228,7 +227,6 @@ pub fn build(t: &Topology, inputs: &Inputs) -> Diagram {
         nodes: vec![],
         edges: vec![],
         by_id: HashMap::new(),
-        edge_keys: HashSet::new(),
         edge_at: HashMap::new(),
     };
 

@@ -1,7 +1,7 @@
 //! The steps `plan::keys` makes: API keys (enabled or not) and which usage plan each belongs
 //! to. A new key's value is read once, for its hint, and dropped here.
 
-use super::{api_tags, gone, id, made, patch, Context, Made, StepError};
+use super::{gone, id, made, patch, Context, Made, StepError};
 use crate::aws::call::Service;
 use portico_core::model::keys::hint;
 use portico_core::plan::names::TAG_KEY;
@@ -18,7 +18,7 @@ pub(super) async fn create_api_key(
     enabled: bool,
 ) -> Result<Made, StepError> {
     let api = &s.clients.apigateway;
-    let mut tags = api_tags(s.owner);
+    let mut tags = s.owner.tags();
     tags.insert(TAG_KEY.to_owned(), key.to_string());
     let (o, rid) = s
         .call(API, || {

@@ -1,7 +1,7 @@
 //! The steps `plan::link` makes: the VPC link from API Gateway to the load balancer, and the
 //! wait until AWS has provisioned it (integrations through a pending link fail).
 
-use super::{api_tags, gone, id, made, Context, Made, StepError};
+use super::{gone, id, made, Context, Made, StepError};
 use crate::aws::call::Service;
 use portico_core::plan::{Field, Val};
 
@@ -20,7 +20,7 @@ pub(super) async fn create_vpc_link(
                 .name(name)
                 .target_arns(&lb)
                 .description("Made by Portico")
-                .set_tags(Some(api_tags(s.owner)))
+                .set_tags(Some(s.owner.tags()))
                 .send()
         })
         .await?;

@@ -23,7 +23,7 @@ use aws_sdk_apigateway::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_apigateway::operation::RequestId;
 use aws_sdk_apigateway::types as agw;
 use portico_core::plan::{Field, Op, Patch, Val};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
@@ -381,12 +381,6 @@ fn made(values: Vec<(Field, String)>, request_id: Option<String>) -> Made {
         request_id,
         key_hint: None,
     }
-}
-
-/// The tags every API Gateway resource Portico makes carries: what `observe` reads back to
-/// tell Portico's resources from the rest of the account.
-fn api_tags(owner: &Owner) -> HashMap<String, String> {
-    owner.tags()
 }
 
 /// Deleting what is already gone counts as done (a re-run after a crash may find it so).

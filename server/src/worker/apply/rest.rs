@@ -1,7 +1,7 @@
 //! The steps `plan::rest` makes: the REST API, its resources, methods and integrations, and the
 //! deployments that publish them.
 
-use super::{api_tags, gone, id, made, patch, Context, Made, StepError};
+use super::{gone, id, made, patch, Context, Made, StepError};
 use crate::aws::call::Service;
 use aws_sdk_apigateway::types as agw;
 use portico_core::model::topology::EndpointType;
@@ -42,7 +42,7 @@ pub(super) async fn create_rest_api(
                         .types(endpoint(endpoint_type))
                         .build(),
                 )
-                .set_tags(Some(api_tags(s.owner)))
+                .set_tags(Some(s.owner.tags()))
                 .send()
         })
         .await?;

@@ -1,7 +1,7 @@
 //! The steps `plan::stages` makes: stages (which deployment each serves, its variables, cache
 //! and throttling) and the deployments no stage serves any more.
 
-use super::{api_tags, gone, made, patch, Context, Made, StepError};
+use super::{gone, made, patch, Context, Made, StepError};
 use crate::aws::call::Service;
 use aws_sdk_apigateway::types as agw;
 use portico_core::plan::{Patch, Val};
@@ -30,7 +30,7 @@ pub(super) async fn create_stage(
                 .set_variables(Some(vars.clone()))
                 .cache_cluster_enabled(cache_gb.is_some())
                 .set_cache_cluster_size(cache_gb.map(agw::CacheClusterSize::from))
-                .set_tags(Some(api_tags(s.owner)))
+                .set_tags(Some(s.owner.tags()))
                 .send()
         })
         .await?;

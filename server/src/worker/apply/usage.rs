@@ -1,6 +1,6 @@
 //! The steps `plan::usage` makes: usage plans (throttle, quota, and which stages they cover).
 
-use super::{api_tags, gone, id, made, patch, Context, Made, StepError};
+use super::{gone, id, made, patch, Context, Made, StepError};
 use crate::aws::call::Service;
 use aws_sdk_apigateway::types as agw;
 use portico_core::model::topology::{Quota, QuotaPeriod, Throttle};
@@ -63,7 +63,7 @@ pub(super) async fn create_usage_plan(
                 .set_api_stages(Some(stages.clone()))
                 .set_throttle(throttle.map(throttle_settings))
                 .set_quota(quota.map(quota_settings))
-                .set_tags(Some(api_tags(s.owner)))
+                .set_tags(Some(s.owner.tags()))
                 .send()
         })
         .await?;

@@ -4,9 +4,9 @@
 
 use super::{paged, Inventory};
 use crate::aws::call::{AwsError, Caller, Service};
-use crate::aws::Clients;
+use crate::aws::{convert, Clients};
 use crate::worker::owner::{Owner, Verdict};
-use portico_core::model::topology::{EndpointType, Quota, QuotaPeriod, Throttle};
+use portico_core::model::topology::EndpointType;
 use portico_core::plan::actual::*;
 use portico_core::plan::names::{TAG_GATEWAY, TAG_KEY};
 use std::collections::{BTreeMap, HashMap};
@@ -239,29 +239,13 @@ pub(super) async fn details(
             .iter()
             .filter_map(|s| {
                 let name = s.stage_name()?.to_owned();
-                let throttle =
-                    s.method_settings()
-                        .and_then(|m| m.get("*/*"))
-                        .and_then(|m| {
-                            (m.throttling_burst_limit() != 0 || m.throttling_rate_limit() != 0.0)
-                                .then(|| Throttle {
-                                    rate: m.throttling_rate_limit(),
-                                    burst: m.throttling_burst_limit().max(0) as u32,
-                                })
-                        });
                 Some((
                     name,
                     Stage {
                         deployment_id: s.deployment_id().unwrap_or_default().to_owned(),
-                        variables: s
-                            .variables()
-                            .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                            .unwrap_or_default(),
-                        throttle,
-                        cache_gb: s
-                            .cache_cluster_enabled()
-                            .then(|| s.cache_cluster_size().map(|c| c.as_str().to_owned()))
-                            .flatten(),
+                        variables: convert::stage_variables(s),
+                        throttle: convert::stage_throttle(s),
+                        cache_gb: convert::stage_cache_gb(s),
                     },
                 ))
             })
@@ -317,33 +301,13 @@ pub(super) async fn details(
             format!("/usageplans/{id}"),
             || format!("usage plan {name}"),
         );
-        let mut api_stages: Vec<(String, String)> = p
-            .api_stages()
-            .iter()
-            .filter_map(|s| Some((s.api_id()?.to_owned(), s.stage()?.to_owned())))
-            .collect();
-        api_stages.sort();
         actual.add_usage_plan(
             name.to_owned(),
             UsagePlan {
                 id: id.to_owned(),
-                throttle: p.throttle().map(|t| Throttle {
-                    rate: t.rate_limit(),
-                    burst: t.burst_limit().max(0) as u32,
-                }),
-                quota: p.quota().and_then(|q| {
-                    let period = match q.period()?.as_str() {
-                        "DAY" => QuotaPeriod::Day,
-                        "WEEK" => QuotaPeriod::Week,
-                        _ => QuotaPeriod::Month,
-                    };
-                    Some(Quota {
-                        limit: q.limit().max(0) as u32,
-                        period,
-                        offset: q.offset().max(0) as u32,
-                    })
-                }),
-                api_stages,
+                throttle: convert::usage_plan_throttle(p),
+                quota: convert::usage_plan_quota(p),
+                api_stages: convert::usage_plan_stages(p),
             },
         );
     }

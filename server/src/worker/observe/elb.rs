@@ -3,9 +3,8 @@
 
 use super::{paged, Attributes, Inventory};
 use crate::aws::call::{AwsError, Caller, Service};
-use crate::aws::Clients;
+use crate::aws::{convert, Clients};
 use crate::worker::owner::{Owner, Verdict};
-use portico_core::model::topology::{HealthCheck, HealthProtocol};
 use portico_core::plan::actual::*;
 use portico_core::plan::names::TAG_GATEWAY;
 use std::collections::{BTreeMap, HashMap};
@@ -224,22 +223,12 @@ pub(super) async fn details(
                             .send()
                     })
                     .await?;
-                let delay = attrs
-                    .attributes()
-                    .iter()
-                    .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"))
-                    .and_then(|a| a.value())
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(300);
+                let delay = convert::deregistration_delay(attrs.attributes());
                 if let Some(cache) = attributes {
                     cache.put(arn, delay);
                 }
                 delay
             }
-        };
-        let protocol = match g.health_check_protocol().map(|p| p.as_str()) {
-            Some("HTTP") | Some("HTTPS") => HealthProtocol::Http,
-            _ => HealthProtocol::Tcp,
         };
         actual.target_groups.insert(
             name.to_owned(),
@@ -247,16 +236,7 @@ pub(super) async fn details(
                 arn: arn.to_owned(),
                 port: g.port().unwrap_or(0) as u32,
                 vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
-                health_check: HealthCheck {
-                    protocol,
-                    path: match protocol {
-                        HealthProtocol::Http => g.health_check_path().map(str::to_owned),
-                        HealthProtocol::Tcp => None,
-                    },
-                    interval_seconds: g.health_check_interval_seconds().unwrap_or(30) as u32,
-                    healthy_threshold: g.healthy_threshold_count().unwrap_or(3) as u32,
-                    unhealthy_threshold: g.unhealthy_threshold_count().unwrap_or(3) as u32,
-                },
+                health_check: convert::health_check(g),
                 deregistration_delay,
                 targets,
             },

@@ -139,12 +139,9 @@ async fn a_change_is_not_retried_once_the_lease_is_lost() {
         }
     };
     let caller = |may_write: bool| portico::aws::call::Caller {
-        pacers: Default::default(),
-        account: "default".into(),
-        region: REGION.into(),
         retry: fast().retry,
-        best_effort_reserve: None,
         write_guard: Some(std::sync::Arc::new(Guard(may_write))),
+        ..portico::aws::call::Caller::new(Default::default(), REGION, None)
     };
     for (may_write, attempts) in [(false, 1), (true, 2)] {
         rig.turn()
