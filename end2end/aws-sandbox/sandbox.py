@@ -13,6 +13,7 @@ Prints `READY http://127.0.0.1:PORT` once it answers. Control API (JSON), beside
     GET  /_sandbox/config    POST /_sandbox/config {vpc_link_pending_seconds, vpc_link_fail_message,
                                                     target_initial_seconds, unhealthy_instances}
     POST /_sandbox/demo {"region": "ap-northeast-2"} → the demo account's VPC, subnets, instances
+    POST /_sandbox/handbuilt {"region": …, "name": "orders"} → a hand-built setup to adopt
     POST /_sandbox/instances/stop|start {"region", "instance_id"}
 """
 
@@ -29,6 +30,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 import demo
+import handbuilt
 import patches
 from faults import FaultLayer
 
@@ -90,6 +92,9 @@ class ControlApi:
             return 200, self.settings.as_dict()
         if path == "/demo" and method == "POST":
             return 200, demo.seed(self.base_url_ref[0], body.get("region", "ap-northeast-2"))
+        if path == "/handbuilt" and method == "POST":
+            region = body.get("region", "ap-northeast-2")
+            return 200, handbuilt.build(self.base_url_ref[0], region, body.get("name", "orders"))
         if path in ("/instances/stop", "/instances/start") and method == "POST":
             # What an operator does in the EC2 console: the target then reports `unused`.
             ec2 = demo.client(self.base_url_ref[0], "ec2", body.get("region", "ap-northeast-2"))
@@ -189,6 +194,9 @@ def print_demo(base_url: str, region: str) -> None:
         f"subnets={','.join(account['subnet_ids'])} instances={','.join(account['instance_ids'])}",
         flush=True,
     )
+    # The second account state: a setup built by hand before Portico, to adopt.
+    built = handbuilt.build(base_url, region)
+    print(f"HANDBUILT rest_api={built['rest_api_id']} name={built['name']}", flush=True)
 
 
 if __name__ == "__main__":

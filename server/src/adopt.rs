@@ -150,6 +150,7 @@ pub async fn discover(clients: &Clients, caller: &Caller, id: &str) -> Result<Fo
     for s in stages.item() {
         found.stages.push(FoundStage {
             name: s.stage_name().unwrap_or_default().to_owned(),
+            deployment_id: s.deployment_id().unwrap_or_default().to_owned(),
             variables: convert::stage_variables(s),
             throttle: convert::stage_throttle(s),
             cache_gb: convert::stage_cache_gb(s),
@@ -386,4 +387,91 @@ pub fn report(a: &Adoption) -> String {
     }
     out.push_str(&a.topology.to_yaml().unwrap_or_default());
     out
+}
+
+/// What `take_over` did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TakenOver {
+    /// The gateway was stored now (false: an earlier adoption of the same API was resumed).
+    pub stored: bool,
+    /// Resources given Portico's tags now.
+    pub tagged: Vec<String>,
+}
+
+/// Adopts REST API `rest_api` as gateway `name`: stores the adoption (refused while anything
+/// does not fit), then gives every adopted resource Portico's tags. Stopped half way (a crash,
+/// a refused tag call), running it again finishes the tags — and the worker's next run tags
+/// what is left anyway, since the gateway owns its adopted resources by id until they are
+/// tagged.
+pub async fn take_over(
+    store: &portico_store::Store,
+    clients: &Clients,
+    caller: &Caller,
+    actor: &str,
+    rest_api: &str,
+    adoption: Option<&Adoption>,
+    name: &str,
+) -> Result<TakenOver, app::error::AppError> {
+    use app::error::AppError;
+    use portico_store::gateways;
+    let mut out = TakenOver::default();
+    let existing = match gateways::load(store, name).await {
+        Ok(g) => Some(g),
+        Err(portico_store::StoreError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let g = match existing {
+        Some(g) => {
+            let same = g.topology.gateway.adopted.as_ref();
+            if same.is_none_or(|a| a.rest_api.id != rest_api) {
+                return Err(AppError::Conflict(format!(
+                    "A gateway named {name:?} already exists; adopt under another name."
+                )));
+            }
+            g
+        }
+        None => {
+            let Some(a) = adoption else {
+                return Err(AppError::Invalid("Nothing was read to adopt.".into()));
+            };
+            if !a.misfits.is_empty() {
+                return Err(AppError::Invalid(format!(
+                    "REST API {rest_api} does not fit the shape Portico manages; nothing was \
+                     stored or tagged:\n{}",
+                    a.misfits.join("\n")
+                )));
+            }
+            let keys: Vec<_> = a
+                .keys
+                .iter()
+                .map(|k| gateways::AdoptedKey {
+                    aws_id: k.id.clone(),
+                    name: k.name.clone(),
+                    enabled: k.enabled,
+                    usage_plans: k.usage_plans.clone(),
+                })
+                .collect();
+            gateways::adopt(store, actor, a.topology.clone(), &keys).await?;
+            out.stored = true;
+            gateways::load(store, name).await?
+        }
+    };
+    let installation = portico_store::installation::id(store).await?;
+    let owner = crate::worker::owner::Owner::of(store, &installation, &g).await?;
+    let actual = crate::worker::observe::observe(clients, caller, &owner)
+        .await
+        .map_err(|e| AppError::Unavailable(format!("Could not read AWS: {e}")))?;
+    for u in &actual.untagged {
+        crate::worker::apply::tag(clients, caller, &owner, u)
+            .await
+            .map_err(|e| {
+                AppError::Unavailable(format!(
+                    "Gateway {name} is stored, but tagging {} failed: {e}. Run the adoption \
+                     again to finish (the worker also finishes it on its next run).",
+                    u.label
+                ))
+            })?;
+        out.tagged.push(u.label.clone());
+    }
+    Ok(out)
 }

@@ -36,6 +36,7 @@ fn topology(ports: u32) -> Topology {
             methods: vec!["ANY".into()],
             api_key_required: true,
             port: (i % 2 == 0).then_some(8080 + i % ports),
+            backend_path: None,
         })
         .collect();
     t.usage_plans[0].stages = t.stages.iter().map(|s| s.name.clone()).collect();

@@ -10,7 +10,8 @@
 use crate::model::rules::BACKEND_PORT_VAR;
 use crate::model::topology::*;
 use crate::model::validate::validate;
-use crate::plan::names::TAG_GATEWAY;
+use crate::plan::deployment_fingerprint;
+use crate::plan::names::{self, TAG_GATEWAY};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What AWS holds under one REST API, as read for adoption.
@@ -114,6 +115,8 @@ pub struct FoundTargetGroup {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FoundStage {
     pub name: String,
+    /// The deployment it serves.
+    pub deployment_id: String,
     pub variables: BTreeMap<String, String>,
     pub throttle: Option<Throttle>,
     pub cache_gb: Option<String>,
@@ -135,7 +138,8 @@ pub struct FoundKey {
     pub id: String,
     pub name: String,
     pub enabled: bool,
-    /// Names of the usage plans it is in.
+    /// Names of the usage plans it is in (AWS's names when found; the topology's in an
+    /// `Adoption`).
     pub usage_plans: Vec<String>,
 }
 
@@ -158,12 +162,29 @@ enum Target {
     StagePort,
 }
 
-/// `http://<dns>:<port>/…` → the host and the port part.
-fn parse_uri(uri: &str) -> Option<(&str, &str)> {
+/// `http://<dns>:<port>/…` → the host, the port part and the path.
+fn parse_uri(uri: &str) -> Option<(&str, &str, &str)> {
     let rest = uri.strip_prefix("http://")?;
-    let authority = rest.split('/').next()?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
     let (host, port) = authority.rsplit_once(':')?;
-    Some((host, port))
+    Some((host, port, path))
+}
+
+/// A usage plan's AWS name as a topology name: characters Portico's names do not take become
+/// `-` (the AWS name itself is kept, in `Adopted::usage_plans`).
+fn plan_slug(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 fn portico_owner(tags: &BTreeMap<String, String>) -> Option<&String> {
@@ -205,6 +226,7 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
 
     // Integrations: each through one VPC link, to one NLB's DNS name.
     let mut links: BTreeSet<&str> = BTreeSet::new();
+    let mut hosts: BTreeSet<(String, String)> = BTreeSet::new();
     let mut routes = vec![];
     for r in &found.resources {
         if r.methods.is_empty() {
@@ -212,6 +234,7 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
         }
         let mut target = None;
         let mut key_required = None;
+        let mut backend: Option<&str> = None;
         for m in &r.methods {
             let at = format!("{} {}", m.verb, r.path);
             if m.authorization != "NONE" && !m.authorization.is_empty() {
@@ -230,8 +253,7 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
                 misfits.push(format!("{at} has no integration."));
                 continue;
             };
-            if i.connection_type != "VPC_LINK" || !matches!(i.kind.as_str(), "HTTP_PROXY" | "HTTP")
-            {
+            if i.connection_type != "VPC_LINK" || i.kind != "HTTP_PROXY" {
                 misfits.push(format!(
                     "{at} integrates {} over {} ({}): only HTTP proxies through the VPC link fit.",
                     i.kind,
@@ -253,9 +275,20 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
             if let Some(link) = &i.connection_id {
                 links.insert(link);
             }
-            let t = match parse_uri(&i.uri) {
-                Some((_, "${stageVariables.backendPort}")) => Some(Target::StagePort),
-                Some((_, port)) => port.parse().ok().map(Target::Listener),
+            let parsed = parse_uri(&i.uri);
+            if let Some((host, _, path)) = parsed {
+                hosts.insert((host.to_owned(), at.clone()));
+                if backend.is_some_and(|b| b != path) {
+                    misfits.push(format!(
+                        "{}: its methods call different backend paths; a Portico route has one.",
+                        r.path
+                    ));
+                }
+                backend = Some(path);
+            }
+            let t = match parsed {
+                Some((_, "${stageVariables.backendPort}", _)) => Some(Target::StagePort),
+                Some((_, port, _)) => port.parse().ok().map(Target::Listener),
                 None => None,
             };
             let Some(t) = t else {
@@ -275,16 +308,30 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
         }
         let mut methods: Vec<String> = r.methods.iter().map(|m| m.verb.clone()).collect();
         methods.sort();
-        routes.push((
-            r.path.clone(),
+        let mut route = Route {
+            path: r.path.clone(),
             methods,
-            key_required.unwrap_or(false),
-            target,
-        ));
+            api_key_required: key_required.unwrap_or(false),
+            port: None,
+            backend_path: None,
+        };
+        // The backend path is recorded only where it is not the route's own.
+        route.backend_path = backend
+            .map(|b| if b.is_empty() { "/" } else { b })
+            .filter(|b| *b != route.backend())
+            .map(str::to_owned);
+        routes.push((route, target));
     }
 
     // The one link, and the one NLB behind it.
     let mut lb: Option<(&String, &FoundLoadBalancer)> = None;
+    let mut record = Adopted {
+        rest_api: AwsRef {
+            id: api.id.clone(),
+            name: api.name.clone(),
+        },
+        ..Adopted::default()
+    };
     match links.len() {
         0 => misfits.push("No integration goes through a VPC link: nothing to adopt.".into()),
         1 => {}
@@ -304,6 +351,10 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
             ));
         }
         tags.push(format!("VPC link {} ({id})", link.name));
+        record.vpc_link = AwsRef {
+            id: (*id).to_owned(),
+            name: link.name.clone(),
+        };
         match link.target_arns.as_slice() {
             [arn] => match found.load_balancers.get(arn) {
                 Some(found_lb) => lb = Some((arn, found_lb)),
@@ -332,9 +383,21 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
             ));
         }
         tags.push(format!("load balancer {} ({arn})", nlb.name));
+        record.load_balancer = AwsRef {
+            id: arn.clone(),
+            name: nlb.name.clone(),
+        };
+        for (host, at) in &hosts {
+            if *host != nlb.dns {
+                misfits.push(format!(
+                    "{at} calls {host}, not load balancer {} ({}): the shape has one.",
+                    nlb.name, nlb.dns
+                ));
+            }
+        }
         vpc_id = nlb.vpc_id.clone();
         subnets = nlb.subnets.clone();
-        for (_, _, _, target) in &routes {
+        for (_, target) in &routes {
             if let Some(Target::Listener(p)) = target {
                 if !nlb.listeners.iter().any(|l| l.port == *p) {
                     misfits.push(format!(
@@ -382,6 +445,13 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
                 ));
                 continue;
             }
+            record.target_groups.insert(
+                tg.port,
+                AwsRef {
+                    id: tg_arn.clone(),
+                    name: tg.name.clone(),
+                },
+            );
             ports.push(BackendPort {
                 port: tg.port,
                 listener_port: (l.port != tg.port).then_some(l.port),
@@ -398,7 +468,7 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
             .map(|p| p.port)
     };
 
-    let uses_stage_port = routes.iter().any(|r| r.3 == Some(Target::StagePort));
+    let uses_stage_port = routes.iter().any(|r| r.1 == Some(Target::StagePort));
     let mut stages = vec![];
     for s in &found.stages {
         let mut variables = s.variables.clone();
@@ -430,14 +500,12 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
 
     let routes = routes
         .into_iter()
-        .map(|(path, methods, api_key_required, target)| Route {
+        .map(|(route, target)| Route {
             port: match target {
                 Some(Target::Listener(l)) => backend_of(l).or(Some(l)),
                 _ => None,
             },
-            path,
-            methods,
-            api_key_required,
+            ..route
         })
         .collect();
 
@@ -463,8 +531,22 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
             ));
         }
         tags.push(format!("usage plan {} ({})", p.name, p.id));
+        let name = plan_slug(&p.name);
+        if record.usage_plans.contains_key(&name) {
+            misfits.push(format!(
+                "Two usage plans over this API are named {:?}: Portico's plans have one name each.",
+                p.name
+            ));
+        }
+        record.usage_plans.insert(
+            name.clone(),
+            AwsRef {
+                id: p.id.clone(),
+                name: p.name.clone(),
+            },
+        );
         usage_plans.push(UsagePlan {
-            name: p.name.clone(),
+            name,
             throttle: p.throttle.clone(),
             quota: p.quota.clone(),
             stages: p
@@ -478,6 +560,18 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
     for k in &found.keys {
         tags.push(format!("API key {} ({})", k.name, k.id));
     }
+    let plan_of = |aws: &String| {
+        let p = found.usage_plans.iter().find(|p| p.name == *aws);
+        p.map_or_else(|| aws.clone(), |p| plan_slug(&p.name))
+    };
+    let keys = found
+        .keys
+        .iter()
+        .map(|k| FoundKey {
+            usage_plans: k.usage_plans.iter().map(plan_of).collect(),
+            ..k.clone()
+        })
+        .collect();
 
     let topology = Topology {
         gateway: Gateway {
@@ -489,6 +583,7 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
             role_arn: role_arn.map(str::to_owned),
             apply_mode: ApplyMode::default(),
             drift_mode: DriftMode::default(),
+            adopted: None,
         },
         ports,
         stages,
@@ -497,6 +592,19 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
         usage: UsageAssumptions::default(),
     }
     .normalised();
+    // The names hold in the network found; the deployments the stages serve count as
+    // deployments of the routes found, so adopting deploys nothing.
+    let mut topology = topology;
+    record.epoch = names::epoch(&topology.gateway);
+    topology.gateway.adopted = Some(record);
+    let fingerprint = deployment_fingerprint(&topology);
+    if let Some(record) = topology.gateway.adopted.as_mut() {
+        for s in &found.stages {
+            record
+                .deployments
+                .insert(s.deployment_id.clone(), fingerprint.clone());
+        }
+    }
     if misfits.is_empty() {
         if let Err(problems) = validate(&topology) {
             misfits.extend(problems.iter().map(|p| format!("Portico's rules: {p}")));
@@ -506,7 +614,7 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
         topology,
         tags,
         misfits,
-        keys: found.keys.clone(),
+        keys,
     }
 }
 

@@ -164,7 +164,9 @@ pub fn assess(desired: &Topology, keys: &[KeyWant], actual: &Actual) -> Health {
             match api.and_then(|a| a.stages.get(&stage.name).map(|s| (a, s))) {
                 None => parts.push(part(resource, Level::Pending, "not made yet")),
                 Some((a, s)) => {
-                    if a.deployments.get(&s.deployment_id) == Some(&fresh) {
+                    let adopted = g.adopted.as_ref();
+                    let serves = crate::plan::deployment_description(adopted, a, &s.deployment_id);
+                    if serves == Some(&fresh) {
                         parts.push(part(resource, Level::Healthy, "serves the latest routes"));
                     } else {
                         parts.push(part(

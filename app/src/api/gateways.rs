@@ -92,6 +92,7 @@ pub async fn create_gateway(
         role_arn: None,
         apply_mode: ApplyMode::Auto,
         drift_mode: DriftMode::Correct,
+        adopted: None,
     };
     let name = gateway.name.clone();
     portico_store::gateways::create(&state.store, &me.name, Topology::new(gateway), false).await?;

@@ -228,15 +228,22 @@ pub async fn save_route(
     methods: String,
     api_key_required: Option<String>,
     port: Option<String>,
+    backend_path: Option<String>,
 ) -> Result<(), AppError> {
     use crate::api::forms::{list, optional};
     use portico_core::model::topology::Route;
     let original = original.filter(|o| !o.is_empty());
+    let path = path.trim().to_owned();
+    // Blank, or the route's own path, is no backend path of its own.
+    let backend_path = backend_path
+        .map(|b| b.trim().to_owned())
+        .filter(|b| !b.is_empty() && *b != path.replace("+}", "}"));
     let value = Route {
-        path: path.trim().to_owned(),
+        path,
         methods: list(&methods.to_ascii_uppercase()),
         api_key_required: api_key_required.is_some(),
         port: optional("Backend port", port.as_deref())?,
+        backend_path,
     };
     let key = format!("route {}", original.as_deref().unwrap_or(&value.path));
     apply(&gateway, from, &key, "route.save", move |t| {

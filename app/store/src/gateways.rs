@@ -308,7 +308,9 @@ pub async fn refuse_deleting(conn: &mut SqliteConnection, id: i64, name: &str) -
     }
 }
 
+mod adopt;
 mod edit;
+pub use adopt::{adopt, AdoptedKey, ADOPTED_OWNER};
 pub use edit::{create, edit, replace, replace_as, Settings};
 
 #[cfg(test)]

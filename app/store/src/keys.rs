@@ -176,6 +176,18 @@ pub async fn any(db: &Store, gateway: i64) -> StoreResult<bool> {
     )
 }
 
+/// The AWS keys the gateway's key rows recorded (`(Portico's id, AWS's id)`), not yet deleted:
+/// the gateway's own even before they carry its tags (an adopted key).
+pub async fn recorded(db: &Store, gateway: i64) -> StoreResult<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, aws_id FROM api_keys \
+         WHERE gateway_id = ? AND aws_id IS NOT NULL AND deleted_at IS NULL ORDER BY id",
+    )
+    .bind(gateway)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 /// Stores a new key for the worker to make, and audits it. Writes take the gateway's name:
 /// the audit and the "being deleted" refusal say it.
 pub async fn issue(

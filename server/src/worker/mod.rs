@@ -245,17 +245,13 @@ impl Worker {
     }
 
     /// The gateway as the owner of AWS resources: its name and this installation's id (read
-    /// from the database once).
+    /// from the database once), and what it adopted.
     pub async fn owner(&self, g: &Desired) -> Result<owner::Owner, portico_store::StoreError> {
         let installation = self
             .installation
             .get_or_try_init(|| portico_store::installation::id(&self.store))
             .await?;
-        Ok(owner::Owner {
-            installation: installation.clone(),
-            gateway: g.name.clone(),
-            legacy: g.legacy_tags,
-        })
+        owner::Owner::of(&self.store, installation, g).await
     }
 
     /// Takes or renews the worker lease (compare-and-set): true while this worker is the one

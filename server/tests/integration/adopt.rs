@@ -1,330 +1,315 @@
-//! `portico adopt --dry-run` against the sandbox: a setup built by hand through the SDK, as a
-//! team does in the console, reads back as the topology that says it — with nothing written to
-//! AWS — and what the shape cannot express is listed.
+//! `portico adopt` against the sandbox: the hand-built setup (the console walkthrough, made
+//! with boto3 by the sandbox's `handbuilt.py`, untagged) is taken over in one step — the same
+//! REST API, VPC link, NLB and target groups afterwards, nothing new, nothing foreign touched,
+//! the first plan empty — and a setup the shape cannot express is refused with nothing stored
+//! or tagged.
 
 use crate::common::{TestApp, REGION};
 use aws_sdk_apigateway::types as agw;
-use aws_sdk_elasticloadbalancingv2::types as elbt;
-use portico::aws::call::Caller;
+use portico_core::model::topology::{BackendPort, Topology};
+use std::collections::BTreeSet;
+use std::process::{Command, Output};
 
-/// Builds the console walkthrough: target groups tg-8080 and tg-8081, one internal NLB with a
-/// TCP listener each, a VPC link, a REST API with /dev and /release each pinned to a port, a
-/// stage each, a usage plan over both and a key in it. Returns the REST API's id.
-async fn build_by_hand(app: &TestApp) -> String {
-    let c = app.turn().clients(REGION, 3).await;
-    let demo = &app.sandbox().demo;
-    let vpc = demo["vpc_id"].as_str().unwrap();
-    let subnets: Vec<String> = serde_json::from_value(demo["subnet_ids"].clone()).unwrap();
-    let instance = demo["instance_ids"][0].as_str().unwrap();
-    let lb = c
-        .elb
-        .create_load_balancer()
-        .name("shared-nlb")
-        .r#type(elbt::LoadBalancerTypeEnum::Network)
-        .scheme(elbt::LoadBalancerSchemeEnum::Internal)
-        .set_subnets(Some(subnets))
-        .send()
-        .await
-        .unwrap();
-    let lb = lb.load_balancers()[0].clone();
-    let lb_arn = lb.load_balancer_arn().unwrap();
-    for port in [8080, 8081] {
-        let tg = c
-            .elb
-            .create_target_group()
-            .name(format!("tg-{port}"))
-            .protocol(elbt::ProtocolEnum::Tcp)
-            .port(port)
-            .vpc_id(vpc)
-            .target_type(elbt::TargetTypeEnum::Instance)
-            .send()
-            .await
-            .unwrap();
-        let tg_arn = tg.target_groups()[0].target_group_arn().unwrap().to_owned();
-        c.elb
-            .register_targets()
-            .target_group_arn(&tg_arn)
-            .targets(
-                elbt::TargetDescription::builder()
-                    .id(instance)
-                    .port(port)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        c.elb
-            .create_listener()
-            .load_balancer_arn(lb_arn)
-            .protocol(elbt::ProtocolEnum::Tcp)
-            .port(port)
-            .default_actions(
-                elbt::Action::builder()
-                    .r#type(elbt::ActionTypeEnum::Forward)
-                    .target_group_arn(&tg_arn)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
-    let link = c
-        .apigateway
-        .create_vpc_link()
-        .name("shop-link")
-        .target_arns(lb_arn)
-        .send()
-        .await
-        .unwrap();
-    let api = c
-        .apigateway
-        .create_rest_api()
-        .name("shop")
-        .endpoint_configuration(
-            agw::EndpointConfiguration::builder()
-                .types(agw::EndpointType::Regional)
-                .build(),
+/// Builds the hand-made setup `name` in the sandbox; returns its REST API's id.
+async fn handbuilt(app: &TestApp, name: &str) -> String {
+    let built = app
+        .turn()
+        .control(
+            "POST",
+            "/handbuilt",
+            Some(serde_json::json!({ "region": REGION, "name": name })),
         )
-        .send()
-        .await
-        .unwrap();
-    let api_id = api.id().unwrap().to_owned();
-    let root = api.root_resource_id().unwrap().to_owned();
-    for (stage, port) in [("dev", 8080), ("release", 8081)] {
-        let top = c
-            .apigateway
-            .create_resource()
-            .rest_api_id(&api_id)
-            .parent_id(&root)
-            .path_part(stage)
-            .send()
-            .await
-            .unwrap();
-        let proxy = c
-            .apigateway
-            .create_resource()
-            .rest_api_id(&api_id)
-            .parent_id(top.id().unwrap())
-            .path_part("{proxy+}")
-            .send()
-            .await
-            .unwrap();
-        let rid = proxy.id().unwrap();
-        c.apigateway
-            .put_method()
-            .rest_api_id(&api_id)
-            .resource_id(rid)
-            .http_method("ANY")
-            .authorization_type("NONE")
-            .api_key_required(true)
-            .send()
-            .await
-            .unwrap();
-        c.apigateway
-            .put_integration()
-            .rest_api_id(&api_id)
-            .resource_id(rid)
-            .http_method("ANY")
-            .r#type(agw::IntegrationType::HttpProxy)
-            .integration_http_method("ANY")
-            .connection_type(agw::ConnectionType::VpcLink)
-            .connection_id(link.id().unwrap())
-            .uri(format!(
-                "http://{}:{port}/{stage}/{{proxy}}",
-                lb.dns_name().unwrap()
-            ))
-            .send()
-            .await
-            .unwrap();
-    }
-    let deployment = c
-        .apigateway
-        .create_deployment()
-        .rest_api_id(&api_id)
-        .send()
-        .await
-        .unwrap();
-    for stage in ["dev", "release"] {
-        c.apigateway
-            .create_stage()
-            .rest_api_id(&api_id)
-            .stage_name(stage)
-            .deployment_id(deployment.id().unwrap())
-            .variables("team", "payments")
-            .send()
-            .await
-            .unwrap();
-    }
-    let plan = c
-        .apigateway
-        .create_usage_plan()
-        .name("standard")
-        .api_stages(
-            agw::ApiStage::builder()
-                .api_id(&api_id)
-                .stage("dev")
-                .build(),
-        )
-        .api_stages(
-            agw::ApiStage::builder()
-                .api_id(&api_id)
-                .stage("release")
-                .build(),
-        )
-        .throttle(
-            agw::ThrottleSettings::builder()
-                .rate_limit(50.0)
-                .burst_limit(100)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let key = c
-        .apigateway
-        .create_api_key()
-        .name("partner")
-        .enabled(true)
-        .send()
-        .await
-        .unwrap();
-    c.apigateway
-        .create_usage_plan_key()
-        .usage_plan_id(plan.id().unwrap())
-        .key_id(key.id().unwrap())
-        .key_type("API_KEY")
-        .send()
-        .await
-        .unwrap();
-    api_id
+        .await;
+    built["rest_api_id"].as_str().expect("an API id").to_owned()
 }
 
-fn caller() -> Caller {
-    Caller::new(Default::default(), REGION, None)
-}
-
-#[tokio::test]
-async fn a_hand_built_setup_reads_back_as_its_topology_and_nothing_is_written() {
-    let app = TestApp::builder().with_sandbox(REGION).build().await;
-    let api_id = build_by_hand(&app).await;
-    let c = app.turn().clients(REGION, 3).await;
-    app.reset_aws_calls().await;
-    let found = portico::adopt::discover(&c, &caller(), &api_id)
-        .await
-        .unwrap();
-    let (reads, writes) = app.aws_calls().await;
-    assert!(writes.is_empty(), "a dry run writes nothing: {writes:?}");
-    eprintln!(
-        "adopt --dry-run: {} reads {reads:?}",
-        reads.values().sum::<u64>()
-    );
-
-    let a = portico_core::adopt::adopt(&found, "shop", None);
-    assert_eq!(a.misfits, Vec::<String>::new());
-    let t = &a.topology;
-    assert_eq!(
-        t.gateway.vpc_id,
-        app.sandbox().demo["vpc_id"].as_str().unwrap()
-    );
-    assert_eq!(
-        t.ports.iter().map(|p| p.port).collect::<Vec<_>>(),
-        vec![8080, 8081]
-    );
-    assert!(t.ports.iter().all(|p| p.instances.len() == 1));
-    let routes: Vec<(String, Option<u32>, bool)> = t
-        .routes
-        .iter()
-        .map(|r| (r.path.clone(), r.port, r.api_key_required))
-        .collect();
-    assert_eq!(
-        routes,
-        vec![
-            ("/dev/{proxy+}".to_string(), Some(8080), true),
-            ("/release/{proxy+}".to_string(), Some(8081), true),
-        ]
-    );
-    assert_eq!(t.stages.len(), 2);
-    assert_eq!(
-        t.stages[0].variables.get("team").map(String::as_str),
-        Some("payments")
-    );
-    assert_eq!(t.usage_plans[0].name, "standard");
-    assert_eq!(
-        t.usage_plans[0].stages,
-        vec!["dev".to_string(), "release".to_string()]
-    );
-    assert_eq!(a.keys.len(), 1);
-    assert_eq!(
-        (a.keys[0].name.as_str(), a.keys[0].enabled),
-        ("partner", true)
-    );
-    // The API, the link, the NLB, two target groups, the plan, the key.
-    assert_eq!(a.tags.len(), 7, "{:?}", a.tags);
-    let report = portico::adopt::report(&a);
-    assert!(report.contains("# It fits"), "{report}");
-
-    // The same through the command line: the file on standard output, a refusal to store.
-    let cli = |dry_run: bool| {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_portico"));
-        c.args([
-            "adopt",
-            "--region",
-            REGION,
-            "--rest-api",
-            &api_id,
-            "--name",
-            "shop",
-        ])
+/// `portico ARGS` on this test's database and sandbox.
+fn portico(app: &TestApp, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_portico"));
+    c.arg("--db")
+        .arg(app.db_path())
+        .args(args)
         .env("AWS_ENDPOINT_URL", &app.turn().url)
         .env("AWS_ACCESS_KEY_ID", "sandbox")
         .env("AWS_SECRET_ACCESS_KEY", "sandbox")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-        if dry_run {
-            c.arg("--dry-run");
-        }
-        c.output().unwrap()
-    };
-    let out = cli(true);
-    assert!(
-        out.status.success(),
-        "{}",
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("RUST_LOG", "warn");
+    c
+}
+
+fn run(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let out: Output = portico(app, args).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8(out.stdout).unwrap();
+    (out.status.success(), text)
+}
+
+fn adopt_args<'a>(api: &'a str, name: &'a str) -> Vec<&'a str> {
+    vec![
+        "adopt",
+        "--region",
+        REGION,
+        "--rest-api",
+        api,
+        "--name",
+        name,
+    ]
+}
+
+/// Every resource id and ARN in the account (all owners), and every tag key Portico uses on
+/// them: what "nothing new, nothing foreign touched" is checked against.
+async fn account(app: &TestApp) -> (BTreeSet<String>, BTreeSet<String>) {
+    let c = app.turn().clients(REGION, 3).await;
+    let mut ids = BTreeSet::new();
+    let mut tagged = BTreeSet::new();
+    let lbs = c.elb.describe_load_balancers().send().await.unwrap();
+    let tgs = c.elb.describe_target_groups().send().await.unwrap();
+    let arns: Vec<String> = lbs
+        .load_balancers()
+        .iter()
+        .filter_map(|l| l.load_balancer_arn().map(str::to_owned))
+        .chain(
+            tgs.target_groups()
+                .iter()
+                .filter_map(|g| g.target_group_arn().map(str::to_owned)),
+        )
+        .collect();
+    for lb in lbs.load_balancers() {
+        let listeners = c
+            .elb
+            .describe_listeners()
+            .load_balancer_arn(lb.load_balancer_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        ids.extend(
+            listeners
+                .listeners()
+                .iter()
+                .filter_map(|l| l.listener_arn().map(str::to_owned)),
+        );
+    }
+    for arn in &arns {
+        ids.insert(arn.clone());
+        let tags = c
+            .elb
+            .describe_tags()
+            .resource_arns(arn)
+            .send()
+            .await
+            .unwrap();
+        for d in tags.tag_descriptions() {
+            if d.tags().iter().any(|t| t.key() == Some("portico:gateway")) {
+                tagged.insert(arn.clone());
+            }
+        }
+    }
+    let portico = |t: Option<&std::collections::HashMap<String, String>>| {
+        t.is_some_and(|t| t.contains_key("portico:gateway"))
+    };
+    for a in c.apigateway.get_rest_apis().send().await.unwrap().items() {
+        let id = a.id().unwrap().to_owned();
+        if portico(a.tags()) {
+            tagged.insert(id.clone());
+        }
+        let deployments = c.apigateway.get_deployments().rest_api_id(&id).send().await;
+        for d in deployments.unwrap().items() {
+            ids.insert(format!("{id}/deployment/{}", d.id().unwrap()));
+        }
+        ids.insert(id);
+    }
+    for l in c.apigateway.get_vpc_links().send().await.unwrap().items() {
+        ids.insert(l.id().unwrap().to_owned());
+        if portico(l.tags()) {
+            tagged.insert(l.id().unwrap().to_owned());
+        }
+    }
+    for p in c.apigateway.get_usage_plans().send().await.unwrap().items() {
+        ids.insert(p.id().unwrap().to_owned());
+        if portico(p.tags()) {
+            tagged.insert(p.id().unwrap().to_owned());
+        }
+    }
+    let keys = c.apigateway.get_api_keys().send().await.unwrap();
+    for k in keys.items() {
+        ids.insert(k.id().unwrap().to_owned());
+        if portico(k.tags()) {
+            tagged.insert(k.id().unwrap().to_owned());
+        }
+    }
+    (ids, tagged)
+}
+
+#[tokio::test]
+async fn a_hand_built_setup_is_adopted_without_replacing_anything() {
+    let app = TestApp::builder().with_sandbox(REGION).build().await;
+    let api = handbuilt(&app, "orders").await;
+    let (before, tagged) = account(&app).await;
+    assert!(tagged.is_empty(), "built by hand: untagged");
+
+    // --dry-run: the file, the tags it would add, the keys; reads only.
+    app.reset_aws_calls().await;
+    let (ok, text) = run(
+        &app,
+        &[adopt_args(&api, "orders"), vec!["--dry-run"]].concat(),
+    );
+    assert!(ok, "{text}");
+    let (reads, writes) = app.aws_calls().await;
+    assert!(writes.is_empty(), "a dry run writes nothing: {writes:?}");
+    eprintln!(
+        "adopt --dry-run of the seed-sized setup: {} reads {reads:?}",
+        reads.values().sum::<u64>()
+    );
+    assert!(text.contains("# It fits"), "{text}");
+    assert!(text.contains("orders-partner") && text.contains("orders-legacy"));
     let yaml: String = text
         .lines()
         .filter(|l| !l.starts_with('#'))
         .collect::<Vec<_>>()
         .join("\n");
+    let t = Topology::from_yaml(&yaml).unwrap();
     assert_eq!(
-        &portico_core::model::topology::Topology::from_yaml(&yaml)
-            .unwrap()
-            .normalised(),
-        t
+        t.ports.iter().map(|p| p.port).collect::<Vec<_>>(),
+        vec![8080, 8081, 8082]
     );
-    let out = cli(false);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--dry-run shows what it would be"));
+    let dev = t.routes.iter().find(|r| r.path == "/dev/{proxy+}").unwrap();
+    assert_eq!(dev.backend_path.as_deref(), Some("/{proxy}"));
+    let adopted = t.gateway.adopted.as_ref().expect("the adopted record");
+    assert_eq!(adopted.rest_api.id, api);
+    assert_eq!(adopted.target_groups[&8081].name, "orders-8081");
+    assert!(portico_store::gateways::list(&app.store)
+        .await
+        .unwrap()
+        .is_empty());
 
-    // A method that calls a Lambda function does not fit, and says so.
+    // Stopped by kill -9 half way through tagging (API Gateway's tag calls made slow).
+    let slow = serde_json::json!({
+        "service": "apigateway", "operation": "TagResource", "kind": "latency", "latency_ms": 1500
+    });
+    app.turn().control("POST", "/faults", Some(slow)).await;
+    app.reset_aws_calls().await;
+    let mut child = portico(&app, &adopt_args(&api, "orders")).spawn().unwrap();
+    while app.turn().calls("apigateway", "TagResource").await < 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    app.turn().control("DELETE", "/faults", None).await;
+    let (_, half) = account(&app).await;
+    assert!(!half.is_empty() && half.len() < 9, "half tagged: {half:?}");
+    assert!(portico_store::gateways::load(&app.store, "orders")
+        .await
+        .is_ok());
+
+    // Adopting again finishes the tags; the first plan has nothing to do.
+    app.reset_aws_calls().await;
+    let (ok, text) = run(&app, &adopt_args(&api, "orders"));
+    assert!(ok, "{text}");
+    let (reads, writes) = app.aws_calls().await;
+    eprintln!(
+        "adopt again after kill -9: {} reads, writes {writes:?}",
+        reads.values().sum::<u64>()
+    );
+    assert!(
+        writes
+            .keys()
+            .all(|op| op == "AddTags" || op == "TagResource"),
+        "only tags: {writes:?}"
+    );
+    let (after, tagged) = account(&app).await;
+    assert_eq!(after, before, "nothing new, nothing gone");
+    // The API, the link, the NLB, 3 target groups, the usage plan, 2 keys.
+    assert_eq!(tagged.len(), 9, "{tagged:?}");
+    let (ok, text) = run(&app, &["plan", "orders"]);
+    assert!(ok && text.contains("Nothing to do"), "{text}");
+
+    // The keys clients use are adopted as they are, values never read.
+    let keys = portico_store::keys::list(
+        &app.store,
+        portico_store::gateways::load(&app.store, "orders")
+            .await
+            .unwrap()
+            .id,
+    )
+    .await
+    .unwrap();
+    assert_eq!(keys.len(), 2);
+    assert!(keys.iter().all(|k| k.aws_id.is_some() && k.hint.is_none()));
+    let c = app.turn().clients(REGION, 3).await;
+    for k in &keys {
+        let aws = c
+            .apigateway
+            .get_api_key()
+            .api_key(k.aws_id.as_deref().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(aws.enabled(), k.name.ends_with("partner"), "{}", k.name);
+    }
+
+    // A fourth port, added by file, lands on the adopted load balancer.
+    let (ok, file) = run(&app, &["topology", "export", "orders"]);
+    assert!(ok, "{file}");
+    let mut t = Topology::from_yaml(&file).unwrap();
+    let instance = app.sandbox().demo["instance_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    t.ports.push(BackendPort {
+        port: 8083,
+        instances: vec![instance],
+        ..t.ports[0].clone()
+    });
+    let path = app.db_path().with_file_name("orders.yaml");
+    std::fs::write(&path, t.to_yaml().unwrap()).unwrap();
+    let (ok, text) = run(&app, &["topology", "apply", "-f", path.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    let worker = app.worker(crate::common::rig::fast()).await;
+    let id = portico_store::gateways::load(&app.store, "orders")
+        .await
+        .unwrap()
+        .id;
+    app.converge(&worker, id, 3).await;
+    let (grown, _) = account(&app).await;
+    assert!(grown.is_superset(&before), "nothing replaced");
+    let new: Vec<&String> = grown.difference(&before).collect();
+    assert_eq!(new.len(), 2, "a target group and a listener: {new:?}");
+    let lb = adopted.load_balancer.id.as_str();
+    let listeners = c
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(lb)
+        .send()
+        .await
+        .unwrap();
+    assert!(listeners.listeners().iter().any(|l| l.port() == Some(8083)));
+}
+
+#[tokio::test]
+async fn a_setup_that_does_not_fit_is_refused_with_nothing_stored_or_tagged() {
+    let app = TestApp::builder().with_sandbox(REGION).build().await;
+    let api = handbuilt(&app, "misfit").await;
+    let c = app.turn().clients(REGION, 3).await;
+    // A method calling a Lambda function, and an authorizer.
     let root = c
         .apigateway
         .get_resources()
-        .rest_api_id(&api_id)
+        .rest_api_id(&api)
         .send()
         .await
         .unwrap()
         .items()
         .iter()
         .find(|r| r.path() == Some("/"))
-        .unwrap()
-        .id()
-        .unwrap()
-        .to_owned();
+        .and_then(|r| r.id().map(str::to_owned))
+        .unwrap();
     let hook = c
         .apigateway
         .create_resource()
-        .rest_api_id(&api_id)
+        .rest_api_id(&api)
         .parent_id(&root)
         .path_part("hook")
         .send()
@@ -332,7 +317,7 @@ async fn a_hand_built_setup_reads_back_as_its_topology_and_nothing_is_written() 
         .unwrap();
     c.apigateway
         .put_method()
-        .rest_api_id(&api_id)
+        .rest_api_id(&api)
         .resource_id(hook.id().unwrap())
         .http_method("POST")
         .authorization_type("NONE")
@@ -341,7 +326,7 @@ async fn a_hand_built_setup_reads_back_as_its_topology_and_nothing_is_written() 
         .unwrap();
     c.apigateway
         .put_integration()
-        .rest_api_id(&api_id)
+        .rest_api_id(&api)
         .resource_id(hook.id().unwrap())
         .http_method("POST")
         .r#type(agw::IntegrationType::AwsProxy)
@@ -352,16 +337,57 @@ async fn a_hand_built_setup_reads_back_as_its_topology_and_nothing_is_written() 
         .send()
         .await
         .unwrap();
-    let found = portico::adopt::discover(&c, &caller(), &api_id)
+    c.apigateway
+        .create_authorizer()
+        .rest_api_id(&api)
+        .name("jwt")
+        .r#type(agw::AuthorizerType::Token)
+        .authorizer_uri(format!(
+            "arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/arn:aws:lambda:{REGION}:123456789012:function:auth/invocations"
+        ))
+        .identity_source("method.request.header.Authorization")
+        .send()
         .await
         .unwrap();
-    let a = portico_core::adopt::adopt(&found, "shop", None);
-    assert!(
-        a.misfits
-            .iter()
-            .any(|m| m.contains("POST /hook integrates AWS_PROXY")),
-        "{:?}",
-        a.misfits
-    );
-    assert!(portico::adopt::report(&a).contains("does not fit"));
+    // One target group already another gateway's.
+    let tg = c
+        .elb
+        .describe_target_groups()
+        .names("misfit-8081")
+        .send()
+        .await
+        .unwrap();
+    let tg_arn = tg.target_groups()[0].target_group_arn().unwrap().to_owned();
+    c.elb
+        .add_tags()
+        .resource_arns(&tg_arn)
+        .tags(
+            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                .key("portico:gateway")
+                .value("billing")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (before, tagged_before) = account(&app).await;
+
+    app.reset_aws_calls().await;
+    let (ok, text) = run(&app, &adopt_args(&api, "misfit"));
+    assert!(!ok, "{text}");
+    for needle in [
+        "POST /hook integrates AWS_PROXY",
+        "Authorizer \"jwt\"",
+        "Target group misfit-8081 already belongs to Portico gateway \"billing\"",
+        "Nothing was stored or tagged",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    let (_, writes) = app.aws_calls().await;
+    assert!(writes.is_empty(), "{writes:?}");
+    assert!(portico_store::gateways::list(&app.store)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(account(&app).await, (before, tagged_before));
 }

@@ -167,6 +167,7 @@ fn big(stages: usize, routes: usize, ports: usize, instances: usize) -> Topology
             methods: vec!["GET".into(), "POST".into()],
             api_key_required: i % 2 == 0,
             port: (i % 3 != 0).then(|| 8080 + (i % ports.max(1)) as u32),
+            backend_path: None,
         })
         .collect();
     t.normalised()

@@ -158,6 +158,37 @@ pub fn stage_name(name: &str) -> Check {
 }
 
 /// A resource path: `/`, or `/seg/{param}/…` with `{proxy+}` allowed only as the last segment.
+/// A route's backend path: starts with `/`, holds what a URL path may, and its parameters
+/// (`{name}`) are the route's own.
+pub fn backend_path(route: &str, backend: &str) -> Check {
+    if !backend.starts_with('/') {
+        return Err(format!("Backend path {backend:?} must start with '/'."));
+    }
+    if backend.len() > PATH_MAX {
+        return Err(format!(
+            "Backend path is longer than {PATH_MAX} characters."
+        ));
+    }
+    if let Some(c) = backend.chars().find(|c| {
+        !(c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '.' | '_' | '~' | ':' | '{' | '}'))
+    }) {
+        return Err(format!("Backend path {backend:?} may not hold {c:?}."));
+    }
+    let params = |p: &str| -> Vec<String> {
+        p.split('/')
+            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}').map(str::to_owned))
+            .map(|s| s.trim_end_matches('+').to_owned())
+            .collect()
+    };
+    let own = params(route);
+    match params(backend).into_iter().find(|p| !own.contains(p)) {
+        Some(p) => Err(format!(
+            "Backend path {backend:?} uses {{{p}}}, which route {route:?} does not have."
+        )),
+        None => Ok(()),
+    }
+}
+
 pub fn resource_path(path: &str) -> Check {
     if !path.starts_with('/') {
         return Err(format!("Path {path:?} must start with '/'."));

@@ -36,6 +36,7 @@ pub(crate) fn valid_topology() -> impl Strategy<Value = Topology> {
             role_arn: None,
             apply_mode: ApplyMode::Auto,
             drift_mode: DriftMode::Correct,
+            adopted: None,
         });
     let ports = prop::collection::btree_set(1u32..=65_535, 1..6);
     (
@@ -122,6 +123,7 @@ pub(crate) fn valid_topology() -> impl Strategy<Value = Topology> {
                         methods: vec!["ANY".into()],
                         api_key_required: key,
                         port,
+                        backend_path: None,
                     })
                     .collect(),
                 usage_plans: vec![plan],

@@ -38,6 +38,55 @@ pub struct Gateway {
     pub apply_mode: ApplyMode,
     #[serde(default)]
     pub drift_mode: DriftMode,
+    /// What `portico adopt` took over: the ids and names of resources built by hand before
+    /// Portico. Kept by Portico from one generation to the next, never read from a form or an
+    /// uploaded file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted: Option<Adopted>,
+}
+
+/// The resources a gateway was adopted with. Their names stay as they were (Portico's own
+/// naming applies only to what it creates later); the load balancer's, its target groups' and
+/// the VPC link's hold while the network they were adopted in (`epoch`) is unchanged.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Adopted {
+    /// The REST API's id (`portico adopt --rest-api`).
+    pub rest_api: AwsRef,
+    pub vpc_link: AwsRef,
+    /// `id` is the ARN.
+    pub load_balancer: AwsRef,
+    /// By backend port; `id` is the ARN.
+    #[serde(default)]
+    pub target_groups: BTreeMap<u32, AwsRef>,
+    /// By the topology's usage plan name.
+    #[serde(default)]
+    pub usage_plans: BTreeMap<String, AwsRef>,
+    /// The network epoch (`plan::names::epoch`) the load balancer was adopted in.
+    pub epoch: String,
+    /// The deployments the stages served when adopted, with the description of a Portico
+    /// deployment of the adopted routes: they serve those routes, so adopting deploys nothing.
+    #[serde(default)]
+    pub deployments: BTreeMap<String, String>,
+}
+
+/// One AWS resource: its id (or ARN) and its name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsRef {
+    pub id: String,
+    pub name: String,
+}
+
+impl Adopted {
+    /// Every adopted resource's id or ARN (what ownership recognises before the tags).
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        [&self.rest_api, &self.vpc_link, &self.load_balancer]
+            .into_iter()
+            .chain(self.target_groups.values())
+            .chain(self.usage_plans.values())
+            .map(|r| r.id.as_str())
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,6 +208,20 @@ pub struct Route {
     /// A fixed backend port, or the stage's own (`backendPort` variable) when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u32>,
+    /// The path requests take on the backend, when not the route's own: `/dev/{proxy+}` sent
+    /// to `/{proxy}`. Parameters are the route's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_path: Option<String>,
+}
+
+impl Route {
+    /// The path on the backend: `backend_path`, else the route's path with `{proxy+}` written
+    /// `{proxy}`.
+    pub fn backend(&self) -> String {
+        self.backend_path
+            .clone()
+            .unwrap_or_else(|| self.path.replace("+}", "}"))
+    }
 }
 
 fn any_method() -> Vec<String> {

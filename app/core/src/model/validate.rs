@@ -198,6 +198,12 @@ fn routes(t: &Topology, p: &mut Problems) {
             );
         }
         p.check(format!("{at}.methods"), rules::methods(&r.methods));
+        if let Some(backend) = &r.backend_path {
+            p.check(
+                format!("{at}.backend_path"),
+                rules::backend_path(&r.path, backend),
+            );
+        }
         if let Some(port) = r.port {
             if t.port(port).is_none() {
                 p.add(

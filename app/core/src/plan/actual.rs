@@ -42,9 +42,13 @@ pub struct Actual {
     pub foreign_names: Vec<String>,
 }
 
-/// An owned resource missing the installation tag.
+/// An owned resource missing this installation's tags (from before installation ids, or
+/// adopted).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Untagged {
+    /// Its id (an ARN for load balancers and target groups).
+    #[serde(default)]
+    pub id: String,
     /// elbv2 or apigateway: which service's tagging call adds it.
     pub service: String,
     /// The resource's ARN (API Gateway's form for its resources).

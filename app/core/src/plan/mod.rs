@@ -34,7 +34,7 @@ mod tests;
 pub use crate::model::diff::FieldChange;
 pub use step::{Action, Field, Kind, Op, Patch, Step, Uri, Val};
 
-use crate::model::topology::Topology;
+use crate::model::topology::{Adopted, Topology};
 use actual::Actual;
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +47,18 @@ pub fn deployment_fingerprint(desired: &Topology) -> String {
         .map(|p| (p.port, p.listener()))
         .collect();
     rest::fingerprint(desired, &ports)
+}
+
+/// What deployment `id` of `api` serves, as the description of a Portico deployment: its own
+/// description, or for a deployment the gateway was adopted with, that of the adopted routes.
+pub fn deployment_description<'a>(
+    adopted: Option<&'a Adopted>,
+    api: &'a actual::RestApi,
+    id: &str,
+) -> Option<&'a String> {
+    adopted
+        .and_then(|a| a.deployments.get(id))
+        .or_else(|| api.deployments.get(id))
 }
 
 /// Every API resource the routes make: the root, then each route's path and its prefixes

@@ -8,7 +8,7 @@
 //! settings AWS cannot change in place (the VPC and the NLB's subnets). Changing them gives new
 //! names, so the replacement can be built beside the old resources (create before destroy).
 
-use crate::model::topology::Gateway;
+use crate::model::topology::{Adopted, Gateway};
 
 /// The tag naming the Portico gateway a resource belongs to.
 pub const TAG_GATEWAY: &str = "portico:gateway";
@@ -61,30 +61,58 @@ fn fit(gateway: &str, suffix: &str) -> String {
     format!("pt-{}{tail}", head.trim_end_matches('-'))
 }
 
-/// `pt-<gateway>-<epoch>`.
+/// The adopted resources whose names hold in the gateway's current network: none once the VPC
+/// or the subnets change (the replacement is Portico's, named Portico's way).
+fn adopted_network(gateway: &Gateway) -> Option<&Adopted> {
+    gateway
+        .adopted
+        .as_ref()
+        .filter(|a| a.epoch == epoch(gateway))
+}
+
+/// `pt-<gateway>-<epoch>`, or the adopted load balancer's name.
 pub fn load_balancer(gateway: &Gateway) -> String {
-    fit(&gateway.name, &format!("-{}", epoch(gateway)))
+    match adopted_network(gateway) {
+        Some(a) => a.load_balancer.name.clone(),
+        None => fit(&gateway.name, &format!("-{}", epoch(gateway))),
+    }
 }
 
 /// `pt-<gateway>-<port>-<epoch>`: what the worker creates for a backend port, and what the
-/// ports page shows.
+/// ports page shows (or the adopted target group's name).
 pub fn target_group(gateway: &Gateway, port: u32) -> String {
-    fit(&gateway.name, &format!("-{port}-{}", epoch(gateway)))
+    match adopted_network(gateway).and_then(|a| a.target_groups.get(&port)) {
+        Some(tg) => tg.name.clone(),
+        None => fit(&gateway.name, &format!("-{port}-{}", epoch(gateway))),
+    }
 }
 
-/// The VPC link is named after the load balancer it reaches.
+/// The VPC link is named after the load balancer it reaches (or keeps its adopted name).
 pub fn vpc_link(gateway: &Gateway) -> String {
-    load_balancer(gateway)
+    match adopted_network(gateway) {
+        Some(a) => a.vpc_link.name.clone(),
+        None => load_balancer(gateway),
+    }
 }
 
-/// The REST API is named after the gateway.
+/// The REST API is named after the gateway (or keeps its adopted name).
 pub fn rest_api(gateway: &Gateway) -> String {
-    gateway.name.clone()
+    match &gateway.adopted {
+        Some(a) => a.rest_api.name.clone(),
+        None => gateway.name.clone(),
+    }
 }
 
-/// `<gateway>-<usage plan>`.
+/// `<gateway>-<usage plan>`, or the adopted plan's name.
 pub fn usage_plan(gateway: &Gateway, plan: &str) -> String {
-    format!("{}-{plan}", gateway.name)
+    match gateway
+        .adopted
+        .as_ref()
+        .and_then(|a| a.usage_plans.get(plan))
+    {
+        Some(p) => p.name.clone(),
+        None => format!("{}-{plan}", gateway.name),
+    }
 }
 
 /// An API key's AWS name: the gateway, the key's name and Portico's id (names repeat after a

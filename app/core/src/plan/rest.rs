@@ -3,7 +3,7 @@
 use super::actual::{Actual, RestApi};
 use super::elb::Network;
 use super::{change, names, Action, Builder, Field, Kind, Op, Patch, Uri, Val};
-use crate::model::topology::{EndpointType, Route, Topology};
+use crate::model::topology::{Adopted, EndpointType, Route, Topology};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What stages and usage plans need from the API.
@@ -17,16 +17,19 @@ pub(crate) struct Api<'a> {
     pub description: String,
     /// Resources, methods or integrations change in this plan: a new deployment is needed.
     pub routes_changed: bool,
+    /// What the gateway was adopted with.
+    pub adopted: Option<&'a Adopted>,
 }
 
 impl Api<'_> {
+    /// What a deployment serves (`deployment_description`).
+    pub fn described(&self, deployment_id: &str) -> Option<&String> {
+        super::deployment_description(self.adopted, self.actual?, deployment_id)
+    }
+
     /// Does this stage's deployment serve the desired routes?
     pub fn fresh(&self, deployment_id: &str) -> bool {
-        !self.routes_changed
-            && self
-                .actual
-                .and_then(|a| a.deployments.get(deployment_id))
-                .is_some_and(|d| *d == self.description)
+        !self.routes_changed && self.described(deployment_id) == Some(&self.description)
     }
 }
 
@@ -53,11 +56,6 @@ fn path_parameters(path: &str) -> Vec<String> {
         .filter_map(|part| part.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
         .map(|p| p.trim_end_matches('+').to_owned())
         .collect()
-}
-
-/// The backend path: the route path with `{proxy+}` written `{proxy}`.
-fn backend_path(path: &str) -> String {
-    path.replace("+}", "}")
 }
 
 /// `/a/b/{c+}` → `/a`, `/a/b`, `/a/b/{c+}`.
@@ -96,6 +94,10 @@ pub fn fingerprint(desired: &Topology, listener_ports: &BTreeMap<u32, u32>) -> S
             r.api_key_required,
             port
         ));
+        // Only when set, so deployments made before backend paths existed stay fresh.
+        if let Some(b) = &r.backend_path {
+            text.push_str(&format!("  → {b}\n"));
+        }
     }
     format!(
         "{}{:016x}",
@@ -106,7 +108,7 @@ pub fn fingerprint(desired: &Topology, listener_ports: &BTreeMap<u32, u32>) -> S
 
 pub(super) fn plan<'a>(
     b: &mut Builder,
-    desired: &Topology,
+    desired: &'a Topology,
     actual: &'a Actual,
     network: Option<&Network>,
     vpc_link: Option<&Val>,
@@ -217,7 +219,7 @@ pub(super) fn plan<'a>(
                 port: route
                     .port
                     .and_then(|p| network.listener_ports.get(&p).copied()),
-                path: backend_path(&route.path),
+                path: route.backend(),
             };
             for method in route_methods(route) {
                 wanted_methods.insert((route.path.clone(), method.clone()));
@@ -388,6 +390,7 @@ pub(super) fn plan<'a>(
         deployment: None,
         description,
         routes_changed,
+        adopted: g.adopted.as_ref(),
     };
     if wanted_methods.is_empty() {
         return out;
@@ -398,13 +401,8 @@ pub(super) fn plan<'a>(
         a.stages
             .values()
             .map(|s| &s.deployment_id)
-            .find(|d| a.deployments.get(*d) == Some(&out.description))
-            .or_else(|| {
-                a.deployments
-                    .iter()
-                    .find(|(_, d)| **d == out.description)
-                    .map(|(id, _)| id)
-            })
+            .chain(a.deployments.keys())
+            .find(|d| out.described(d) == Some(&out.description))
     });
     out.deployment = match reusable {
         _ if desired.stages.is_empty() => None,

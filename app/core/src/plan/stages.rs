@@ -2,6 +2,7 @@
 //! cache. Stages are deleted after usage plans stop covering them, and deployments no stage
 //! serves any more after that.
 
+use super::actual;
 use super::rest::Api;
 use super::{change, names, Action, Builder, Kind, Op, Patch};
 use crate::model::rules::BACKEND_PORT_VAR;
@@ -15,13 +16,23 @@ pub(crate) struct Stages {
 }
 
 /// A stage's variables as AWS should hold them: the user's, plus the backend (listener) port.
-fn variables(desired: &Topology, stage: &Stage) -> BTreeMap<String, String> {
+/// The port is set on every stage Portico makes and kept in step where a stage holds it; a
+/// stage that exists without it (built by hand, adopted) gains it only once a route reads it
+/// (a route without a port of its own), so adopting adds no variable nothing reads.
+fn variables(
+    desired: &Topology,
+    stage: &Stage,
+    current: Option<&actual::Stage>,
+) -> BTreeMap<String, String> {
     let mut vars = stage.variables.clone();
-    let port = desired
-        .port(stage.backend_port)
-        .map(|p| p.listener())
-        .unwrap_or(stage.backend_port);
-    vars.insert(BACKEND_PORT_VAR.into(), port.to_string());
+    let held = current.is_some_and(|c| c.variables.contains_key(BACKEND_PORT_VAR));
+    if current.is_none() || held || desired.routes.iter().any(|r| r.port.is_none()) {
+        let port = desired
+            .port(stage.backend_port)
+            .map(|p| p.listener())
+            .unwrap_or(stage.backend_port);
+        vars.insert(BACKEND_PORT_VAR.into(), port.to_string());
+    }
     vars
 }
 
@@ -48,8 +59,9 @@ pub(super) fn plan(b: &mut Builder, desired: &Topology, api: &Api) -> Stages {
     for stage in &desired.stages {
         out.kept.insert(stage.name.clone());
         let label = format!("stage {}", stage.name);
-        let vars = variables(desired, stage);
-        match api.actual.and_then(|a| a.stages.get(&stage.name)) {
+        let current = api.actual.and_then(|a| a.stages.get(&stage.name));
+        let vars = variables(desired, stage, current);
+        match current {
             None => {
                 let mut changes = vec![change("deployment", None, Some("latest routes".into()))];
                 changes.extend(
@@ -193,6 +205,10 @@ pub(super) fn delete(b: &mut Builder, api: &Api, stages: &Stages) {
         if !served.contains(id.as_str()) {
             let what = if description.starts_with(names::DEPLOYMENT_PREFIX) {
                 "an earlier version of the routes"
+            } else if api.adopted.is_some() {
+                // An adopted API's history (the deployments made before Portico) is the
+                // team's: kept.
+                continue;
             } else {
                 "made outside Portico"
             };

@@ -80,9 +80,8 @@ impl Report {
                 format!("{:?}", api.endpoint_type).to_uppercase(),
             ));
             for (name, st) in &api.stages {
-                let fresh = api
-                    .deployments
-                    .get(&st.deployment_id)
+                let adopted = desired.gateway.adopted.as_ref();
+                let fresh = super::deployment_description(adopted, api, &st.deployment_id)
                     .is_some_and(|d| d.starts_with(super::names::DEPLOYMENT_PREFIX));
                 let serving = plan.steps.iter().any(|s| {
                     s.resource == format!("stage {name}")

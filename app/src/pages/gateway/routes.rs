@@ -23,6 +23,7 @@ pub fn Routes(ctx: Ctx) -> impl IntoView {
                         <th scope="col">"Methods"</th>
                         <th scope="col">"API key"</th>
                         <th scope="col">"Backend port"</th>
+                        <th scope="col">"Backend path"</th>
                         <th scope="col"><span class="sr-only">"Actions"</span></th>
                     </tr>
                 </thead>
@@ -35,6 +36,7 @@ pub fn Routes(ctx: Ctx) -> impl IntoView {
                                 <td>{r.methods.join(", ")}</td>
                                 <td>{if r.api_key_required { "required" } else { "not required" }}</td>
                                 <td>{r.port.map(|p| p.to_string()).unwrap_or_else(|| "the stage's".into())}</td>
+                                <td class="mono">{r.backend()}</td>
                                 <td>{ctx.can_edit.then(|| view! {
                                     <a href=format!("{}?edit=route:{key}#routes", ctx.base())>"Edit"</a>
                                     " "
@@ -103,6 +105,7 @@ fn RouteForm(ctx: Ctx, existing: Option<Route>) -> impl IntoView {
     };
     let key_required = existing.as_ref().is_none_or(|r| r.api_key_required);
     let pinned = existing.as_ref().and_then(|r| r.port);
+    let backend = existing.as_ref().and_then(|r| r.backend_path.clone());
     let title = existing
         .as_ref()
         .map(|r| format!("Edit route {}", r.path))
@@ -130,6 +133,9 @@ fn RouteForm(ctx: Ctx, existing: Option<Route>) -> impl IntoView {
                         <option value=p.port selected={pinned == Some(p.port)}>{p.port}</option>
                     }).collect_view()}
                 </select>
+            </label>
+            <label>"Backend path (blank: the route's own)"
+                <input name="backend_path" placeholder="/{proxy}" value=backend/>
             </label>
             <label class="check"><input type="checkbox" name="api_key_required" value="on" checked=key_required/>"API key required"</label>
             <div class="actions">

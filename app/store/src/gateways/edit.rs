@@ -12,7 +12,7 @@ use portico_core::model::validate::{validate, Problem};
 use serde_json::json;
 use sqlx::SqliteConnection;
 
-fn invalid(problems: Vec<Problem>) -> StoreError {
+pub(super) fn invalid(problems: Vec<Problem>) -> StoreError {
     StoreError::Invalid(
         problems
             .iter()
@@ -29,7 +29,9 @@ pub async fn create(
     topology: Topology,
     dry_run: bool,
 ) -> StoreResult<Vec<Change>> {
-    let topology = topology.normalised();
+    let mut topology = topology.normalised();
+    // Only `portico adopt` records adopted resources (`gateways::adopt`).
+    topology.gateway.adopted = None;
     validate(&topology).map_err(invalid)?;
     let empty = Topology::new(topology.gateway.clone());
     let mut changes = diff(&empty, &topology);
@@ -44,23 +46,35 @@ pub async fn create(
     if dry_run {
         return Ok(changes);
     }
-    let name = topology.gateway.name.clone();
     let mut tx = db.write().await?;
+    insert_gateway(&mut tx, actor, &topology, &changes).await?;
+    let after = json!({ "generation": 1, "topology": topology });
+    let name = &topology.gateway.name;
+    audit::record(&mut *tx, actor, "gateway.create", name, None, Some(&after)).await?;
+    tx.commit().await?;
+    Ok(changes)
+}
+
+/// A gateway row and its generation 1.
+pub(super) async fn insert_gateway(
+    conn: &mut SqliteConnection,
+    actor: &str,
+    topology: &Topology,
+    changes: &[Change],
+) -> StoreResult<i64> {
+    let name = topology.gateway.name.clone();
     let id = sqlx::query(
         "INSERT INTO gateways (name, generation, created_at, created_by) VALUES (?, 1, ?, ?)",
     )
     .bind(&name)
     .bind(now_unix())
     .bind(actor)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await
     .on_unique(|| format!("A gateway named {name:?} already exists."))?
     .last_insert_rowid();
-    insert_generation(&mut tx, id, 1, &topology, actor, &changes).await?;
-    let after = json!({ "generation": 1, "topology": topology });
-    audit::record(&mut *tx, actor, "gateway.create", &name, None, Some(&after)).await?;
-    tx.commit().await?;
-    Ok(changes)
+    insert_generation(conn, id, 1, topology, actor, changes).await?;
+    Ok(id)
 }
 
 async fn insert_generation(
@@ -237,9 +251,12 @@ pub async fn replace_as(
     Ok(changes)
 }
 
-/// The proposed topology, normalised and validated, and what it changes.
+/// The proposed topology, normalised and validated, and what it changes. What the gateway was
+/// adopted with is a fact about AWS, not a setting: it is carried from the generation before,
+/// whatever a form, a file or an old generation says.
 fn prepare(before: &Topology, after: Topology) -> StoreResult<(Topology, Vec<Change>)> {
-    let after = after.normalised();
+    let mut after = after.normalised();
+    after.gateway.adopted = before.gateway.adopted.clone();
     validate(&after).map_err(invalid)?;
     let changes = diff(before, &after);
     Ok((after, changes))

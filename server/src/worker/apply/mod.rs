@@ -402,10 +402,10 @@ fn gone<T>(r: Result<(T, Option<String>), AwsError>) -> Result<Made, StepError> 
     }
 }
 
-/// Adds this installation's tag to owned resources tagged before installations had ids (one
-/// call each, through the caller like every write). Outside any plan: it changes no
-/// behaviour of the resource, only who may claim it. A failure is logged and tried again on
-/// the next run; meanwhile the resource is still this gateway's.
+/// Adds this installation's tags to owned resources without them (tagged before installations
+/// had ids, or adopted): one call each, through the caller like every write. Outside any plan:
+/// it changes no behaviour of the resource, only who may claim it. A failure is logged and
+/// tried again on the next run; meanwhile the resource is still this gateway's.
 pub async fn tag_untagged(
     clients: &Clients,
     caller: &Caller,
@@ -413,41 +413,7 @@ pub async fn tag_untagged(
     untagged: &[portico_core::plan::actual::Untagged],
 ) {
     for u in untagged {
-        let done = if u.service == "elbv2" {
-            let tags: Vec<_> = owner
-                .tags()
-                .into_iter()
-                .map(|(k, v)| {
-                    aws_sdk_elasticloadbalancingv2::types::Tag::builder()
-                        .key(k)
-                        .value(v)
-                        .build()
-                })
-                .collect();
-            caller
-                .call(Service::Elb, "AddTags", || {
-                    clients
-                        .elb
-                        .add_tags()
-                        .resource_arns(&u.arn)
-                        .set_tags(Some(tags.clone()))
-                        .send()
-                })
-                .await
-                .map(|_| ())
-        } else {
-            caller
-                .call(Service::ApiGateway, "TagResource", || {
-                    clients
-                        .apigateway
-                        .tag_resource()
-                        .resource_arn(&u.arn)
-                        .set_tags(Some(owner.tags()))
-                        .send()
-                })
-                .await
-                .map(|_| ())
-        };
+        let done = tag(clients, caller, owner, u).await;
         match done {
             Ok(()) => tracing::info!(
                 gateway = %owner.gateway,
@@ -460,5 +426,49 @@ pub async fn tag_untagged(
                 u.label
             ),
         }
+    }
+}
+
+/// Gives one owned resource the tags it lacks (`Owner::tags_of`).
+pub async fn tag(
+    clients: &Clients,
+    caller: &Caller,
+    owner: &Owner,
+    u: &portico_core::plan::actual::Untagged,
+) -> Result<(), AwsError> {
+    if u.service == "elbv2" {
+        let tags: Vec<_> = owner
+            .tags_of(&u.id)
+            .into_iter()
+            .map(|(k, v)| {
+                aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+            })
+            .collect();
+        caller
+            .call(Service::Elb, "AddTags", || {
+                clients
+                    .elb
+                    .add_tags()
+                    .resource_arns(&u.arn)
+                    .set_tags(Some(tags.clone()))
+                    .send()
+            })
+            .await
+            .map(|_| ())
+    } else {
+        caller
+            .call(Service::ApiGateway, "TagResource", || {
+                clients
+                    .apigateway
+                    .tag_resource()
+                    .resource_arn(&u.arn)
+                    .set_tags(Some(owner.tags_of(&u.id)))
+                    .send()
+            })
+            .await
+            .map(|_| ())
     }
 }

@@ -1,6 +1,5 @@
 //! REST APIs (resources, methods, deployments, stages), VPC links, usage plans and API keys:
-//! listed once per account and region (only what carries a Portico tag is kept), then the
-//! details of the gateway's own.
+//! listed once per account and region, then the details of the gateway's own.
 
 use super::{paged, Inventory};
 use crate::aws::call::{AwsError, Caller, Service};
@@ -8,8 +7,7 @@ use crate::aws::{convert, Clients};
 use crate::worker::owner::{Owner, Verdict};
 use portico_core::model::topology::EndpointType;
 use portico_core::plan::actual::*;
-use portico_core::plan::names::{TAG_GATEWAY, TAG_KEY};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 fn endpoint_type(api: &aws_sdk_apigateway::types::RestApi) -> EndpointType {
     match api
@@ -39,9 +37,8 @@ pub(super) async fn list(
                     .send()
             })
             .await?;
-        let ours = out.items().iter().filter(|a| portico(a.tags()));
         let next = out.position().map(str::to_owned);
-        Ok::<_, AwsError>((ours.cloned().collect::<Vec<_>>(), next))
+        Ok::<_, AwsError>((out.items().to_vec(), next))
     })
     .await?;
     inv.vpc_links = paged(move |position| async move {
@@ -53,9 +50,8 @@ pub(super) async fn list(
                     .send()
             })
             .await?;
-        let ours = out.items().iter().filter(|l| portico(l.tags()));
         let next = out.position().map(str::to_owned);
-        Ok::<_, AwsError>((ours.cloned().collect::<Vec<_>>(), next))
+        Ok::<_, AwsError>((out.items().to_vec(), next))
     })
     .await?;
     inv.usage_plans = paged(move |position| async move {
@@ -67,9 +63,8 @@ pub(super) async fn list(
                     .send()
             })
             .await?;
-        let ours = out.items().iter().filter(|p| portico(p.tags()));
         let next = out.position().map(str::to_owned);
-        Ok::<_, AwsError>((ours.cloned().collect::<Vec<_>>(), next))
+        Ok::<_, AwsError>((out.items().to_vec(), next))
     })
     .await?;
     if !keys {
@@ -86,29 +81,25 @@ pub(super) async fn list(
                     .send()
             })
             .await?;
-        let ours = out.items().iter().filter(|k| portico(k.tags()));
         let next = out.position().map(str::to_owned);
-        Ok::<_, AwsError>((ours.cloned().collect::<Vec<_>>(), next))
+        Ok::<_, AwsError>((out.items().to_vec(), next))
     })
     .await?;
     Ok(())
 }
 
-/// Tagged by some Portico (only those are kept from the listings).
-fn portico(tags: Option<&HashMap<String, String>>) -> bool {
-    tags.is_some_and(|t| t.contains_key(TAG_GATEWAY))
-}
-
-/// An owned resource from before installation ids: remembered so its tag is added.
+/// An owned resource without this installation's tags (from before installation ids, or
+/// adopted): remembered so its tags are added.
 fn untagged(
     actual: &mut Actual,
     inv: &Inventory,
     verdict: Verdict,
-    path: String,
+    (id, path): (&str, String),
     label: impl FnOnce() -> String,
 ) {
     if verdict == Verdict::MineUntagged {
         actual.untagged.push(Untagged {
+            id: id.to_owned(),
             service: "apigateway".into(),
             arn: format!(
                 "arn:{}:apigateway:{}::{path}",
@@ -139,14 +130,17 @@ pub(super) async fn details(
     actual: &mut Actual,
 ) -> Result<(), AwsError> {
     let api = &clients.apigateway;
-    let rest_apis = inv.rest_apis.iter().filter(|a| owner.owns(a.tags()));
+    let rest_apis = inv
+        .rest_apis
+        .iter()
+        .filter(|a| owner.owns(a.id().unwrap_or_default(), a.tags()));
     for a in rest_apis {
         let Some(id) = a.id() else { continue };
         untagged(
             actual,
             inv,
-            owner.judge(a.tags()),
-            format!("/restapis/{id}"),
+            owner.judge(id, a.tags()),
+            (id, format!("/restapis/{id}")),
             || format!("REST API {}", a.name().unwrap_or_default()),
         );
         let found = paged(move |position| async move {
@@ -262,14 +256,17 @@ pub(super) async fn details(
         );
     }
 
-    let links = inv.vpc_links.iter().filter(|l| owner.owns(l.tags()));
+    let links = inv
+        .vpc_links
+        .iter()
+        .filter(|l| owner.owns(l.id().unwrap_or_default(), l.tags()));
     for l in links {
         let Some(id) = l.id() else { continue };
         untagged(
             actual,
             inv,
-            owner.judge(l.tags()),
-            format!("/vpclinks/{id}"),
+            owner.judge(id, l.tags()),
+            (id, format!("/vpclinks/{id}")),
             || format!("VPC link {}", l.name().unwrap_or_default()),
         );
         actual.vpc_links.insert(
@@ -289,7 +286,10 @@ pub(super) async fn details(
         );
     }
 
-    let usage_plans = inv.usage_plans.iter().filter(|p| owner.owns(p.tags()));
+    let usage_plans = inv
+        .usage_plans
+        .iter()
+        .filter(|p| owner.owns(p.id().unwrap_or_default(), p.tags()));
     for p in usage_plans {
         let (Some(id), Some(name)) = (p.id(), p.name()) else {
             continue;
@@ -297,8 +297,8 @@ pub(super) async fn details(
         untagged(
             actual,
             inv,
-            owner.judge(p.tags()),
-            format!("/usageplans/{id}"),
+            owner.judge(id, p.tags()),
+            (id, format!("/usageplans/{id}")),
             || format!("usage plan {name}"),
         );
         actual.add_usage_plan(
@@ -313,21 +313,20 @@ pub(super) async fn details(
     }
     // Then which owned plan each key is in. GetUsagePlanKeys answers with the values too;
     // they are dropped at once.
-    let keys = inv.api_keys.iter().filter(|k| owner.owns(k.tags()));
+    let keys = inv
+        .api_keys
+        .iter()
+        .filter(|k| owner.owns(k.id().unwrap_or_default(), k.tags()));
     for k in keys {
-        let (Some(id), Some(key)) = (
-            k.id(),
-            k.tags()
-                .and_then(|t| t.get(TAG_KEY))
-                .and_then(|v| v.parse::<i64>().ok()),
-        ) else {
+        let Some(id) = k.id() else { continue };
+        let Some(key) = owner.key_id(id, k.tags()) else {
             continue;
         };
         untagged(
             actual,
             inv,
-            owner.judge(k.tags()),
-            format!("/apikeys/{id}"),
+            owner.judge(id, k.tags()),
+            (id, format!("/apikeys/{id}")),
             || format!("API key {}", k.name().unwrap_or_default()),
         );
         actual.add_api_key(

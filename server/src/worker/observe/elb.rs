@@ -92,10 +92,11 @@ pub(super) async fn details(
     // (AWS keeps load balancer and target group names unique, so they are not free to use).
     let mut judge = |arn: &str, name: &str, label: &str| -> bool {
         let tags = inv.elb_tags.get(arn);
-        match owner.judge(tags) {
+        match owner.judge(arn, tags) {
             Verdict::Mine => true,
             Verdict::MineUntagged => {
                 actual.untagged.push(Untagged {
+                    id: arn.to_owned(),
                     service: "elbv2".into(),
                     arn: arn.to_owned(),
                     label: format!("{label} {name}"),

@@ -152,6 +152,11 @@ impl TestApp {
     }
 
     /// For the rows no store function reads.
+    /// The database file, for the `portico` binary (`--db`).
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("portico.db")
+    }
+
     pub fn db(&self) -> &SqlitePool {
         self.store.raw_pool_for_tests()
     }

@@ -1,0 +1,94 @@
+//! Storing an adoption (`portico adopt`): a hand-built setup taken over as a gateway's first
+//! generation — the topology that says what AWS holds, with the adopted resources' ids and
+//! names — and the API keys clients already use, by AWS id (their values are never read),
+//! all in one write transaction.
+
+use super::edit::{insert_gateway, invalid};
+use crate::error::encode;
+use crate::{audit, now_unix, Store, StoreError, StoreResult};
+use portico_core::model::diff::{diff, Change, ChangeKind};
+use portico_core::model::topology::Topology;
+use portico_core::model::validate::validate;
+use serde_json::json;
+
+/// An API key found in the adopted usage plans.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdoptedKey {
+    pub aws_id: String,
+    pub name: String,
+    pub enabled: bool,
+    /// The topology's usage plan names it is in.
+    pub usage_plans: Vec<String>,
+}
+
+/// The owner recorded for adopted keys: they were issued before Portico, by someone it does
+/// not know.
+pub const ADOPTED_OWNER: &str = "adopted";
+
+/// Stores gateway `topology` (which records what it adopts) with its keys. Returns the
+/// gateway's id.
+pub async fn adopt(
+    db: &Store,
+    actor: &str,
+    topology: Topology,
+    keys: &[AdoptedKey],
+) -> StoreResult<i64> {
+    let topology = topology.normalised();
+    if topology.gateway.adopted.is_none() {
+        return Err(StoreError::Invalid(
+            "An adoption records the resources it adopts.".into(),
+        ));
+    }
+    validate(&topology).map_err(invalid)?;
+    for k in keys {
+        if let Some(p) = k
+            .usage_plans
+            .iter()
+            .find(|p| !topology.usage_plans.iter().any(|u| u.name == **p))
+        {
+            return Err(StoreError::Invalid(format!(
+                "Key {} is in usage plan {p}, which the topology does not have.",
+                k.name
+            )));
+        }
+    }
+    let mut changes = diff(&Topology::new(topology.gateway.clone()), &topology);
+    changes.insert(
+        0,
+        Change {
+            entity: "gateway".into(),
+            kind: ChangeKind::Added,
+            fields: vec![],
+        },
+    );
+    let now = now_unix();
+    let mut tx = db.write().await?;
+    let id = insert_gateway(&mut tx, actor, &topology, &changes).await?;
+    for k in keys {
+        // Marked as shown: the value is AWS's and the team's, never Portico's to reveal.
+        sqlx::query(
+            "INSERT INTO api_keys (gateway_id, name, owner, description, plans, enabled, \
+             created_by, created_at, aws_id, revealed_at) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(&k.name)
+        .bind(ADOPTED_OWNER)
+        .bind(encode("key plans", &k.usage_plans)?)
+        .bind(k.enabled)
+        .bind(actor)
+        .bind(now)
+        .bind(&k.aws_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let after = json!({
+        "generation": 1,
+        "topology": topology,
+        "keys": keys.iter().map(|k| json!({ "name": k.name, "aws_id": k.aws_id })).collect::<Vec<_>>(),
+    });
+    let name = &topology.gateway.name;
+    audit::record(&mut *tx, actor, "gateway.adopt", name, None, Some(&after)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
