@@ -102,9 +102,15 @@ pub async fn create_gateway(
 }
 
 /// Deletes a gateway (admins only; `confirm` must repeat its name): the worker removes what it
-/// owns in AWS, then its rows.
+/// owns in AWS, then its rows. With `mode` "release", it removes only Portico's tags and leaves
+/// the resources running.
 #[server(prefix = "/api", endpoint = "delete_gateway")]
-pub async fn delete_gateway(name: String, confirm: String) -> Result<(), AppError> {
+pub async fn delete_gateway(
+    name: String,
+    confirm: String,
+    mode: Option<String>,
+) -> Result<(), AppError> {
+    use portico_store::gateways::Removal;
     let (me, state) =
         crate::api::context::require(portico_core::model::Role::Admin, "delete gateways").await?;
     if confirm.trim() != name {
@@ -112,7 +118,16 @@ pub async fn delete_gateway(name: String, confirm: String) -> Result<(), AppErro
             "Type the gateway's name, {name}, to confirm."
         )));
     }
-    portico_store::gateways::delete(&state.store, &me.name, &name).await?;
+    let removal = match mode.as_deref() {
+        None | Some("" | "delete") => Removal::FromAws,
+        Some("release") => Removal::Release,
+        Some(other) => {
+            return Err(AppError::Invalid(format!(
+                "{other:?} is neither delete nor release."
+            )))
+        }
+    };
+    portico_store::gateways::delete(&state.store, &me.name, &name, removal).await?;
     state.wake_worker();
     leptos_axum::redirect("/");
     Ok(())

@@ -21,6 +21,9 @@ pub struct Desired {
     pub topology: Topology,
     /// An admin asked to delete it: the worker removes its AWS resources, then the rows.
     pub deleting: bool,
+    /// … or to release it: the worker removes Portico's tags from its AWS resources, leaving
+    /// them running, then the rows.
+    pub releasing: bool,
     /// The latest generation AWS was seen to match.
     pub converged_generation: i64,
     /// Made before installations had ids: resources tagged with its name but no installation
@@ -37,6 +40,7 @@ struct DesiredRecord {
     deleting_at: Option<i64>,
     converged_generation: i64,
     legacy_tags: bool,
+    releasing: bool,
 }
 
 impl DesiredRecord {
@@ -47,6 +51,7 @@ impl DesiredRecord {
             generation: self.generation,
             topology: decode("topology", &self.topology)?,
             deleting: self.deleting_at.is_some(),
+            releasing: self.releasing,
             converged_generation: self.converged_generation,
             legacy_tags: self.legacy_tags,
         })
@@ -58,7 +63,7 @@ macro_rules! desired {
     ($filter:literal) => {
         concat!(
             "SELECT g.id, g.name, g.generation, v.topology, g.deleting_at, g.converged_generation, \
-             g.legacy_tags \
+             g.legacy_tags, g.releasing \
              FROM gateways g JOIN generations v ON v.gateway_id = g.id AND v.generation = g.generation ",
             $filter
         )
@@ -271,21 +276,38 @@ pub async fn remove(db: &Store, id: i64) -> StoreResult<()> {
     Ok(())
 }
 
-/// Marks a gateway for deletion (admins only; the caller checked). Nothing is in AWS before the
-/// worker applies a plan, so the rows are all there is at first; the worker's finalizer removes
-/// what the gateway owns in AWS (in reverse order), then the rows.
-pub async fn delete(db: &Store, actor: &str, name: &str) -> StoreResult<()> {
+/// What becomes of a gateway's AWS resources when it goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Removal {
+    /// Deleted from AWS.
+    FromAws,
+    /// Left running in AWS without Portico's tags ("release").
+    Release,
+}
+
+/// Marks a gateway for deletion or release (admins only; the caller checked). Nothing is in AWS
+/// before the worker applies a plan, so the rows are all there is at first; the worker's
+/// finalizer removes what the gateway owns in AWS (in reverse order) or only its tags, then
+/// the rows.
+pub async fn delete(db: &Store, actor: &str, name: &str, removal: Removal) -> StoreResult<()> {
     let mut tx = db.write().await?;
     let g = load_in(&mut tx, name).await?;
     refuse_deleting(&mut tx, g.id, name).await?;
-    sqlx::query("UPDATE gateways SET deleting_at = ?, deleting_by = ? WHERE id = ?")
+    let release = removal == Removal::Release;
+    sqlx::query("UPDATE gateways SET deleting_at = ?, deleting_by = ?, releasing = ? WHERE id = ?")
         .bind(now_unix())
         .bind(actor)
+        .bind(release)
         .bind(g.id)
         .execute(&mut *tx)
         .await?;
     let before = json!({ "generation": g.generation, "topology": g.topology });
-    audit::record(&mut *tx, actor, "gateway.delete", name, Some(&before), None).await?;
+    let action = if release {
+        "gateway.release"
+    } else {
+        "gateway.delete"
+    };
+    audit::record(&mut *tx, actor, action, name, Some(&before), None).await?;
     tx.commit().await?;
     Ok(())
 }

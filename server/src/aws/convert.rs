@@ -8,6 +8,18 @@ use aws_sdk_elasticloadbalancingv2::types as elbt;
 use portico_core::model::topology::{HealthCheck, HealthProtocol, Quota, QuotaPeriod, Throttle};
 use std::collections::BTreeMap;
 
+/// The ARN of an API Gateway resource at `path` (`/restapis/a1b2c3`), for its tag calls.
+pub fn apigateway_arn(region: &str, path: &str) -> String {
+    let partition = if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    };
+    format!("arn:{partition}:apigateway:{region}::{path}")
+}
+
 pub fn health_check(g: &elbt::TargetGroup) -> HealthCheck {
     let protocol = match g.health_check_protocol().map(|p| p.as_str()) {
         Some("HTTP") | Some("HTTPS") => HealthProtocol::Http,

@@ -67,6 +67,35 @@ impl Worker {
         outcome
     }
 
+    /// A released gateway: Portico's tags come off everything it owns, which keeps running,
+    /// then its rows go. Half done (a failed call), the next run untags what still carries
+    /// them.
+    async fn release(
+        &self,
+        g: &gateways::Desired,
+        clients: &crate::aws::Clients,
+        caller: &crate::aws::call::Caller,
+        actual: &portico_core::plan::actual::Actual,
+    ) -> Result<Outcome, AppError> {
+        if !self.claim_lease().await? {
+            return Ok(Outcome::Standby);
+        }
+        match apply::untag_all(clients, caller, actual).await {
+            Ok(n) => {
+                plans::supersede(&self.store, g.id).await?;
+                gateways::remove(&self.store, g.id).await?;
+                tracing::info!(
+                    gateway = %g.name,
+                    "released: Portico's tags removed from {n} resource(s), left running in AWS"
+                );
+                Ok(Outcome::Removed)
+            }
+            Err(e) => Ok(Outcome::Failed(format!(
+                "Could not remove Portico's tags: {e}"
+            ))),
+        }
+    }
+
     async fn reconcile_inner(&self, gateway: i64) -> Result<Outcome, AppError> {
         // Only the lease holder observes, plans and writes: a standby would supersede the
         // holder's plans and duplicate its creates.
@@ -100,6 +129,9 @@ impl Worker {
                 return Ok(Outcome::Failed(format!("Could not read AWS: {e}")));
             }
         };
+        if g.deleting && g.releasing {
+            return self.release(&g, &clients, &caller, &actual).await;
+        }
         let now = portico_store::now_unix();
         keys::sync_keys(&self.store, gateway, &actual, now).await?;
         let desired = (!g.deleting).then_some(&g.topology);

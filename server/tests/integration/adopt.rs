@@ -286,6 +286,34 @@ async fn a_hand_built_setup_is_adopted_without_replacing_anything() {
         .await
         .unwrap();
     assert!(listeners.listeners().iter().any(|l| l.port() == Some(8083)));
+
+    // Released: Portico's tags and rows go, every resource stays.
+    portico_store::gateways::delete(
+        &app.store,
+        "test",
+        "orders",
+        portico_store::gateways::Removal::Release,
+    )
+    .await
+    .unwrap();
+    app.reset_aws_calls().await;
+    assert_eq!(
+        app.converge(&worker, id, 2).await,
+        vec![portico::worker::Outcome::Removed]
+    );
+    let (_, writes) = app.aws_calls().await;
+    assert!(
+        writes
+            .keys()
+            .all(|op| op == "RemoveTags" || op == "UntagResource"),
+        "only tags removed: {writes:?}"
+    );
+    let (left, tagged) = account(&app).await;
+    assert_eq!(left, grown, "released, not deleted");
+    assert!(tagged.is_empty(), "no Portico tag left: {tagged:?}");
+    assert!(portico_store::gateways::load(&app.store, "orders")
+        .await
+        .is_err());
 }
 
 #[tokio::test]

@@ -83,11 +83,16 @@ fn DeleteGateway(ctx: Ctx) -> impl IntoView {
     view! {
         <div class="confirm" role="alertdialog" aria-labelledby="confirm-gateway">
             <p id="confirm-gateway">
-                {format!("Delete gateway {} with its whole history? Everything Portico made for it in AWS is removed too.", ctx.gateway)}
+                {format!("Remove gateway {} and its whole history from Portico? \"Delete from AWS\" removes everything it owns there too; \"Release\" removes only Portico's tags and leaves every resource running as it is.", ctx.gateway)}
             </p>
             <ActionForm action=delete attr:class="inline">
                 <input type="hidden" name="name" value=ctx.gateway.clone()/>
                 <label>"Type its name to confirm"<input name="confirm" required autocomplete="off"/></label>
+                <fieldset class="choice">
+                    <legend>"Its AWS resources"</legend>
+                    <label class="check"><input type="radio" name="mode" value="delete" checked=true/>"Delete from AWS"</label>
+                    <label class="check"><input type="radio" name="mode" value="release"/>"Release: remove Portico's tags, leave them running"</label>
+                </fieldset>
                 <button type="submit" class="danger">"Delete gateway"</button>
                 <a href=ctx.base()>"Cancel"</a>
             </ActionForm>

@@ -13,7 +13,10 @@ mod keys;
 mod link;
 mod rest;
 mod stages;
+mod tags;
 mod usage;
+
+pub use tags::{tag, tag_untagged, untag_all};
 
 use super::owner::Owner;
 use crate::aws::call::{AwsError, Caller, ErrorKind, Service};
@@ -399,76 +402,5 @@ fn gone<T>(r: Result<(T, Option<String>), AwsError>) -> Result<Made, StepError> 
             Ok(made(vec![], e.request_id))
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-/// Adds this installation's tags to owned resources without them (tagged before installations
-/// had ids, or adopted): one call each, through the caller like every write. Outside any plan:
-/// it changes no behaviour of the resource, only who may claim it. A failure is logged and
-/// tried again on the next run; meanwhile the resource is still this gateway's.
-pub async fn tag_untagged(
-    clients: &Clients,
-    caller: &Caller,
-    owner: &Owner,
-    untagged: &[portico_core::plan::actual::Untagged],
-) {
-    for u in untagged {
-        let done = tag(clients, caller, owner, u).await;
-        match done {
-            Ok(()) => tracing::info!(
-                gateway = %owner.gateway,
-                "tagged {} with this installation's id",
-                u.label
-            ),
-            Err(e) => tracing::warn!(
-                gateway = %owner.gateway,
-                "could not tag {} with this installation's id: {e}",
-                u.label
-            ),
-        }
-    }
-}
-
-/// Gives one owned resource the tags it lacks (`Owner::tags_of`).
-pub async fn tag(
-    clients: &Clients,
-    caller: &Caller,
-    owner: &Owner,
-    u: &portico_core::plan::actual::Untagged,
-) -> Result<(), AwsError> {
-    if u.service == "elbv2" {
-        let tags: Vec<_> = owner
-            .tags_of(&u.id)
-            .into_iter()
-            .map(|(k, v)| {
-                aws_sdk_elasticloadbalancingv2::types::Tag::builder()
-                    .key(k)
-                    .value(v)
-                    .build()
-            })
-            .collect();
-        caller
-            .call(Service::Elb, "AddTags", || {
-                clients
-                    .elb
-                    .add_tags()
-                    .resource_arns(&u.arn)
-                    .set_tags(Some(tags.clone()))
-                    .send()
-            })
-            .await
-            .map(|_| ())
-    } else {
-        caller
-            .call(Service::ApiGateway, "TagResource", || {
-                clients
-                    .apigateway
-                    .tag_resource()
-                    .resource_arn(&u.arn)
-                    .set_tags(Some(owner.tags_of(&u.id)))
-                    .send()
-            })
-            .await
-            .map(|_| ())
     }
 }

@@ -101,24 +101,9 @@ fn untagged(
         actual.untagged.push(Untagged {
             id: id.to_owned(),
             service: "apigateway".into(),
-            arn: format!(
-                "arn:{}:apigateway:{}::{path}",
-                partition(&inv.region),
-                inv.region
-            ),
+            arn: convert::apigateway_arn(&inv.region, &path),
             label: label(),
         });
-    }
-}
-
-/// The AWS partition a region belongs to, for ARNs.
-fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
     }
 }
 

@@ -304,7 +304,7 @@ async fn resources_of_others_are_never_touched() {
     let worker = rig.worker(fast()).await;
     rig.converge(&worker, 3).await;
     // Delete the gateway: everything it owns goes, nothing else.
-    gateways::delete(&rig.app.store, "test", "seed")
+    gateways::delete(&rig.app.store, "test", "seed", gateways::Removal::FromAws)
         .await
         .unwrap();
     assert_eq!(

@@ -187,7 +187,7 @@ async fn deleting_a_gateway_survives_a_crash_midway() {
     let rig = rig().await;
     let worker = rig.worker(fast()).await;
     rig.converge(&worker, 3).await;
-    gateways::delete(&rig.app.store, "test", "seed")
+    gateways::delete(&rig.app.store, "test", "seed", gateways::Removal::FromAws)
         .await
         .unwrap();
     // Edits are refused from now on.
@@ -470,10 +470,10 @@ async fn a_failing_gateway_is_deleted_at_once() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    gateways::delete(&rig.app.store, "test", "other")
+    gateways::delete(&rig.app.store, "test", "other", gateways::Removal::FromAws)
         .await
         .unwrap();
-    gateways::delete(&rig.app.store, "test", "seed")
+    gateways::delete(&rig.app.store, "test", "seed", gateways::Removal::FromAws)
         .await
         .unwrap();
     wake.notify_one();
