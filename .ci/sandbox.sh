@@ -1,7 +1,8 @@
 # Sourced: start_sandbox REGION starts the local AWS sandbox with its demo account in the
 # background (it exits with this shell), waits until it answers, and exports the standard AWS
-# variables pointing at it (placeholder keys) plus DEMO_VPC, DEMO_SUBNET_A/B, DEMO_INSTANCE.
-# stop_sandbox stops it.
+# variables pointing at it (placeholder keys) plus DEMO_VPC, DEMO_SUBNET_A/B, DEMO_INSTANCE, and
+# HANDBUILT_API: the REST API of the account's second state, a setup built by hand (untagged)
+# to adopt. stop_sandbox stops it.
 
 start_sandbox() {
   local region="$1"
@@ -9,11 +10,11 @@ start_sandbox() {
   end2end/aws-sandbox/run --port 0 --demo "$region" --parent-pid $$ >"$SANDBOX_OUT" &
   SANDBOX_PID=$!
   for _ in $(seq 1 300); do
-    grep -q '^DEMO ' "$SANDBOX_OUT" && break
+    grep -q '^HANDBUILT ' "$SANDBOX_OUT" && break
     kill -0 "$SANDBOX_PID" 2>/dev/null || { cat "$SANDBOX_OUT" >&2; echo "the AWS sandbox did not start" >&2; return 1; }
     sleep 0.5
   done
-  grep -q '^DEMO ' "$SANDBOX_OUT" || { echo "the AWS sandbox did not answer in 150 s" >&2; return 1; }
+  grep -q '^HANDBUILT ' "$SANDBOX_OUT" || { echo "the AWS sandbox did not answer in 150 s" >&2; return 1; }
   SANDBOX_URL="$(sed -n 's/^READY //p' "$SANDBOX_OUT")"
   local demo subnets
   demo="$(sed -n 's/^DEMO //p' "$SANDBOX_OUT")"
@@ -23,7 +24,8 @@ start_sandbox() {
   DEMO_SUBNET_B="${subnets##*,}"
   DEMO_INSTANCE="$(tr ' ' '\n' <<<"$demo" | sed -n 's/^instances=//p')"
   DEMO_INSTANCE="${DEMO_INSTANCE%%,*}"
-  export SANDBOX_URL DEMO_VPC DEMO_SUBNET_A DEMO_SUBNET_B DEMO_INSTANCE
+  HANDBUILT_API="$(sed -n 's/^HANDBUILT rest_api=\([^ ]*\).*/\1/p' "$SANDBOX_OUT")"
+  export SANDBOX_URL DEMO_VPC DEMO_SUBNET_A DEMO_SUBNET_B DEMO_INSTANCE HANDBUILT_API
   # The standard AWS credential chain, pointed at the sandbox; the keys are placeholders.
   export AWS_ENDPOINT_URL="$SANDBOX_URL" AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox AWS_REGION="$region"
   export AWS_EC2_METADATA_DISABLED=true

@@ -93,6 +93,7 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
                     <Route path=path!("account") view=pages::account::AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("adopt") view=pages::adopt::AdoptPage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("gateways/:name") view=pages::gateway::GatewayPage ssr=SsrMode::Async/>
                     <Route path=path!("gateways/:name/diagram") view=pages::diagram::DiagramPage ssr=SsrMode::Async/>

@@ -17,6 +17,36 @@ pub trait KeyValues: Send + Sync {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send>>;
 }
 
+type Answer<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+/// Adopting hand-built setups (`crate::api::adopt`): the AWS reads and the tagging are the
+/// server's, as for `KeyValues`.
+pub trait Adoptions: Send + Sync {
+    /// The region's REST APIs that no Portico gateway owns.
+    fn candidates(
+        &self,
+        region: String,
+        role_arn: Option<String>,
+    ) -> Answer<Result<Vec<crate::api::adopt::Candidate>, String>>;
+    /// What adopting `rest_api` as gateway `name` would store, tag and leave out.
+    fn inspect(
+        &self,
+        region: String,
+        role_arn: Option<String>,
+        rest_api: String,
+        name: String,
+    ) -> Answer<Result<crate::api::adopt::Inspection, String>>;
+    /// Adopts it: stores the gateway and tags what it adopts.
+    fn adopt(
+        &self,
+        actor: String,
+        region: String,
+        role_arn: Option<String>,
+        rest_api: String,
+        name: String,
+    ) -> Answer<Result<(), crate::error::AppError>>;
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
@@ -26,6 +56,8 @@ pub struct AppState {
     pub worker: Arc<tokio::sync::Notify>,
     /// None when serving without AWS (keys can't be shown then).
     pub key_values: Option<Arc<dyn KeyValues>>,
+    /// None when serving without AWS.
+    pub adoptions: Option<Arc<dyn Adoptions>>,
     /// How long a sign-in lasts however active the session is (the idle limit is the
     /// cookie's).
     pub session_lifetime: std::time::Duration,
@@ -42,12 +74,18 @@ impl AppState {
             throttle: Arc::new(throttle),
             worker: Arc::new(tokio::sync::Notify::new()),
             key_values: None,
+            adoptions: None,
             session_lifetime: SESSION_LIFETIME,
         }
     }
 
     pub fn with_key_values(mut self, key_values: Arc<dyn KeyValues>) -> Self {
         self.key_values = Some(key_values);
+        self
+    }
+
+    pub fn with_adoptions(mut self, adoptions: Arc<dyn Adoptions>) -> Self {
+        self.adoptions = Some(adoptions);
         self
     }
 

@@ -119,13 +119,14 @@ export async function workerState(page: Page, value: string, timeout = 30_000) {
   await expect(page.locator('#runs .status-line')).toHaveAttribute('data-state', value, { timeout });
 }
 
-/** Deletes a gateway as an admin (the worker then removes what it owns in AWS), so the specs
+/** Deletes (or releases) a gateway as an admin (the worker then removes what it owns in AWS, or
+ * only Portico's tags), so the specs
  * after this one share the sandbox's API Gateway quota with no more gateways than before. */
-export async function deleteGateway(browser: Browser, name: string) {
+export async function deleteGateway(browser: Browser, name: string, mode: 'delete' | 'release' = 'delete') {
   const page = await browser.newPage();
   await signIn(page, 'admin');
   const res = await page.request.post('/api/delete_gateway', {
-    form: { name, confirm: name },
+    form: { name, confirm: name, mode },
     headers: { Origin: new URL(page.url()).origin, Accept: 'application/json' },
   });
   expect(res.ok(), await res.text()).toBe(true);

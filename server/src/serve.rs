@@ -40,10 +40,16 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
         };
         let base = crate::aws::base_config().await;
         let worker = Arc::new(Worker::new(store.clone(), base.clone(), config));
-        state = state.with_key_values(Arc::new(crate::aws::keys::SdkKeyValues::new(
-            base,
-            worker.pacers(),
-        )));
+        state = state
+            .with_key_values(Arc::new(crate::aws::keys::SdkKeyValues::new(
+                base.clone(),
+                worker.pacers(),
+            )))
+            .with_adoptions(Arc::new(crate::adopt::SdkAdoptions {
+                base,
+                pacers: worker.pacers(),
+                store: store.clone(),
+            }));
         Some((worker.clone().spawn(state.worker.clone()), worker))
     };
     let router = web::router(

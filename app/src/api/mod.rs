@@ -2,6 +2,7 @@
 //! core (rules, planner, cost) and the store (`portico_store`). No SQL here.
 
 pub mod account;
+pub mod adopt;
 pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod context;

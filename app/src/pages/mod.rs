@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod adopt;
 pub mod audit;
 pub mod diagram;
 pub mod gateway;

@@ -67,7 +67,10 @@ pub fn OverviewPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        {is_admin.then(|| view! { <CreateForm create/> })}
+        {is_admin.then(|| view! {
+            <CreateForm create/>
+            <p class="aside">"Built a REST API by hand already? "<a href="/adopt">"Adopt an existing API"</a>" — Portico takes it over without replacing anything."</p>
+        })}
     }
 }
 

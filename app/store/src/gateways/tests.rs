@@ -199,7 +199,7 @@ async fn a_gateway_being_deleted_takes_no_edits_and_is_removed_only_then() {
         "not asked to delete: kept"
     );
 
-    delete(&db, "root", "seed").await.unwrap();
+    delete(&db, "root", "seed", Removal::FromAws).await.unwrap();
     assert!(load(&db, "seed").await.unwrap().deleting);
     let refused = edit(
         &db,
@@ -213,7 +213,7 @@ async fn a_gateway_being_deleted_takes_no_edits_and_is_removed_only_then() {
     .await;
     assert!(matches!(refused, Err(StoreError::Conflict(m)) if m.contains("by root")));
     assert!(matches!(
-        delete(&db, "root", "seed").await,
+        delete(&db, "root", "seed", Removal::FromAws).await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(worst_health(&db).await.unwrap(), None);
@@ -313,4 +313,70 @@ async fn region_and_account_stay_once_something_may_have_been_built() {
         2,
         "nothing saved"
     );
+}
+
+#[tokio::test]
+async fn what_was_adopted_is_stored_once_and_carried_by_every_edit() {
+    use portico_core::model::topology::{Adopted, AwsRef};
+    let (_dir, db) = fresh().await;
+    let mut t = seed();
+    let record = Adopted {
+        rest_api: AwsRef {
+            id: "a1b2c3".into(),
+            name: "orders-api".into(),
+        },
+        epoch: "bef9".into(),
+        ..Adopted::default()
+    };
+    t.gateway.adopted = Some(record.clone());
+    // A new gateway, a file or a form never sets it.
+    create(&db, "ann", t.clone(), false).await.unwrap();
+    assert_eq!(
+        load(&db, "seed").await.unwrap().topology.gateway.adopted,
+        None
+    );
+    delete(&db, "root", "seed", Removal::FromAws).await.unwrap();
+    remove(&db, load(&db, "seed").await.unwrap().id)
+        .await
+        .unwrap();
+
+    let key = AdoptedKey {
+        aws_id: "k-1".into(),
+        name: "partner".into(),
+        enabled: true,
+        usage_plans: vec!["nowhere".into()],
+    };
+    let refused = adopt(&db, "ann", t.clone(), std::slice::from_ref(&key)).await;
+    assert!(matches!(refused, Err(StoreError::Invalid(m)) if m.contains("nowhere")));
+    assert!(load(&db, "seed").await.is_err(), "nothing stored");
+    let key = AdoptedKey {
+        usage_plans: vec!["standard".into()],
+        ..key
+    };
+    let id = adopt(&db, "ann", t.clone(), &[key]).await.unwrap();
+    assert_eq!(
+        crate::keys::recorded(&db, id).await.unwrap(),
+        vec![(1, "k-1".to_string())]
+    );
+    // Edits, files and restores carry it, whatever they say.
+    edit(
+        &db,
+        "ann",
+        "seed",
+        1,
+        "port 8080",
+        "port.save",
+        delay(8080, 31),
+    )
+    .await
+    .unwrap();
+    let mut file = load(&db, "seed").await.unwrap().topology;
+    file.gateway.adopted = None;
+    file.ports[1].deregistration_delay = 45;
+    replace(&db, "ann", "seed", None, file, "topology.apply", false)
+        .await
+        .unwrap();
+    let g = load(&db, "seed").await.unwrap();
+    assert_eq!(g.generation, 3);
+    assert_eq!(g.topology.gateway.adopted, Some(record));
 }

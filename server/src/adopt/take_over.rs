@@ -1,0 +1,254 @@
+//! Taking a hand-built setup over: storing the adoption and tagging what it adopts (for the
+//! CLI and, through `SdkAdoptions`, for the adopt page), and listing the REST APIs there are to
+//! adopt.
+
+use super::{discover, report};
+use crate::aws::call::{AwsError, Caller, Service};
+use crate::aws::pace::Pacers;
+use crate::aws::Clients;
+use app::api::adopt::{Candidate, Inspection};
+use app::error::AppError;
+use aws_config::SdkConfig;
+use portico_core::adopt::Adoption;
+use portico_core::plan::names::TAG_GATEWAY;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// What `take_over` did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TakenOver {
+    /// The gateway was stored now (false: an earlier adoption of the same API was resumed).
+    pub stored: bool,
+    /// Resources given Portico's tags now.
+    pub tagged: Vec<String>,
+}
+
+/// Adopts REST API `rest_api` as gateway `name`: stores the adoption (refused while anything
+/// does not fit), then gives every adopted resource Portico's tags. Stopped half way (a crash,
+/// a refused tag call), running it again finishes the tags — and the worker's next run tags
+/// what is left anyway, since the gateway owns its adopted resources by id until they are
+/// tagged.
+pub async fn take_over(
+    store: &portico_store::Store,
+    clients: &Clients,
+    caller: &Caller,
+    actor: &str,
+    rest_api: &str,
+    adoption: Option<&Adoption>,
+    name: &str,
+) -> Result<TakenOver, app::error::AppError> {
+    use portico_store::gateways;
+    let mut out = TakenOver::default();
+    let existing = match gateways::load(store, name).await {
+        Ok(g) => Some(g),
+        Err(portico_store::StoreError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let g = match existing {
+        Some(g) => {
+            let same = g.topology.gateway.adopted.as_ref();
+            if same.is_none_or(|a| a.rest_api.id != rest_api) {
+                return Err(AppError::Conflict(format!(
+                    "A gateway named {name:?} already exists; adopt under another name."
+                )));
+            }
+            g
+        }
+        None => {
+            let Some(a) = adoption else {
+                return Err(AppError::Invalid("Nothing was read to adopt.".into()));
+            };
+            if !a.misfits.is_empty() {
+                return Err(AppError::Invalid(format!(
+                    "REST API {rest_api} does not fit the shape Portico manages; nothing was \
+                     stored or tagged:\n{}",
+                    a.misfits.join("\n")
+                )));
+            }
+            let keys: Vec<_> = a
+                .keys
+                .iter()
+                .map(|k| gateways::AdoptedKey {
+                    aws_id: k.id.clone(),
+                    name: k.name.clone(),
+                    enabled: k.enabled,
+                    usage_plans: k.usage_plans.clone(),
+                })
+                .collect();
+            gateways::adopt(store, actor, a.topology.clone(), &keys).await?;
+            out.stored = true;
+            gateways::load(store, name).await?
+        }
+    };
+    let installation = portico_store::installation::id(store).await?;
+    let owner = crate::worker::owner::Owner::of(store, &installation, &g).await?;
+    let actual = crate::worker::observe::observe(clients, caller, &owner)
+        .await
+        .map_err(|e| AppError::Unavailable(format!("Could not read AWS: {e}")))?;
+    for u in &actual.untagged {
+        crate::worker::apply::tag(clients, caller, &owner, u)
+            .await
+            .map_err(|e| {
+                AppError::Unavailable(format!(
+                    "Gateway {name} is stored, but tagging {} failed: {e}. Run the adoption \
+                     again to finish (the worker also finishes it on its next run).",
+                    u.label
+                ))
+            })?;
+        out.tagged.push(u.label.clone());
+    }
+    Ok(out)
+}
+
+/// The adopt page's AWS side, on the worker's pacers.
+pub struct SdkAdoptions {
+    pub base: SdkConfig,
+    pub pacers: Arc<Pacers>,
+    pub store: portico_store::Store,
+}
+
+type Answer<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl SdkAdoptions {
+    fn reach(&self, region: &str, role: Option<&str>) -> (SdkConfig, Caller) {
+        (
+            self.base.clone(),
+            Caller::new(self.pacers.clone(), region, role),
+        )
+    }
+}
+
+/// What adopting would be, in a sentence.
+fn summary(a: &Adoption) -> String {
+    let t = &a.topology;
+    let lb = t
+        .gateway
+        .adopted
+        .as_ref()
+        .map(|r| r.load_balancer.name.clone())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "no load balancer".into());
+    format!(
+        "{} backend port(s) on {lb}, {} stage(s), {} route(s), {} usage plan(s), {} key(s)",
+        t.ports.len(),
+        t.stages.len(),
+        t.routes.len(),
+        t.usage_plans.len(),
+        a.keys.len()
+    )
+}
+
+impl app::state::Adoptions for SdkAdoptions {
+    fn candidates(
+        &self,
+        region: String,
+        role_arn: Option<String>,
+    ) -> Answer<Result<Vec<Candidate>, String>> {
+        let (base, caller) = self.reach(&region, role_arn.as_deref());
+        Box::pin(async move {
+            let clients = Clients::for_account(&base, &region, role_arn.as_deref()).await;
+            let api = &clients.apigateway;
+            let mut out = vec![];
+            let mut position: Option<String> = None;
+            loop {
+                let (page, _) = caller
+                    .call(Service::ApiGateway, "GetRestApis", || {
+                        api.get_rest_apis()
+                            .limit(500)
+                            .set_position(position.clone())
+                            .send()
+                    })
+                    .await
+                    .map_err(|e: AwsError| e.to_string())?;
+                for a in page.items() {
+                    let portico = a.tags().is_some_and(|t| t.contains_key(TAG_GATEWAY));
+                    if let (false, Some(id)) = (portico, a.id()) {
+                        out.push(Candidate {
+                            id: id.to_owned(),
+                            name: a.name().unwrap_or_default().to_owned(),
+                            description: a.description().unwrap_or_default().to_owned(),
+                        });
+                    }
+                }
+                position = page.position().map(str::to_owned);
+                if position.is_none() {
+                    break;
+                }
+            }
+            out.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+            Ok(out)
+        })
+    }
+
+    fn inspect(
+        &self,
+        region: String,
+        role_arn: Option<String>,
+        rest_api: String,
+        name: String,
+    ) -> Answer<Result<Inspection, String>> {
+        let (base, caller) = self.reach(&region, role_arn.as_deref());
+        Box::pin(async move {
+            let clients = Clients::for_account(&base, &region, role_arn.as_deref()).await;
+            let found = discover(&clients, &caller, &rest_api)
+                .await
+                .map_err(|e| format!("Could not read REST API {rest_api}: {e}"))?;
+            let a = portico_core::adopt::adopt(&found, &name, role_arn.as_deref());
+            let file = report(&a)
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(Inspection {
+                summary: summary(&a),
+                misfits: a.misfits.clone(),
+                tags: a.tags.clone(),
+                keys: a
+                    .keys
+                    .iter()
+                    .map(|k| {
+                        format!(
+                            "{} ({}), {}, in {}",
+                            k.name,
+                            k.id,
+                            if k.enabled { "enabled" } else { "disabled" },
+                            k.usage_plans.join(", ")
+                        )
+                    })
+                    .collect(),
+                file,
+            })
+        })
+    }
+
+    fn adopt(
+        &self,
+        actor: String,
+        region: String,
+        role_arn: Option<String>,
+        rest_api: String,
+        name: String,
+    ) -> Answer<Result<(), AppError>> {
+        let (base, caller) = self.reach(&region, role_arn.as_deref());
+        let store = self.store.clone();
+        Box::pin(async move {
+            let clients = Clients::for_account(&base, &region, role_arn.as_deref()).await;
+            let found = discover(&clients, &caller, &rest_api).await.map_err(|e| {
+                AppError::Unavailable(format!("Could not read REST API {rest_api}: {e}"))
+            })?;
+            let a = portico_core::adopt::adopt(&found, &name, role_arn.as_deref());
+            take_over(
+                &store,
+                &clients,
+                &caller,
+                &actor,
+                &rest_api,
+                Some(&a),
+                &name,
+            )
+            .await?;
+            Ok(())
+        })
+    }
+}
