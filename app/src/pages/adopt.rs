@@ -40,9 +40,7 @@ fn link(region: &str, role: &str, api: &str, name: &str) -> String {
 pub fn AdoptPage() -> impl IntoView {
     let query = use_query_map();
     let get = move |k: &str| query.read().get(k).unwrap_or_default();
-    let region = get("region");
-    let role = get("role");
-    let api = get("api");
+    let (region, role) = (get("region"), get("role"));
     view! {
         <Title text="Adopt an existing API"/>
         <h1>"Adopt an existing API"</h1>
@@ -56,8 +54,17 @@ pub fn AdoptPage() -> impl IntoView {
             <label class="wide">"IAM role to assume (another account; optional)"<input name="role" value=role.clone()/></label>
             <div class="actions"><button type="submit" class="primary">"List REST APIs"</button></div>
         </form>
-        {(!region.is_empty() && api.is_empty()).then(|| view! { <Candidates region=region.clone() role=role.clone()/> })}
-        {(!region.is_empty() && !api.is_empty()).then(|| view! { <Inspect region=region.clone() role=role.clone() api=api.clone() name=get("name")/> })}
+        // Reactive: a link on this page changes only the query, and the router keeps the page.
+        {move || {
+            let (region, role, api) = (get("region"), get("role"), get("api"));
+            if region.is_empty() {
+                ().into_any()
+            } else if api.is_empty() {
+                view! { <Candidates region role/> }.into_any()
+            } else {
+                view! { <Inspect region role api name=get("name")/> }.into_any()
+            }
+        }}
     }
 }
 

@@ -108,6 +108,28 @@ def test_demo_account_is_ready_and_idempotent(patched):  # type: ignore[no-untyp
     assert states == {"running"}
 
 
+def test_the_hand_built_setup_is_the_console_walkthrough_untagged_and_idempotent(patched):  # type: ignore[no-untyped-def]
+    first = patched.control("POST", "/handbuilt", {"region": "ap-northeast-2", "name": "hb"})
+    assert patched.control("POST", "/handbuilt", {"region": "ap-northeast-2", "name": "hb"}) == first
+    import boto3
+
+    def client(service):  # type: ignore[no-untyped-def]
+        return boto3.client(service, region_name="ap-northeast-2", endpoint_url=patched.url,
+                            aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+
+    apigw, elb = client("apigateway"), client("elbv2")
+    api = apigw.get_rest_api(restApiId=first["rest_api_id"])
+    assert not api.get("tags"), "built by hand: no Portico tag"
+    paths = {r["path"] for r in apigw.get_resources(restApiId=api["id"])["items"]}
+    assert {"/dev/{proxy+}", "/sprint/{proxy+}", "/release/{proxy+}"} <= paths
+    assert {s["stageName"] for s in apigw.get_stages(restApiId=api["id"])["item"]} == {"dev", "sprint", "release"}
+    lb = elb.describe_load_balancers(Names=["hb-nlb"])["LoadBalancers"][0]
+    ports = sorted(l["Port"] for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"])
+    assert ports == [8080, 8081, 8082]
+    plan = next(p for p in apigw.get_usage_plans()["items"] if p["name"] == "hb standard")
+    assert len(apigw.get_usage_plan_keys(usagePlanId=plan["id"])["items"]) == 2
+
+
 def test_control_api_reads_json_whatever_the_content_type(patched):  # type: ignore[no-untyped-def]
     """`curl -d '{…}'` sends application/x-www-form-urlencoded; the body is still JSON."""
     import json
