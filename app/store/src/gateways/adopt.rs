@@ -68,11 +68,15 @@ pub async fn adopt(
         // Marked as shown: the value is AWS's and the team's, never Portico's to reveal.
         sqlx::query(
             "INSERT INTO api_keys (gateway_id, name, owner, description, plans, enabled, \
-             created_by, created_at, aws_id, revealed_at) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?)",
+             created_by, created_at, aws_id, revealed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(id)
         .bind(&k.name)
         .bind(ADOPTED_OWNER)
+        .bind(format!(
+            "Made before Portico (AWS id {}), adopted with the gateway; its value is never read.",
+            k.aws_id
+        ))
         .bind(encode("key plans", &k.usage_plans)?)
         .bind(k.enabled)
         .bind(actor)
