@@ -47,6 +47,15 @@ pub trait Adoptions: Send + Sync {
     ) -> Answer<Result<(), crate::error::AppError>>;
 }
 
+/// The region's VPCs, subnets and instances (`crate::api::network`), read by the server.
+pub trait Networks: Send + Sync {
+    fn network(
+        self: Arc<Self>,
+        region: String,
+        role_arn: Option<String>,
+    ) -> Answer<Result<portico_core::account::Network, String>>;
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
@@ -58,6 +67,8 @@ pub struct AppState {
     pub key_values: Option<Arc<dyn KeyValues>>,
     /// None when serving without AWS.
     pub adoptions: Option<Arc<dyn Adoptions>>,
+    /// None when serving without AWS: ids in forms are then not checked against the account.
+    pub networks: Option<Arc<dyn Networks>>,
     /// How long a sign-in lasts however active the session is (the idle limit is the
     /// cookie's).
     pub session_lifetime: std::time::Duration,
@@ -75,12 +86,18 @@ impl AppState {
             worker: Arc::new(tokio::sync::Notify::new()),
             key_values: None,
             adoptions: None,
+            networks: None,
             session_lifetime: SESSION_LIFETIME,
         }
     }
 
     pub fn with_key_values(mut self, key_values: Arc<dyn KeyValues>) -> Self {
         self.key_values = Some(key_values);
+        self
+    }
+
+    pub fn with_networks(mut self, networks: Arc<dyn Networks>) -> Self {
+        self.networks = Some(networks);
         self
     }
 

@@ -32,6 +32,17 @@ export const db = process.env.PORTICO_E2E_DB ?? path.join(root, 'target', 'e2e',
 
 /** The sandbox's demo seed (.ci/test exports it) as gateway `name`, with `edit` applied to its
  * text, applied through the real CLI (`portico topology apply`). */
+/** The sandbox's demo-account ids in the demo seed (.ci/test writes it), or the example ids of
+ * examples/seed-topology.yaml when there is no sandbox. */
+export function demoIds() {
+  const seed = process.env.PORTICO_E2E_SEED;
+  const text = fs.readFileSync(seed ?? path.join(root, 'examples', 'seed-topology.yaml'), 'utf8');
+  const vpc = text.match(/vpc_id: (vpc-[0-9a-f]+)/)![1];
+  const subnets = [...text.matchAll(/- (subnet-[0-9a-f]+)/g)].map((m) => m[1]);
+  const instance = text.match(/instances: \[(i-[0-9a-f]+)\]/)![1];
+  return { vpc, subnets, instance, file: seed ?? path.join(root, 'examples', 'seed-topology.yaml') };
+}
+
 export function applySeed(name: string, edit: (yaml: string) => string = (y) => y) {
   const seed = process.env.PORTICO_E2E_SEED!;
   const text = edit(fs.readFileSync(seed, 'utf8').replace(/^  name: seed$/m, `  name: ${name}`));

@@ -5,7 +5,7 @@
 import { test, expect } from './fixtures';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { applySeed, bin, buildSeedInForms, db, deleteGateway, health, hydrated, signIn, workerState } from './helpers';
+import { applySeed, bin, buildSeedInForms, db, deleteGateway, demoIds, health, hydrated, signIn, workerState } from './helpers';
 
 const seed = process.env.PORTICO_E2E_SEED;
 test.skip(!seed, 'needs the AWS sandbox and its demo seed (.ci/test provides both)');
@@ -15,14 +15,6 @@ test.afterAll(async ({ browser }) => {
   await deleteGateway(browser, 'journey-cli');
 });
 
-/** The sandbox's ids in the demo seed. */
-function ids() {
-  const text = fs.readFileSync(seed!, 'utf8');
-  const vpc = text.match(/vpc_id: (vpc-[0-9a-f]+)/)![1];
-  const subnets = [...text.matchAll(/- (subnet-[0-9a-f]+)/g)].map((m) => m[1]);
-  const instance = text.match(/instances: \[(i-[0-9a-f]+)\]/)![1];
-  return { vpc, subnets, instance };
-}
 
 /** What AWS holds for a gateway, per `portico status --json`, with the gateway's own names and
  * AWS's ids taken out, so two gateways built the same way compare equal. */
@@ -41,7 +33,7 @@ function awsState(gateway: string) {
 
 test('an admin builds the seed in the forms, approves, watches it run, issues a key; a viewer opens the diagram', async ({ page, browser }) => {
   test.setTimeout(180_000);
-  const { vpc, subnets, instance } = ids();
+  const { vpc, subnets, instance } = demoIds();
   // A page that fails to hydrate looks fine and never updates: any browser error fails the test.
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

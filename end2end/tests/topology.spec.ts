@@ -4,7 +4,7 @@
 import { test, expect } from './fixtures';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { buildSeedInForms, hydrated, password, signIn } from './helpers';
+import { buildSeedInForms, demoIds, hydrated, password, signIn } from './helpers';
 
 const root = path.resolve(__dirname, '..', '..');
 const bin = process.env.PORTICO_BIN ?? path.join(root, 'target', 'debug', 'portico');
@@ -14,13 +14,29 @@ test.describe.configure({ mode: 'serial' });
 
 test('an admin creates the gateway', async ({ page }) => {
   await signIn(page, 'admin');
+  await hydrated(page);
   const form = page.locator('#create-gateway');
   await form.getByLabel('Name').fill('Seed');
   await expect(form.locator('.field-error').first()).toContainText('lowercase letter');
   await form.getByLabel('Name').fill('seed');
   await form.getByLabel('Region').fill('ap-northeast-2');
-  await form.getByLabel('VPC id').fill('vpc-0a1b2c3d4e5f60718');
-  await form.getByLabel('NLB subnet ids').fill('subnet-0a1b2c3d4e5f60719, subnet-0a1b2c3d4e5f6071a');
+  const { vpc, subnets } = demoIds();
+  if (process.env.PORTICO_E2E_SEED) {
+    // Checked against the account: an id it does not have is refused, naming what it has.
+    await form.getByLabel('VPC id').fill('vpc-0fffffffffffffff0');
+    await form.getByLabel(/NLB subnet ids/).fill(subnets.join(', '));
+    await form.getByRole('button', { name: 'Create gateway' }).click();
+    await expect(form.locator('.error')).toContainText(`VPC vpc-0fffffffffffffff0 does not exist in ap-northeast-2. It has: ${vpc}`);
+    // The region's subnets are offered to pick from once the VPC is known.
+    await form.getByLabel(/NLB subnet ids/).fill('');
+    await form.getByLabel('VPC id').fill(vpc);
+    await form.locator(`button[data-pick="${subnets[0]}"]`).click();
+    await form.locator(`button[data-pick="${subnets[1]}"]`).click();
+    await expect(form.getByLabel(/NLB subnet ids/)).toHaveValue(`${subnets[0]}, ${subnets[1]}`);
+  } else {
+    await form.getByLabel('VPC id').fill(vpc);
+    await form.getByLabel(/NLB subnet ids/).fill(subnets.join(', '));
+  }
   await form.getByRole('button', { name: 'Create gateway' }).click();
   await expect(page).toHaveURL(/\/gateways\/seed$/);
   await expect(page.getByRole('heading', { name: 'seed', level: 1 })).toBeVisible();
@@ -29,10 +45,10 @@ test('an admin creates the gateway', async ({ page }) => {
 test('an editor builds the seed topology through the forms', async ({ page }) => {
   await signIn(page, 'editor', '/gateways/seed');
   await hydrated(page);
-  await buildSeedInForms(page, 'i-0a1b2c3d4e5f6071b');
+  await buildSeedInForms(page, demoIds().instance);
 
-  // What the forms built is exactly the seed file.
-  const seed = path.join(root, 'examples', 'seed-topology.yaml');
+  // What the forms built is exactly the seed file (with the sandbox's ids).
+  const seed = demoIds().file;
   const out = execFileSync(bin, ['--db', db, 'topology', 'apply', '-f', seed, '--dry-run']).toString();
   expect(out.trim()).toBe('seed: nothing to change.');
 });

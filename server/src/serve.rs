@@ -45,6 +45,10 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
                 base.clone(),
                 worker.pacers(),
             )))
+            .with_networks(Arc::new(crate::aws::network::SdkNetworks::new(
+                base.clone(),
+                worker.pacers(),
+            )))
             .with_adoptions(Arc::new(crate::adopt::SdkAdoptions {
                 base,
                 pacers: worker.pacers(),

@@ -7,6 +7,7 @@
 //! says about it) → `diagram` (all of it as one picture). Nothing here does I/O, reads a clock
 //! or draws randomness: the same inputs give the same outputs, in the browser and on the server.
 
+pub mod account;
 pub mod adopt;
 pub mod cost;
 pub mod diagram;

@@ -95,7 +95,11 @@ pub async fn create_gateway(
         adopted: None,
     };
     let name = gateway.name.clone();
-    portico_store::gateways::create(&state.store, &me.name, Topology::new(gateway), false).await?;
+    let topology = Topology::new(gateway);
+    if portico_core::model::validate::validate(&topology).is_ok() {
+        crate::api::network::check(&state, None, &topology).await?;
+    }
+    portico_store::gateways::create(&state.store, &me.name, topology, false).await?;
     state.wake_worker();
     leptos_axum::redirect(&format!("/gateways/{name}"));
     Ok(())
@@ -156,6 +160,12 @@ pub async fn restore_generation(
     let store = &state.store;
     let id = portico_store::gateways::load(store, &gateway).await?.id;
     let old = portico_store::gateways::snapshot(store, id, generation).await?;
+    let restored = old.clone();
+    crate::api::network::check_edit(&state, &gateway, move |t| {
+        *t = restored;
+        Ok(())
+    })
+    .await?;
     let action = format!("restore generation {generation}");
     portico_store::gateways::replace_as(
         store,
@@ -191,6 +201,12 @@ pub async fn upload_topology(
         )));
     }
     let dry_run = dry_run.is_some();
+    let uploaded = topology.clone();
+    crate::api::network::check_edit(&state, &gateway, move |t| {
+        *t = uploaded;
+        Ok(())
+    })
+    .await?;
     let changes = portico_store::gateways::replace_as(
         &state.store,
         &me.name,

@@ -11,6 +11,7 @@ pub mod forms;
 pub mod gateways;
 pub mod health;
 pub mod keys;
+pub mod network;
 pub mod runs;
 pub mod session;
 pub mod topology;

@@ -17,11 +17,15 @@ async fn apply(
     from: i64,
     entity: &str,
     action: &str,
-    edit: impl FnOnce(&mut portico_core::model::topology::Topology) -> Result<(), AppError>,
+    edit: impl FnOnce(&mut portico_core::model::topology::Topology) -> Result<(), AppError> + Clone,
 ) -> Result<(), AppError> {
     let (me, state) =
         crate::api::context::require(portico_core::model::Role::Editor, "edit the topology")
             .await?;
+    // Backend ports bring in instances: checked against the account first.
+    if action == "port.save" {
+        crate::api::network::check_edit(&state, gateway, edit.clone()).await?;
+    }
     portico_store::gateways::edit(&state.store, &me.name, gateway, from, entity, action, edit)
         .await?;
     state.wake_worker();
@@ -426,6 +430,18 @@ pub async fn save_settings(
     let role_arn = role_arn
         .filter(|r| !r.trim().is_empty())
         .map(|r| r.trim().to_owned());
+    let change = move |t: &mut portico_core::model::topology::Topology| {
+        let g = &mut t.gateway;
+        g.region = region.trim().to_owned();
+        g.vpc_id = vpc_id.trim().to_owned();
+        g.subnet_ids = subnets;
+        g.endpoint_type = endpoint_type;
+        g.role_arn = role_arn;
+        g.apply_mode = apply_mode;
+        g.drift_mode = drift_mode;
+        Ok::<(), AppError>(())
+    };
+    crate::api::network::check_edit(&state, &gateway, change.clone()).await?;
     portico_store::gateways::edit(
         &state.store,
         &me.name,
@@ -433,17 +449,7 @@ pub async fn save_settings(
         from,
         "gateway",
         "gateway.settings",
-        move |t| {
-            let g = &mut t.gateway;
-            g.region = region.trim().to_owned();
-            g.vpc_id = vpc_id.trim().to_owned();
-            g.subnet_ids = subnets;
-            g.endpoint_type = endpoint_type;
-            g.role_arn = role_arn;
-            g.apply_mode = apply_mode;
-            g.drift_mode = drift_mode;
-            Ok::<(), AppError>(())
-        },
+        change,
     )
     .await?;
     state.wake_worker();

@@ -120,6 +120,9 @@ fn CreateForm(create: ServerAction<CreateGateway>) -> impl IntoView {
             .then(|| rules::region(r.trim()).err())
             .flatten()
     };
+    let vpc = RwSignal::new(String::new());
+    let subnets = RwSignal::new(String::new());
+    let network = crate::components::network::network_of(move || region.get(), || None);
     view! {
         <ActionForm action=create attr:class="card form-grid" attr:id="create-gateway">
             <h2>"New gateway"</h2>
@@ -133,8 +136,21 @@ fn CreateForm(create: ServerAction<CreateGateway>) -> impl IntoView {
                     on:input=move |ev| region.set(event_target_value(&ev)) aria-invalid=move || region_error().is_some().to_string()/>
                 <span class="field-error" aria-live="polite">{region_error}</span>
             </label>
-            <label>"VPC id"<input name="vpc_id" required placeholder="vpc-0123456789abcdef0"/></label>
-            <label class="wide">"NLB subnet ids (two zones recommended)"<input name="subnet_ids" required placeholder="subnet-…, subnet-…"/></label>
+            <label>"VPC id"<input name="vpc_id" required placeholder="vpc-0123456789abcdef0" list="vpc-choices"
+                prop:value=vpc on:input=move |ev| vpc.set(event_target_value(&ev))/></label>
+            <label class="wide">"NLB subnet ids (one per zone, two zones recommended)"<input name="subnet_ids" required placeholder="subnet-…, subnet-…"
+                prop:value=subnets on:input=move |ev| subnets.set(event_target_value(&ev))/></label>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    use crate::components::network::{subnet_choices, Picker, VpcChoices};
+                    let n = network.await;
+                    let v = vpc.get();
+                    let picker = n.as_ref().filter(|n| n.vpc(&v).is_some()).map(|n| view! {
+                        <Picker title=format!("Subnets of {v}") choices=subnet_choices(n, &v) value=subnets/>
+                    });
+                    view! { <VpcChoices network=n.clone()/> {picker} }
+                })}
+            </Suspense>
             <div class="actions"><button type="submit" class="primary">"Create gateway"</button></div>
             <ActionError value=create.value()/>
         </ActionForm>

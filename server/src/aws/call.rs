@@ -19,6 +19,8 @@ pub enum Service {
     Elb,
     /// The AWS price list (read by the price refresh, never by the worker).
     Pricing,
+    /// The account's VPCs, subnets and instances, for the forms (reads only).
+    Ec2,
 }
 
 impl Service {
@@ -27,6 +29,7 @@ impl Service {
             Service::ApiGateway => "apigateway",
             Service::Elb => "elbv2",
             Service::Pricing => "pricing",
+            Service::Ec2 => "ec2",
         }
     }
 }
@@ -118,6 +121,7 @@ fn iam_action(service: Service, operation: &str) -> String {
     match service {
         Service::Elb => format!("elasticloadbalancing:{operation}"),
         Service::Pricing => format!("pricing:{operation}"),
+        Service::Ec2 => format!("ec2:{operation}"),
         Service::ApiGateway => {
             let verb = [
                 ("Get", "GET"),

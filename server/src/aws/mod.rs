@@ -10,6 +10,7 @@
 pub mod call;
 pub mod convert;
 pub mod keys;
+pub mod network;
 pub mod pace;
 
 use aws_config::retry::RetryConfig;
@@ -22,6 +23,7 @@ use std::time::Duration;
 pub struct Clients {
     pub apigateway: aws_sdk_apigateway::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub ec2: aws_sdk_ec2::Client,
 }
 
 impl Clients {
@@ -29,6 +31,7 @@ impl Clients {
         Self {
             apigateway: aws_sdk_apigateway::Client::new(config),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(config),
+            ec2: aws_sdk_ec2::Client::new(config),
         }
     }
 

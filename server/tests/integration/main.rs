@@ -11,6 +11,7 @@ mod contention;
 mod diagram;
 mod keys;
 mod keys_first;
+mod network;
 mod owners;
 mod process;
 mod proxy;

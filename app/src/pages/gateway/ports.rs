@@ -4,6 +4,7 @@
 
 use super::{open_form, Ctx};
 use crate::components::error::ActionError;
+use crate::components::network::{instance_choices, network_of, Picker};
 use leptos::prelude::*;
 use portico_core::model::rules;
 use portico_core::model::topology::{BackendPort, HealthProtocol};
@@ -111,6 +112,9 @@ fn PortForm(ctx: Ctx, existing: Option<BackendPort>) -> impl IntoView {
     );
     let listener = RwSignal::new(p.listener_port.map(|l| l.to_string()).unwrap_or_default());
     let instances = RwSignal::new(p.instances.join(", "));
+    let g = ctx.topology.gateway.clone();
+    let vpc = g.vpc_id.clone();
+    let network = network_of(move || g.region.clone(), move || g.role_arn.clone());
     let http = RwSignal::new(p.health_check.protocol == HealthProtocol::Http);
     let port_error = move || number_error(&port.get(), "Backend port");
     let listener_error = move || {
@@ -158,10 +162,21 @@ fn PortForm(ctx: Ctx, existing: Option<BackendPort>) -> impl IntoView {
             <label>"Unhealthy threshold (2–10)"<input name="unhealthy_threshold" inputmode="numeric" value=p.health_check.unhealthy_threshold/></label>
             <label>"Deregistration delay (0–3600 s)"<input name="deregistration_delay" inputmode="numeric" value=p.deregistration_delay/></label>
             <label class="wide">"EC2 instance ids (comma or space separated)"
-                <input name="instances" value=instances.get_untracked() placeholder="i-0123456789abcdef0"
+                <input name="instances" prop:value=instances placeholder="i-0123456789abcdef0"
                     on:input=move |ev| instances.set(event_target_value(&ev)) aria-invalid=move || instance_error().is_some().to_string()/>
                 <span class="field-error" aria-live="polite">{instance_error}</span>
             </label>
+            <Suspense fallback=|| ()>
+                {move || {
+                    let vpc = vpc.clone();
+                    Suspend::new(async move {
+                        network.await.map(|n| {
+                            let title = format!("Instances in {vpc}");
+                            view! { <Picker title choices=instance_choices(&n, &vpc) value=instances/> }
+                        })
+                    })
+                }}
+            </Suspense>
             <div class="actions">
                 <button type="submit" class="primary">"Save port"</button>
                 <a href=ctx.base()>"Cancel"</a>

@@ -36,44 +36,69 @@ pub fn Settings(ctx: Ctx) -> impl IntoView {
                     return view! { <DeleteGateway ctx=c.clone()/> }.into_any();
                 }
                 let g = c.topology.gateway.clone();
-                view! {
-                    <ActionForm action=c.actions.save_settings attr:class="card form-grid" attr:id="settings-form">
-                        <h3>"Edit gateway settings"</h3>
-                        <input type="hidden" name="gateway" value=c.gateway.clone()/>
-                        <input type="hidden" name="from" value=c.generation/>
-                        <label>"Region"<input name="region" required value=g.region.clone()/></label>
-                        <label>"VPC id"<input name="vpc_id" required value=g.vpc_id.clone()/></label>
-                        <label class="wide">"NLB subnet ids"<input name="subnet_ids" required value=g.subnet_ids.join(", ")/></label>
-                        <label>"Endpoint type"
-                            <select name="endpoint_type">
-                                {[(EndpointType::Regional, "REGIONAL"), (EndpointType::Edge, "EDGE")].into_iter().map(|(v, s)| view! {
-                                    <option value=s selected={v == g.endpoint_type}>{s}</option>
-                                }).collect_view()}
-                            </select>
-                        </label>
-                        <label>"Role to assume (optional)"<input name="role_arn" value=g.role_arn.clone().unwrap_or_default() placeholder="arn:aws:iam::123456789012:role/portico"/></label>
-                        <label>"Apply mode"
-                            <select name="apply_mode">
-                                <option value="auto" selected={g.apply_mode == ApplyMode::Auto}>"auto"</option>
-                                <option value="approve" selected={g.apply_mode == ApplyMode::Approve}>"approve"</option>
-                            </select>
-                        </label>
-                        <label>"Drift mode"
-                            <select name="drift_mode">
-                                <option value="correct" selected={g.drift_mode == DriftMode::Correct}>"correct"</option>
-                                <option value="report" selected={g.drift_mode == DriftMode::Report}>"report"</option>
-                            </select>
-                        </label>
-                        <div class="actions">
-                            <button type="submit" class="primary">"Save settings"</button>
-                            <a href=c.base()>"Cancel"</a>
-                        </div>
-                        <ActionError value=c.actions.save_settings.value()/>
-                    </ActionForm>
-                }
-                .into_any()
+                view! { <SettingsForm ctx=c.clone() g/> }.into_any()
             })}}
         </section>
+    }
+}
+
+/// The settings form: the region's VPCs and the chosen VPC's subnets offered to pick from.
+#[component]
+fn SettingsForm(ctx: Ctx, g: portico_core::model::topology::Gateway) -> impl IntoView {
+    use crate::components::network::{network_of, subnet_choices, Picker, VpcChoices};
+    let c = ctx;
+    let region = RwSignal::new(g.region.clone());
+    let vpc = RwSignal::new(g.vpc_id.clone());
+    let subnets = RwSignal::new(g.subnet_ids.join(", "));
+    let role = g.role_arn.clone();
+    let network = network_of(move || region.get(), move || role.clone());
+    view! {
+        <ActionForm action=c.actions.save_settings attr:class="card form-grid" attr:id="settings-form">
+            <h3>"Edit gateway settings"</h3>
+            <input type="hidden" name="gateway" value=c.gateway.clone()/>
+            <input type="hidden" name="from" value=c.generation/>
+            <label>"Region"<input name="region" required value=g.region.clone()
+                on:change=move |ev| region.set(event_target_value(&ev))/></label>
+            <label>"VPC id"<input name="vpc_id" required list="vpc-choices" prop:value=vpc
+                on:input=move |ev| vpc.set(event_target_value(&ev))/></label>
+            <label class="wide">"NLB subnet ids (one per zone)"<input name="subnet_ids" required prop:value=subnets
+                on:input=move |ev| subnets.set(event_target_value(&ev))/></label>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let n = network.await;
+                    let v = vpc.get();
+                    let picker = n.as_ref().map(|n| view! {
+                        <Picker title=format!("Subnets of {v}") choices=subnet_choices(n, &v) value=subnets/>
+                    });
+                    view! { <VpcChoices network=n.clone()/> {picker} }
+                })}
+            </Suspense>
+            <label>"Endpoint type"
+                <select name="endpoint_type">
+                    {[(EndpointType::Regional, "REGIONAL"), (EndpointType::Edge, "EDGE")].into_iter().map(|(v, s)| view! {
+                        <option value=s selected={v == g.endpoint_type}>{s}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Role to assume (optional)"<input name="role_arn" value=g.role_arn.clone().unwrap_or_default() placeholder="arn:aws:iam::123456789012:role/portico"/></label>
+            <label>"Apply mode"
+                <select name="apply_mode">
+                    <option value="auto" selected={g.apply_mode == ApplyMode::Auto}>"auto"</option>
+                    <option value="approve" selected={g.apply_mode == ApplyMode::Approve}>"approve"</option>
+                </select>
+            </label>
+            <label>"Drift mode"
+                <select name="drift_mode">
+                    <option value="correct" selected={g.drift_mode == DriftMode::Correct}>"correct"</option>
+                    <option value="report" selected={g.drift_mode == DriftMode::Report}>"report"</option>
+                </select>
+            </label>
+            <div class="actions">
+                <button type="submit" class="primary">"Save settings"</button>
+                <a href=c.base()>"Cancel"</a>
+            </div>
+            <ActionError value=c.actions.save_settings.value()/>
+        </ActionForm>
     }
 }
 

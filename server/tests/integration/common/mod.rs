@@ -96,8 +96,23 @@ impl Builder {
                 (None, true) => panic!("with_key_values needs with_sandbox"),
                 _ => None,
             };
-        let mut app =
-            TestApp::build(self.throttle, key_values, self.session_lifetime, &self.web).await;
+        let networks: Option<std::sync::Arc<dyn app::state::Networks>> = match &sandbox {
+            Some(s) => Some(std::sync::Arc::new(
+                portico::aws::network::SdkNetworks::new(
+                    s.turn.sdk_config(s.region, 3).await,
+                    Default::default(),
+                ),
+            )),
+            None => None,
+        };
+        let mut app = TestApp::build(
+            self.throttle,
+            key_values,
+            networks,
+            self.session_lifetime,
+            &self.web,
+        )
+        .await;
         app.sandbox = sandbox;
         for (name, role) in &self.users {
             app = app.user(name, *role).await;
@@ -151,12 +166,12 @@ impl TestApp {
         Self::builder().with_throttle(throttle).build().await
     }
 
-    /// For the rows no store function reads.
     /// The database file, for the `portico` binary (`--db`).
     pub fn db_path(&self) -> std::path::PathBuf {
         self._dir.path().join("portico.db")
     }
 
+    /// For the rows no store function reads.
     pub fn db(&self) -> &SqlitePool {
         self.store.raw_pool_for_tests()
     }
@@ -164,6 +179,7 @@ impl TestApp {
     async fn build(
         throttle: LoginThrottle,
         key_values: Option<std::sync::Arc<dyn app::state::KeyValues>>,
+        networks: Option<std::sync::Arc<dyn app::state::Networks>>,
         session_lifetime: Option<std::time::Duration>,
         web: &WebConfig,
     ) -> Self {
@@ -175,6 +191,9 @@ impl TestApp {
         let mut state = AppState::new(store.clone(), leptos, throttle);
         if let Some(kv) = key_values {
             state = state.with_key_values(kv);
+        }
+        if let Some(n) = networks {
+            state = state.with_networks(n);
         }
         if let Some(lifetime) = session_lifetime {
             state.session_lifetime = lifetime;
