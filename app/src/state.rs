@@ -49,10 +49,12 @@ pub trait Adoptions: Send + Sync {
 
 /// The region's VPCs, subnets and instances (`crate::api::network`), read by the server.
 pub trait Networks: Send + Sync {
+    /// `fresh`: read AWS even if a recent reading is kept.
     fn network(
         self: Arc<Self>,
         region: String,
         role_arn: Option<String>,
+        fresh: bool,
     ) -> Answer<Result<portico_core::account::Network, String>>;
 }
 

@@ -26,7 +26,10 @@ test('an admin creates the gateway', async ({ page }) => {
     await form.getByLabel('VPC id').fill('vpc-0fffffffffffffff0');
     await form.getByLabel(/NLB subnet ids/).fill(subnets.join(', '));
     await form.getByRole('button', { name: 'Create gateway' }).click();
-    await expect(form.locator('.error')).toContainText(`VPC vpc-0fffffffffffffff0 does not exist in ap-northeast-2. It has: ${vpc}`);
+    const refusal = form.locator('.error');
+    await expect(refusal).toContainText('VPC vpc-0fffffffffffffff0 does not exist in ap-northeast-2. It has: ');
+    await expect(refusal).toContainText(`${vpc} (portico-demo)`);
+    await expect(refusal).toContainText('Nothing was saved.');
     // The region's subnets are offered to pick from once the VPC is known.
     await form.getByLabel(/NLB subnet ids/).fill('');
     await form.getByLabel('VPC id').fill(vpc);

@@ -293,7 +293,20 @@ async fn preview(
 }
 
 async fn plan(path: &std::path::Path, gateway: &str) -> Result<(), CliError> {
-    let (g, _, p) = preview(path, gateway).await?;
+    let (g, actual, p) = preview(path, gateway).await?;
+    if g.releasing {
+        println!(
+            "Gateway {gateway} is being released: Portico's tags come off the {} resource(s) \
+             it owns in AWS, which keep running; then its rows go.",
+            actual.load_balancers.len()
+                + actual.target_groups.len()
+                + actual.vpc_links.len()
+                + actual.rest_apis.len()
+                + actual.all_usage_plans().count()
+                + actual.all_api_keys().count()
+        );
+        return Ok(());
+    }
     if p.is_empty() {
         println!(
             "Gateway {gateway}: AWS matches generation {}. Nothing to do.",

@@ -83,6 +83,9 @@ impl Network {
     pub fn check(&self, before: Option<&Topology>, after: &Topology) -> Vec<String> {
         let mut problems = vec![];
         let g = &after.gateway;
+        // Another region or account is another network: everything is checked again.
+        let before =
+            before.filter(|b| b.gateway.region == g.region && b.gateway.role_arn == g.role_arn);
         let region = &self.region;
         let vpc_changed = before.is_none_or(|b| b.gateway.vpc_id != g.vpc_id);
         if vpc_changed && self.vpc(&g.vpc_id).is_none() {

@@ -141,6 +141,9 @@ pub struct FoundKey {
     /// Names of the usage plans it is in (AWS's names when found; the topology's in an
     /// `Adoption`).
     pub usage_plans: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+    /// Usage plans over other APIs it is also in.
+    pub elsewhere: Vec<String>,
 }
 
 /// What adopting would store, tag and leave out.
@@ -286,8 +289,9 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
                 }
                 backend = Some(path);
             }
+            let stage_port = format!("${{stageVariables.{BACKEND_PORT_VAR}}}");
             let t = match parsed {
-                Some((_, "${stageVariables.backendPort}", _)) => Some(Target::StagePort),
+                Some((_, port, _)) if port == stage_port => Some(Target::StagePort),
                 Some((_, port, _)) => port.parse().ok().map(Target::Listener),
                 None => None,
             };
@@ -315,11 +319,8 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
             port: None,
             backend_path: None,
         };
-        // The backend path is recorded only where it is not the route's own.
-        route.backend_path = backend
-            .map(|b| if b.is_empty() { "/" } else { b })
-            .filter(|b| *b != route.backend())
-            .map(str::to_owned);
+        // Recorded only where it is not the route's own (`Topology::normalised` drops it then).
+        route.backend_path = backend.map(|b| if b.is_empty() { "/" } else { b }.to_owned());
         routes.push((route, target));
     }
 
@@ -472,8 +473,9 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
     let mut stages = vec![];
     for s in &found.stages {
         let mut variables = s.variables.clone();
-        let own = variables
-            .remove(BACKEND_PORT_VAR)
+        let held = variables.remove(BACKEND_PORT_VAR);
+        let own = held
+            .as_deref()
             .and_then(|v| v.parse::<u32>().ok())
             .and_then(backend_of);
         let backend_port = match own {
@@ -486,8 +488,17 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
                 ));
                 0
             }
-            // Every route has its own port: the stage's is only a default.
-            None => ports.first().map_or(0, |p| p.port),
+            None => {
+                if let Some(v) = held {
+                    misfits.push(format!(
+                        "Stage {}: its {BACKEND_PORT_VAR} variable ({v}) names no listener; \
+                         Portico keeps that variable in step with the stage's backend port.",
+                        s.name
+                    ));
+                }
+                // Every route has its own port: the stage's is only a default.
+                ports.first().map_or(0, |p| p.port)
+            }
         };
         stages.push(Stage {
             name: s.name.clone(),
@@ -559,6 +570,21 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
     }
     for k in &found.keys {
         tags.push(format!("API key {} ({})", k.name, k.id));
+        if let Some(g) = portico_owner(&k.tags) {
+            misfits.push(format!(
+                "API key {} ({}) already belongs to Portico gateway {g:?}.",
+                k.name, k.id
+            ));
+        }
+        if !k.elsewhere.is_empty() {
+            misfits.push(format!(
+                "API key {} ({}) is also in usage plan(s) {} over other APIs: revoking or \
+                 rotating it here would cut them off.",
+                k.name,
+                k.id,
+                k.elsewhere.join(", ")
+            ));
+        }
     }
     let plan_of = |aws: &String| {
         let p = found.usage_plans.iter().find(|p| p.name == *aws);

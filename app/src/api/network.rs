@@ -7,22 +7,37 @@ use leptos::prelude::*;
 use portico_core::account::Network;
 
 /// The region's network, or None when this server runs without AWS or cannot read it (the
-/// forms then take ids as typed).
+/// forms then take ids as typed). For a gateway's forms (editors), read as the gateway's role;
+/// for a new gateway (admins), as Portico's own account.
 #[server(prefix = "/api", endpoint = "region_network")]
 pub async fn region_network(
+    gateway: Option<String>,
     region: String,
-    role_arn: Option<String>,
 ) -> Result<Option<Network>, AppError> {
-    let (_, state) =
-        crate::api::context::require(portico_core::model::Role::Editor, "read the account").await?;
+    use portico_core::model::Role;
+    let gateway = gateway.filter(|g| !g.is_empty());
+    let (need, what) = match gateway {
+        Some(_) => (Role::Editor, "read the account"),
+        None => (Role::Admin, "read the account for a new gateway"),
+    };
+    let (_, state) = crate::api::context::require(need, what).await?;
     if portico_core::model::rules::region(region.trim()).is_err() {
         return Ok(None);
     }
     let Some(networks) = state.networks.clone() else {
         return Ok(None);
     };
-    let role = role_arn.filter(|r| !r.trim().is_empty());
-    match networks.network(region.trim().to_owned(), role).await {
+    let role = match &gateway {
+        Some(g) => {
+            let g = portico_store::gateways::load(&state.store, g).await?;
+            g.topology.gateway.role_arn
+        }
+        None => None,
+    };
+    match networks
+        .network(region.trim().to_owned(), role, false)
+        .await
+    {
         Ok(n) => Ok(Some(n)),
         Err(e) => {
             tracing::warn!("could not read the network of {region}: {e}");
@@ -67,14 +82,25 @@ pub async fn check(
     if portico_core::model::rules::region(&g.region).is_err() {
         return Ok(()); // the topology's own rules refuse it, naming the field
     }
-    let network = match networks.network(g.region.clone(), g.role_arn.clone()).await {
-        Ok(n) => n,
-        Err(e) => {
-            tracing::warn!(gateway = %g.name, "not checked against the account: {e}");
-            return Ok(());
+    // A reading a minute old may miss what was made since: a refusal reads again first.
+    let mut problems = vec![];
+    for fresh in [false, true] {
+        let read = networks
+            .clone()
+            .network(g.region.clone(), g.role_arn.clone(), fresh)
+            .await;
+        let network = match read {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(gateway = %g.name, "not checked against the account: {e}");
+                return Ok(());
+            }
+        };
+        problems = network.check(before, after);
+        if problems.is_empty() {
+            break;
         }
-    };
-    let problems = network.check(before, after);
+    }
     if problems.is_empty() {
         Ok(())
     } else {

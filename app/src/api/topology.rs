@@ -237,13 +237,8 @@ pub async fn save_route(
     use crate::api::forms::{list, optional};
     use portico_core::model::topology::Route;
     let original = original.filter(|o| !o.is_empty());
-    let path = path.trim().to_owned();
-    // Blank, or the route's own path, is no backend path of its own.
-    let backend_path = backend_path
-        .map(|b| b.trim().to_owned())
-        .filter(|b| !b.is_empty() && *b != path.replace("+}", "}"));
     let value = Route {
-        path,
+        path: path.trim().to_owned(),
         methods: list(&methods.to_ascii_uppercase()),
         api_key_required: api_key_required.is_some(),
         port: optional("Backend port", port.as_deref())?,

@@ -7,20 +7,21 @@ use crate::api::network::region_network;
 use leptos::prelude::*;
 use portico_core::account::Network;
 
-/// Reads the region's network once `region` (and `role`) look like something to read.
+/// Reads the region's network once `region` looks like one: as gateway `gateway`'s role, or
+/// (None) for a new gateway.
 pub fn network_of(
+    gateway: Option<String>,
     region: impl Fn() -> String + Send + Sync + 'static,
-    role: impl Fn() -> Option<String> + Send + Sync + 'static,
 ) -> Resource<Option<Network>> {
-    Resource::new(
-        move || (region(), role()),
-        |(region, role)| async move {
+    Resource::new(region, move |region| {
+        let gateway = gateway.clone();
+        async move {
             if portico_core::model::rules::region(region.trim()).is_err() {
                 return None;
             }
-            region_network(region, role).await.ok().flatten()
-        },
-    )
+            region_network(gateway, region).await.ok().flatten()
+        }
+    })
 }
 
 /// Adds `id` to a comma-separated list, once.

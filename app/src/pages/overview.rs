@@ -122,7 +122,7 @@ fn CreateForm(create: ServerAction<CreateGateway>) -> impl IntoView {
     };
     let vpc = RwSignal::new(String::new());
     let subnets = RwSignal::new(String::new());
-    let network = crate::components::network::network_of(move || region.get(), || None);
+    let network = crate::components::network::network_of(None, move || region.get());
     view! {
         <ActionForm action=create attr:class="card form-grid" attr:id="create-gateway">
             <h2>"New gateway"</h2>

@@ -156,13 +156,26 @@ pub async fn discover(clients: &Clients, caller: &Caller, id: &str) -> Result<Fo
             cache_gb: convert::stage_cache_gb(s),
         });
     }
-    let (plans, _) = caller
-        .call(Service::ApiGateway, "GetUsagePlans", || {
-            api.get_usage_plans().limit(500).send()
-        })
-        .await?;
+    // Every usage plan (every page): those over this API are adopted.
+    let mut plans = vec![];
+    let mut position: Option<String> = None;
+    loop {
+        let (page, _) = caller
+            .call(Service::ApiGateway, "GetUsagePlans", || {
+                api.get_usage_plans()
+                    .limit(500)
+                    .set_position(position.clone())
+                    .send()
+            })
+            .await?;
+        plans.extend(page.items().iter().cloned());
+        position = page.position().map(str::to_owned);
+        if position.is_none() {
+            break;
+        }
+    }
     let mut keys: BTreeMap<String, FoundKey> = BTreeMap::new();
-    for p in plans.items() {
+    for p in &plans {
         let api_stages = convert::usage_plan_stages(p);
         if !api_stages.iter().any(|(a, _)| a == id) {
             continue;
@@ -178,28 +191,38 @@ pub async fn discover(clients: &Clients, caller: &Caller, id: &str) -> Result<Fo
             api_stages,
             tags: tag_map(p.tags()),
         });
-        // Key names and ids only: the values AWS sends along are dropped here.
-        let (members, _) = caller
-            .call(Service::ApiGateway, "GetUsagePlanKeys", || {
-                api.get_usage_plan_keys()
-                    .usage_plan_id(plan_id)
-                    .limit(500)
-                    .send()
-            })
-            .await?;
-        for k in members.items() {
-            let Some(key_id) = k.id() else { continue };
-            keys.entry(key_id.to_owned())
-                .or_insert_with(|| FoundKey {
-                    id: key_id.to_owned(),
-                    name: k.name().unwrap_or_default().to_owned(),
-                    enabled: true,
-                    usage_plans: vec![],
+        // Key names and ids only (every page): the values AWS sends along are dropped here.
+        let mut position: Option<String> = None;
+        loop {
+            let (members, _) = caller
+                .call(Service::ApiGateway, "GetUsagePlanKeys", || {
+                    api.get_usage_plan_keys()
+                        .usage_plan_id(plan_id)
+                        .limit(500)
+                        .set_position(position.clone())
+                        .send()
                 })
-                .usage_plans
-                .push(name.to_owned());
+                .await?;
+            for k in members.items() {
+                let Some(key_id) = k.id() else { continue };
+                keys.entry(key_id.to_owned())
+                    .or_insert_with(|| FoundKey {
+                        id: key_id.to_owned(),
+                        name: k.name().unwrap_or_default().to_owned(),
+                        enabled: true,
+                        ..FoundKey::default()
+                    })
+                    .usage_plans
+                    .push(name.to_owned());
+            }
+            position = members.position().map(str::to_owned);
+            if position.is_none() {
+                break;
+            }
         }
     }
+    // Each key's switch and tags, and the plans it is in over other APIs (a key adopted here
+    // could otherwise be revoked under them).
     for key in keys.values_mut() {
         let (k, _) = caller
             .call(Service::ApiGateway, "GetApiKey", || {
@@ -210,6 +233,18 @@ pub async fn discover(clients: &Clients, caller: &Caller, id: &str) -> Result<Fo
             })
             .await?;
         key.enabled = k.enabled();
+        key.tags = tag_map(k.tags());
+        let (of_key, _) = caller
+            .call(Service::ApiGateway, "GetUsagePlans", || {
+                api.get_usage_plans().key_id(&key.id).limit(500).send()
+            })
+            .await?;
+        key.elsewhere = of_key
+            .items()
+            .iter()
+            .filter(|p| !convert::usage_plan_stages(p).iter().any(|(a, _)| a == id))
+            .filter_map(|p| p.name().map(str::to_owned))
+            .collect();
     }
     found.keys = keys.into_values().collect();
     Ok(found)

@@ -53,6 +53,12 @@ pub async fn take_over(
                     "A gateway named {name:?} already exists; adopt under another name."
                 )));
             }
+            if g.deleting {
+                return Err(AppError::Conflict(format!(
+                    "Gateway {name} is being deleted or released: it is not adopted again \
+                     until that is done."
+                )));
+            }
             g
         }
         None => {

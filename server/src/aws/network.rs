@@ -141,13 +141,14 @@ impl app::state::Networks for SdkNetworks {
         self: Arc<Self>,
         region: String,
         role_arn: Option<String>,
+        fresh: bool,
     ) -> Pin<Box<dyn Future<Output = Result<Network, String>> + Send>> {
         Box::pin(async move {
             let key = (region.clone(), role_arn.clone());
             let kept = {
                 let read = self.read.lock().unwrap_or_else(|e| e.into_inner());
                 read.get(&key)
-                    .filter(|(at, _)| at.elapsed() < Self::KEEP)
+                    .filter(|(at, _)| !fresh && at.elapsed() < Self::KEEP)
                     .map(|(_, n)| n.clone())
             };
             if let Some(n) = kept {

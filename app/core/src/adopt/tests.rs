@@ -129,6 +129,7 @@ fn console() -> Found {
             name: "partner".into(),
             enabled: true,
             usage_plans: vec!["standard".into()],
+            ..FoundKey::default()
         }],
         ..Found::default()
     }
@@ -226,6 +227,10 @@ fn what_the_shape_cannot_express_is_listed() {
         .api_stages
         .push(("other".into(), "prod".into()));
     f.target_groups.get_mut("arn:tg/8082").unwrap().target_type = "ip".into();
+    f.keys[0].elsewhere = vec!["partners-v1".into()];
+    f.stages[1]
+        .variables
+        .insert("backendPort".into(), "9999".into());
     let a = adopt(&f, "shop", None);
     for needle in [
         "Authorizer \"jwt\"",
@@ -234,6 +239,8 @@ fn what_the_shape_cannot_express_is_listed() {
         "maps requests with templates",
         "also covers other/prod",
         "registers ip targets",
+        "also in usage plan(s) partners-v1 over other APIs",
+        "its backendPort variable (9999) names no listener",
     ] {
         assert!(
             a.misfits.iter().any(|m| m.contains(needle)),
@@ -245,6 +252,9 @@ fn what_the_shape_cannot_express_is_listed() {
     let mut f = console();
     f.api.tags.insert(TAG_GATEWAY.into(), "shop".into());
     assert!(adopt(&f, "shop", None).misfits[0].contains("already belongs to Portico"));
+    let mut f = console();
+    f.keys[0].tags.insert(TAG_GATEWAY.into(), "billing".into());
+    assert!(adopt(&f, "shop", None).misfits[0].contains("API key partner (k-1) already belongs"));
     // Two links, or a link to two NLBs.
     let mut f = console();
     f.resources[2].methods[0]

@@ -169,10 +169,21 @@ pub fn backend_path(route: &str, backend: &str) -> Check {
             "Backend path is longer than {PATH_MAX} characters."
         ));
     }
-    if let Some(c) = backend.chars().find(|c| {
-        !(c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '.' | '_' | '~' | ':' | '{' | '}'))
-    }) {
-        return Err(format!("Backend path {backend:?} may not hold {c:?}."));
+    for seg in backend.split('/').skip(1) {
+        let literal = |s: &str| {
+            s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | ':'))
+        };
+        let param = seg
+            .strip_prefix('{')
+            .and_then(|s| s.strip_suffix('}'))
+            .is_some_and(|name| !name.is_empty() && literal(name) && !name.contains(':'));
+        if !param && !literal(seg) {
+            return Err(format!(
+                "Backend path {backend:?}: segment {seg:?} is neither plain text nor one \
+                 {{parameter}}."
+            ));
+        }
     }
     let params = |p: &str| -> Vec<String> {
         p.split('/')

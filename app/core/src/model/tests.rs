@@ -401,3 +401,21 @@ fn aws_quotas_are_refused_one_past_the_limit() {
     });
     assert!(problem.contains("4000 targets over all ports"), "{problem}");
 }
+
+#[test]
+fn backend_paths_take_the_routes_parameters_whole() {
+    use super::rules::backend_path;
+    assert!(backend_path("/dev/{proxy+}", "/{proxy}").is_ok());
+    assert!(backend_path("/dev/{proxy+}", "/").is_ok());
+    assert!(backend_path("/orders/{id}", "/v1/orders/{id}/").is_ok());
+    for bad in [
+        "v1",
+        "/{proxy+}",
+        "/{a/b}",
+        "/v1/{id}.json",
+        "/a b",
+        "/{other}",
+    ] {
+        assert!(backend_path("/orders/{id}/{proxy+}", bad).is_err(), "{bad}");
+    }
+}

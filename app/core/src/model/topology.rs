@@ -86,6 +86,7 @@ impl Adopted {
             .chain(self.target_groups.values())
             .chain(self.usage_plans.values())
             .map(|r| r.id.as_str())
+            .filter(|id| !id.is_empty())
     }
 }
 
@@ -329,6 +330,13 @@ impl Topology {
             }
             route.methods.sort();
             route.methods.dedup();
+            // A backend path that is the route's own is no backend path of its own.
+            let own = route.path.replace("+}", "}");
+            route.backend_path = route
+                .backend_path
+                .take()
+                .map(|b| b.trim().to_owned())
+                .filter(|b| !b.is_empty() && *b != own);
         }
         self.gateway.subnet_ids.sort();
         self.gateway.subnet_ids.dedup();

@@ -114,7 +114,7 @@ fn PortForm(ctx: Ctx, existing: Option<BackendPort>) -> impl IntoView {
     let instances = RwSignal::new(p.instances.join(", "));
     let g = ctx.topology.gateway.clone();
     let vpc = g.vpc_id.clone();
-    let network = network_of(move || g.region.clone(), move || g.role_arn.clone());
+    let network = network_of(Some(ctx.gateway.clone()), move || g.region.clone());
     let http = RwSignal::new(p.health_check.protocol == HealthProtocol::Http);
     let port_error = move || number_error(&port.get(), "Backend port");
     let listener_error = move || {

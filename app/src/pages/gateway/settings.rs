@@ -50,8 +50,7 @@ fn SettingsForm(ctx: Ctx, g: portico_core::model::topology::Gateway) -> impl Int
     let region = RwSignal::new(g.region.clone());
     let vpc = RwSignal::new(g.vpc_id.clone());
     let subnets = RwSignal::new(g.subnet_ids.join(", "));
-    let role = g.role_arn.clone();
-    let network = network_of(move || region.get(), move || role.clone());
+    let network = network_of(Some(c.gateway.clone()), move || region.get());
     view! {
         <ActionForm action=c.actions.save_settings attr:class="card form-grid" attr:id="settings-form">
             <h3>"Edit gateway settings"</h3>

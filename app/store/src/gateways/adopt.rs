@@ -25,6 +25,58 @@ pub struct AdoptedKey {
 /// not know.
 pub const ADOPTED_OWNER: &str = "adopted";
 
+/// A resource or key another gateway adopted (or a key another gateway recorded) is not
+/// adopted again: two gateways owning one resource by id would each plan around the other.
+async fn refuse_adopted_twice(
+    conn: &mut sqlx::SqliteConnection,
+    topology: &Topology,
+    keys: &[AdoptedKey],
+) -> StoreResult<()> {
+    let ids: std::collections::BTreeSet<&str> = topology
+        .gateway
+        .adopted
+        .iter()
+        .flat_map(|a| a.ids())
+        .collect();
+    let others: Vec<(String, String)> = sqlx::query_as(
+        "SELECT g.name, v.topology FROM gateways g \
+         JOIN generations v ON v.gateway_id = g.id AND v.generation = g.generation",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for (name, text) in others {
+        let other: Topology = crate::error::decode("topology", &text)?;
+        let taken = other
+            .gateway
+            .adopted
+            .iter()
+            .flat_map(|a| a.ids())
+            .find(|id| ids.contains(id))
+            .map(str::to_owned);
+        if let Some(id) = taken {
+            return Err(StoreError::Conflict(format!(
+                "{id} was already adopted by gateway {name}. Nothing was stored."
+            )));
+        }
+    }
+    for k in keys {
+        let holder: Option<String> = sqlx::query_scalar(
+            "SELECT g.name FROM api_keys k JOIN gateways g ON g.id = k.gateway_id \
+             WHERE k.aws_id = ? AND k.deleted_at IS NULL",
+        )
+        .bind(&k.aws_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(name) = holder {
+            return Err(StoreError::Conflict(format!(
+                "API key {} ({}) is already gateway {name}'s. Nothing was stored.",
+                k.name, k.aws_id
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Stores gateway `topology` (which records what it adopts) with its keys. Returns the
 /// gateway's id.
 pub async fn adopt(
@@ -63,6 +115,7 @@ pub async fn adopt(
     );
     let now = now_unix();
     let mut tx = db.write().await?;
+    refuse_adopted_twice(&mut tx, &topology, keys).await?;
     let id = insert_gateway(&mut tx, actor, &topology, &changes).await?;
     for k in keys {
         // Marked as shown: the value is AWS's and the team's, never Portico's to reveal.

@@ -380,3 +380,38 @@ async fn what_was_adopted_is_stored_once_and_carried_by_every_edit() {
     assert_eq!(g.generation, 3);
     assert_eq!(g.topology.gateway.adopted, Some(record));
 }
+
+#[tokio::test]
+async fn what_one_gateway_adopted_another_cannot() {
+    use portico_core::model::topology::{Adopted, AwsRef};
+    let (_dir, db) = fresh().await;
+    let mut t = seed();
+    t.gateway.adopted = Some(Adopted {
+        rest_api: AwsRef {
+            id: "a1b2c3".into(),
+            name: "orders-api".into(),
+        },
+        ..Adopted::default()
+    });
+    let key = AdoptedKey {
+        aws_id: "k-1".into(),
+        name: "partner".into(),
+        enabled: true,
+        usage_plans: vec!["standard".into()],
+    };
+    adopt(&db, "ann", t.clone(), std::slice::from_ref(&key)).await.unwrap();
+    let mut again = t.clone();
+    again.gateway.name = "orders".into();
+    let r = adopt(&db, "ann", again.clone(), &[]).await;
+    assert!(
+        matches!(&r, Err(StoreError::Conflict(m)) if m.contains("a1b2c3 was already adopted by gateway seed")),
+        "{r:?}"
+    );
+    again.gateway.adopted.as_mut().unwrap().rest_api.id = "other".into();
+    let r = adopt(&db, "ann", again, &[key]).await;
+    assert!(
+        matches!(&r, Err(StoreError::Conflict(m)) if m.contains("already gateway seed's")),
+        "{r:?}"
+    );
+    assert!(load(&db, "orders").await.is_err());
+}
