@@ -399,7 +399,9 @@ async fn what_one_gateway_adopted_another_cannot() {
         enabled: true,
         usage_plans: vec!["standard".into()],
     };
-    adopt(&db, "ann", t.clone(), std::slice::from_ref(&key)).await.unwrap();
+    adopt(&db, "ann", t.clone(), std::slice::from_ref(&key))
+        .await
+        .unwrap();
     let mut again = t.clone();
     again.gateway.name = "orders".into();
     let r = adopt(&db, "ann", again.clone(), &[]).await;
