@@ -221,6 +221,51 @@ fn cases() -> Vec<Case> {
             form: |_| vec![("name", "seed".into()), ("confirm", "seed".into())],
             expect: ADMINS,
         },
+        // Adoption and the account's network need AWS: without it (these tests) an admin
+        // is told so; everyone else is refused first.
+        Case {
+            name: "adoptable",
+            form: |_| vec![("region", "ap-northeast-2".into())],
+            expect: ADMINS_WITH_AWS,
+        },
+        Case {
+            name: "inspect_adoption",
+            form: |_| {
+                vec![
+                    ("region", "ap-northeast-2".into()),
+                    ("rest_api", "a1b2c3d4e5".into()),
+                    ("name", "orders".into()),
+                ]
+            },
+            expect: ADMINS_WITH_AWS,
+        },
+        Case {
+            name: "adopt_api",
+            form: |_| {
+                vec![
+                    ("region", "ap-northeast-2".into()),
+                    ("rest_api", "a1b2c3d4e5".into()),
+                    ("name", "orders".into()),
+                ]
+            },
+            expect: ADMINS_WITH_AWS,
+        },
+        Case {
+            name: "region_network",
+            form: |_| {
+                vec![
+                    ("gateway", "seed".into()),
+                    ("region", "ap-northeast-2".into()),
+                ]
+            },
+            expect: EDITORS,
+        },
+        // For a new gateway (no gateway's role to read as): admins.
+        Case {
+            name: "region_network",
+            form: |_| vec![("region", "ap-northeast-2".into())],
+            expect: ADMINS,
+        },
         Case {
             name: "restore_generation",
             form: |_| gw(&[("generation", "1")]),
@@ -331,6 +376,13 @@ fn cases() -> Vec<Case> {
 const READERS: [Expect; 4] = [NEEDS_SIGN_IN, Allowed, Allowed, Allowed];
 const EDITORS: [Expect; 4] = [NEEDS_SIGN_IN, FORBIDDEN, Allowed, Allowed];
 const ADMINS: [Expect; 4] = [NEEDS_SIGN_IN, FORBIDDEN, FORBIDDEN, Allowed];
+/// Admins', and unavailable on a server without AWS.
+const ADMINS_WITH_AWS: [Expect; 4] = [
+    NEEDS_SIGN_IN,
+    FORBIDDEN,
+    FORBIDDEN,
+    Refused(StatusCode::SERVICE_UNAVAILABLE),
+];
 /// Allowed by role, then refused by the rule that something still uses it.
 const EDITORS_BUT_IN_USE: [Expect; 4] = [
     NEEDS_SIGN_IN,
