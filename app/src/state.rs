@@ -17,7 +17,8 @@ pub trait KeyValues: Send + Sync {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send>>;
 }
 
-type Answer<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+/// What the server's AWS side answers with, later.
+pub type Answer<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
 
 /// Adopting hand-built setups (`crate::api::adopt`): the AWS reads and the tagging are the
 /// server's, as for `KeyValues`.

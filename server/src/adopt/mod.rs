@@ -5,7 +5,7 @@
 //! into the topology it would store. Reads only, through the paced caller.
 
 use crate::aws::call::{AwsError, Caller, Service};
-use crate::aws::{convert, Clients};
+use crate::aws::{convert, read, Clients};
 use aws_sdk_elasticloadbalancingv2::types as elbt;
 use portico_core::adopt::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -39,53 +39,33 @@ pub async fn discover(clients: &Clients, caller: &Caller, id: &str) -> Result<Fo
     };
 
     // Resources with their methods and integrations embedded, every page.
-    let mut position = None;
-    loop {
-        let (out, _) = caller
-            .call(Service::ApiGateway, "GetResources", || {
-                api.get_resources()
-                    .rest_api_id(id)
-                    .embed("methods")
-                    .limit(500)
-                    .set_position(position.clone())
-                    .send()
-            })
-            .await?;
-        for r in out.items() {
-            let methods = r
-                .resource_methods()
-                .map(|m| {
-                    m.iter()
-                        .map(|(verb, m)| FoundMethod {
-                            verb: verb.clone(),
-                            api_key_required: m.api_key_required().unwrap_or(false),
-                            authorization: m.authorization_type().unwrap_or("NONE").to_owned(),
-                            integration: m.method_integration().map(|i| FoundIntegration {
-                                kind: i
-                                    .r#type()
-                                    .map(|t| t.as_str().to_owned())
-                                    .unwrap_or_default(),
-                                connection_type: i
-                                    .connection_type()
-                                    .map(|t| t.as_str().to_owned())
-                                    .unwrap_or_default(),
-                                connection_id: i.connection_id().map(str::to_owned),
-                                uri: i.uri().unwrap_or_default().to_owned(),
+    for r in read::resources(clients, caller, id).await? {
+        let methods = r
+            .resource_methods()
+            .map(|m| {
+                m.iter()
+                    .map(|(verb, m)| FoundMethod {
+                        verb: verb.clone(),
+                        api_key_required: m.api_key_required().unwrap_or(false),
+                        authorization: m.authorization_type().unwrap_or("NONE").to_owned(),
+                        integration: m.method_integration().map(|i| {
+                            let read = convert::integration(i);
+                            FoundIntegration {
+                                kind: read.kind,
+                                connection_type: read.connection_type,
+                                connection_id: read.connection_id,
+                                uri: read.uri,
                                 request_templates: i.request_templates().map_or(0, |t| t.len()),
-                            }),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            found.resources.push(FoundResource {
-                path: r.path().unwrap_or_default().to_owned(),
-                methods,
-            });
-        }
-        position = out.position().map(str::to_owned);
-        if position.is_none() {
-            break;
-        }
+                            }
+                        }),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.resources.push(FoundResource {
+            path: r.path().unwrap_or_default().to_owned(),
+            methods,
+        });
     }
     let (auth, _) = caller
         .call(Service::ApiGateway, "GetAuthorizers", || {
@@ -156,24 +136,8 @@ pub async fn discover(clients: &Clients, caller: &Caller, id: &str) -> Result<Fo
             cache_gb: convert::stage_cache_gb(s),
         });
     }
-    // Every usage plan (every page): those over this API are adopted.
-    let mut plans = vec![];
-    let mut position: Option<String> = None;
-    loop {
-        let (page, _) = caller
-            .call(Service::ApiGateway, "GetUsagePlans", || {
-                api.get_usage_plans()
-                    .limit(500)
-                    .set_position(position.clone())
-                    .send()
-            })
-            .await?;
-        plans.extend(page.items().iter().cloned());
-        position = page.position().map(str::to_owned);
-        if position.is_none() {
-            break;
-        }
-    }
+    // Every usage plan: those over this API are adopted.
+    let plans = read::usage_plans(clients, caller, None).await?;
     let mut keys: BTreeMap<String, FoundKey> = BTreeMap::new();
     for p in &plans {
         let api_stages = convert::usage_plan_stages(p);
@@ -191,34 +155,16 @@ pub async fn discover(clients: &Clients, caller: &Caller, id: &str) -> Result<Fo
             api_stages,
             tags: tag_map(p.tags()),
         });
-        // Key names and ids only (every page): the values AWS sends along are dropped here.
-        let mut position: Option<String> = None;
-        loop {
-            let (members, _) = caller
-                .call(Service::ApiGateway, "GetUsagePlanKeys", || {
-                    api.get_usage_plan_keys()
-                        .usage_plan_id(plan_id)
-                        .limit(500)
-                        .set_position(position.clone())
-                        .send()
+        for (key_id, key_name) in read::usage_plan_keys(clients, caller, plan_id).await? {
+            keys.entry(key_id.clone())
+                .or_insert_with(|| FoundKey {
+                    id: key_id,
+                    name: key_name,
+                    enabled: true,
+                    ..FoundKey::default()
                 })
-                .await?;
-            for k in members.items() {
-                let Some(key_id) = k.id() else { continue };
-                keys.entry(key_id.to_owned())
-                    .or_insert_with(|| FoundKey {
-                        id: key_id.to_owned(),
-                        name: k.name().unwrap_or_default().to_owned(),
-                        enabled: true,
-                        ..FoundKey::default()
-                    })
-                    .usage_plans
-                    .push(name.to_owned());
-            }
-            position = members.position().map(str::to_owned);
-            if position.is_none() {
-                break;
-            }
+                .usage_plans
+                .push(name.to_owned());
         }
     }
     // Each key's switch and tags, and the plans it is in over other APIs (a key adopted here
@@ -234,13 +180,8 @@ pub async fn discover(clients: &Clients, caller: &Caller, id: &str) -> Result<Fo
             .await?;
         key.enabled = k.enabled();
         key.tags = tag_map(k.tags());
-        let (of_key, _) = caller
-            .call(Service::ApiGateway, "GetUsagePlans", || {
-                api.get_usage_plans().key_id(&key.id).limit(500).send()
-            })
-            .await?;
-        key.elsewhere = of_key
-            .items()
+        key.elsewhere = read::usage_plans(clients, caller, Some(&key.id))
+            .await?
             .iter()
             .filter(|p| !convert::usage_plan_stages(p).iter().any(|(a, _)| a == id))
             .filter_map(|p| p.name().map(str::to_owned))

@@ -5,14 +5,14 @@
 use super::{discover, report};
 use crate::aws::call::{AwsError, Caller, Service};
 use crate::aws::pace::Pacers;
+use crate::aws::read::paged;
 use crate::aws::Clients;
 use app::api::adopt::{Candidate, Inspection};
 use app::error::AppError;
+use app::state::Answer;
 use aws_config::SdkConfig;
 use portico_core::adopt::Adoption;
 use portico_core::plan::names::TAG_GATEWAY;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 /// What `take_over` did.
@@ -114,8 +114,6 @@ pub struct SdkAdoptions {
     pub store: portico_store::Store,
 }
 
-type Answer<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
 impl SdkAdoptions {
     fn reach(&self, region: &str, role: Option<&str>) -> (SdkConfig, Caller) {
         (
@@ -154,10 +152,8 @@ impl app::state::Adoptions for SdkAdoptions {
         let (base, caller) = self.reach(&region, role_arn.as_deref());
         Box::pin(async move {
             let clients = Clients::for_account(&base, &region, role_arn.as_deref()).await;
-            let api = &clients.apigateway;
-            let mut out = vec![];
-            let mut position: Option<String> = None;
-            loop {
+            let (api, caller) = (&clients.apigateway, &caller);
+            let apis = paged(move |position| async move {
                 let (page, _) = caller
                     .call(Service::ApiGateway, "GetRestApis", || {
                         api.get_rest_apis()
@@ -165,23 +161,23 @@ impl app::state::Adoptions for SdkAdoptions {
                             .set_position(position.clone())
                             .send()
                     })
-                    .await
-                    .map_err(|e: AwsError| e.to_string())?;
-                for a in page.items() {
-                    let portico = a.tags().is_some_and(|t| t.contains_key(TAG_GATEWAY));
-                    if let (false, Some(id)) = (portico, a.id()) {
-                        out.push(Candidate {
-                            id: id.to_owned(),
-                            name: a.name().unwrap_or_default().to_owned(),
-                            description: a.description().unwrap_or_default().to_owned(),
-                        });
-                    }
-                }
-                position = page.position().map(str::to_owned);
-                if position.is_none() {
-                    break;
-                }
-            }
+                    .await?;
+                let next = page.position().map(str::to_owned);
+                Ok::<_, AwsError>((page.items().to_vec(), next))
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            let mut out: Vec<Candidate> = apis
+                .iter()
+                .filter(|a| !a.tags().is_some_and(|t| t.contains_key(TAG_GATEWAY)))
+                .filter_map(|a| {
+                    Some(Candidate {
+                        id: a.id()?.to_owned(),
+                        name: a.name().unwrap_or_default().to_owned(),
+                        description: a.description().unwrap_or_default().to_owned(),
+                    })
+                })
+                .collect();
             out.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
             Ok(out)
         })

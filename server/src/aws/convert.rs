@@ -20,6 +20,22 @@ pub fn apigateway_arn(region: &str, path: &str) -> String {
     format!("arn:{partition}:apigateway:{region}::{path}")
 }
 
+/// A method's integration as the planner compares it.
+pub fn integration(i: &agw::Integration) -> portico_core::plan::actual::Integration {
+    portico_core::plan::actual::Integration {
+        kind: i
+            .r#type()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
+        uri: i.uri().unwrap_or_default().to_owned(),
+        connection_type: i
+            .connection_type()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
+        connection_id: i.connection_id().map(str::to_owned),
+    }
+}
+
 pub fn health_check(g: &elbt::TargetGroup) -> HealthCheck {
     let protocol = match g.health_check_protocol().map(|p| p.as_str()) {
         Some("HTTP") | Some("HTTPS") => HealthProtocol::Http,

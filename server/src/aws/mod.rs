@@ -12,6 +12,7 @@ pub mod convert;
 pub mod keys;
 pub mod network;
 pub mod pace;
+pub mod read;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;

@@ -5,12 +5,11 @@
 
 use super::call::{AwsError, Caller, Service};
 use super::pace::Pacers;
+use super::read::paged;
 use super::Clients;
 use aws_config::SdkConfig;
 use portico_core::account::{Instance, Network, Subnet, Vpc};
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,8 +28,7 @@ pub async fn read(clients: &Clients, caller: &Caller) -> Result<Network, AwsErro
         region: caller.region.clone(),
         ..Network::default()
     };
-    let mut token: Option<String> = None;
-    loop {
+    out.vpcs = paged(move |token| async move {
         let (page, _) = caller
             .call(Service::Ec2, "DescribeVpcs", || {
                 ec2.describe_vpcs()
@@ -39,19 +37,18 @@ pub async fn read(clients: &Clients, caller: &Caller) -> Result<Network, AwsErro
                     .send()
             })
             .await?;
-        out.vpcs.extend(page.vpcs().iter().filter_map(|v| {
+        let vpcs = page.vpcs().iter().filter_map(|v| {
             Some(Vpc {
                 id: v.vpc_id()?.to_owned(),
                 name: name_tag(v.tags()),
                 cidr: v.cidr_block().unwrap_or_default().to_owned(),
             })
-        }));
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
-    loop {
+        });
+        let next = page.next_token().map(str::to_owned);
+        Ok::<_, AwsError>((vpcs.collect::<Vec<_>>(), next))
+    })
+    .await?;
+    out.subnets = paged(move |token| async move {
         let (page, _) = caller
             .call(Service::Ec2, "DescribeSubnets", || {
                 ec2.describe_subnets()
@@ -60,7 +57,7 @@ pub async fn read(clients: &Clients, caller: &Caller) -> Result<Network, AwsErro
                     .send()
             })
             .await?;
-        out.subnets.extend(page.subnets().iter().filter_map(|s| {
+        let subnets = page.subnets().iter().filter_map(|s| {
             Some(Subnet {
                 id: s.subnet_id()?.to_owned(),
                 vpc_id: s.vpc_id().unwrap_or_default().to_owned(),
@@ -68,13 +65,13 @@ pub async fn read(clients: &Clients, caller: &Caller) -> Result<Network, AwsErro
                 name: name_tag(s.tags()),
                 cidr: s.cidr_block().unwrap_or_default().to_owned(),
             })
-        }));
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
-    loop {
+        });
+        let next = page.next_token().map(str::to_owned);
+        Ok::<_, AwsError>((subnets.collect::<Vec<_>>(), next))
+    })
+    .await?;
+    // Terminated instances are gone, whatever EC2 still lists.
+    out.instances = paged(move |token| async move {
         let (page, _) = caller
             .call(Service::Ec2, "DescribeInstances", || {
                 ec2.describe_instances()
@@ -83,30 +80,25 @@ pub async fn read(clients: &Clients, caller: &Caller) -> Result<Network, AwsErro
                     .send()
             })
             .await?;
-        for r in page.reservations() {
-            for i in r.instances() {
-                let state = i
-                    .state()
-                    .and_then(|s| s.name())
-                    .map(|n| n.as_str().to_owned())
-                    .unwrap_or_default();
-                let (Some(id), false) = (i.instance_id(), state == "terminated") else {
-                    continue;
-                };
-                out.instances.push(Instance {
-                    id: id.to_owned(),
+        let instances = page
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter_map(|i| {
+                let state = i.state()?.name()?.as_str().to_owned();
+                (state != "terminated").then(|| Instance {
+                    id: i.instance_id().unwrap_or_default().to_owned(),
                     vpc_id: i.vpc_id().unwrap_or_default().to_owned(),
                     name: name_tag(i.tags()),
                     state,
                     private_ip: i.private_ip_address().unwrap_or_default().to_owned(),
-                });
-            }
-        }
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
+                })
+            });
+        let next = page.next_token().map(str::to_owned);
+        Ok::<_, AwsError>((instances.collect::<Vec<_>>(), next))
+    })
+    .await?;
+    out.instances.retain(|i| !i.id.is_empty());
     out.vpcs.sort_by(|a, b| a.id.cmp(&b.id));
     out.subnets
         .sort_by(|a, b| (&a.vpc_id, &a.zone, &a.id).cmp(&(&b.vpc_id, &b.zone, &b.id)));
@@ -142,7 +134,7 @@ impl app::state::Networks for SdkNetworks {
         region: String,
         role_arn: Option<String>,
         fresh: bool,
-    ) -> Pin<Box<dyn Future<Output = Result<Network, String>> + Send>> {
+    ) -> app::state::Answer<Result<Network, String>> {
         Box::pin(async move {
             let key = (region.clone(), role_arn.clone());
             let kept = {

@@ -163,9 +163,8 @@ fn the_console_shape_reads_back_whole() {
     assert_eq!(&Topology::from_yaml(&yaml).unwrap().normalised(), t);
 }
 
-#[test]
-fn routes_on_the_stage_port_take_each_stage_own_listener() {
-    let mut f = console();
+/// Every route calls the stage's port; dev, sprint and release hold 8080, 8081, 8082.
+fn on_the_stage_port(f: &mut Found) {
     for r in &mut f.resources {
         for m in &mut r.methods {
             if let Some(i) = &mut m.integration {
@@ -175,6 +174,14 @@ fn routes_on_the_stage_port_take_each_stage_own_listener() {
     }
     for (s, p) in f.stages.iter_mut().zip(["8080", "8081", "8082"]) {
         s.variables.insert("backendPort".into(), p.into());
+    }
+}
+
+#[test]
+fn routes_on_the_stage_port_take_each_stage_own_listener() {
+    let mut f = console();
+    on_the_stage_port(&mut f);
+    for s in &mut f.stages {
         s.variables.insert("team".into(), "payments".into());
     }
     let a = adopt(&f, "shop", None);
@@ -430,16 +437,7 @@ fn the_first_plan_after_adopting_changes_nothing() {
     f.keys[0].usage_plans = vec!["Standard tier".into()];
     for variant in 0..2 {
         if variant == 1 {
-            for r in &mut f.resources {
-                for m in &mut r.methods {
-                    if let Some(i) = &mut m.integration {
-                        i.uri = format!("http://{DNS}:${{stageVariables.backendPort}}/{{proxy}}");
-                    }
-                }
-            }
-            for (s, p) in f.stages.iter_mut().zip(["8080", "8081", "8082"]) {
-                s.variables.insert("backendPort".into(), p.into());
-            }
+            on_the_stage_port(&mut f);
         }
         let a = adopt(&f, "shop", None);
         assert_eq!(a.misfits, Vec::<String>::new());

@@ -1,8 +1,9 @@
 //! REST APIs (resources, methods, deployments, stages), VPC links, usage plans and API keys:
 //! listed once per account and region, then the details of the gateway's own.
 
-use super::{paged, Inventory};
+use super::Inventory;
 use crate::aws::call::{AwsError, Caller, Service};
+use crate::aws::read::{self, paged};
 use crate::aws::{convert, Clients};
 use crate::worker::owner::{Owner, Verdict};
 use portico_core::model::topology::EndpointType;
@@ -54,19 +55,7 @@ pub(super) async fn list(
         Ok::<_, AwsError>((out.items().to_vec(), next))
     })
     .await?;
-    inv.usage_plans = paged(move |position| async move {
-        let (out, _) = caller
-            .call(Service::ApiGateway, "GetUsagePlans", || {
-                api.get_usage_plans()
-                    .limit(500)
-                    .set_position(position.clone())
-                    .send()
-            })
-            .await?;
-        let next = out.position().map(str::to_owned);
-        Ok::<_, AwsError>((out.items().to_vec(), next))
-    })
-    .await?;
+    inv.usage_plans = read::usage_plans(clients, caller, None).await?;
     if !keys {
         return Ok(());
     }
@@ -128,21 +117,7 @@ pub(super) async fn details(
             (id, format!("/restapis/{id}")),
             || format!("REST API {}", a.name().unwrap_or_default()),
         );
-        let found = paged(move |position| async move {
-            let (out, _) = caller
-                .call(Service::ApiGateway, "GetResources", || {
-                    api.get_resources()
-                        .rest_api_id(id)
-                        .embed("methods")
-                        .limit(500)
-                        .set_position(position.clone())
-                        .send()
-                })
-                .await?;
-            let next = out.position().map(str::to_owned);
-            Ok::<_, AwsError>((out.items().to_vec(), next))
-        })
-        .await?;
+        let found = read::resources(clients, caller, id).await?;
         let mut resources = BTreeMap::new();
         for r in &found {
             let (Some(rid), Some(path)) = (r.id(), r.path()) else {
@@ -153,18 +128,7 @@ pub(super) async fn details(
                 .map(|m| {
                     m.iter()
                         .map(|(verb, m)| {
-                            let integration = m.method_integration().map(|i| Integration {
-                                kind: i
-                                    .r#type()
-                                    .map(|t| t.as_str().to_owned())
-                                    .unwrap_or_default(),
-                                uri: i.uri().unwrap_or_default().to_owned(),
-                                connection_type: i
-                                    .connection_type()
-                                    .map(|t| t.as_str().to_owned())
-                                    .unwrap_or_default(),
-                                connection_id: i.connection_id().map(str::to_owned),
-                            });
+                            let integration = m.method_integration().map(convert::integration);
                             (
                                 verb.clone(),
                                 Method {
@@ -330,22 +294,11 @@ pub(super) async fn details(
             .map(|(_, p)| p.id.clone())
             .collect();
         for plan in plan_ids {
-            let plan_id = plan.as_str();
-            let members: Vec<String> = paged(move |position| async move {
-                let (out, _) = caller
-                    .call(Service::ApiGateway, "GetUsagePlanKeys", || {
-                        api.get_usage_plan_keys()
-                            .usage_plan_id(plan_id)
-                            .limit(500)
-                            .set_position(position.clone())
-                            .send()
-                    })
-                    .await?;
-                let ids = out.items().iter().filter_map(|k| k.id().map(str::to_owned));
-                let next = out.position().map(str::to_owned);
-                Ok::<_, AwsError>((ids.collect::<Vec<_>>(), next))
-            })
-            .await?;
+            let members: Vec<String> = read::usage_plan_keys(clients, caller, &plan)
+                .await?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
             let copies = actual
                 .api_keys
                 .values_mut()

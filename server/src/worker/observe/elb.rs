@@ -1,8 +1,9 @@
 //! Load balancers and target groups: listed (with tags) once per account and region, then
 //! the listeners, target health and attributes of the gateway's own.
 
-use super::{paged, Attributes, Inventory};
+use super::{Attributes, Inventory};
 use crate::aws::call::{AwsError, Caller, Service};
+use crate::aws::read::paged;
 use crate::aws::{convert, Clients};
 use crate::worker::owner::{Owner, Verdict};
 use portico_core::plan::actual::*;

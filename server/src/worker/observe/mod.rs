@@ -11,7 +11,7 @@
 //!   group, one paged `GetResources` with the methods embedded, deployments and stages per
 //!   API, the keys of each usage plan. Anything else in the account is never touched.
 //!
-//! Every listing AWS pages is followed to its last page (through `paged`), at the largest page
+//! Every listing AWS pages is followed to its last page (through `aws::read::paged`), at the largest page
 //! the API allows (API Gateway `limit` 500, ELBv2 `PageSize` 400), so a small account still
 //! costs one call per listing. Stopping at the first page would make whatever sits beyond it
 //! look absent to the planner, which would then recreate or delete it.
@@ -26,7 +26,6 @@ use aws_sdk_apigateway::types as agw;
 use aws_sdk_elasticloadbalancingv2::types as elbt;
 use portico_core::plan::actual::Actual;
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -121,23 +120,4 @@ pub async fn observe(
 ) -> Result<Actual, AwsError> {
     let inv = inventory(clients, caller).await?;
     observe_in(clients, caller, &inv, owner, None).await
-}
-
-/// Reads every page of a listing. `page` makes one call from the token AWS gave last (None the
-/// first time) and answers with that page's items and the next token: ELB's `Marker` and API
-/// Gateway's `position` are the same loop, only the call differs, so the loop is written once.
-async fn paged<T, Fut>(mut page: impl FnMut(Option<String>) -> Fut) -> Result<Vec<T>, AwsError>
-where
-    Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
-{
-    let mut items = vec![];
-    let mut token = None;
-    loop {
-        let (more, next) = page(token).await?;
-        items.extend(more);
-        token = next;
-        if token.is_none() {
-            return Ok(items);
-        }
-    }
 }
