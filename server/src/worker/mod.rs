@@ -16,6 +16,7 @@ pub mod decide;
 pub mod observe;
 pub mod owner;
 mod reconcile;
+mod run;
 
 use crate::aws::call::{Caller, Retry};
 use crate::aws::pace::Pacers;
@@ -87,8 +88,8 @@ pub struct Worker {
     pacers: Arc<Pacers>,
     pub config: WorkerConfig,
     clients: Mutex<HashMap<(String, Option<String>), Clients>>,
-    /// Target-group attributes read lately (forgotten whenever a plan runs).
-    attributes: observe::Attributes,
+    /// Target-group attributes and deployments read lately (forgotten whenever a plan runs).
+    remembered: observe::Remembered,
     /// The last inventory of each (account, region), shared by health reads.
     inventories: Mutex<HashMap<(String, String), Arc<InventorySlot>>>,
     /// This installation's id, read once.
@@ -187,7 +188,7 @@ impl Worker {
             clients: Mutex::new(HashMap::new()),
             installation: tokio::sync::OnceCell::new(),
             inventories: Mutex::new(HashMap::new()),
-            attributes: observe::Attributes::default(),
+            remembered: observe::Remembered::default(),
         }
     }
 
@@ -347,7 +348,7 @@ impl Worker {
     /// One term as the lease holder: returns when the lease is lost.
     async fn lead(self: &Arc<Self>, wake: &Notify) {
         // Another server may have written while this one stood by.
-        self.attributes.forget();
+        self.remembered.forget();
         // Whatever ran when the last holder stopped was cut off; it is re-observed, not re-run.
         match plans::interrupt_running(&self.store).await {
             Ok(n) if n > 0 => {
@@ -435,7 +436,7 @@ impl Worker {
                 &caller,
                 &inventory,
                 &owner,
-                Some(&self.attributes),
+                Some(&self.remembered),
             )
             .await
         };
@@ -485,11 +486,12 @@ impl Worker {
             .clone()
     }
 
-    /// Forgets the shared inventory of an account and region, and the target-group
-    /// attributes read lately: a plan just changed what AWS holds, so the next reads ask AWS. Never waits for a read in progress (it
-    /// fills the slot forgotten here, which no one asks again).
+    /// Forgets the shared inventory of an account and region, and the target-group attributes
+    /// and deployments read lately: a plan just changed what AWS holds, so the next reads ask
+    /// AWS. Never waits for a read in progress (it fills the slot forgotten here, which no one
+    /// asks again).
     pub(crate) fn forget_inventory(&self, caller: &Caller) {
-        self.attributes.forget();
+        self.remembered.forget();
         self.inventories
             .lock()
             .unwrap_or_else(|e| e.into_inner())

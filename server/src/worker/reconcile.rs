@@ -1,34 +1,18 @@
 //! One reconcile of one gateway: observe AWS, plan, let `decide` choose, carry the decision out
-//! (store, run, record the gateway's state), and the run of a plan step by step with its
-//! journal.
+//! (store, run, record the gateway's state). The run of a plan is `run`.
 
-use super::apply::{self, Outputs, StepError};
+use super::apply;
 use super::decide::{decide, Decision, Fresh, Open, Replace, Situation};
-use super::owner::Owner;
+use super::run::{Aws, RunError};
 use super::{key_wants, Outcome, Worker};
-use crate::aws::call::{Caller, ErrorKind};
-use crate::aws::Clients;
 use app::error::AppError;
 use portico_core::plan::actual::Actual;
 use portico_core::plan::lifecycle::{GatewayState, PlanReason, PlanStatus};
 use portico_core::plan::{plan, Op, Plan};
 use portico_store::gateways::Desired;
-use portico_store::plans::{NewPlan, StepEnd};
-use portico_store::{gateways, keys, plans, status, StoreError};
+use portico_store::plans::NewPlan;
+use portico_store::{gateways, keys, plans, status};
 use std::time::Instant;
-
-/// What a run calls AWS with: the account's clients, the paced caller, the gateway as owner.
-type Aws<'a> = (&'a Clients, &'a Caller, &'a Owner);
-
-/// Why a plan's run stopped before its end.
-enum RunError {
-    Step(usize, StepError),
-    /// Test hook: stopped as if killed.
-    Crashed,
-    /// Another server took the worker lease before this step's write.
-    LostLease(usize),
-    Db(StoreError),
-}
 
 impl Worker {
     /// One reconcile of one gateway.
@@ -109,7 +93,7 @@ impl Worker {
         let clients = self.clients(&gw.region, gw.role_arn.as_deref()).await;
         let caller = self.caller(&gw.region, gw.role_arn.as_deref());
         let owner = self.owner(&g).await?;
-        // Fresh listings (keys only for a gateway that ever had one), attributes from memory.
+        // Fresh listings (keys only for a gateway that ever had one), attributes and deployments from memory.
         let with_keys = keys::any(&self.store, gateway).await?;
         let read = async {
             let inventory = super::observe::inventory_of(&clients, &caller, with_keys).await?;
@@ -118,7 +102,7 @@ impl Worker {
                 &caller,
                 &inventory,
                 &owner,
-                Some(&self.attributes),
+                Some(&self.remembered),
             )
             .await
         };
@@ -341,7 +325,7 @@ impl Worker {
             failures,
         )
         .await?;
-        let result = self.execute(plan_id, p, aws, g.id).await;
+        let result = self.run_plan(plan_id, p, aws, g.id).await;
         self.forget_inventory(aws.1);
         match result {
             Ok(()) => {
@@ -372,110 +356,6 @@ impl Worker {
             }
             Err(RunError::Db(e)) => Err(e.into()),
         }
-    }
-
-    /// The steps in order, each journalled before and after its AWS call; stops at the first
-    /// that fails.
-    async fn execute(
-        &self,
-        plan_id: i64,
-        p: &Plan,
-        (clients, caller, owner): Aws<'_>,
-        gateway_id: i64,
-    ) -> Result<(), RunError> {
-        let gateway = owner.gateway.as_str();
-        let mut outputs = Outputs::default();
-        for (i, step) in p.steps.iter().enumerate() {
-            // Compare-and-set before every write: a holder that lost the lease stops here.
-            if step.op.is_write() && !self.claim_lease().await.map_err(RunError::Db)? {
-                return Err(RunError::LostLease(i));
-            }
-            plans::step_started(&self.store, plan_id, i)
-                .await
-                .map_err(RunError::Db)?;
-            let call = apply::execute(
-                clients,
-                caller,
-                owner,
-                &step.op,
-                &outputs,
-                self.config.waits,
-            );
-            let result = if step.op.is_write() {
-                call.await
-            } else {
-                // A wait can take minutes (a VPC link): keep health current meanwhile.
-                tokio::pin!(call);
-                loop {
-                    tokio::select! {
-                        r = &mut call => break r,
-                        _ = tokio::time::sleep(self.config.health_interval) => {
-                            if let Err(e) = self.refresh_health(gateway_id).await {
-                                tracing::debug!(gateway, "health refresh during a wait: {e}");
-                            }
-                        }
-                    }
-                }
-            };
-            if self.config.crash_after_call == Some(i) {
-                return Err(RunError::Crashed);
-            }
-            match result {
-                Ok(made) => {
-                    outputs.put(i, &made);
-                    if let Op::CreateApiKey { key, .. } = &step.op {
-                        if let Some((_, aws_id)) = made.values.first() {
-                            keys::key_created(&self.store, *key, aws_id, made.key_hint.as_deref())
-                                .await
-                                .map_err(RunError::Db)?;
-                        }
-                    }
-                    let output = (!made.values.is_empty()).then(|| {
-                        serde_json::to_string(
-                            &made
-                                .values
-                                .iter()
-                                .map(|(f, v)| (format!("{f:?}"), v))
-                                .collect::<Vec<_>>(),
-                        )
-                        .unwrap_or_default()
-                    });
-                    let end = StepEnd::Done {
-                        request_id: made.request_id.as_deref(),
-                        output: output.as_deref(),
-                    };
-                    plans::step_finished(&self.store, plan_id, i, &end)
-                        .await
-                        .map_err(RunError::Db)?;
-                }
-                Err(StepError::Aws(e)) if e.kind == ErrorKind::Superseded => {
-                    let end = StepEnd::Failed {
-                        request_id: None,
-                        code: Some("Superseded"),
-                        message: "not tried again after a failed try (which AWS may still \
-                                  have carried out): another Portico server took the worker \
-                                  lease; it observes AWS before going on",
-                    };
-                    plans::step_finished(&self.store, plan_id, i, &end)
-                        .await
-                        .map_err(RunError::Db)?;
-                    return Err(RunError::LostLease(i));
-                }
-                Err(e) => {
-                    let (request_id, code, message) = (e.request_id(), e.code(), e.to_string());
-                    let end = StepEnd::Failed {
-                        request_id: request_id.as_deref(),
-                        code: code.as_deref(),
-                        message: &message,
-                    };
-                    plans::step_finished(&self.store, plan_id, i, &end)
-                        .await
-                        .map_err(RunError::Db)?;
-                    return Err(RunError::Step(i, e));
-                }
-            }
-        }
-        Ok(())
     }
 }
 

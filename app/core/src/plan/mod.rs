@@ -21,6 +21,7 @@ pub mod lifecycle;
 mod link;
 pub mod names;
 mod rest;
+pub mod schedule;
 mod stages;
 pub mod status;
 mod step;

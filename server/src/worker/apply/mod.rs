@@ -68,7 +68,7 @@ pub struct Made {
 }
 
 /// Values made by earlier steps of the running plan.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Outputs(pub BTreeMap<(usize, u8), String>);
 
 impl Outputs {

@@ -70,7 +70,13 @@ fn throttle(t: &mut Option<Throttle>) -> &mut Throttle {
 
 /// The state after `plan` ran against `before`.
 pub fn run(plan: &Plan, before: &Actual) -> Actual {
-    let result = std::panic::catch_unwind(|| run_steps(plan, before));
+    run_in_order(plan, before, &(0..plan.steps.len()).collect::<Vec<_>>())
+}
+
+/// The state after `plan`'s steps ran against `before` in `order` (the worker runs steps whose
+/// dependencies are done side by side, so they may finish in any order those allow).
+pub fn run_in_order(plan: &Plan, before: &Actual, order: &[usize]) -> Actual {
+    let result = std::panic::catch_unwind(|| run_steps(plan, before, order));
     match result {
         Ok(a) => a,
         Err(e) => {
@@ -86,11 +92,11 @@ pub fn run(plan: &Plan, before: &Actual) -> Actual {
 
 /// Hands each step to its resource kind's module; every op is listed here, so a new one does
 /// not compile until it is simulated.
-fn run_steps(plan: &Plan, before: &Actual) -> Actual {
+fn run_steps(plan: &Plan, before: &Actual, order: &[usize]) -> Actual {
     let mut a = before.clone();
     let mut out = Outputs::default();
-    for (i, step) in plan.steps.iter().enumerate() {
-        let op = &step.op;
+    for &i in order {
+        let op = &plan.steps[i].op;
         match op {
             Op::CreateTargetGroup { .. }
             | Op::ModifyTargetGroup { .. }

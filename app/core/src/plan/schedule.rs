@@ -1,0 +1,161 @@
+//! Which steps of a plan may run at the same time. The plan's order is one valid order; the
+//! worker runs each step as soon as the steps it depends on are done, so independent work
+//! overlaps: the load balancer's chain (create, wait, listeners, VPC link) beside the REST
+//! API's resources and methods, target groups and their targets side by side. A step depends on
+//! an earlier one when:
+//!
+//! - it reads that step's output, or the output is readied by a wait it must come after (a
+//!   listener waits for its load balancer to be active, an integration for its VPC link);
+//! - both are API Gateway steps on the REST API, its stages, usage plans or keys: API Gateway
+//!   refuses concurrent changes to one API (ConflictException), and a usage plan names stages
+//!   made before it, so these run one at a time in plan order;
+//! - both are VPC link steps;
+//! - both are ELB steps on one resource (they name the same target group, load balancer or
+//!   listener), or either is a listener change (traffic moves there: it waits for every earlier
+//!   ELB step, and every later one waits for it);
+//! - either is a delete: deletes run one at a time, after everything before them, in the
+//!   planner's reverse order of creation.
+
+use super::{Action, Op, Plan, Val};
+use std::collections::BTreeMap;
+
+/// The lane a step runs in, where steps keep the plan's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lane {
+    Elb,
+    Link,
+    Api,
+}
+
+fn lane(op: &Op) -> Lane {
+    match op {
+        Op::CreateTargetGroup { .. }
+        | Op::ModifyTargetGroup { .. }
+        | Op::SetDeregistrationDelay { .. }
+        | Op::RegisterTargets { .. }
+        | Op::DeregisterTargets { .. }
+        | Op::CreateLoadBalancer { .. }
+        | Op::WaitLoadBalancer { .. }
+        | Op::CreateListener { .. }
+        | Op::ModifyListener { .. }
+        | Op::DeleteListener { .. }
+        | Op::DeleteLoadBalancer { .. }
+        | Op::DeleteTargetGroup { .. } => Lane::Elb,
+        Op::CreateVpcLink { .. } | Op::WaitVpcLink { .. } | Op::DeleteVpcLink { .. } => Lane::Link,
+        _ => Lane::Api,
+    }
+}
+
+/// What an ELB step acts on, as a key: a known ARN, or the step whose output it is.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Subject {
+    Known(String),
+    Made(usize),
+}
+
+fn subject(v: &Val) -> Subject {
+    match v {
+        Val::Known(s) => Subject::Known(s.clone()),
+        Val::Output { step, .. } => Subject::Made(*step),
+    }
+}
+
+/// The ELB resources a step acts on: what it names, and for a create, what it makes.
+fn elb_subjects(j: usize, op: &Op) -> Vec<Subject> {
+    let mut v: Vec<Subject> = op.inputs().into_iter().map(subject).collect();
+    match op {
+        Op::ModifyListener { listener, .. } | Op::DeleteListener { listener } => {
+            v.push(Subject::Known(listener.clone()))
+        }
+        Op::DeleteLoadBalancer { load_balancer } => v.push(Subject::Known(load_balancer.clone())),
+        Op::DeleteTargetGroup { target_group } => v.push(Subject::Known(target_group.clone())),
+        Op::CreateTargetGroup { .. } | Op::CreateLoadBalancer { .. } => v.push(Subject::Made(j)),
+        _ => {}
+    }
+    v
+}
+
+/// For each step, the earlier steps it waits for (ascending, without repeats). Dependencies that
+/// follow from others are left out (a step in a lane names only the lane's previous step), so
+/// the lists stay short however long the plan.
+pub fn dependencies(plan: &Plan) -> Vec<Vec<usize>> {
+    let steps = &plan.steps;
+    // The waits that ready each step's output.
+    let mut readied_by: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (w, step) in steps.iter().enumerate() {
+        if step.action == Action::Wait {
+            for p in step.op.inputs().iter().filter_map(|v| v.step()) {
+                readied_by.entry(p).or_default().push(w);
+            }
+        }
+    }
+    let mut deps: Vec<Vec<usize>> = Vec::with_capacity(steps.len());
+    let mut last_delete: Option<usize> = None;
+    // Steps since the last delete: the next delete waits for each of them.
+    let mut since_delete: Vec<usize> = Vec::new();
+    let mut last_in_lane: BTreeMap<u8, usize> = BTreeMap::new();
+    // ELB: the last step on each resource, the last listener change, and the ELB steps since.
+    let mut last_on: BTreeMap<Subject, usize> = BTreeMap::new();
+    let mut last_barrier: Option<usize> = None;
+    let mut since_barrier: Vec<usize> = Vec::new();
+    for (j, step) in steps.iter().enumerate() {
+        let op = &step.op;
+        let mut d: Vec<usize> = Vec::new();
+        d.extend(last_delete);
+        if step.action == Action::Delete {
+            d.append(&mut since_delete);
+        }
+        for p in op.inputs().iter().filter_map(|v| v.step()) {
+            d.push(p);
+            if let Some(waits) = readied_by.get(&p) {
+                d.extend(waits.iter().copied().filter(|&w| w < j));
+            }
+        }
+        let mine = lane(op);
+        match mine {
+            Lane::Api | Lane::Link => {
+                d.extend(last_in_lane.insert(mine as u8, j));
+            }
+            Lane::Elb => {
+                d.extend(last_barrier);
+                let subjects = elb_subjects(j, op);
+                for s in &subjects {
+                    d.extend(last_on.get(s).copied());
+                }
+                for s in subjects {
+                    last_on.insert(s, j);
+                }
+                if matches!(op, Op::ModifyListener { .. }) {
+                    d.append(&mut since_barrier);
+                    last_barrier = Some(j);
+                } else {
+                    since_barrier.push(j);
+                }
+            }
+        }
+        d.sort_unstable();
+        d.dedup();
+        if step.action == Action::Delete {
+            last_delete = Some(j);
+        } else {
+            since_delete.push(j);
+        }
+        deps.push(d);
+    }
+    deps
+}
+
+/// The most steps one after another any run must make (the plan's critical path), counting each
+/// step once: with every call taking the same time, no schedule finishes sooner than this many
+/// calls' time.
+pub fn critical_path(plan: &Plan) -> usize {
+    let deps = dependencies(plan);
+    let mut depth = vec![0usize; deps.len()];
+    for (j, d) in deps.iter().enumerate() {
+        depth[j] = 1 + d.iter().map(|&i| depth[i]).max().unwrap_or(0);
+    }
+    depth.into_iter().max().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;

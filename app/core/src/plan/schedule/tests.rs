@@ -1,0 +1,134 @@
+//! The schedule keeps every rule the plan's order kept: whatever order the worker finishes
+//! steps in, as long as each waited for its dependencies, AWS ends up where the plan leads (the
+//! simulation panics on a step AWS would refuse, and planning again finds nothing to do).
+
+use super::*;
+use crate::model::tests::valid_topology;
+use crate::model::topology::Topology;
+use crate::plan::actual::Actual;
+use crate::plan::{plan, simulate, Kind};
+use proptest::prelude::*;
+
+fn seed() -> Topology {
+    let text = include_str!("../../../../../examples/seed-topology.yaml");
+    serde_yaml_ng::from_str::<Topology>(text)
+        .unwrap()
+        .normalised()
+}
+
+/// An order the dependencies allow: among the steps ready at each point, the one `pick` chooses
+/// (its argument: the ready steps, ascending).
+fn order_by(deps: &[Vec<usize>], mut pick: impl FnMut(&[usize]) -> usize) -> Vec<usize> {
+    let mut done = vec![false; deps.len()];
+    let mut order = Vec::with_capacity(deps.len());
+    while order.len() < deps.len() {
+        let ready: Vec<usize> = (0..deps.len())
+            .filter(|&j| !done[j] && deps[j].iter().all(|&i| done[i]))
+            .collect();
+        assert!(!ready.is_empty(), "the dependencies have a cycle");
+        let j = ready[pick(&ready) % ready.len()];
+        done[j] = true;
+        order.push(j);
+    }
+    order
+}
+
+/// Runs `desired`'s plan from `from` in an order the schedule allows and checks the result is
+/// a fixed point; returns it.
+fn converge_in(
+    desired: Option<&Topology>,
+    from: &Actual,
+    pick: impl FnMut(&[usize]) -> usize,
+) -> Actual {
+    let p = plan(desired, &[], from);
+    let deps = dependencies(&p);
+    for (j, d) in deps.iter().enumerate() {
+        assert!(
+            d.iter().all(|&i| i < j),
+            "step {j} waits for a later step: {d:?}"
+        );
+        for input in p.steps[j].op.inputs() {
+            if let Some(i) = input.step() {
+                assert!(
+                    d.contains(&i),
+                    "step {j} reads step {i}'s output without waiting for it"
+                );
+            }
+        }
+    }
+    let order = order_by(&deps, pick);
+    let after = simulate::run_in_order(&p, from, &order);
+    let again = plan(desired, &[], &after);
+    assert!(
+        again.is_empty(),
+        "after the plan ran in the order {order:?}, planning again is not empty:\n{}\nplan:\n{}",
+        again.lines().join("\n"),
+        p.lines().join("\n")
+    );
+    after
+}
+
+#[test]
+fn the_seed_from_empty_overlaps_the_load_balancer_and_the_rest_api() {
+    let p = plan(Some(&seed()), &[], &Actual::default());
+    let deps = dependencies(&p);
+    let first_api = p
+        .steps
+        .iter()
+        .position(|s| s.kind == Kind::RestApi)
+        .unwrap();
+    // The REST API waits for nothing: it is made while the load balancer is.
+    assert_eq!(deps[first_api], Vec::<usize>::new());
+    // Target groups are independent of each other.
+    let groups: Vec<usize> = (0..p.steps.len())
+        .filter(|&j| matches!(p.steps[j].op, Op::CreateTargetGroup { .. }))
+        .collect();
+    assert_eq!(groups.len(), 3);
+    assert!(groups.iter().all(|&j| deps[j].is_empty()));
+    let path = critical_path(&p);
+    assert!(
+        path < p.steps.len() * 3 / 4,
+        "critical path {path} of {} steps",
+        p.steps.len()
+    );
+    // Latest-ready-first: as far from the plan's own order as the schedule allows.
+    converge_in(Some(&seed()), &Actual::default(), |ready| ready.len() - 1);
+}
+
+#[test]
+fn deletes_run_one_at_a_time_after_everything_else() {
+    let state = converge_in(Some(&seed()), &Actual::default(), |_| 0);
+    let p = plan(None, &[], &state);
+    let deps = dependencies(&p);
+    for j in 1..p.steps.len() {
+        assert!(
+            deps[j].contains(&(j - 1)),
+            "delete {j} does not wait for {}",
+            j - 1
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn any_allowed_order_converges_from_empty(t in valid_topology(), picks in prop::collection::vec(any::<usize>(), 1..64)) {
+        let mut n = 0;
+        converge_in(Some(&t), &Actual::default(), |_| { n += 1; picks[n % picks.len()] });
+    }
+
+    #[test]
+    fn any_allowed_order_converges_from_another_topology(
+        a in valid_topology(),
+        b in valid_topology(),
+        picks in prop::collection::vec(any::<usize>(), 1..64),
+    ) {
+        let from = converge_in(Some(&a), &Actual::default(), |_| 0);
+        let mut b = b;
+        b.gateway.name = a.gateway.name.clone();
+        let mut n = 0;
+        let after = converge_in(Some(&b), &from, |_| { n += 1; picks[n % picks.len()] });
+        converge_in(None, &after, |ready| ready.len() - 1);
+    }
+}

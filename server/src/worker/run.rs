@@ -1,0 +1,199 @@
+//! The run of a stored plan: each step starts as soon as the steps it depends on are done
+//! (`portico_core::plan::schedule`), so independent calls overlap within the pacer's quotas,
+//! and each is journalled before and after its AWS call. A failed step's dependents never
+//! start; steps independent of it still run, so the run gets as far as it can, and then reports
+//! the first failure. A lost lease stops every new step at once.
+
+use super::apply::{self, Made, Outputs, StepError};
+use super::owner::Owner;
+use super::Worker;
+use crate::aws::call::{Caller, ErrorKind};
+use crate::aws::Clients;
+use futures::stream::{FuturesUnordered, StreamExt};
+use portico_core::plan::schedule::dependencies;
+use portico_core::plan::{Op, Plan};
+use portico_store::plans::{self, StepEnd};
+use portico_store::{keys, StoreError};
+use std::collections::BTreeSet;
+
+/// What a run calls AWS with: the account's clients, the paced caller, the gateway as owner.
+pub(super) type Aws<'a> = (&'a Clients, &'a Caller, &'a Owner);
+
+/// Why a plan's run stopped before its end.
+pub(super) enum RunError {
+    Step(usize, StepError),
+    /// Test hook: stopped as if killed.
+    Crashed,
+    /// Another server took the worker lease before this step's write.
+    LostLease(usize),
+    Db(StoreError),
+}
+
+impl Worker {
+    /// Runs the plan's steps, each once its dependencies are done.
+    pub(super) async fn run_plan(
+        &self,
+        plan_id: i64,
+        p: &Plan,
+        (clients, caller, owner): Aws<'_>,
+        gateway_id: i64,
+    ) -> Result<(), RunError> {
+        let deps = dependencies(p);
+        // How many dependencies each step still waits for, and who waits for each step.
+        let mut waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); p.steps.len()];
+        for (j, d) in deps.iter().enumerate() {
+            for &i in d {
+                dependents[i].push(j);
+            }
+        }
+        // Ready to start, lowest index first (the plan's own order where it has a choice).
+        let mut ready: BTreeSet<usize> = (0..p.steps.len()).filter(|&j| waiting[j] == 0).collect();
+        let mut outputs = Outputs::default();
+        let mut running = FuturesUnordered::new();
+        // Why the run stops, once it must: no step starts after that.
+        let mut stop: Option<RunError> = None;
+        // The first step that failed (its dependents wait forever).
+        let mut failed: Option<RunError> = None;
+        loop {
+            while stop.is_none() {
+                let Some(i) = ready.pop_first() else { break };
+                let step = &p.steps[i];
+                // Compare-and-set before every write: a holder that lost the lease stops here.
+                if step.op.is_write() && !self.claim_lease().await.map_err(RunError::Db)? {
+                    stop = Some(RunError::LostLease(i));
+                    break;
+                }
+                plans::step_started(&self.store, plan_id, i)
+                    .await
+                    .map_err(RunError::Db)?;
+                // The step takes the values it reads now: they are all made already.
+                let inputs = outputs.clone();
+                running.push(async move {
+                    let made = self
+                        .run_step(&step.op, (clients, caller, owner), &inputs, gateway_id)
+                        .await;
+                    (i, made)
+                });
+            }
+            let Some((i, result)) = running.next().await else {
+                break;
+            };
+            if self.config.crash_after_call == Some(i) {
+                return Err(RunError::Crashed);
+            }
+            match self.journal(plan_id, i, &p.steps[i].op, result).await? {
+                Ok(made) => {
+                    outputs.put(i, &made);
+                    for &j in &dependents[i] {
+                        waiting[j] -= 1;
+                        if waiting[j] == 0 {
+                            ready.insert(j);
+                        }
+                    }
+                }
+                Err(e @ RunError::Step(..)) => {
+                    failed.get_or_insert(e);
+                }
+                Err(e) => {
+                    stop.get_or_insert(e);
+                }
+            }
+        }
+        match stop.or(failed) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// One step's call; a wait (which can take minutes: a VPC link) keeps health current
+    /// meanwhile.
+    async fn run_step(
+        &self,
+        op: &Op,
+        (clients, caller, owner): Aws<'_>,
+        inputs: &Outputs,
+        gateway_id: i64,
+    ) -> Result<Made, StepError> {
+        let call = apply::execute(clients, caller, owner, op, inputs, self.config.waits);
+        if op.is_write() {
+            return call.await;
+        }
+        tokio::pin!(call);
+        loop {
+            tokio::select! {
+                r = &mut call => break r,
+                _ = tokio::time::sleep(self.config.health_interval) => {
+                    if let Err(e) = self.refresh_health(gateway_id).await {
+                        tracing::debug!(gateway = %owner.gateway, "health refresh during a wait: {e}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records how step `i` ended; a failure comes back as why the run stops.
+    async fn journal(
+        &self,
+        plan_id: i64,
+        i: usize,
+        op: &Op,
+        result: Result<Made, StepError>,
+    ) -> Result<Result<Made, RunError>, RunError> {
+        let db = RunError::Db;
+        match result {
+            Ok(made) => {
+                if let Op::CreateApiKey { key, .. } = op {
+                    if let Some((_, aws_id)) = made.values.first() {
+                        keys::key_created(&self.store, *key, aws_id, made.key_hint.as_deref())
+                            .await
+                            .map_err(db)?;
+                    }
+                }
+                let output = (!made.values.is_empty()).then(|| {
+                    serde_json::to_string(
+                        &made
+                            .values
+                            .iter()
+                            .map(|(f, v)| (format!("{f:?}"), v))
+                            .collect::<Vec<_>>(),
+                    )
+                    .unwrap_or_default()
+                });
+                let end = StepEnd::Done {
+                    request_id: made.request_id.as_deref(),
+                    output: output.as_deref(),
+                };
+                plans::step_finished(&self.store, plan_id, i, &end)
+                    .await
+                    .map_err(db)?;
+                Ok(Ok(made))
+            }
+            Err(StepError::Aws(e)) if e.kind == ErrorKind::Superseded => {
+                let end = StepEnd::Failed {
+                    request_id: None,
+                    code: Some("Superseded"),
+                    message: "not tried again after a failed try (which AWS may still \
+                              have carried out): another Portico server took the worker \
+                              lease; it observes AWS before going on",
+                };
+                plans::step_finished(&self.store, plan_id, i, &end)
+                    .await
+                    .map_err(db)?;
+                Ok(Err(RunError::LostLease(i)))
+            }
+            Err(e) => {
+                let (request_id, code, message) = (e.request_id(), e.code(), e.to_string());
+                let end = StepEnd::Failed {
+                    request_id: request_id.as_deref(),
+                    code: code.as_deref(),
+                    message: &message,
+                };
+                plans::step_finished(&self.store, plan_id, i, &end)
+                    .await
+                    .map_err(db)?;
+                Ok(Err(RunError::Step(i, e)))
+            }
+        }
+    }
+}
