@@ -1,7 +1,7 @@
 //! REST APIs (resources, methods, deployments, stages), VPC links, usage plans and API keys:
 //! listed once per account and region, then the details of the gateway's own.
 
-use super::Inventory;
+use super::{Inventory, Kept};
 use crate::aws::call::{AwsError, Caller, Service};
 use crate::aws::read::{self, paged};
 use crate::aws::{convert, Clients};
@@ -77,6 +77,38 @@ pub(super) async fn list(
     Ok(())
 }
 
+/// A REST API's deployments: id → description.
+async fn deployments(
+    clients: &Clients,
+    caller: &Caller,
+    id: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let api = &clients.apigateway;
+    let found = paged(move |position| async move {
+        let (out, _) = caller
+            .call(Service::ApiGateway, "GetDeployments", || {
+                api.get_deployments()
+                    .rest_api_id(id)
+                    .limit(500)
+                    .set_position(position.clone())
+                    .send()
+            })
+            .await?;
+        let next = out.position().map(str::to_owned);
+        Ok::<_, AwsError>((out.items().to_vec(), next))
+    })
+    .await?;
+    Ok(found
+        .iter()
+        .filter_map(|d| {
+            Some((
+                d.id()?.to_owned(),
+                d.description().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect())
+}
+
 /// An owned resource without this installation's tags (from before installation ids, or
 /// adopted): remembered so its tags are added.
 fn untagged(
@@ -101,6 +133,7 @@ pub(super) async fn details(
     caller: &Caller,
     inv: &Inventory,
     owner: &Owner,
+    remembered: Option<&Kept<BTreeMap<String, String>>>,
     actual: &mut Actual,
 ) -> Result<(), AwsError> {
     let api = &clients.apigateway;
@@ -148,29 +181,6 @@ pub(super) async fn details(
                 },
             );
         }
-        let found = paged(move |position| async move {
-            let (out, _) = caller
-                .call(Service::ApiGateway, "GetDeployments", || {
-                    api.get_deployments()
-                        .rest_api_id(id)
-                        .limit(500)
-                        .set_position(position.clone())
-                        .send()
-                })
-                .await?;
-            let next = out.position().map(str::to_owned);
-            Ok::<_, AwsError>((out.items().to_vec(), next))
-        })
-        .await?;
-        let deployments = found
-            .iter()
-            .filter_map(|d| {
-                Some((
-                    d.id()?.to_owned(),
-                    d.description().unwrap_or_default().to_owned(),
-                ))
-            })
-            .collect();
         // GetStages is not paged (no `position`): one answer holds every stage.
         let (out, _) = caller
             .call(Service::ApiGateway, "GetStages", || {
@@ -192,7 +202,23 @@ pub(super) async fn details(
                     },
                 ))
             })
-            .collect();
+            .collect::<BTreeMap<_, _>>();
+        // The deployments as remembered, unless a stage serves one not among them.
+        let known = remembered.and_then(|r| r.get(id)).filter(|known| {
+            stages
+                .values()
+                .all(|s: &Stage| s.deployment_id.is_empty() || known.contains_key(&s.deployment_id))
+        });
+        let deployments = match known {
+            Some(known) => known,
+            None => {
+                let read = deployments(clients, caller, id).await?;
+                if let Some(r) = remembered {
+                    r.put(id, read.clone());
+                }
+                read
+            }
+        };
         actual.rest_apis.insert(
             id.to_owned(),
             RestApi {

@@ -1,7 +1,7 @@
 //! Load balancers and target groups: listed (with tags) once per account and region, then
 //! the listeners, target health and attributes of the gateway's own.
 
-use super::{Attributes, Inventory};
+use super::{Inventory, Kept};
 use crate::aws::call::{AwsError, Caller, Service};
 use crate::aws::read::paged;
 use crate::aws::{convert, Clients};
@@ -85,7 +85,7 @@ pub(super) async fn details(
     caller: &Caller,
     inv: &Inventory,
     owner: &Owner,
-    attributes: Option<&Attributes>,
+    attributes: Option<&Kept<u32>>,
     actual: &mut Actual,
 ) -> Result<(), AwsError> {
     let elb = &clients.elb;

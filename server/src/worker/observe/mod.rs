@@ -25,39 +25,59 @@ use crate::aws::Clients;
 use aws_sdk_apigateway::types as agw;
 use aws_sdk_elasticloadbalancingv2::types as elbt;
 use portico_core::plan::actual::Actual;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Target groups' deregistration delays as Portico last read them. AWS answers for one group
-/// per call and the value changes only when someone changes it, so a reading is kept for
-/// `Attributes::KEEP` and forgotten whenever a plan runs (Portico's own writes): a change made
-/// by hand is seen within the hour, every other observation saves a call per target group.
+/// What AWS changes only when someone changes it, as Portico last read it, to spare a call per
+/// resource on each observation: each target group's deregistration delay (ELBv2 answers for
+/// one group per call) and each REST API's deployments (they never change once made). A reading
+/// is kept for `Remembered::KEEP` and forgotten whenever a plan runs (Portico's own writes);
+/// deployments are read again at once when a stage points at one not remembered. So a change
+/// made by hand is seen within the hour, and every other observation saves those calls.
 #[derive(Debug, Default)]
-pub struct Attributes {
-    read: Mutex<HashMap<String, (u32, tokio::time::Instant)>>,
+pub struct Remembered {
+    attributes: Kept<u32>,
+    deployments: Kept<BTreeMap<String, String>>,
 }
 
-impl Attributes {
+impl Remembered {
     pub const KEEP: Duration = Duration::from_secs(3600);
-
-    fn get(&self, arn: &str) -> Option<u32> {
-        let read = self.read.lock().unwrap_or_else(|e| e.into_inner());
-        read.get(arn)
-            .filter(|(_, at)| at.elapsed() < Self::KEEP)
-            .map(|(delay, _)| *delay)
-    }
-
-    fn put(&self, arn: &str, delay: u32) {
-        self.read
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(arn.to_owned(), (delay, tokio::time::Instant::now()));
-    }
 
     /// Everything read so far is forgotten (a plan just ran).
     pub fn forget(&self) {
-        self.read.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.attributes.forget();
+        self.deployments.forget();
+    }
+}
+
+/// Readings by id, each with when it was read.
+#[derive(Debug)]
+struct Kept<V>(Mutex<HashMap<String, (V, tokio::time::Instant)>>);
+
+impl<V> Default for Kept<V> {
+    fn default() -> Self {
+        Self(Mutex::default())
+    }
+}
+
+impl<V: Clone> Kept<V> {
+    fn get(&self, id: &str) -> Option<V> {
+        let read = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        read.get(id)
+            .filter(|(_, at)| at.elapsed() < Remembered::KEEP)
+            .map(|(v, _)| v.clone())
+    }
+
+    fn put(&self, id: &str, value: V) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_owned(), (value, tokio::time::Instant::now()));
+    }
+
+    fn forget(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 }
 
@@ -98,17 +118,19 @@ pub async fn inventory_of(
 }
 
 /// The gateway's resources, from an inventory of its account and region (target-group
-/// attributes from `attributes` where it has them).
+/// attributes and deployments from `remembered` where it has them).
 pub async fn observe_in(
     clients: &Clients,
     caller: &Caller,
     inventory: &Inventory,
     owner: &Owner,
-    attributes: Option<&Attributes>,
+    remembered: Option<&Remembered>,
 ) -> Result<Actual, AwsError> {
     let mut actual = Actual::default();
+    let attributes = remembered.map(|r| &r.attributes);
     elb::details(clients, caller, inventory, owner, attributes, &mut actual).await?;
-    apigateway::details(clients, caller, inventory, owner, &mut actual).await?;
+    let deployments = remembered.map(|r| &r.deployments);
+    apigateway::details(clients, caller, inventory, owner, deployments, &mut actual).await?;
     Ok(actual)
 }
 
