@@ -77,6 +77,8 @@ impl From<portico_store::StoreError> for AppError {
             E::Invalid(m) => AppError::Invalid(m),
             E::Forbidden(m) => AppError::Forbidden(m),
             E::Busy => AppError::Busy,
+            // Shutting down is no fault: nothing to log as an error.
+            E::Closed => AppError::Unavailable(E::Closed.to_string()),
             E::Internal { context, detail } => AppError::internal(&context, detail),
         }
     }

@@ -30,16 +30,21 @@ pub fn state() -> Result<AppState, AppError> {
 pub async fn off_runtime<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| AppError::internal("background work", e))
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        if e.is_cancelled() {
+            // The runtime is shutting down: no fault to log.
+            AppError::Unavailable("Portico is shutting down; please try again in a moment.".into())
+        } else {
+            AppError::internal("background work", e)
+        }
+    })
 }
 
 /// The caller, if their role is at least `min`, and the state. `action` completes "Your role
 /// cannot …".
 pub async fn require(min: Role, action: &str) -> Result<(CurrentUser, AppState), AppError> {
     let state = state()?;
-    match resolve(&state, &session().await?).await? {
+    match caller(&state).await? {
         None => Err(AppError::Unauthenticated),
         Some(user) if user.role < min => Err(AppError::Forbidden(format!(
             "Your role ({}) cannot {action}: that needs {min}{}.",
@@ -53,8 +58,25 @@ pub async fn require(min: Role, action: &str) -> Result<(CurrentUser, AppState),
 /// The signed-in user, if any, and the state (for what anyone may call).
 pub async fn optional_user() -> Result<(Option<CurrentUser>, AppState), AppError> {
     let state = state()?;
-    let user = resolve(&state, &session().await?).await?;
+    let user = caller(&state).await?;
     Ok((user, state))
+}
+
+/// The user the HTTP layer resolved for this page request (`pages_need_sign_in` inserts it):
+/// the page's server functions, run in the same request while it renders, take it from there
+/// instead of reading the session and the user again.
+#[derive(Clone, Debug)]
+pub struct SignedIn(pub CurrentUser);
+
+/// Who is asking: the page request's resolved user, else the session's (server-function calls
+/// from the browser). The request is looked up before the first await, like the state.
+async fn caller(state: &AppState) -> Result<Option<CurrentUser>, AppError> {
+    let known = leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<SignedIn>().cloned());
+    match known {
+        Some(SignedIn(user)) => Ok(Some(user)),
+        None => resolve(state, &session().await?).await,
+    }
 }
 
 pub async fn session() -> Result<Session, AppError> {

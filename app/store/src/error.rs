@@ -17,6 +17,10 @@ pub enum StoreError {
     /// Another writer held the database longer than the busy timeout: retry shortly.
     #[error("The database is busy; nothing was saved. Please try again in a moment.")]
     Busy,
+    /// The server is shutting down and has closed the database: work still running for a
+    /// request its client already left (a page's data, read in a task of its own) ends here.
+    #[error("Portico is shutting down; nothing was saved. Please try again in a moment.")]
+    Closed,
     #[error("{context}: {detail}")]
     Internal { context: String, detail: String },
 }
@@ -47,6 +51,9 @@ impl From<sqlx::Error> for StoreError {
         }
         if matches!(err, sqlx::Error::PoolTimedOut) {
             return StoreError::Busy;
+        }
+        if matches!(err, sqlx::Error::PoolClosed) {
+            return StoreError::Closed;
         }
         StoreError::internal("database error", err)
     }
@@ -111,5 +118,16 @@ mod tests {
             .unwrap_err();
         assert!(matches!(StoreError::from(err), StoreError::Busy));
         holder.rollback().await.unwrap();
+    }
+
+    /// Work still running when the server shuts down finds the database closed: it says so,
+    /// and is not an internal error (those are logged as errors).
+    #[tokio::test]
+    async fn a_closed_database_is_shutting_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(&dir.path().join("p.db")).await.unwrap();
+        store.close().await;
+        let err = crate::users::count(&store).await.unwrap_err();
+        assert!(matches!(err, StoreError::Closed), "{err:?}");
     }
 }

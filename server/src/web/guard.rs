@@ -1,7 +1,7 @@
 //! Request guards: refuse cross-site writes, send signed-out visitors to the login page, and
 //! give server-function errors their real HTTP status.
 
-use app::api::context::resolve;
+use app::api::context::{resolve, SignedIn};
 use app::error::AppError;
 use app::state::AppState;
 use axum::body::Body;
@@ -53,7 +53,7 @@ fn same_origin(expected: Option<&Origin>, headers: &HeaderMap) -> bool {
 pub async fn pages_need_sign_in(
     State(state): State<AppState>,
     session: Session,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
     let path = req.uri().path();
@@ -70,7 +70,11 @@ pub async fn pages_need_sign_in(
         return next.run(req).await;
     }
     match resolve(&state, &session).await {
-        Ok(Some(_)) => next.run(req).await,
+        Ok(Some(user)) => {
+            // The page's server functions take the user from here: resolved once per request.
+            req.extensions_mut().insert(SignedIn(user));
+            next.run(req).await
+        }
         Ok(None) => {
             let wanted = req
                 .uri()
