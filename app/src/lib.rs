@@ -95,7 +95,14 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
                     <Route path=path!("adopt") view=pages::adopt::AdoptPage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
-                    <Route path=path!("gateways/:name") view=pages::gateway::GatewayPage ssr=SsrMode::Async/>
+                    <ParentRoute path=path!("gateways/:name") view=pages::gateway::GatewayFrame ssr=SsrMode::Async>
+                        <Route path=path!("") view=pages::gateway::StatusTab ssr=SsrMode::Async/>
+                        <Route path=path!("topology") view=pages::gateway::TopologyTab ssr=SsrMode::Async/>
+                        <Route path=path!("cost") view=pages::gateway::CostTab ssr=SsrMode::Async/>
+                        <Route path=path!("keys") view=pages::gateway::KeysTab ssr=SsrMode::Async/>
+                        <Route path=path!("history") view=pages::gateway::HistoryTab ssr=SsrMode::Async/>
+                        <Route path=path!("file") view=pages::gateway::FileTab ssr=SsrMode::Async/>
+                    </ParentRoute>
                     <Route path=path!("gateways/:name/diagram") view=pages::diagram::DiagramPage ssr=SsrMode::Async/>
                     <Route path=path!("gateways/:name/keys/:key") view=pages::key_once::KeyOncePage ssr=SsrMode::Async/>
                 </ParentRoute>

@@ -35,6 +35,7 @@ test('an admin adopts a hand-built API from the overview and sees its diagram', 
   // The first run changes nothing: AWS already is what was adopted.
   await page.goto('/gateways/orders');
   await workerState(page, 'in_sync');
-  await expect(page.locator('#routes')).toContainText('/{proxy}');
   await expect(page.locator('body')).not.toContainText('+ load balancer');
+  await page.goto('/gateways/orders/topology');
+  await expect(page.locator('#routes')).toContainText('/{proxy}');
 });

@@ -23,6 +23,19 @@ test('the diagram turns healthy, reads by keyboard, prints and downloads', async
   await expect(nlb.locator('title')).toContainText('$');
   await page.screenshot({ path: info.outputPath('diagram.png'), fullPage: true });
 
+  // In a 1,400-pixel window the whole diagram is in view, instances included; "Full size"
+  // shows it at its drawn size with a scroll bar instead.
+  await page.setViewportSize({ width: 1400, height: 900 });
+  const last = svg.locator('g.node[aria-label^="Instance"]').first();
+  await expect(last).toBeVisible();
+  const box = (await last.boundingBox())!;
+  expect(box.x + box.width).toBeLessThanOrEqual(1400);
+  await page.getByText('Full size', { exact: true }).click();
+  const scroller = page.locator('.diagram-scroll');
+  await expect.poll(() => scroller.evaluate((e) => e.scrollWidth > e.clientWidth)).toBe(true);
+  await page.getByText('Full size', { exact: true }).click();
+  await page.setViewportSize({ width: 1600, height: 900 });
+
   // Keyboard: every box is a focus stop with its sentence.
   await svg.locator('g.node').first().focus();
   await expect(page.locator(':focus')).toHaveAttribute('aria-label', /^Clients: Clients/);

@@ -51,14 +51,22 @@ export function applySeed(name: string, edit: (yaml: string) => string = (y) => 
   execFileSync(bin, ['--db', db, 'topology', 'apply', '-f', file], { cwd: root });
 }
 
+/** Opens one of the gateway's tabs (Status, Topology, Cost, API keys, History, File) by its link. */
+export async function tab(page: Page, name: string) {
+  await page.getByRole('navigation', { name: 'Gateway' }).getByRole('link', { name, exact: true }).click();
+  await expect(page.getByRole('navigation', { name: 'Gateway' }).getByRole('link', { name, exact: true }))
+    .toHaveAttribute('aria-current', 'page');
+  await hydrated(page);
+}
+
 async function openForm(page: Page, section: string, button: string) {
   await page.getByRole('link', { name: button }).click();
   await expect(page).toHaveURL(new RegExp(`edit=${section}`));
   await hydrated(page);
 }
 
-/** Builds the seed topology (examples/seed-topology.yaml) on the open gateway page through its
- * forms, meeting each form's inline checks on the way, with `instance` behind every port. */
+/** Builds the seed topology (examples/seed-topology.yaml) on the open gateway's topology tab
+ * through its forms, meeting each form's inline checks on the way, with `instance` behind every port. */
 export async function buildSeedInForms(page: Page, instance: string) {
   for (const port of ['8080', '8081', '8082']) {
     await openForm(page, 'port', 'Add port');
@@ -106,12 +114,15 @@ export async function buildSeedInForms(page: Page, instance: string) {
   await plan.getByRole('button', { name: 'Save usage plan' }).click();
   await expect(page.locator('tr[data-usage-plan="standard"]')).toContainText('dev, release, sprint');
 
+  await tab(page, 'Cost');
   const usage = page.locator('#usage');
   await usage.getByLabel('Requests per month').fill('10000000');
   await usage.getByLabel('Average response (KB)').fill('20');
   await usage.getByLabel('New connections per second').fill('5');
   await usage.getByLabel('Active connections').fill('100');
   await usage.getByRole('button', { name: 'Save assumptions' }).click();
+  await expect(page).toHaveURL(/\/cost$/);
+  await tab(page, 'History');
   await expect(page.locator('#history tbody tr').first()).toContainText('usage assumptions');
 
 }

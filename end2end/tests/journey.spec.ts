@@ -5,7 +5,7 @@
 import { test, expect } from './fixtures';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { applySeed, bin, buildSeedInForms, db, deleteGateway, demoIds, health, hydrated, signIn, workerState } from './helpers';
+import { applySeed, bin, buildSeedInForms, db, deleteGateway, demoIds, health, hydrated, signIn, tab, workerState } from './helpers';
 
 const seed = process.env.PORTICO_E2E_SEED;
 test.skip(!seed, 'needs the AWS sandbox and its demo seed (.ci/test provides both)');
@@ -49,6 +49,7 @@ test('an admin builds the seed in the forms, approves, watches it run, issues a 
   await hydrated(page);
 
   // Approve mode: nothing reaches AWS until an admin says so.
+  await tab(page, 'Topology');
   await page.getByRole('link', { name: 'Edit settings' }).click();
   await hydrated(page);
   await page.locator('#settings').getByLabel('Apply mode').selectOption('approve');
@@ -57,6 +58,7 @@ test('an admin builds the seed in the forms, approves, watches it run, issues a 
 
   await buildSeedInForms(page, instance);
   const generation = (await page.locator('.page-head p.muted').textContent())!.match(/generation (\d+)/)![1];
+  await tab(page, 'Status');
   const plan = page.locator('details.plan[data-status="awaiting_approval"]');
   await expect(plan.locator('summary')).toContainText(`generation ${generation} `, { timeout: 30_000 });
   const steps = await plan.locator('tr[data-step]').count();
@@ -78,6 +80,7 @@ test('an admin builds the seed in the forms, approves, watches it run, issues a 
   await health(page, 'Healthy');
 
   // An API key for a partner, shown once.
+  await tab(page, 'API keys');
   await page.locator('details.issue-key summary').click();
   const form = page.locator('#issue-key');
   await form.getByLabel('Owner').fill('Partner team');

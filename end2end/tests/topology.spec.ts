@@ -46,7 +46,7 @@ test('an admin creates the gateway', async ({ page }) => {
 });
 
 test('an editor builds the seed topology through the forms', async ({ page }) => {
-  await signIn(page, 'editor', '/gateways/seed');
+  await signIn(page, 'editor', '/gateways/seed/topology');
   await hydrated(page);
   await buildSeedInForms(page, demoIds().instance);
 
@@ -57,7 +57,7 @@ test('an editor builds the seed topology through the forms', async ({ page }) =>
 });
 
 test('deleting a port in use is refused, naming its users', async ({ page }) => {
-  await signIn(page, 'editor', '/gateways/seed');
+  await signIn(page, 'editor', '/gateways/seed/topology');
   await page.locator('tr[data-port="8081"]').getByRole('link', { name: 'Delete' }).click();
   await expect(page.getByRole('alertdialog')).toContainText('used by stage sprint, route /sprint/{proxy+}');
   await hydrated(page);
@@ -70,11 +70,11 @@ test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 
   test('an editor adds a port: a refusal shows on the form, then the save lands', async ({ page }) => {
-    await page.goto('/login?next=%2Fgateways%2Fseed');
+    await page.goto('/login?next=%2Fgateways%2Fseed%2Ftopology');
     await page.getByLabel('User name').fill('e2e-editor');
     await page.getByLabel('Password').fill(password('editor'));
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page).toHaveURL(/\/gateways\/seed$/);
+    await expect(page).toHaveURL(/\/gateways\/seed\/topology$/);
     await page.getByRole('link', { name: 'Add port' }).click();
     const form = page.locator('#port-form');
     await form.getByLabel('Backend port').fill('70000');
@@ -83,7 +83,7 @@ test.describe('without JavaScript', () => {
     await expect(page.locator('tr[data-port="70000"]')).toHaveCount(0);
     await page.locator('#port-form').getByLabel('Backend port').fill('9090');
     await page.locator('#port-form').getByRole('button', { name: 'Save port' }).click();
-    await expect(page).toHaveURL(/\/gateways\/seed$/);
+    await expect(page).toHaveURL(/\/gateways\/seed\/topology$/);
     await expect(page.locator('tr[data-port="9090"]')).toBeVisible();
     await page.locator('tr[data-port="9090"]').getByRole('link', { name: 'Delete' }).click();
     await page.getByRole('button', { name: 'Delete port' }).click();
@@ -92,7 +92,7 @@ test.describe('without JavaScript', () => {
 });
 
 test('a viewer reads the topology but cannot edit it', async ({ page, baseURL }) => {
-  await signIn(page, 'viewer', '/gateways/seed');
+  await signIn(page, 'viewer', '/gateways/seed/topology');
   await expect(page.locator('tr[data-port="8080"]')).toBeVisible();
   for (const name of ['Add port', 'Add stage', 'Add route', 'Add usage plan', 'Edit', 'Delete', 'Restore']) {
     await expect(page.getByRole('link', { name, exact: true })).toHaveCount(0);
@@ -108,6 +108,35 @@ test('a viewer reads the topology but cannot edit it', async ({ page, baseURL })
   expect(await download.text()).toContain('name: seed');
 });
 
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("a gateway's tabs are links, each on its own address, opening on what matters", async ({ page }) => {
+    await page.goto('/login?next=%2Fgateways%2Fseed');
+    await page.getByLabel('User name').fill('e2e-viewer');
+    await page.getByLabel('Password').fill(password('viewer'));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).toHaveURL(/\/gateways\/seed$/);
+    const tabs = page.getByRole('navigation', { name: 'Gateway' });
+    await expect(tabs.getByRole('link', { name: 'Status' })).toHaveAttribute('aria-current', 'page');
+    // The status tab: health, the worker's plans and the month's cost, not the forms.
+    await expect(page.locator('#health')).toBeVisible();
+    await expect(page.locator('#runs')).toBeVisible();
+    await expect(page.locator('#cost-summary h2')).toContainText('Monthly cost: $');
+    await expect(page.locator('#ports')).toHaveCount(0);
+    for (const [name, path, section] of [
+      ['Topology', '/topology', '#ports'], ['Cost', '/cost', '#alternatives'], ['API keys', '/keys', '#keys'],
+      ['History', '/history', '#history'], ['File', '/file', '#file'],
+    ]) {
+      await tabs.getByRole('link', { name, exact: true }).click();
+      await expect(page).toHaveURL(new RegExp(`/gateways/seed${path}$`));
+      await expect(tabs.getByRole('link', { name, exact: true })).toHaveAttribute('aria-current', 'page');
+      await expect(page.locator(section)).toBeVisible();
+      await expect(page.locator('#health')).toHaveCount(0);
+    }
+  });
+});
+
 test('the gateway page screenshot', async ({ page }, info) => {
   await page.setViewportSize({ width: 1280, height: 1400 });
   await signIn(page, 'viewer', '/gateways/seed');
@@ -118,7 +147,7 @@ test('an admin deletes the gateway after typing its name', async ({ page }) => {
   // Its REST API's deletion waits for AWS's DeleteRestApi quota (1 per 30 s), which the
   // gateways earlier specs deleted may have just used: up to a minute and a half.
   test.setTimeout(120_000);
-  await signIn(page, 'admin', '/gateways/seed');
+  await signIn(page, 'admin', '/gateways/seed/topology');
   await page.getByRole('link', { name: 'Delete gateway' }).click();
   await hydrated(page);
   const dialog = page.getByRole('alertdialog');

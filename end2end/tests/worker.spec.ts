@@ -40,9 +40,12 @@ test('a topology applied with the CLI converges, and the page shows each step do
 
   // Health in AWS's words, and the cost with its formula and price date.
   await health(page, 'Healthy', 'every part is healthy');
+  await expect(page.locator('#cost-summary h2')).toHaveText('Monthly cost: $65.23');
+  await page.goto('/gateways/demo/cost');
   await expect(page.locator('#cost h2')).toHaveText('Monthly cost: $65.23');
   await expect(page.locator('#cost')).toContainText('ap-northeast-2 prices of 2026-11-24');
   await expect(page.locator('#alternatives tr[data-alternative="One NLB per stage"]')).toContainText('+$32.85');
+  await page.goto('/gateways/demo');
 
   // A stopped instance: its targets read `unused`, until it runs again.
   const instance = fs.readFileSync(seed!, 'utf8').match(/instances: \[(i-[0-9a-f]+)\]/)![1];
@@ -107,7 +110,7 @@ test('an admin issues a key, copies it from the one screen that shows it, and a 
   test.setTimeout(60_000);
   const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
   const page = await context.newPage();
-  await signIn(page, 'admin', '/gateways/demo');
+  await signIn(page, 'admin', '/gateways/demo/keys');
   await hydrated(page);
   await page.locator('details.issue-key summary').click();
   const form = page.locator('#issue-key');
@@ -132,7 +135,7 @@ test('an admin issues a key, copies it from the one screen that shows it, and a 
   await hydrated(page);
   await expect(page.locator('#key-once')).toHaveAttribute('data-state', 'already-shown', { timeout: 20_000 });
   expect(await page.content()).not.toContain(value);
-  await page.goto('/gateways/demo');
+  await page.goto('/gateways/demo/keys');
   const row = page.locator('#keys tr', { hasText: 'partner-acme' });
   await expect(row).toContainText(`…${value.slice(-4)}`);
   await expect(row).toContainText('active');

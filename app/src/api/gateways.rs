@@ -40,7 +40,6 @@ pub struct HistoryRow {
 pub struct GatewayView {
     pub topology: Topology,
     pub generation: i64,
-    pub history: Vec<HistoryRow>,
     /// The prices for the gateway's region (refreshed ones first, then the embedded table).
     pub prices: portico_core::cost::prices::Prices,
     /// False when the region is not in the table and us-east-1's prices stand in.
@@ -52,10 +51,16 @@ pub async fn list_gateways() -> Result<Vec<GatewaySummary>, AppError> {
     let (_, state) =
         crate::api::context::require(portico_core::model::Role::Viewer, "read gateways").await?;
     let mut out = vec![];
+    // Prices are read once per region, however many gateways share it.
+    let mut prices = std::collections::HashMap::new();
     for listed in portico_store::gateways::list(&state.store).await? {
-        let region = &listed.topology.gateway.region;
-        let (prices, exact) = portico_store::prices::for_region(&state.store, region).await?;
-        let monthly = portico_core::cost::estimate(&listed.topology, &prices, exact)
+        let region = listed.topology.gateway.region.clone();
+        if !prices.contains_key(&region) {
+            let read = portico_store::prices::for_region(&state.store, &region).await?;
+            prices.insert(region.clone(), read);
+        }
+        let (prices, exact) = &prices[&region];
+        let monthly = portico_core::cost::estimate(&listed.topology, prices, *exact)
             .total
             .cents();
         out.push(ssr::summary(listed, monthly));
@@ -70,6 +75,14 @@ pub async fn get_gateway(name: String) -> Result<GatewayView, AppError> {
     let (_, state) =
         crate::api::context::require(portico_core::model::Role::Viewer, "read gateways").await?;
     ssr::view(&state.store, &name).await
+}
+
+/// The gateway's latest 100 generations, newest first (its history tab).
+#[server(prefix = "/api", endpoint = "gateway_history")]
+pub async fn gateway_history(name: String) -> Result<Vec<HistoryRow>, AppError> {
+    let (_, state) =
+        crate::api::context::require(portico_core::model::Role::Viewer, "read gateways").await?;
+    ssr::history(&state.store, &name).await
 }
 
 /// Creates a gateway with no ports, stages or routes yet (admins only: it will cost money).
@@ -235,7 +248,19 @@ pub mod ssr {
     /// A gateway's page: its latest topology, its history and its region's prices.
     pub async fn view(store: &Store, name: &str) -> Result<GatewayView, AppError> {
         let g = portico_store::gateways::load(store, name).await?;
-        let history = portico_store::gateways::history(store, g.id)
+        let (prices, prices_exact) =
+            portico_store::prices::for_region(store, &g.topology.gateway.region).await?;
+        Ok(GatewayView {
+            topology: g.topology,
+            generation: g.generation,
+            prices,
+            prices_exact,
+        })
+    }
+
+    pub async fn history(store: &Store, name: &str) -> Result<Vec<HistoryRow>, AppError> {
+        let id = portico_store::gateways::load(store, name).await?.id;
+        Ok(portico_store::gateways::history(store, id)
             .await?
             .into_iter()
             .map(|h| HistoryRow {
@@ -244,16 +269,7 @@ pub mod ssr {
                 at: h.at,
                 summary: h.summary,
             })
-            .collect();
-        let (prices, prices_exact) =
-            portico_store::prices::for_region(store, &g.topology.gateway.region).await?;
-        Ok(GatewayView {
-            topology: g.topology,
-            generation: g.generation,
-            history,
-            prices,
-            prices_exact,
-        })
+            .collect())
     }
 
     /// The overview's row: a gateway being deleted says so whatever the worker last wrote.

@@ -29,8 +29,16 @@ async fn apply(
     portico_store::gateways::edit(&state.store, &me.name, gateway, from, entity, action, edit)
         .await?;
     state.wake_worker();
-    // Back to the page with the form closed (with or without JavaScript).
-    leptos_axum::redirect(&format!("/gateways/{gateway}"));
+    // Back to the form's tab with the form closed (with or without JavaScript).
+    let tab = if action == "usage.save" {
+        "cost"
+    } else {
+        "topology"
+    };
+    leptos_axum::redirect(&format!(
+        "/gateways/{}/{tab}",
+        crate::api::forms::urlencode(gateway)
+    ));
     Ok(())
 }
 
@@ -448,6 +456,9 @@ pub async fn save_settings(
     )
     .await?;
     state.wake_worker();
-    leptos_axum::redirect(&format!("/gateways/{gateway}"));
+    leptos_axum::redirect(&format!(
+        "/gateways/{}/topology",
+        crate::api::forms::urlencode(&gateway)
+    ));
     Ok(())
 }

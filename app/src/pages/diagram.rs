@@ -105,6 +105,8 @@ fn Diagram(view: DiagramView, plan: Option<String>) -> impl IntoView {
         </nav>
         {move || live.with(|v| overlay_note(&base_for_note, v))}
         <figure class="diagram" aria-label=format!("Topology diagram of gateway {}", view.gateway)>
+            <input type="checkbox" id="diagram-zoom" class="zoom-toggle no-print"/>
+            <label for="diagram-zoom" class="zoom-label no-print">"Full size"</label>
             <div class="diagram-scroll" inner_html=move || live.with(|v| v.svg.clone())></div>
         </figure>
         <details class="diagram-words">

@@ -452,8 +452,10 @@ async fn history_lists_generations_and_restore_makes_a_new_one() {
         .routes
         .iter()
         .any(|r| r.path == "/sprint/{proxy+}"));
-    let summaries: Vec<(&str, &str)> = view
-        .history
+    let history = app::api::gateways::ssr::history(&app.store, "seed")
+        .await
+        .unwrap();
+    let summaries: Vec<(&str, &str)> = history
         .iter()
         .map(|h| (h.actor.as_str(), h.summary.as_str()))
         .collect();
@@ -464,7 +466,7 @@ async fn history_lists_generations_and_restore_makes_a_new_one() {
         actions.ends_with(&["route.delete".into(), "restore generation 2".into()]),
         "{actions:?}"
     );
-    let page = app.get("/gateways/seed", Some(&alice)).await;
+    let page = app.get("/gateways/seed/history", Some(&alice)).await;
     assert!(page.body.contains("- route /sprint/{proxy+}") && page.body.contains("Restore"));
 }
 

@@ -8,6 +8,29 @@ use portico_core::cost::prices::Prices;
 use portico_core::cost::{alternatives, estimate, LambdaInputs};
 use portico_core::model::topology::Topology;
 
+/// The month's total on the status tab, with what weighs most; the details are on the cost tab.
+#[component]
+pub fn CostSummary(ctx: Ctx) -> impl IntoView {
+    let e = estimate(&ctx.topology, &ctx.prices, ctx.prices_exact);
+    let mut lines = e.lines.clone();
+    lines.sort_by(|a, b| b.amount.0.cmp(&a.amount.0));
+    let top = lines
+        .iter()
+        .take(3)
+        .map(|l| format!("{} {}", l.resource, l.amount.cents()))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    view! {
+        <section class="card" id="cost-summary" aria-labelledby="cost-summary-title">
+            <h2 id="cost-summary-title">{format!("Monthly cost: {}", e.total)}</h2>
+            <p class="muted small">
+                {format!("Estimate at {} prices of {}. Most of it: {top}. ", e.region, e.price_date)}
+                <a href=super::Tab::Cost.href(&ctx.gateway)>"Cost lines, alternatives and usage assumptions"</a>
+            </p>
+        </section>
+    }
+}
+
 #[component]
 pub fn CostSection(ctx: Ctx) -> impl IntoView {
     let (prices, exact): (Prices, bool) = (ctx.prices.clone(), ctx.prices_exact);

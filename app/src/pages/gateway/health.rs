@@ -1,9 +1,9 @@
 //! Health: the gateway's level with the reason in words, each part, and a timeline per resource
 //! over the last 24 hours (plain SVG: works without JavaScript, prints, has titles).
 
-use super::Ctx;
 use crate::api::health::HealthView;
 use crate::components::error::LoadError;
+use crate::error::AppError;
 use leptos::prelude::*;
 
 fn colour(level: portico_core::health::Level) -> &'static str {
@@ -17,8 +17,7 @@ fn colour(level: portico_core::health::Level) -> &'static str {
 }
 
 #[component]
-pub fn HealthSection(ctx: Ctx) -> impl IntoView {
-    let data = ctx.sources.health;
+pub fn HealthSection(data: Resource<Result<HealthView, AppError>>) -> impl IntoView {
     view! {
         <section class="card" id="health" aria-labelledby="health-title">
             <h2 id="health-title">"Health"</h2>

@@ -2,17 +2,17 @@
 //! admins issue (then see the value once), rotate with a grace period, and revoke.
 
 use super::Ctx;
-use crate::api::keys::{IssueApiKey, KeyRow, RevokeApiKey, RotateApiKey};
+use crate::api::keys::{IssueApiKey, KeyRow, KeysView, RevokeApiKey, RotateApiKey};
 use crate::components::error::{ActionError, LoadError};
+use crate::error::AppError;
 use leptos::prelude::*;
 use portico_core::model::keys as rules;
 
 #[component]
-pub fn Keys(ctx: Ctx) -> impl IntoView {
+pub fn Keys(ctx: Ctx, keys: Resource<Result<KeysView, AppError>>) -> impl IntoView {
     let issue = ctx.actions.issue_key;
     let rotate = ctx.actions.rotate_key;
     let revoke = ctx.actions.revoke_key;
-    let keys = ctx.sources.keys;
     let is_admin = ctx.is_admin;
     let gateway = ctx.gateway.clone();
     view! {

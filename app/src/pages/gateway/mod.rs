@@ -1,7 +1,8 @@
-//! The gateway page: its desired topology section by section, each with forms to add, edit
-//! and delete (with confirmation), its history with restore, and the topology as a file.
-//! Which form is open lives in the query string (`?edit=stage:dev`, `?delete=port:8081`), so
-//! every step works without JavaScript.
+//! A gateway's pages: a shared header and tabs (`GatewayFrame`), and one URL per tab, so a
+//! request renders only its own sections: status (health, plans, cost), the desired topology
+//! section by section with forms to add, edit and delete (with confirmation), cost, API keys,
+//! history with restore, and the topology as a file. Which form is open lives in the query
+//! string (`?edit=stage:dev`, `?delete=port:8081`), so every step works without JavaScript.
 
 mod cost;
 mod file;
@@ -15,13 +16,17 @@ mod settings;
 mod stages;
 mod usage_plans;
 
-use crate::api::gateways::{get_gateway, RestoreGeneration, UploadTopology};
+use crate::api::forms::urlencode;
+use crate::api::gateways::{
+    gateway_history, get_gateway, GatewayView, RestoreGeneration, UploadTopology,
+};
 use crate::api::keys::{IssueApiKey, RevokeApiKey, RotateApiKey};
 use crate::api::runs::{ApprovePlan, ReconcileNow};
 use crate::api::topology::*;
 use crate::components::error::LoadError;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 use portico_core::model::topology::Topology;
 use portico_core::model::user::CurrentUser;
@@ -90,48 +95,38 @@ impl Actions {
     }
 }
 
-/// The sections' own data. Made at the top of the page, outside its `Transition`: a resource
-/// made inside a suspended view could run its server function during server rendering without
-/// the request's context, and the page then failed to hydrate.
+/// The worker's runs of the gateway, and a tick bumped to look at its progress again.
 #[derive(Clone, Copy)]
-pub struct Sources {
-    pub health: Resource<Result<crate::api::health::HealthView, crate::error::AppError>>,
-    pub runs: Resource<Result<crate::api::runs::RunsView, crate::error::AppError>>,
-    /// Bumped to look at the worker's progress again.
-    pub runs_tick: RwSignal<u64>,
-    pub keys: Resource<Result<crate::api::keys::KeysView, crate::error::AppError>>,
+pub struct RunsSource {
+    pub data: Resource<Result<crate::api::runs::RunsView, crate::error::AppError>>,
+    pub tick: RwSignal<u64>,
 }
 
-impl Sources {
-    fn new(name: impl Fn() -> String + Copy + Send + Sync + 'static, actions: Actions) -> Self {
-        let runs_tick = RwSignal::new(0u64);
-        Self {
-            health: Resource::new(name, crate::api::health::gateway_health),
-            runs: Resource::new(
-                move || {
-                    (
-                        name(),
-                        actions.approve.version().get(),
-                        actions.reconcile.version().get(),
-                        runs_tick.get(),
-                    )
-                },
-                |(name, ..)| crate::api::runs::gateway_runs(name),
-            ),
-            runs_tick,
-            keys: Resource::new(
-                move || {
-                    (
-                        name(),
-                        actions.issue_key.version().get(),
-                        actions.rotate_key.version().get(),
-                        actions.revoke_key.version().get(),
-                    )
-                },
-                |(name, ..)| crate::api::keys::list_api_keys(name),
-            ),
-        }
+impl RunsSource {
+    fn new(name: Memo<String>, actions: Actions) -> Self {
+        let tick = RwSignal::new(0u64);
+        let data = Resource::new(
+            move || {
+                (
+                    name.get(),
+                    actions.approve.version().get(),
+                    actions.reconcile.version().get(),
+                    tick.get(),
+                )
+            },
+            |(name, ..)| crate::api::runs::gateway_runs(name),
+        );
+        Self { data, tick }
     }
+}
+
+/// What the gateway's tabs share, provided by the frame: the name from the route, the loaded
+/// gateway (read again after every edit) and the forms' actions.
+#[derive(Clone, Copy)]
+struct Shared {
+    name: Memo<String>,
+    data: Resource<Result<GatewayView, crate::error::AppError>>,
+    actions: Actions,
 }
 
 /// What every section needs: the loaded topology, its generation (sent back with each edit),
@@ -144,15 +139,21 @@ pub struct Ctx {
     pub can_edit: bool,
     pub is_admin: bool,
     pub actions: Actions,
-    pub sources: Sources,
     /// For the cost estimate (it also runs in the browser as forms are typed).
     pub prices: portico_core::cost::prices::Prices,
     pub prices_exact: bool,
+    /// The tab the sections are shown on (its URL is where their forms open and close).
+    pub tab: Tab,
 }
 
 impl Ctx {
     pub fn base(&self) -> String {
-        format!("/gateways/{}", self.gateway)
+        format!("/gateways/{}", urlencode(&self.gateway))
+    }
+
+    /// This tab's URL: where a section's "Edit" links open their form and "Cancel" closes it.
+    pub fn here(&self) -> String {
+        self.tab.href(&self.gateway)
     }
 }
 
@@ -175,18 +176,75 @@ pub fn open_form(kind: &'static str) -> Memo<Option<(String, String)>> {
     })
 }
 
+/// The gateway's tabs: each renders its own sections on its own URL under the shared header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    /// What matters first: health, what is pending, the cost.
+    Status,
+    Topology,
+    Cost,
+    Keys,
+    History,
+    File,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 6] = [
+        Tab::Status,
+        Tab::Topology,
+        Tab::Cost,
+        Tab::Keys,
+        Tab::History,
+        Tab::File,
+    ];
+
+    /// The URL segment after `/gateways/NAME` (empty for the status tab).
+    pub fn segment(self) -> &'static str {
+        match self {
+            Tab::Status => "",
+            Tab::Topology => "topology",
+            Tab::Cost => "cost",
+            Tab::Keys => "keys",
+            Tab::History => "history",
+            Tab::File => "file",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Status => "Status",
+            Tab::Topology => "Topology",
+            Tab::Cost => "Cost",
+            Tab::Keys => "API keys",
+            Tab::History => "History",
+            Tab::File => "File",
+        }
+    }
+
+    pub fn href(self, gateway: &str) -> String {
+        match self.segment() {
+            "" => format!("/gateways/{}", urlencode(gateway)),
+            s => format!("/gateways/{}/{s}", urlencode(gateway)),
+        }
+    }
+}
+
+/// The frame of a gateway's tabs: it reads the gateway once (again after each edit), shows the
+/// header and the tabs, and leaves the rest to the tab the URL names.
 #[component]
-pub fn GatewayPage() -> impl IntoView {
+pub fn GatewayFrame() -> impl IntoView {
     let params = use_params_map();
-    let name = move || params.read().get("name").unwrap_or_default();
-    let me = expect_context::<CurrentUser>();
+    let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
     let actions = Actions::new();
     let data = Resource::new(
-        move || (name(), actions.versions()),
+        move || (name.get(), actions.versions()),
         |(name, _)| get_gateway(name),
     );
-    let sources = Sources::new(name, actions);
-    let (can_edit, is_admin) = (me.role >= Role::Editor, me.role == Role::Admin);
+    provide_context(Shared {
+        name,
+        data,
+        actions,
+    });
     view! {
         // The title is a plain string, set once the gateway is loaded: a title that reads the
         // route's params is read by the server after the page's reactive values are disposed,
@@ -196,44 +254,144 @@ pub fn GatewayPage() -> impl IntoView {
                 match data.await {
                     Err(err) => view! { <LoadError err/> }.into_any(),
                     Ok(view) => {
-                        let ctx = Ctx {
-                            gateway: view.topology.gateway.name.clone(),
-                            generation: view.generation,
-                            topology: view.topology,
-                            can_edit,
-                            is_admin,
-                            actions,
-                            sources,
-                            prices: view.prices.clone(),
-                            prices_exact: view.prices_exact,
-                        };
+                        let gateway = view.topology.gateway.name.clone();
+                        let base = format!("/gateways/{}", urlencode(&gateway));
                         view! {
-                            <Title text=ctx.gateway.clone()/>
+                            <Title text=gateway.clone()/>
                             <header class="page-head">
-                                <h1>{ctx.gateway.clone()}</h1>
+                                <h1>{gateway.clone()}</h1>
                                 <p class="muted">
-                                    {format!("{} · {} · generation {}", ctx.topology.gateway.region, ctx.topology.gateway.vpc_id, ctx.generation)}
-                                    " · "
-                                    <a href=format!("{}/diagram", ctx.base())>"Topology diagram"</a>
+                                    {format!("{} · {} · generation {}", view.topology.gateway.region, view.topology.gateway.vpc_id, view.generation)}
                                 </p>
                             </header>
-                            <health::HealthSection ctx=ctx.clone()/>
-                            <runs::Runs ctx=ctx.clone()/>
-                            <cost::CostSection ctx=ctx.clone()/>
-                            <settings::Settings ctx=ctx.clone()/>
-                            <ports::Ports ctx=ctx.clone()/>
-                            <stages::Stages ctx=ctx.clone()/>
-                            <routes::Routes ctx=ctx.clone()/>
-                            <usage_plans::UsagePlans ctx=ctx.clone()/>
-                            <keys::Keys ctx=ctx.clone()/>
-                            <usage_plans::Usage ctx=ctx.clone()/>
-                            <file::TopologyFile ctx=ctx.clone()/>
-                            <history::History ctx=ctx history=view.history/>
+                            <nav class="tabs" aria-label="Gateway">
+                                {Tab::ALL.into_iter().map(|tab| view! {
+                                    <A href=tab.href(&gateway) exact=true>{tab.label()}</A>
+                                }).collect_view()}
+                                <a href=format!("{base}/diagram")>"Diagram"</a>
+                            </nav>
                         }
                         .into_any()
                     }
                 }
             })}
         </Transition>
+        <Outlet/>
     }
+}
+
+/// A tab's sections, drawn once the frame's gateway is loaded (the frame shows a failure).
+fn tab_view<V: IntoView + 'static>(
+    tab: Tab,
+    sections: impl Fn(Ctx) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let shared = expect_context::<Shared>();
+    let me = expect_context::<CurrentUser>();
+    let (can_edit, is_admin) = (me.role >= Role::Editor, me.role == Role::Admin);
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let sections = sections.clone();
+                Suspend::new(async move {
+                    match shared.data.await {
+                        Err(_) => ().into_any(),
+                        Ok(view) => sections(Ctx {
+                            gateway: view.topology.gateway.name.clone(),
+                            generation: view.generation,
+                            topology: view.topology,
+                            can_edit,
+                            is_admin,
+                            actions: shared.actions,
+                            prices: view.prices,
+                            prices_exact: view.prices_exact,
+                            tab,
+                        })
+                        .into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+/// Health, the worker's plans (the finished ones folded) and the month's cost.
+#[component]
+pub fn StatusTab() -> impl IntoView {
+    let shared = expect_context::<Shared>();
+    // The tab's own data, made here, outside the suspended view that draws it.
+    let health = Resource::new(
+        move || shared.name.get(),
+        crate::api::health::gateway_health,
+    );
+    let runs = RunsSource::new(shared.name, shared.actions);
+    tab_view(Tab::Status, move |ctx| {
+        view! {
+            <health::HealthSection data=health/>
+            <runs::Runs ctx=ctx.clone() runs/>
+            <cost::CostSummary ctx/>
+        }
+    })
+}
+
+/// The desired topology, section by section, with its forms.
+#[component]
+pub fn TopologyTab() -> impl IntoView {
+    tab_view(Tab::Topology, |ctx| {
+        view! {
+            <settings::Settings ctx=ctx.clone()/>
+            <ports::Ports ctx=ctx.clone()/>
+            <stages::Stages ctx=ctx.clone()/>
+            <routes::Routes ctx=ctx.clone()/>
+            <usage_plans::UsagePlans ctx/>
+        }
+    })
+}
+
+/// The estimate line by line, the alternatives and the usage they assume.
+#[component]
+pub fn CostTab() -> impl IntoView {
+    tab_view(Tab::Cost, |ctx| {
+        view! {
+            <cost::CostSection ctx=ctx.clone()/>
+            <usage_plans::Usage ctx/>
+        }
+    })
+}
+
+#[component]
+pub fn KeysTab() -> impl IntoView {
+    let shared = expect_context::<Shared>();
+    let actions = shared.actions;
+    let keys = Resource::new(
+        move || {
+            (
+                shared.name.get(),
+                actions.issue_key.version().get(),
+                actions.rotate_key.version().get(),
+                actions.revoke_key.version().get(),
+            )
+        },
+        |(name, ..)| crate::api::keys::list_api_keys(name),
+    );
+    tab_view(Tab::Keys, move |ctx| view! { <keys::Keys ctx keys/> })
+}
+
+#[component]
+pub fn HistoryTab() -> impl IntoView {
+    let shared = expect_context::<Shared>();
+    let actions = shared.actions;
+    // Read again after every edit (a restore is one).
+    let rows = Resource::new(
+        move || (shared.name.get(), actions.versions()),
+        |(name, _)| gateway_history(name),
+    );
+    tab_view(
+        Tab::History,
+        move |ctx| view! { <history::History ctx rows/> },
+    )
+}
+
+#[component]
+pub fn FileTab() -> impl IntoView {
+    tab_view(Tab::File, |ctx| view! { <file::TopologyFile ctx/> })
 }

@@ -18,7 +18,7 @@ pub fn Ports(ctx: Ctx) -> impl IntoView {
         <section class="card" id="ports" aria-labelledby="ports-title">
             <div class="section-head">
                 <h2 id="ports-title">"Backend ports"</h2>
-                {ctx.can_edit.then(|| view! { <a class="button" href=format!("{}?edit=port:new#ports", ctx.base())>"Add port"</a> })}
+                {ctx.can_edit.then(|| view! { <a class="button" href=format!("{}?edit=port:new#ports", ctx.here())>"Add port"</a> })}
             </div>
             <table class="table">
                 <thead>
@@ -49,9 +49,9 @@ pub fn Ports(ctx: Ctx) -> impl IntoView {
                                 <td class="mono small">{p.instances.join(", ")}</td>
                                 <td class="small">{users}</td>
                                 <td>{ctx.can_edit.then(|| view! {
-                                    <a href=format!("{}?edit=port:{}#ports", ctx.base(), p.port)>"Edit"</a>
+                                    <a href=format!("{}?edit=port:{}#ports", ctx.here(), p.port)>"Edit"</a>
                                     " "
-                                    <a href=format!("{}?delete=port:{}#ports", ctx.base(), p.port)>"Delete"</a>
+                                    <a href=format!("{}?delete=port:{}#ports", ctx.here(), p.port)>"Delete"</a>
                                 })}</td>
                             </tr>
                         }
@@ -89,7 +89,7 @@ fn DeletePort(ctx: Ctx, port: u32) -> impl IntoView {
                 <input type="hidden" name="from" value=ctx.generation/>
                 <input type="hidden" name="port" value=port/>
                 <button type="submit" class="danger">"Delete port"</button>
-                <a href=ctx.base()>"Cancel"</a>
+                <a href=ctx.here()>"Cancel"</a>
             </ActionForm>
         </div>
     }
@@ -179,7 +179,7 @@ fn PortForm(ctx: Ctx, existing: Option<BackendPort>) -> impl IntoView {
             </Suspense>
             <div class="actions">
                 <button type="submit" class="primary">"Save port"</button>
-                <a href=ctx.base()>"Cancel"</a>
+                <a href=ctx.here()>"Cancel"</a>
             </div>
             <ActionError value=ctx.actions.save_port.value()/>
         </ActionForm>

@@ -14,7 +14,7 @@ pub fn Routes(ctx: Ctx) -> impl IntoView {
         <section class="card" id="routes" aria-labelledby="routes-title">
             <div class="section-head">
                 <h2 id="routes-title">"Routes"</h2>
-                {ctx.can_edit.then(|| view! { <a class="button" href=format!("{}?edit=route:new#routes", ctx.base())>"Add route"</a> })}
+                {ctx.can_edit.then(|| view! { <a class="button" href=format!("{}?edit=route:new#routes", ctx.here())>"Add route"</a> })}
             </div>
             <table class="table">
                 <thead>
@@ -38,9 +38,9 @@ pub fn Routes(ctx: Ctx) -> impl IntoView {
                                 <td>{r.port.map(|p| p.to_string()).unwrap_or_else(|| "the stage's".into())}</td>
                                 <td class="mono">{r.backend()}</td>
                                 <td>{ctx.can_edit.then(|| view! {
-                                    <a href=format!("{}?edit=route:{key}#routes", ctx.base())>"Edit"</a>
+                                    <a href=format!("{}?edit=route:{key}#routes", ctx.here())>"Edit"</a>
                                     " "
-                                    <a href=format!("{}?delete=route:{key}#routes", ctx.base())>"Delete"</a>
+                                    <a href=format!("{}?delete=route:{key}#routes", ctx.here())>"Delete"</a>
                                 })}</td>
                             </tr>
                         }
@@ -62,7 +62,7 @@ pub fn Routes(ctx: Ctx) -> impl IntoView {
                                     <input type="hidden" name="from" value=c.generation/>
                                     <input type="hidden" name="path" value=key.clone()/>
                                     <button type="submit" class="danger">"Delete route"</button>
-                                    <a href=c.base()>"Cancel"</a>
+                                    <a href=c.here()>"Cancel"</a>
                                 </ActionForm>
                             </div>
                         }
@@ -140,7 +140,7 @@ fn RouteForm(ctx: Ctx, existing: Option<Route>) -> impl IntoView {
             <label class="check"><input type="checkbox" name="api_key_required" value="on" checked=key_required/>"API key required"</label>
             <div class="actions">
                 <button type="submit" class="primary">"Save route"</button>
-                <a href=ctx.base()>"Cancel"</a>
+                <a href=ctx.here()>"Cancel"</a>
             </div>
             <ActionError value=ctx.actions.save_route.value()/>
         </ActionForm>

@@ -4,7 +4,7 @@
 //! the AWS resources as AWS reports them. While a plan runs the section refreshes every second
 //! without a reload (every five seconds otherwise).
 
-use super::Ctx;
+use super::{Ctx, RunsSource};
 use crate::api::runs::{ApprovePlan, PlanView, RunsView, StepView};
 use crate::components::error::{ActionError, LoadError};
 use leptos::prelude::*;
@@ -31,11 +31,10 @@ fn elapsed(ms: Option<i64>) -> String {
 }
 
 #[component]
-pub fn Runs(ctx: Ctx) -> impl IntoView {
+pub fn Runs(ctx: Ctx, runs: RunsSource) -> impl IntoView {
     let approve = ctx.actions.approve;
     let reconcile = ctx.actions.reconcile;
-    let runs = ctx.sources.runs;
-    let tick = ctx.sources.runs_tick;
+    let RunsSource { data: runs, tick } = runs;
     // Live progress: look again soon (only in the browser; effects don't run on the server).
     Effect::new(move |_| {
         let busy = runs.get().and_then(|r| r.ok()).map(|r| r.busy());
@@ -98,8 +97,12 @@ fn RunsBody(view: RunsView, is_admin: bool, approve: ServerAction<ApprovePlan>) 
         {plans.is_empty().then(|| view! {
             <p class="empty">"No plan yet: the worker plans within a second of an edit."</p>
         })}
+        // What is still in play is open; a finished plan is folded to its summary line, except
+        // the latest when it failed or was cut off (its error is what to read next).
         {plans.into_iter().enumerate().map(|(i, plan)| {
-            view! { <PlanBox plan open={i == 0} gateway=gateway.clone() is_admin approve/> }
+            let open = plan.status.is_current()
+                || (i == 0 && matches!(plan.status, PlanStatus::Failed | PlanStatus::Interrupted));
+            view! { <PlanBox plan open gateway=gateway.clone() is_admin approve/> }
         }).collect_view()}
         {report.map(|r| view! {
             <details class="resources">

@@ -16,9 +16,9 @@ pub fn Settings(ctx: Ctx) -> impl IntoView {
                 <h2 id="settings-title">"Gateway"</h2>
                 {ctx.is_admin.then(|| view! {
                     <span>
-                        <a class="button" href=format!("{}?edit=gateway:settings#settings", ctx.base())>"Edit settings"</a>
+                        <a class="button" href=format!("{}?edit=gateway:settings#settings", ctx.here())>"Edit settings"</a>
                         " "
-                        <a class="button" href=format!("{}?delete=gateway:{}#settings", ctx.base(), ctx.gateway)>"Delete gateway"</a>
+                        <a class="button" href=format!("{}?delete=gateway:{}#settings", ctx.here(), ctx.gateway)>"Delete gateway"</a>
                     </span>
                 })}
             </div>
@@ -94,7 +94,7 @@ fn SettingsForm(ctx: Ctx, g: portico_core::model::topology::Gateway) -> impl Int
             </label>
             <div class="actions">
                 <button type="submit" class="primary">"Save settings"</button>
-                <a href=c.base()>"Cancel"</a>
+                <a href=c.here()>"Cancel"</a>
             </div>
             <ActionError value=c.actions.save_settings.value()/>
         </ActionForm>
@@ -118,7 +118,7 @@ fn DeleteGateway(ctx: Ctx) -> impl IntoView {
                     <label class="check"><input type="radio" name="mode" value="release"/>"Release: remove Portico's tags, leave them running"</label>
                 </fieldset>
                 <button type="submit" class="danger">"Delete gateway"</button>
-                <a href=ctx.base()>"Cancel"</a>
+                <a href=ctx.here()>"Cancel"</a>
             </ActionForm>
             <ActionError value=delete.value()/>
         </div>

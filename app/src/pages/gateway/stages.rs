@@ -14,7 +14,7 @@ pub fn Stages(ctx: Ctx) -> impl IntoView {
         <section class="card" id="stages" aria-labelledby="stages-title">
             <div class="section-head">
                 <h2 id="stages-title">"Stages"</h2>
-                {ctx.can_edit.then(|| view! { <a class="button" href=format!("{}?edit=stage:new#stages", ctx.base())>"Add stage"</a> })}
+                {ctx.can_edit.then(|| view! { <a class="button" href=format!("{}?edit=stage:new#stages", ctx.here())>"Add stage"</a> })}
             </div>
             <table class="table">
                 <thead>
@@ -39,9 +39,9 @@ pub fn Stages(ctx: Ctx) -> impl IntoView {
                                 <td>{s.cache_gb.clone().map(|c| format!("{c} GB")).unwrap_or_else(|| "off".into())}</td>
                                 <td class="mono small">{vars}</td>
                                 <td>{ctx.can_edit.then(|| view! {
-                                    <a href=format!("{}?edit=stage:{}#stages", ctx.base(), s.name)>"Edit"</a>
+                                    <a href=format!("{}?edit=stage:{}#stages", ctx.here(), s.name)>"Edit"</a>
                                     " "
-                                    <a href=format!("{}?delete=stage:{}#stages", ctx.base(), s.name)>"Delete"</a>
+                                    <a href=format!("{}?delete=stage:{}#stages", ctx.here(), s.name)>"Delete"</a>
                                 })}</td>
                             </tr>
                         }
@@ -63,7 +63,7 @@ pub fn Stages(ctx: Ctx) -> impl IntoView {
                                     <input type="hidden" name="from" value=c.generation/>
                                     <input type="hidden" name="name" value=key.clone()/>
                                     <button type="submit" class="danger">"Delete stage"</button>
-                                    <a href=c.base()>"Cancel"</a>
+                                    <a href=c.here()>"Cancel"</a>
                                 </ActionForm>
                             </div>
                         }
@@ -146,7 +146,7 @@ fn StageForm(ctx: Ctx, existing: Option<Stage>) -> impl IntoView {
             </label>
             <div class="actions">
                 <button type="submit" class="primary">"Save stage"</button>
-                <a href=ctx.base()>"Cancel"</a>
+                <a href=ctx.here()>"Cancel"</a>
             </div>
             <ActionError value=ctx.actions.save_stage.value()/>
         </ActionForm>

@@ -13,7 +13,7 @@ pub fn UsagePlans(ctx: Ctx) -> impl IntoView {
         <section class="card" id="usage-plans" aria-labelledby="usage-plans-title">
             <div class="section-head">
                 <h2 id="usage-plans-title">"Usage plans"</h2>
-                {ctx.can_edit.then(|| view! { <a class="button" href=format!("{}?edit=usage-plan:new#usage-plans", ctx.base())>"Add usage plan"</a> })}
+                {ctx.can_edit.then(|| view! { <a class="button" href=format!("{}?edit=usage-plan:new#usage-plans", ctx.here())>"Add usage plan"</a> })}
             </div>
             <table class="table">
                 <thead>
@@ -33,9 +33,9 @@ pub fn UsagePlans(ctx: Ctx) -> impl IntoView {
                             <td>{p.quota.as_ref().map(|q| format!("{} per {:?}", q.limit, q.period).to_lowercase()).unwrap_or_else(|| "none".into())}</td>
                             <td>{p.stages.join(", ")}</td>
                             <td>{ctx.can_edit.then(|| view! {
-                                <a href=format!("{}?edit=usage-plan:{}#usage-plans", ctx.base(), p.name)>"Edit"</a>
+                                <a href=format!("{}?edit=usage-plan:{}#usage-plans", ctx.here(), p.name)>"Edit"</a>
                                 " "
-                                <a href=format!("{}?delete=usage-plan:{}#usage-plans", ctx.base(), p.name)>"Delete"</a>
+                                <a href=format!("{}?delete=usage-plan:{}#usage-plans", ctx.here(), p.name)>"Delete"</a>
                             })}</td>
                         </tr>
                     }).collect_view()}
@@ -55,7 +55,7 @@ pub fn UsagePlans(ctx: Ctx) -> impl IntoView {
                                     <input type="hidden" name="from" value=c.generation/>
                                     <input type="hidden" name="name" value=key.clone()/>
                                     <button type="submit" class="danger">"Delete usage plan"</button>
-                                    <a href=c.base()>"Cancel"</a>
+                                    <a href=c.here()>"Cancel"</a>
                                 </ActionForm>
                             </div>
                         }
@@ -112,7 +112,7 @@ fn PlanForm(ctx: Ctx, existing: Option<UsagePlan>) -> impl IntoView {
             <label class="wide">"Stages (comma separated)"<input name="stages" value=stages/></label>
             <div class="actions">
                 <button type="submit" class="primary">"Save usage plan"</button>
-                <a href=ctx.base()>"Cancel"</a>
+                <a href=ctx.here()>"Cancel"</a>
             </div>
             <ActionError value=ctx.actions.save_usage_plan.value()/>
         </ActionForm>
