@@ -13,7 +13,7 @@ use portico_core::model::topology::Topology;
 pub fn CostSummary(ctx: Ctx) -> impl IntoView {
     let e = estimate(&ctx.topology, &ctx.prices, ctx.prices_exact);
     let mut lines = e.lines.clone();
-    lines.sort_by(|a, b| b.amount.0.cmp(&a.amount.0));
+    lines.sort_by_key(|l| std::cmp::Reverse(l.amount.0));
     let top = lines
         .iter()
         .take(3)
