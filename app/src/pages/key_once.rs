@@ -46,7 +46,7 @@ pub fn KeyOncePage() -> impl IntoView {
         // A plain reactive view, not a Suspense: the server renders "loading" (the value is
         // only ever fetched by the browser), hydration keeps it, and the fetch fills it in.
         {move || {
-                let back = format!("/gateways/{}/keys", gateway());
+                let back = format!("/gateways/{}/keys", crate::api::forms::urlencode(&gateway()));
                 let Some(answer) = answer.get() else {
                     return view! { <p class="loading" id="key-once" data-state="loading">"Loading…"</p> }.into_any();
                 };

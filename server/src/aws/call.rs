@@ -371,21 +371,6 @@ impl Caller {
     {
         let mut attempt = 0;
         loop {
-            if attempt > 0 && !reads(operation) {
-                if let Some(guard) = &self.write_guard {
-                    if !guard.may_write().await {
-                        return Err(AwsError {
-                            operation,
-                            code: None,
-                            message: "not tried again: another Portico server took the worker \
-                                      lease meanwhile"
-                                .into(),
-                            request_id: None,
-                            kind: ErrorKind::Superseded,
-                        });
-                    }
-                }
-            }
             if service == Service::Elb {
                 self.pacers
                     .acquire_for(Quotas::Elb, &self.account, &self.region, operation)
@@ -415,6 +400,23 @@ impl Caller {
                         self.pacers
                             .acquire(&self.account, &self.region, operation)
                             .await
+                    }
+                }
+            }
+            // After pacing, right before sending: a write goes out only while this
+            // server still holds the worker lease.
+            if !reads(operation) {
+                if let Some(guard) = &self.write_guard {
+                    if !guard.may_write().await {
+                        return Err(AwsError {
+                            operation,
+                            code: None,
+                            message: "not sent: another Portico server took the worker lease \
+                                      meanwhile"
+                                .into(),
+                            request_id: None,
+                            kind: ErrorKind::Superseded,
+                        });
                     }
                 }
             }

@@ -59,16 +59,27 @@ impl Worker {
             while stop.is_none() {
                 let Some(i) = ready.pop_first() else { break };
                 let step = &p.steps[i];
-                // Compare-and-set before every write: a holder that lost the lease stops here.
-                if step.op.is_write() && !self.claim_lease().await.map_err(RunError::Db)? {
-                    stop = Some(RunError::LostLease(i));
+                // Compare-and-set before every write: a holder that lost the lease stops here
+                // (the caller checks again once the pacer lets the call through).
+                if step.op.is_write() {
+                    match self.claim_lease().await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            stop = Some(RunError::LostLease(i));
+                            break;
+                        }
+                        Err(e) => {
+                            stop = Some(RunError::Db(e));
+                            break;
+                        }
+                    }
+                }
+                if let Err(e) = plans::step_started(&self.store, plan_id, i).await {
+                    stop = Some(RunError::Db(e));
                     break;
                 }
-                plans::step_started(&self.store, plan_id, i)
-                    .await
-                    .map_err(RunError::Db)?;
                 // The step takes the values it reads now: they are all made already.
-                let inputs = outputs.clone();
+                let inputs = outputs.only(&step.op.inputs());
                 running.push(async move {
                     let made = self
                         .run_step(&step.op, (clients, caller, owner), &inputs, gateway_id)
@@ -82,7 +93,16 @@ impl Worker {
             if self.config.crash_after_call == Some(i) {
                 return Err(RunError::Crashed);
             }
-            match self.journal(plan_id, i, &p.steps[i].op, result).await? {
+            // A database error stops new steps; those in flight still finish (and their
+            // journal rows are written if the database answers again).
+            let journalled = match self.journal(plan_id, i, &p.steps[i].op, result).await {
+                Ok(j) => j,
+                Err(e) => {
+                    stop.get_or_insert(e);
+                    continue;
+                }
+            };
+            match journalled {
                 Ok(made) => {
                     outputs.put(i, &made);
                     for &j in &dependents[i] {
@@ -173,9 +193,9 @@ impl Worker {
                 let end = StepEnd::Failed {
                     request_id: None,
                     code: Some("Superseded"),
-                    message: "not tried again after a failed try (which AWS may still \
-                              have carried out): another Portico server took the worker \
-                              lease; it observes AWS before going on",
+                    message: "not sent: another Portico server took the worker lease (a try \
+                              made before, if any, may still have been carried out); it \
+                              observes AWS before going on",
                 };
                 plans::step_finished(&self.store, plan_id, i, &end)
                     .await

@@ -4,8 +4,11 @@
 //! API's resources and methods, target groups and their targets side by side. A step depends on
 //! an earlier one when:
 //!
-//! - it reads that step's output, or the output is readied by a wait it must come after (a
-//!   listener waits for its load balancer to be active, an integration for its VPC link);
+//! - it reads that step's output, or a value an earlier wait readies (a listener waits for its
+//!   load balancer to be active, an integration for its VPC link), whether the value is made
+//!   by this plan or already known (a load balancer still provisioning after a crash);
+//! - it moves traffic (a deployment, a stage's creation or change): it waits for every earlier
+//!   ELB and VPC link step, so a stage never serves what has no listener or targets yet;
 //! - both are API Gateway steps on the REST API, its stages, usage plans or keys: API Gateway
 //!   refuses concurrent changes to one API (ConflictException), and a usage plan names stages
 //!   made before it, so these run one at a time in plan order;
@@ -46,6 +49,14 @@ fn lane(op: &Op) -> Lane {
     }
 }
 
+/// A deployment, or a stage made or changed: what clients are served moves there.
+fn moves_traffic(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::CreateDeployment { .. } | Op::CreateStage { .. } | Op::UpdateStage { .. }
+    )
+}
+
 /// What an ELB step acts on, as a key: a known ARN, or the step whose output it is.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Subject {
@@ -80,12 +91,12 @@ fn elb_subjects(j: usize, op: &Op) -> Vec<Subject> {
 /// the lists stay short however long the plan.
 pub fn dependencies(plan: &Plan) -> Vec<Vec<usize>> {
     let steps = &plan.steps;
-    // The waits that ready each step's output.
-    let mut readied_by: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    // The waits that ready each value (made by a step, or known).
+    let mut readied_by: BTreeMap<Subject, Vec<usize>> = BTreeMap::new();
     for (w, step) in steps.iter().enumerate() {
         if step.action == Action::Wait {
-            for p in step.op.inputs().iter().filter_map(|v| v.step()) {
-                readied_by.entry(p).or_default().push(w);
+            for v in step.op.inputs() {
+                readied_by.entry(subject(v)).or_default().push(w);
             }
         }
     }
@@ -98,6 +109,8 @@ pub fn dependencies(plan: &Plan) -> Vec<Vec<usize>> {
     let mut last_on: BTreeMap<Subject, usize> = BTreeMap::new();
     let mut last_barrier: Option<usize> = None;
     let mut since_barrier: Vec<usize> = Vec::new();
+    // ELB and VPC link steps since the last step that moves traffic.
+    let mut since_traffic: Vec<usize> = Vec::new();
     for (j, step) in steps.iter().enumerate() {
         let op = &step.op;
         let mut d: Vec<usize> = Vec::new();
@@ -105,16 +118,23 @@ pub fn dependencies(plan: &Plan) -> Vec<Vec<usize>> {
         if step.action == Action::Delete {
             d.append(&mut since_delete);
         }
-        for p in op.inputs().iter().filter_map(|v| v.step()) {
-            d.push(p);
-            if let Some(waits) = readied_by.get(&p) {
+        for v in op.inputs() {
+            d.extend(v.step());
+            if let Some(waits) = readied_by.get(&subject(v)) {
                 d.extend(waits.iter().copied().filter(|&w| w < j));
             }
         }
         let mine = lane(op);
+        if moves_traffic(op) {
+            d.append(&mut since_traffic);
+        }
         match mine {
-            Lane::Api | Lane::Link => {
+            Lane::Api => {
                 d.extend(last_in_lane.insert(mine as u8, j));
+            }
+            Lane::Link => {
+                d.extend(last_in_lane.insert(mine as u8, j));
+                since_traffic.push(j);
             }
             Lane::Elb => {
                 d.extend(last_barrier);
@@ -125,6 +145,7 @@ pub fn dependencies(plan: &Plan) -> Vec<Vec<usize>> {
                 for s in subjects {
                     last_on.insert(s, j);
                 }
+                since_traffic.push(j);
                 if matches!(op, Op::ModifyListener { .. }) {
                     d.append(&mut since_barrier);
                     last_barrier = Some(j);

@@ -87,6 +87,22 @@ impl Outputs {
         }
     }
 
+    /// Only the values `inputs` name: what one step takes with it.
+    pub fn only(&self, inputs: &[&Val]) -> Outputs {
+        Outputs(
+            inputs
+                .iter()
+                .filter_map(|v| match v {
+                    Val::Output { step, field } => {
+                        let key = (*step, *field as u8);
+                        self.0.get(&key).map(|value| (key, value.clone()))
+                    }
+                    Val::Known(_) => None,
+                })
+                .collect(),
+        )
+    }
+
     pub fn put(&mut self, step: usize, made: &Made) {
         for (field, value) in &made.values {
             self.0.insert((step, *field as u8), value.clone());

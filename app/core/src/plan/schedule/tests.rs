@@ -96,6 +96,86 @@ fn the_seed_from_empty_overlaps_the_load_balancer_and_the_rest_api() {
 }
 
 #[test]
+fn stages_move_only_once_the_network_is_ready() {
+    let p = plan(Some(&seed()), &[], &Actual::default());
+    let deps = dependencies(&p);
+    // Every step before a deployment or stage step, transitively.
+    let before = |j: usize| {
+        let mut seen = vec![false; p.steps.len()];
+        let mut todo = deps[j].clone();
+        while let Some(i) = todo.pop() {
+            if !seen[i] {
+                seen[i] = true;
+                todo.extend(deps[i].iter().copied());
+            }
+        }
+        seen
+    };
+    for (j, step) in p.steps.iter().enumerate() {
+        if matches!(step.kind, Kind::Deployment | Kind::Stage) {
+            let seen = before(j);
+            for (i, earlier) in p.steps.iter().enumerate().take(j) {
+                if matches!(
+                    earlier.kind,
+                    Kind::TargetGroup | Kind::LoadBalancer | Kind::Listener | Kind::VpcLink
+                ) {
+                    assert!(seen[i], "{} may run before {}", step.line(), earlier.line());
+                }
+            }
+        }
+    }
+}
+
+/// After a crash the load balancer may still be provisioning and the link PENDING: the plan
+/// waits on their known ids, and what needs them waits for those waits.
+#[test]
+fn waits_on_known_resources_hold_what_needs_them() {
+    let mut state = converge_in(Some(&seed()), &Actual::default(), |_| 0);
+    for lb in state.load_balancers.values_mut() {
+        lb.state = "provisioning".into();
+    }
+    for link in state.vpc_links.values_mut() {
+        link.status = "PENDING".into();
+    }
+    // A new port: a listener on the provisioning NLB; a route change: integrations on the link.
+    let mut t = seed();
+    let mut port = t.ports[0].clone();
+    port.port = 9090;
+    t.ports.push(port);
+    t.routes[0].port = Some(9090);
+    let p = plan(Some(&t), &[], &state);
+    let deps = dependencies(&p);
+    let waits: Vec<usize> = (0..p.steps.len())
+        .filter(|&j| p.steps[j].action == crate::plan::Action::Wait)
+        .collect();
+    assert!(!waits.is_empty(), "no waits in:\n{}", p.lines().join("\n"));
+    for (j, step) in p.steps.iter().enumerate() {
+        let needs_ready = matches!(
+            step.op,
+            Op::CreateListener { .. } | Op::PutIntegration { .. } | Op::CreateVpcLink { .. }
+        );
+        if needs_ready {
+            for &w in waits.iter().filter(|&&w| w < j) {
+                let same = p.steps[w]
+                    .op
+                    .inputs()
+                    .iter()
+                    .any(|v| step.op.inputs().contains(v));
+                if same {
+                    assert!(
+                        deps[j].contains(&w),
+                        "{} does not wait for {}",
+                        step.line(),
+                        p.steps[w].line()
+                    );
+                }
+            }
+        }
+    }
+    converge_in(Some(&t), &state, |ready| ready.len() - 1);
+}
+
+#[test]
 fn deletes_run_one_at_a_time_after_everything_else() {
     let state = converge_in(Some(&seed()), &Actual::default(), |_| 0);
     let p = plan(None, &[], &state);
