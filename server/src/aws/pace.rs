@@ -94,6 +94,21 @@ pub fn api_gateway_lower_bound<'a>(calls: impl IntoIterator<Item = (&'a str, u64
 const ELB_DESCRIBE: (f64, f64) = (40.0, 10.0);
 const ELB_CHANGES: (f64, f64) = (10.0, 2.0);
 
+/// The least time (seconds) ELB's buckets (as Portico paces them) allow for these calls, made
+/// at once from full buckets: `Describe*` calls in theirs, every other call in the changes'.
+pub fn elb_lower_bound<'a>(calls: impl IntoIterator<Item = (&'a str, u64)>) -> f64 {
+    let over = |n: u64, (burst, rate): (f64, f64)| ((n as f64 - burst).max(0.0)) / rate;
+    let (mut describes, mut changes) = (0, 0);
+    for (op, n) in calls {
+        if op.starts_with("Describe") {
+            describes += n;
+        } else {
+            changes += n;
+        }
+    }
+    over(describes, ELB_DESCRIBE).max(over(changes, ELB_CHANGES))
+}
+
 /// The buckets of one account, region and service.
 #[derive(Debug)]
 pub struct Pacer {
