@@ -69,8 +69,23 @@ impl Store {
 
 /// Any process with the database open (a server without the worker, a standby) keeps a
 /// shared lock on it in WAL mode; leaving WAL needs every other connection gone, so a refusal
-/// here means someone still has it open.
+/// here means someone still has it open. A connection that is closing is waited for (up to
+/// two seconds): sqlx answers a pool's close before its worker thread has closed the file, and
+/// on a busy machine a restore right after a close found it still open.
 async fn refuse_if_open(path: &Path) -> Result<(), RestoreError> {
+    let mut tries = 0;
+    loop {
+        match still_open(path).await {
+            Err(RestoreError::StillOpen) if tries < 20 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn still_open(path: &Path) -> Result<(), RestoreError> {
     let mut conn = SqliteConnectOptions::new()
         .filename(path)
         .busy_timeout(std::time::Duration::from_millis(200))

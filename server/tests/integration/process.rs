@@ -210,7 +210,10 @@ async fn kill_9_in_the_middle_of_a_plan_then_a_restart_converges_without_duplica
     .fetch_all(store.raw_pool_for_tests())
     .await
     .unwrap();
-    assert_eq!(cut, vec![(14, "interrupted".to_string())]);
+    // Steps run side by side: whatever was in flight at the kill (step 14 among them) reads
+    // as interrupted, nothing as still running or failed.
+    assert!(cut.contains(&(14, "interrupted".to_string())), "{cut:?}");
+    assert!(cut.iter().all(|(_, s)| s == "interrupted"), "{cut:?}");
 }
 
 /// Two servers on one database (a rolling deploy, a second instance by mistake): one holds the

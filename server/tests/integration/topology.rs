@@ -236,7 +236,10 @@ async fn markup_and_sql_in_input_stay_inert() {
         .header("origin", crate::common::ORIGIN)
         .header(
             "referer",
-            format!("{}/gateways/seed?edit=stage:new", crate::common::ORIGIN),
+            format!(
+                "{}/gateways/seed/topology?edit=stage:new",
+                crate::common::ORIGIN
+            ),
         )
         .header("accept", "text/html")
         .header("content-type", "application/x-www-form-urlencoded")
