@@ -148,7 +148,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn base(&self) -> String {
-        format!("/gateways/{}", urlencode(&self.gateway))
+        Tab::Status.href(&self.gateway)
     }
 
     /// This tab's URL: where a section's "Edit" links open their form and "Cancel" closes it.
@@ -255,7 +255,6 @@ pub fn GatewayFrame() -> impl IntoView {
                     Err(err) => view! { <LoadError err/> }.into_any(),
                     Ok(view) => {
                         let gateway = view.topology.gateway.name.clone();
-                        let base = format!("/gateways/{}", urlencode(&gateway));
                         view! {
                             <Title text=gateway.clone()/>
                             <header class="page-head">
@@ -268,7 +267,7 @@ pub fn GatewayFrame() -> impl IntoView {
                                 {Tab::ALL.into_iter().map(|tab| view! {
                                     <A href=tab.href(&gateway) exact=true>{tab.label()}</A>
                                 }).collect_view()}
-                                <a href=format!("{base}/diagram")>"Diagram"</a>
+                                <a href=format!("{}/diagram", Tab::Status.href(&gateway))>"Diagram"</a>
                             </nav>
                         }
                         .into_any()
