@@ -11,6 +11,7 @@ pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod passwords;
+mod routes;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]
@@ -18,10 +19,7 @@ pub mod throttle;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::{
-    components::{ParentRoute, Route, Router, Routes},
-    path, SsrMode,
-};
+use leptos_router::components::Router;
 
 /// The Content-Security-Policy of a page: scripts only from this server or inline with this
 /// response's nonce (Leptos puts it on its hydration and streaming scripts), WebAssembly
@@ -79,33 +77,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/portico.css"/>
         <Title formatter=|page: String| format!("{page} · Portico")/>
         <Router>
-            <AppRoutes/>
+            <routes::AppRoutes/>
         </Router>
-    }
-}
-
-#[component]
-fn AppRoutes() -> impl IntoView {
-    view! {
-            <Routes fallback=pages::not_found::NotFound>
-                <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
-                <ParentRoute path=path!("") view=components::layout::Layout ssr=SsrMode::Async>
-                    <Route path=path!("") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
-                    <Route path=path!("account") view=pages::account::AccountPage ssr=SsrMode::Async/>
-                    <Route path=path!("admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
-                    <Route path=path!("adopt") view=pages::adopt::AdoptPage ssr=SsrMode::Async/>
-                    <Route path=path!("audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
-                    <ParentRoute path=path!("gateways/:name") view=pages::gateway::GatewayFrame ssr=SsrMode::Async>
-                        <Route path=path!("") view=pages::gateway::StatusTab ssr=SsrMode::Async/>
-                        <Route path=path!("topology") view=pages::gateway::TopologyTab ssr=SsrMode::Async/>
-                        <Route path=path!("cost") view=pages::gateway::CostTab ssr=SsrMode::Async/>
-                        <Route path=path!("keys") view=pages::gateway::KeysTab ssr=SsrMode::Async/>
-                        <Route path=path!("history") view=pages::gateway::HistoryTab ssr=SsrMode::Async/>
-                        <Route path=path!("file") view=pages::gateway::FileTab ssr=SsrMode::Async/>
-                    </ParentRoute>
-                    <Route path=path!("gateways/:name/diagram") view=pages::diagram::DiagramPage ssr=SsrMode::Async/>
-                    <Route path=path!("gateways/:name/keys/:key") view=pages::key_once::KeyOncePage ssr=SsrMode::Async/>
-                </ParentRoute>
-            </Routes>
     }
 }

@@ -3,5 +3,6 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Lazily: a page whose code is in a split module waits for it before hydrating.
+    leptos::mount::hydrate_lazy(app::App);
 }
