@@ -24,6 +24,7 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Serve(format!("Leptos configuration: {e}")))?
         .leptos_options;
     leptos.site_addr = args.addr;
+    warn_if_not_split(&leptos);
     let mut state = AppState::new(store.clone(), leptos, LoginThrottle::default());
     state.session_lifetime = std::time::Duration::from_secs(args.session_days * 24 * 3600);
     // The metrics recorder exists before the worker counts its first AWS call.
@@ -128,4 +129,20 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// The browser's code is split by route (app/src/routes.rs), and a bundle built without
+/// `--split` imports a loader that does not exist: its pages still work as plain HTML but never
+/// hydrate. Say so at start-up rather than leave a silent page.
+fn warn_if_not_split(leptos: &leptos::prelude::LeptosOptions) {
+    let pkg = std::path::Path::new(leptos.site_root.as_ref()).join(leptos.site_pkg_dir.as_ref());
+    if pkg.join(format!("{}.wasm", leptos.output_name)).exists()
+        && !pkg.join("__wasm_split_manifest.json").exists()
+    {
+        tracing::warn!(
+            "{} holds a wasm bundle built without `--split`: pages will work without \
+             JavaScript but not hydrate; build it with `cargo leptos build --split`",
+            pkg.display()
+        );
+    }
 }

@@ -8,13 +8,16 @@
 //!   load balancer to be active, an integration for its VPC link), whether the value is made
 //!   by this plan or already known (a load balancer still provisioning after a crash);
 //! - it moves traffic (a deployment, a stage's creation or change): it waits for every earlier
-//!   ELB and VPC link step, so a stage never serves what has no listener or targets yet;
+//!   ELB and VPC link step that serving depends on, so a stage never serves what has no
+//!   listener or targets yet (a target group's deregistration delay is not one: it only says
+//!   how long a target drains when it leaves, so it is set beside the traffic, not before it);
 //! - both are API Gateway steps on the REST API, its stages, usage plans or keys: API Gateway
 //!   refuses concurrent changes to one API (ConflictException), and a usage plan names stages
 //!   made before it, so these run one at a time in plan order;
 //! - both are VPC link steps;
 //! - both are ELB steps on one resource (they name the same target group, load balancer or
-//!   listener), or either is a listener change (traffic moves there: it waits for every earlier
+//!   listener; a deregistration delay follows its target group's earlier steps, and nothing
+//!   waits for it), or either is a listener change (traffic moves there: it waits for every earlier
 //!   ELB step, and every later one waits for it);
 //! - either is a delete: deletes run one at a time, after everything before them, in the
 //!   planner's reverse order of creation.
@@ -55,6 +58,13 @@ fn moves_traffic(op: &Op) -> bool {
         op,
         Op::CreateDeployment { .. } | Op::CreateStage { .. } | Op::UpdateStage { .. }
     )
+}
+
+/// An ELB or link step a deployment or stage must wait for: everything on the path a request
+/// takes (load balancer, listeners, target groups, targets, the link). A deregistration delay
+/// matters only when a target leaves.
+fn serves_traffic(op: &Op) -> bool {
+    !matches!(op, Op::SetDeregistrationDelay { .. })
 }
 
 /// What an ELB step acts on, as a key: a known ARN, or the step whose output it is.
@@ -142,10 +152,14 @@ pub fn dependencies(plan: &Plan) -> Vec<Vec<usize>> {
                 for s in &subjects {
                     d.extend(last_on.get(s).copied());
                 }
-                for s in subjects {
-                    last_on.insert(s, j);
+                // A deregistration delay follows what it names but holds nothing back: the
+                // target group's other steps need not wait for it, nor do stages.
+                if serves_traffic(op) {
+                    for s in subjects {
+                        last_on.insert(s, j);
+                    }
+                    since_traffic.push(j);
                 }
-                since_traffic.push(j);
                 if matches!(op, Op::ModifyListener { .. }) {
                     d.append(&mut since_barrier);
                     last_barrier = Some(j);
