@@ -16,7 +16,7 @@ test('each page fetches the wasm modules of its own routes, and no other', async
   expect(wasm).toContain('portico.wasm');
   expect(wasm.filter((f) => f.startsWith('split_'))).toEqual([]);
 
-  // A first load of a lazy page: its module is named in the HTML and fetched before hydrating.
+  // A first load of a lazy page fetches its own module (before hydrating) and no other.
   wasm.length = 0;
   await page.goto('/audit');
   await hydrated(page);

@@ -17,8 +17,8 @@
 //! - both are VPC link steps;
 //! - both are ELB steps on one resource (they name the same target group, load balancer or
 //!   listener; a deregistration delay follows its target group's earlier steps, and nothing
-//!   waits for it), or either is a listener change (traffic moves there: it waits for every earlier
-//!   ELB step, and every later one waits for it);
+//!   waits for it), or either is a listener change (traffic moves there: it waits for every
+//!   earlier ELB step, and every later one waits for it);
 //! - either is a delete: deletes run one at a time, after everything before them, in the
 //!   planner's reverse order of creation.
 
