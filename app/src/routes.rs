@@ -1,10 +1,11 @@
 //! The URL of every page, and which pages the browser loads only when it needs them.
 //!
 //! The sign-in page, the layout and the overview are in the main wasm module: they are what a
-//! first visit shows. Every other page is a lazy route: a release build (`cargo leptos build
-//! --split`) puts its code in a module of its own that the browser fetches when the page is
-//! first shown (the server names it in the page's `modulepreload` links, so a first load of that
-//! page fetches it beside the main module). Without `--split` the same code is in one module.
+//! first visit shows. Every other page is a lazy route: `cargo leptos build --split` puts its
+//! code in a module of its own that the browser fetches when the page is first shown (on a
+//! first load, before it hydrates). Every build of the browser's code must be split: without
+//! `--split` the bundle imports a loader that does not exist and never hydrates (`portico serve`
+//! warns about such a bundle).
 //!
 //! Each lazy route's data is read by the page's own component, inside the lazy view, so the
 //! wrappers below carry no data of their own.
