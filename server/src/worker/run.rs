@@ -10,7 +10,7 @@ use super::Worker;
 use crate::aws::call::{Caller, ErrorKind};
 use crate::aws::Clients;
 use futures::stream::{FuturesUnordered, StreamExt};
-use portico_core::plan::schedule::dependencies;
+use portico_core::plan::schedule::{dependencies, goes_first, yields_to_traffic};
 use portico_core::plan::{Op, Plan};
 use portico_store::plans::{self, StepEnd};
 use portico_store::{keys, StoreError};
@@ -27,6 +27,53 @@ pub(super) enum RunError {
     /// Another server took the worker lease before this step's write.
     LostLease(usize),
     Db(StoreError),
+}
+
+/// The steps ready to start, lowest index first (the plan's own order where it has a choice).
+/// Those that yield ELB's quota to the request's path (`yields_to_traffic`) are held back until
+/// every step that goes first has started, or nothing else is left to run: a failed step may
+/// keep some of those from ever starting.
+struct Ready<'p> {
+    plan: &'p Plan,
+    first: Vec<bool>,
+    first_left: usize,
+    now: BTreeSet<usize>,
+    held: BTreeSet<usize>,
+}
+
+impl<'p> Ready<'p> {
+    fn new(plan: &'p Plan, deps: &[Vec<usize>]) -> Self {
+        let first = goes_first(plan, deps);
+        let first_left = first.iter().filter(|f| **f).count();
+        Self {
+            plan,
+            first,
+            first_left,
+            now: BTreeSet::new(),
+            held: BTreeSet::new(),
+        }
+    }
+
+    /// Step `j` waits for nothing any more.
+    fn add(&mut self, j: usize) {
+        if yields_to_traffic(&self.plan.steps[j].op) {
+            self.held.insert(j);
+        } else {
+            self.now.insert(j);
+        }
+    }
+
+    /// The step to start next, if any; `idle`: no step is running.
+    fn next(&mut self, idle: bool) -> Option<usize> {
+        if self.first_left == 0 || (self.now.is_empty() && idle) {
+            self.now.append(&mut self.held);
+        }
+        let i = self.now.pop_first()?;
+        if self.first[i] {
+            self.first_left -= 1;
+        }
+        Some(i)
+    }
 }
 
 impl Worker {
@@ -47,8 +94,10 @@ impl Worker {
                 dependents[i].push(j);
             }
         }
-        // Ready to start, lowest index first (the plan's own order where it has a choice).
-        let mut ready: BTreeSet<usize> = (0..p.steps.len()).filter(|&j| waiting[j] == 0).collect();
+        let mut ready = Ready::new(p, &deps);
+        for j in (0..p.steps.len()).filter(|&j| waiting[j] == 0) {
+            ready.add(j);
+        }
         let mut outputs = Outputs::default();
         let mut running = FuturesUnordered::new();
         // Why the run stops, once it must: no step starts after that.
@@ -57,7 +106,9 @@ impl Worker {
         let mut failed: Option<RunError> = None;
         loop {
             while stop.is_none() {
-                let Some(i) = ready.pop_first() else { break };
+                let Some(i) = ready.next(running.is_empty()) else {
+                    break;
+                };
                 let step = &p.steps[i];
                 // Compare-and-set before every write: a holder that lost the lease stops here
                 // (the caller checks again once the pacer lets the call through).
@@ -108,7 +159,7 @@ impl Worker {
                     for &j in &dependents[i] {
                         waiting[j] -= 1;
                         if waiting[j] == 0 {
-                            ready.insert(j);
+                            ready.add(j);
                         }
                     }
                 }

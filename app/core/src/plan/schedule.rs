@@ -21,6 +21,11 @@
 //!   earlier ELB step, and every later one waits for it);
 //! - either is a delete: deletes run one at a time, after everything before them, in the
 //!   planner's reverse order of creation.
+//!
+//! Beyond what a step depends on, the worker also picks among ready steps: an ELB step off the
+//! request's path (a deregistration delay) waits until every ELB step on the path has started
+//! ([`yields_to_traffic`]). ELB's change bucket holds ten calls; spent on delays first, it would
+//! leave the listeners to wait for its refill, and the stages behind them.
 
 use super::{Action, Op, Plan, Val};
 use std::collections::BTreeMap;
@@ -65,6 +70,27 @@ fn moves_traffic(op: &Op) -> bool {
 /// matters only when a target leaves.
 fn serves_traffic(op: &Op) -> bool {
     !matches!(op, Op::SetDeregistrationDelay { .. })
+}
+
+/// An ELB step that, given the choice, starts after the ELB steps on the request's path: it
+/// uses the same quota, and nothing waits for it (see [`serves_traffic`]).
+pub fn yields_to_traffic(op: &Op) -> bool {
+    lane(op) == Lane::Elb && !serves_traffic(op)
+}
+
+/// The ELB steps on the request's path that [`yields_to_traffic`] steps let go first, given
+/// the dependencies of the plan's steps: those that depend on no yielding step, even through
+/// others (a listener change after a delay waits for it, so the delay cannot wait for the
+/// change). Nothing in the set ever waits for a step held back for it.
+pub fn goes_first(plan: &Plan, deps: &[Vec<usize>]) -> Vec<bool> {
+    let mut after_yielding = vec![false; deps.len()];
+    let mut first = vec![false; deps.len()];
+    for (j, step) in plan.steps.iter().enumerate() {
+        after_yielding[j] =
+            yields_to_traffic(&step.op) || deps[j].iter().any(|&i| after_yielding[i]);
+        first[j] = !after_yielding[j] && lane(&step.op) == Lane::Elb && serves_traffic(&step.op);
+    }
+    first
 }
 
 /// What an ELB step acts on, as a key: a known ARN, or the step whose output it is.

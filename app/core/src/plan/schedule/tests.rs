@@ -33,6 +33,34 @@ fn order_by(deps: &[Vec<usize>], mut pick: impl FnMut(&[usize]) -> usize) -> Vec
     order
 }
 
+/// `order_by` as the worker picks: a step that yields to traffic is ready only once every step
+/// that goes first is done (in this one-at-a-time order, started is done). Panics if that ever
+/// leaves nothing ready: the worker would then have to let a held step go early.
+fn order_yielding(
+    p: &Plan,
+    deps: &[Vec<usize>],
+    mut pick: impl FnMut(&[usize]) -> usize,
+) -> Vec<usize> {
+    let first = goes_first(p, deps);
+    let mut done = vec![false; deps.len()];
+    let mut order = Vec::with_capacity(deps.len());
+    while order.len() < deps.len() {
+        let first_left = (0..deps.len()).any(|j| first[j] && !done[j]);
+        let ready: Vec<usize> = (0..deps.len())
+            .filter(|&j| !done[j] && deps[j].iter().all(|&i| done[i]))
+            .filter(|&j| !(first_left && yields_to_traffic(&p.steps[j].op)))
+            .collect();
+        assert!(
+            !ready.is_empty(),
+            "held steps block what goes first: {order:?}"
+        );
+        let j = ready[pick(&ready) % ready.len()];
+        done[j] = true;
+        order.push(j);
+    }
+    order
+}
+
 /// Runs `desired`'s plan from `from` in an order the schedule allows and checks the result is
 /// a fixed point; returns it.
 fn converge_in(
@@ -93,6 +121,32 @@ fn the_seed_from_empty_overlaps_the_load_balancer_and_the_rest_api() {
     );
     // Latest-ready-first: as far from the plan's own order as the schedule allows.
     converge_in(Some(&seed()), &Actual::default(), |ready| ready.len() - 1);
+}
+
+#[test]
+fn deregistration_delays_let_the_request_path_use_elb_quota_first() {
+    let p = plan(Some(&seed()), &[], &Actual::default());
+    let deps = dependencies(&p);
+    let first = goes_first(&p, &deps);
+    let of = |f: fn(&Op) -> bool| -> Vec<usize> {
+        (0..p.steps.len()).filter(|&j| f(&p.steps[j].op)).collect()
+    };
+    let delays = of(|op| matches!(op, Op::SetDeregistrationDelay { .. }));
+    let listeners = of(|op| matches!(op, Op::CreateListener { .. }));
+    assert_eq!((delays.len(), listeners.len()), (3, 3));
+    assert!(delays
+        .iter()
+        .all(|&j| yields_to_traffic(&p.steps[j].op) && !first[j]));
+    assert!(listeners
+        .iter()
+        .all(|&j| first[j] && !yields_to_traffic(&p.steps[j].op)));
+    // Even when the delays are the first ready steps every time, the listeners go before them.
+    let order = order_yielding(&p, &deps, |_| 0);
+    let at = |j: usize| order.iter().position(|&k| k == j).unwrap();
+    let last_listener = listeners.iter().map(|&j| at(j)).max().unwrap();
+    assert!(delays.iter().all(|&j| at(j) > last_listener), "{order:?}");
+    let after = simulate::run_in_order(&p, &Actual::default(), &order);
+    assert!(plan(Some(&seed()), &[], &after).is_empty());
 }
 
 #[test]
@@ -213,5 +267,26 @@ proptest! {
         let mut n = 0;
         let after = converge_in(Some(&b), &from, |_| { n += 1; picks[n % picks.len()] });
         converge_in(None, &after, |ready| ready.len() - 1);
+    }
+
+    /// Holding back the steps that yield to traffic never leaves the worker with nothing to
+    /// start, whatever the plan changes (listener changes and deletes wait for earlier delays).
+    #[test]
+    fn holding_yielding_steps_never_stalls(
+        a in valid_topology(),
+        b in valid_topology(),
+        picks in prop::collection::vec(any::<usize>(), 1..64),
+    ) {
+        let from = converge_in(Some(&a), &Actual::default(), |_| 0);
+        let mut b = b;
+        b.gateway.name = a.gateway.name.clone();
+        for desired in [Some(&b), None] {
+            let p = plan(desired, &[], &from);
+            let deps = dependencies(&p);
+            let mut n = 0;
+            let order = order_yielding(&p, &deps, |_| { n += 1; picks[n % picks.len()] });
+            let after = simulate::run_in_order(&p, &from, &order);
+            prop_assert!(plan(desired, &[], &after).is_empty());
+        }
     }
 }
