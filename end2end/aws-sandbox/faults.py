@@ -20,6 +20,8 @@ from urllib.parse import parse_qs
 
 import botocore.session
 
+from quotas import Quotas
+
 # Signing names as they appear in the SigV4 scope → botocore service model names.
 SIGNING_TO_MODEL = {"apigateway": "apigateway", "elasticloadbalancing": "elbv2", "ec2": "ec2"}
 
@@ -87,6 +89,7 @@ class FaultLayer:
         self.calls: Counter = Counter()
         self.injected: Counter = Counter()
         self.random = random.Random(seed)
+        self.quotas = Quotas()
 
     # -- control -------------------------------------------------------------------------
 
@@ -157,7 +160,10 @@ class FaultLayer:
         fault = None
         with self.lock:
             self.calls[(service, operation)] += 1
-            for candidate in self.faults:
+            over_quota = not self.quotas.allow(service, operation)
+            if over_quota:
+                self.injected[(service, operation, "quota")] += 1
+            for candidate in [] if over_quota else self.faults:
                 if candidate.matches(service, operation) and self.random.random() < float(candidate.rate):
                     fault = candidate
                     fault.fired += 1
@@ -166,6 +172,8 @@ class FaultLayer:
                     if fault.kind != "latency":
                         self.injected[(service, operation, fault.kind)] += 1
                     break
+        if over_quota:
+            return error_response(service, "throttle", start_response, operation)
         if fault is not None:
             if fault.kind == "latency":
                 time.sleep(fault.latency_ms / 1000.0)

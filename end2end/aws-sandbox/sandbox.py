@@ -10,6 +10,7 @@ Prints `READY http://127.0.0.1:PORT` once it answers. Control API (JSON), beside
     POST /_sandbox/calls/reset
     GET  /_sandbox/faults    POST /_sandbox/faults {service, operation, kind, rate, count, latency_ms}
     DELETE /_sandbox/faults
+    GET  /_sandbox/quotas    POST /_sandbox/quotas {"enforce": bool} → AWS's request quotas on or off
     GET  /_sandbox/config    POST /_sandbox/config {vpc_link_pending_seconds, vpc_link_fail_message,
                                                     target_initial_seconds, unhealthy_instances}
     POST /_sandbox/demo {"region": "ap-northeast-2"} → the demo account's VPC, subnets, instances
@@ -67,6 +68,7 @@ class ControlApi:
             self.reset_moto()
             self.faults.clear()
             self.faults.reset_calls()
+            self.faults.quotas.set(False)
             if self.settings is not None:
                 self.settings.update(patches.Settings().as_dict())
             return 200, {"reset": True}
@@ -84,6 +86,10 @@ class ControlApi:
                 return 200, {"cleared": True}
             with self.faults.lock:
                 return 200, [f.__dict__ for f in self.faults.faults]
+        if path == "/quotas":
+            if method == "POST":
+                self.faults.quotas.set(body.get("enforce", False))
+            return 200, {"enforce": self.faults.quotas.enforce}
         if path == "/config":
             if self.settings is None:
                 return 409, {"error": "stock moto: started with --stock, no patches to configure"}

@@ -153,3 +153,30 @@ def test_a_create_can_happen_though_its_answer_is_lost(patched, kind):  # type: 
     assert names == ["made-anyway"]
     apigw.create_rest_api(name="second")
     assert len(apigw.get_rest_apis()["items"]) == 2
+
+
+def test_quotas_throttle_what_aws_would_and_count_it(patched):  # type: ignore[no-untyped-def]
+    apigw, elb = patched.client("apigateway"), patched.client("elbv2")
+    assert patched.control("GET", "/quotas") == {"enforce": False}
+    for n in range(3):  # off: no quota
+        apigw.create_rest_api(name=f"free-{n}")
+    patched.control("POST", "/calls/reset", {})
+    assert patched.control("POST", "/quotas", {"enforce": True}) == {"enforce": True}
+    apigw.create_rest_api(name="first")  # CreateRestApi: 1 per 3 s
+    with pytest.raises(ClientError) as err:
+        apigw.create_rest_api(name="too-soon")
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    apigw.get_rest_apis()  # other operations still have the account's burst
+    refused = 0
+    for _ in range(12):  # ELB changes: a burst of 10
+        try:
+            elb.set_security_groups(LoadBalancerArn="arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/x/1", SecurityGroups=[])
+        except ClientError as e:
+            if e.response["Error"]["Code"] == "Throttling":
+                refused += 1
+    assert refused == 2
+    injected = patched.control("GET", "/calls")["injected"]
+    assert injected["apigateway"] == {"CreateRestApi": {"quota": 1}}
+    assert injected["elasticloadbalancing"]["SetSecurityGroups"] == {"quota": 2}
+    patched.control("POST", "/reset", {})
+    assert patched.control("GET", "/quotas") == {"enforce": False}

@@ -295,6 +295,9 @@ pub struct Caller {
     /// Reads that may be skipped (health refreshes) take API Gateway quota only while this
     /// many tokens stay free for changes; None waits like any call.
     pub best_effort_reserve: Option<f64>,
+    /// A routine look (a drift check, a health read): its reads also take from the budget
+    /// routine reads share (`pace::IDLE_SHARE` of each service's read rate).
+    pub routine: bool,
     /// Asked before a change is tried again: a retry can come many seconds after the last
     /// check (backoff up to `Retry::cap`), long enough for another server to take over.
     pub write_guard: Option<Arc<dyn WriteGuard>>,
@@ -351,6 +354,7 @@ impl Caller {
             region: region.to_owned(),
             retry: Retry::default(),
             best_effort_reserve: None,
+            routine: false,
             write_guard: None,
         }
     }
@@ -371,6 +375,18 @@ impl Caller {
     {
         let mut attempt = 0;
         loop {
+            if self.routine && reads(operation) {
+                let budget = match service {
+                    Service::Elb => Some(Quotas::IdleElb),
+                    Service::ApiGateway => Some(Quotas::IdleApiGateway),
+                    _ => None,
+                };
+                if let Some(budget) = budget {
+                    self.pacers
+                        .acquire_for(budget, &self.account, &self.region, operation)
+                        .await;
+                }
+            }
             if service == Service::Elb {
                 self.pacers
                     .acquire_for(Quotas::Elb, &self.account, &self.region, operation)

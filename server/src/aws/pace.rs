@@ -109,6 +109,22 @@ pub fn elb_lower_bound<'a>(calls: impl IntoIterator<Item = (&'a str, u64)>) -> f
     over(describes, ELB_DESCRIBE).max(over(changes, ELB_CHANGES))
 }
 
+/// The share of each service's read rate that routine looks (drift checks, health) may use
+/// together in one account and region. Beyond it they wait: a large fleet's looks come less
+/// often instead of crowding out changes and the team's own tools, which share the quota.
+pub const IDLE_SHARE: f64 = 0.5;
+
+/// The budget of routine reads: `IDLE_SHARE` of API Gateway's account rate and of ELB's
+/// `Describe*` bucket, with a burst of a few seconds' worth.
+const IDLE_API_GATEWAY: (f64, f64) = (
+    5.0 * API_GATEWAY_ALL.1 * IDLE_SHARE,
+    API_GATEWAY_ALL.1 * IDLE_SHARE,
+);
+const IDLE_ELB: (f64, f64) = (
+    5.0 * ELB_DESCRIBE.1 * IDLE_SHARE,
+    ELB_DESCRIBE.1 * IDLE_SHARE,
+);
+
 /// The buckets of one account, region and service.
 #[derive(Debug)]
 pub struct Pacer {
@@ -139,6 +155,15 @@ impl Pacer {
                     "changes"
                 })
             },
+        }
+    }
+
+    /// One bucket, for a budget beside a service's quotas (routine reads).
+    fn budget((burst, rate): (f64, f64), now: Instant) -> Self {
+        Self {
+            all: Bucket::new(burst, rate, now),
+            operations: HashMap::new(),
+            class: |_| None,
         }
     }
 
@@ -204,6 +229,9 @@ impl Pacer {
 pub enum Quotas {
     ApiGateway,
     Elb,
+    /// The routine reads' budget (`IDLE_SHARE`) of each service, taken before its quotas.
+    IdleApiGateway,
+    IdleElb,
 }
 
 impl Quotas {
@@ -211,6 +239,8 @@ impl Quotas {
         match self {
             Quotas::ApiGateway => Pacer::api_gateway(now),
             Quotas::Elb => Pacer::elb(now),
+            Quotas::IdleApiGateway => Pacer::budget(IDLE_API_GATEWAY, now),
+            Quotas::IdleElb => Pacer::budget(IDLE_ELB, now),
         }
     }
 }
@@ -400,6 +430,23 @@ mod tests {
         assert!(
             (wait.as_secs_f64() - 0.5).abs() < 1e-6,
             "changes 2 per second: {wait:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn routine_reads_keep_to_their_share_of_the_read_rate() {
+        let pacers = Pacers::default();
+        let started = tokio::time::Instant::now();
+        let n = 200;
+        for _ in 0..n {
+            pacers
+                .acquire_for(Quotas::IdleElb, "111", "us-east-1", "DescribeTargetHealth")
+                .await;
+        }
+        let rate = (n as f64 - IDLE_ELB.0) / started.elapsed().as_secs_f64();
+        assert!(
+            (rate - ELB_DESCRIBE.1 * IDLE_SHARE).abs() < 0.01,
+            "after its burst, {rate} a second"
         );
     }
 

@@ -426,6 +426,7 @@ impl Worker {
         // Health reads give way to changes: they skip a round rather than queue for quota.
         let caller = Caller {
             best_effort_reserve: self.config.health_reserve,
+            routine: true,
             ..self.caller(&gw.region, gw.role_arn.as_deref())
         };
         let owner = self.owner(&g).await?;
@@ -520,10 +521,17 @@ impl Worker {
 
     async fn run_gateway(self: Arc<Self>, id: i64, notify: Arc<Notify>) {
         let mut next_reconcile = tokio::time::Instant::now();
+        // The next reconcile is a periodic drift check (not an edit, a first look, a
+        // confirmation after a plan or a retry after a failure).
+        let mut routine = false;
         loop {
             let now = tokio::time::Instant::now();
             if now >= next_reconcile {
-                let outcome = self.reconcile(id).await;
+                let outcome = self.reconcile_as(id, routine).await;
+                routine = matches!(
+                    outcome,
+                    Outcome::InSync | Outcome::DriftReported | Outcome::AwaitingApproval
+                );
                 let Some(next) = self.next_run(id, &outcome).await else {
                     return;
                 };
@@ -538,7 +546,10 @@ impl Worker {
                 .saturating_duration_since(tokio::time::Instant::now())
                 .min(self.config.health_interval);
             tokio::select! {
-                _ = notify.notified() => { next_reconcile = tokio::time::Instant::now(); }
+                _ = notify.notified() => {
+                    next_reconcile = tokio::time::Instant::now();
+                    routine = false;
+                }
                 _ = tokio::time::sleep(wait) => {}
             }
         }

@@ -17,8 +17,15 @@ use std::time::Instant;
 impl Worker {
     /// One reconcile of one gateway.
     pub async fn reconcile(&self, gateway: i64) -> Outcome {
+        self.reconcile_as(gateway, false).await
+    }
+
+    /// `reconcile`; `routine`: a periodic drift check, whose reads keep to the budget routine
+    /// looks share (`aws::pace::IDLE_SHARE`), so a large fleet's checks stretch out instead of
+    /// taking the account's quota.
+    pub(super) async fn reconcile_as(&self, gateway: i64, routine: bool) -> Outcome {
         let started = Instant::now();
-        let outcome = match self.reconcile_inner(gateway).await {
+        let outcome = match self.reconcile_inner(gateway, routine).await {
             Ok(o) => o,
             Err(e) => Outcome::Failed(e.to_string()),
         };
@@ -80,7 +87,7 @@ impl Worker {
         }
     }
 
-    async fn reconcile_inner(&self, gateway: i64) -> Result<Outcome, AppError> {
+    async fn reconcile_inner(&self, gateway: i64, routine: bool) -> Result<Outcome, AppError> {
         // Only the lease holder observes, plans and writes: a standby would supersede the
         // holder's plans and duplicate its creates.
         if !self.claim_lease().await? {
@@ -95,16 +102,14 @@ impl Worker {
         let owner = self.owner(&g).await?;
         // Fresh listings (keys only for a gateway that ever had one), attributes and deployments from memory.
         let with_keys = keys::any(&self.store, gateway).await?;
+        let look = crate::aws::call::Caller {
+            routine,
+            ..caller.clone()
+        };
         let read = async {
-            let inventory = super::observe::inventory_of(&clients, &caller, with_keys).await?;
-            super::observe::observe_in(
-                &clients,
-                &caller,
-                &inventory,
-                &owner,
-                Some(&self.remembered),
-            )
-            .await
+            let inventory = super::observe::inventory_of(&clients, &look, with_keys).await?;
+            super::observe::observe_in(&clients, &look, &inventory, &owner, Some(&self.remembered))
+                .await
         };
         let actual = match read.await {
             Ok(a) => a,

@@ -147,7 +147,7 @@ async fn bench_seed_calls_and_convergence() {
 
 /// The quota bound of the calls in a sandbox call log: API Gateway's quotas and ELB's buckets,
 /// the slower deciding.
-fn quota_bound(log: &serde_json::Value) -> f64 {
+pub(super) fn quota_bound(log: &serde_json::Value) -> f64 {
     let calls = |service: &str| -> Vec<(String, u64)> {
         log["calls"][service]
             .as_object()

@@ -68,3 +68,4 @@ mod bench;
 mod converge;
 mod lease;
 mod lifecycle;
+mod scale;
