@@ -46,14 +46,43 @@ pub struct GatewayView {
     pub prices_exact: bool,
 }
 
+/// Gateways per page of the overview.
+pub const PAGE_SIZE: usize = 50;
+
+/// One page of the overview, worst health first (what needs a look is on top).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GatewayPage {
+    pub rows: Vec<GatewaySummary>,
+    /// This page (from 1) and how many gateways there are in all.
+    pub page: usize,
+    pub total: usize,
+}
+
+impl GatewayPage {
+    pub fn pages(&self) -> usize {
+        self.total.div_ceil(PAGE_SIZE).max(1)
+    }
+
+    /// The first and last gateway shown, counted from 1.
+    pub fn shown(&self) -> (usize, usize) {
+        let first = (self.page - 1) * PAGE_SIZE;
+        (first + 1, first + self.rows.len())
+    }
+}
+
+/// Page `page` (from 1; a page past the end is empty) of the overview.
 #[server(prefix = "/api", endpoint = "list_gateways")]
-pub async fn list_gateways() -> Result<Vec<GatewaySummary>, AppError> {
+pub async fn list_gateways(page: usize) -> Result<GatewayPage, AppError> {
     let (_, state) =
         crate::api::context::require(portico_core::model::Role::Viewer, "read gateways").await?;
-    let mut out = vec![];
+    let page = page.max(1);
+    let offset = ((page - 1) * PAGE_SIZE) as i64;
+    let (listed, total) =
+        portico_store::gateways::list_worst_first(&state.store, offset, PAGE_SIZE as i64).await?;
+    let mut rows = vec![];
     // Prices are read once per region, however many gateways share it.
     let mut prices = std::collections::HashMap::new();
-    for listed in portico_store::gateways::list(&state.store).await? {
+    for listed in listed {
         let region = listed.topology.gateway.region.clone();
         if !prices.contains_key(&region) {
             let read = portico_store::prices::for_region(&state.store, &region).await?;
@@ -63,11 +92,13 @@ pub async fn list_gateways() -> Result<Vec<GatewaySummary>, AppError> {
         let monthly = portico_core::cost::estimate(&listed.topology, prices, *exact)
             .total
             .cents();
-        out.push(ssr::summary(listed, monthly));
+        rows.push(ssr::summary(listed, monthly));
     }
-    // Worst health first, so what needs a look is on top.
-    out.sort_by(|a, b| b.health.cmp(&a.health).then_with(|| a.name.cmp(&b.name)));
-    Ok(out)
+    Ok(GatewayPage {
+        rows,
+        page,
+        total: total as usize,
+    })
 }
 
 #[server(prefix = "/api", endpoint = "get_gateway")]

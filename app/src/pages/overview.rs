@@ -1,7 +1,7 @@
 //! The overview: every gateway with its size and last change, or, for a new installation,
 //! what to do next. Admins create gateways here.
 
-use crate::api::gateways::{list_gateways, CreateGateway};
+use crate::api::gateways::{list_gateways, CreateGateway, GatewayPage};
 use crate::components::error::{ActionError, LoadError};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,7 +12,18 @@ use portico_core::model::{rules, Role};
 pub fn OverviewPage() -> impl IntoView {
     let user = expect_context::<CurrentUser>();
     let create = ServerAction::<CreateGateway>::new();
-    let gateways = Resource::new(move || create.version().get(), |_| list_gateways());
+    let query = leptos_router::hooks::use_query_map();
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(1)
+    };
+    let gateways = Resource::new(
+        move || (create.version().get(), page()),
+        |(_, page)| list_gateways(page),
+    );
     let is_admin = user.role == Role::Admin;
     view! {
         <Title text="Overview"/>
@@ -21,8 +32,9 @@ pub fn OverviewPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match gateways.await {
                     Err(err) => view! { <LoadError err/> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <EmptyState is_admin/> }.into_any(),
+                    Ok(list) if list.total == 0 => view! { <EmptyState is_admin/> }.into_any(),
                     Ok(list) => view! {
+                        <Pager list=list.clone()/>
                         <table class="table" id="gateways">
                             <thead>
                                 <tr>
@@ -38,7 +50,7 @@ pub fn OverviewPage() -> impl IntoView {
                                 </tr>
                             </thead>
                             <tbody>
-                                {list.into_iter().map(|g| view! {
+                                {list.rows.into_iter().map(|g| view! {
                                     <tr>
                                         <td>
                                             <a href=format!("/gateways/{}", g.name)>{g.name.clone()}</a>
@@ -72,6 +84,33 @@ pub fn OverviewPage() -> impl IntoView {
             <p class="aside">"Built a REST API by hand already? "<a href="/adopt">"Adopt an existing API"</a>" — Portico takes it over without replacing anything."</p>
         })}
     }
+}
+
+/// Which gateways this page shows, and links to the pages before and after it (plain links:
+/// they work without JavaScript). Nothing while every gateway fits on one page.
+#[component]
+fn Pager(list: GatewayPage) -> impl IntoView {
+    let pages = list.pages();
+    let (first, last) = list.shown();
+    if list.rows.is_empty() {
+        return view! {
+            <p class="pager">{format!("Page {} is past the last page ({pages}). ", list.page)}<a href="/">"First page"</a></p>
+        }
+        .into_any();
+    }
+    (pages > 1).then(|| {
+        let link = |page: usize, label: &'static str, rel: &'static str| {
+            view! { <a href=format!("/?page={page}") rel=rel>{label}</a> }
+        };
+        view! {
+            <nav class="pager" aria-label="Pages of gateways">
+                <span>{format!("Gateways {first}–{last} of {}, worst health first · page {} of {pages}", list.total, list.page)}</span>
+                {(list.page > 1).then(|| link(list.page - 1, "← Previous", "prev"))}
+                {(list.page < pages).then(|| link(list.page + 1, "Next →", "next"))}
+            </nav>
+        }
+    })
+    .into_any()
 }
 
 #[component]

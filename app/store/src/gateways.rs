@@ -142,13 +142,38 @@ struct ListRecord {
 
 /// Every gateway, by name.
 pub async fn list(db: &Store) -> StoreResult<Vec<Listed>> {
-    let rows: Vec<ListRecord> = sqlx::query_as(
+    listed(db, "ORDER BY g.name", 0, i64::MAX).await
+}
+
+/// Worst health first: a gateway's health level as an order, the worst first (`Level`'s own
+/// order reversed; not read yet last), ties by name.
+const WORST_FIRST: &str =
+    "ORDER BY CASE s.health_level WHEN 'Unhealthy' THEN 0 WHEN 'Unknown' THEN 1 \
+     WHEN 'Degraded' THEN 2 WHEN 'Pending' THEN 3 WHEN 'Healthy' THEN 4 ELSE 5 END, g.name";
+
+/// One page of the overview: `limit` gateways from `offset` in the worst-first order, and how
+/// many there are in all.
+pub async fn list_worst_first(
+    db: &Store,
+    offset: i64,
+    limit: i64,
+) -> StoreResult<(Vec<Listed>, i64)> {
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM gateways")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok((listed(db, WORST_FIRST, offset, limit).await?, total))
+}
+
+async fn listed(db: &Store, order: &str, offset: i64, limit: i64) -> StoreResult<Vec<Listed>> {
+    let rows: Vec<ListRecord> = sqlx::query_as(&format!(
         "SELECT g.name, g.generation, v.topology, v.actor, \
          strftime('%Y-%m-%d %H:%M', v.at, 'unixepoch') AS at, \
          s.state, s.message, g.deleting_at, s.health \
          FROM gateways g JOIN generations v ON v.gateway_id = g.id AND v.generation = g.generation \
-         LEFT JOIN gateway_status s ON s.gateway_id = g.id ORDER BY g.name",
-    )
+         LEFT JOIN gateway_status s ON s.gateway_id = g.id {order} LIMIT ? OFFSET ?"
+    ))
+    .bind(limit)
+    .bind(offset)
     .fetch_all(&db.pool)
     .await?;
     rows.into_iter()
@@ -208,11 +233,10 @@ pub async fn names(db: &Store) -> StoreResult<Vec<String>> {
 /// The gateway in the worst health (ties by name), leaving out those being deleted: where a
 /// viewer lands after signing in. `None` when there is none.
 pub async fn worst_health(db: &Store) -> StoreResult<Option<String>> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar(&format!(
         "SELECT g.name FROM gateways g LEFT JOIN gateway_status s ON s.gateway_id = g.id \
-         WHERE g.deleting_at IS NULL ORDER BY CASE s.health_level WHEN 'Unhealthy' THEN 0 \
-         WHEN 'Degraded' THEN 1 WHEN 'Pending' THEN 2 WHEN 'Healthy' THEN 3 ELSE 4 END, g.name LIMIT 1",
-    )
+             WHERE g.deleting_at IS NULL {WORST_FIRST} LIMIT 1"
+    ))
     .fetch_optional(&db.pool)
     .await?)
 }

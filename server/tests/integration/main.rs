@@ -12,6 +12,7 @@ mod diagram;
 mod keys;
 mod keys_first;
 mod network;
+mod overview;
 mod owners;
 mod process;
 mod proxy;

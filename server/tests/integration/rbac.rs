@@ -114,7 +114,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "list_gateways",
-            form: no_args,
+            form: |_| vec![("page", "1".into())],
             expect: READERS,
         },
         Case {
