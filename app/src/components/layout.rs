@@ -8,7 +8,16 @@ use portico_core::model::Role;
 
 #[component]
 pub fn Layout() -> impl IntoView {
-    // Created on entering the signed-in area (after sign-in, too), so it is never stale.
+    // A page request: the user the HTTP layer resolved, known at once on the server and, from
+    // the page, in the browser while it hydrates. The frame and the page are then built once:
+    // inside a `Suspend` they would be built each time it is polled, and every resource of the
+    // page fetched again each time (three times a render, measured).
+    let known = SharedValue::new(request_user).into_inner();
+    if let Some(user) = known {
+        provide_context(user.clone());
+        return view! { <Frame user/> }.into_any();
+    }
+    // Entered in the browser (after sign-in): asked, so it is never stale.
     let me = Resource::new(|| (), |_| who_am_i());
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -22,6 +31,22 @@ pub fn Layout() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+    .into_any()
+}
+
+/// The signed-in user of the page request being rendered (the HTTP guard resolved it); None in
+/// the browser, where only hydration knows it (from the page).
+fn request_user() -> Option<CurrentUser> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<crate::api::context::SignedIn>().cloned())
+            .map(|s| s.0)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
     }
 }
 

@@ -31,7 +31,10 @@ async fn sixty_gateways_come_in_pages_of_fifty_worst_health_first() {
     }
     // gw60 is unhealthy and gw59 degraded: they lead the first page, ahead of the rest by name.
     for (name, level) in [("gw60", Level::Unhealthy), ("gw59", Level::Degraded)] {
-        let id = portico_store::gateways::load(&app.store, name).await.unwrap().id;
+        let id = portico_store::gateways::load(&app.store, name)
+            .await
+            .unwrap()
+            .id;
         let health = Health {
             level,
             reason: "seen by the test".into(),
@@ -54,14 +57,21 @@ async fn sixty_gateways_come_in_pages_of_fifty_worst_health_first() {
 
     let second = app.get("/?page=2", Some(&cookie)).await;
     let shown = names(&second.body);
-    assert_eq!(shown, (49..=58).map(|i| format!("gw{i:02}")).collect::<Vec<_>>());
+    assert_eq!(
+        shown,
+        (49..=58).map(|i| format!("gw{i:02}")).collect::<Vec<_>>()
+    );
     assert!(second.body.contains("Gateways 51–60 of 60"));
     assert!(second.body.contains("href=\"/?page=1\""));
     assert!(!second.body.contains("Next →"));
 
     let past = app.get("/?page=7", Some(&cookie)).await;
     assert_eq!(past.status, StatusCode::OK);
-    assert!(past.body.contains("Page 7 is past the last page (2)"), "{}", past.body);
+    assert!(
+        past.body.contains("Page 7 is past the last page (2)"),
+        "{}",
+        past.body
+    );
     // Not a number: the first page.
     let odd = app.get("/?page=x", Some(&cookie)).await;
     assert_eq!(names(&odd.body).len(), 50);
