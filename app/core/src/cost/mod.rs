@@ -52,8 +52,29 @@ fn ratio(num: i128, den: i128) -> String {
     format!("{}.{:03}", milli / 1000, milli % 1000)
 }
 
+/// Whether a computation also writes out its formula: the page shows every formula, while the
+/// alternatives' crossover search only compares amounts, dozens of probes per alternative.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Say {
+    Formula,
+    AmountOnly,
+}
+
+impl Say {
+    fn text(self, formula: impl FnOnce() -> String) -> String {
+        match self {
+            Say::Formula => formula(),
+            Say::AmountOnly => String::new(),
+        }
+    }
+}
+
 /// Requests priced by tier (tier bounds in millions, cumulative).
 pub fn tiered(requests: u64, tiers: &[Tier]) -> (Money, String) {
+    tiered_saying(requests, tiers, Say::Formula)
+}
+
+fn tiered_saying(requests: u64, tiers: &[Tier], say: Say) -> (Money, String) {
     let mut left = i128::from(requests);
     let mut lower: i128 = 0;
     let mut total = Money::ZERO;
@@ -69,15 +90,17 @@ pub fn tiered(requests: u64, tiers: &[Tier]) -> (Money, String) {
         };
         let here = left.min(cap);
         total += price.times(here, 1_000_000);
-        parts.push(format!(
-            "{} M × {}/M",
-            ratio(here, 1_000_000),
-            price.exact()
-        ));
+        if say == Say::Formula {
+            parts.push(format!(
+                "{} M × {}/M",
+                ratio(here, 1_000_000),
+                price.exact()
+            ));
+        }
         left -= here;
         lower += cap;
     }
-    if parts.is_empty() {
+    if parts.is_empty() && say == Say::Formula {
         parts.push("0 requests".into());
     }
     (total, parts.join(" + "))
@@ -111,27 +134,29 @@ fn nlcu(u: &UsageAssumptions) -> ((i128, i128), String) {
     (best.0, best.1.to_string())
 }
 
-fn transfer(u: &UsageAssumptions, p: &Prices) -> Line {
+fn transfer(u: &UsageAssumptions, p: &Prices, say: Say) -> Line {
     let kb = kb_per_month(u);
     let free = i128::from(p.transfer_free_gb) * KB_PER_GB;
     let billable = (kb - free).max(0);
     Line {
         resource: "data transfer out".into(),
         amount: p.transfer_gb.times(billable, KB_PER_GB),
-        formula: format!(
-            "{} requests × {} KB = {} GB; first {} GB free; {} GB × {}/GB",
-            plain(i128::from(u.requests_per_month)),
-            u.average_response_kb,
-            ratio(kb, KB_PER_GB),
-            p.transfer_free_gb,
-            ratio(billable, KB_PER_GB),
-            p.transfer_gb.exact()
-        ),
+        formula: say.text(|| {
+            format!(
+                "{} requests × {} KB = {} GB; first {} GB free; {} GB × {}/GB",
+                plain(i128::from(u.requests_per_month)),
+                u.average_response_kb,
+                ratio(kb, KB_PER_GB),
+                p.transfer_free_gb,
+                ratio(billable, KB_PER_GB),
+                p.transfer_gb.exact()
+            )
+        }),
     }
 }
 
-fn rest_requests(u: &UsageAssumptions, p: &Prices) -> Line {
-    let (amount, formula) = tiered(u.requests_per_month, &p.rest_tiers);
+fn rest_requests(u: &UsageAssumptions, p: &Prices, say: Say) -> Line {
+    let (amount, formula) = tiered_saying(u.requests_per_month, &p.rest_tiers, say);
     Line {
         resource: "REST API requests".into(),
         amount,
@@ -141,38 +166,44 @@ fn rest_requests(u: &UsageAssumptions, p: &Prices) -> Line {
 
 /// The monthly estimate of `t` at `p`'s prices.
 pub fn estimate(t: &Topology, p: &Prices, exact_region: bool) -> Estimate {
-    estimate_at(t, &t.usage, p, exact_region)
+    estimate_at(t, &t.usage, p, exact_region, Say::Formula)
 }
 
 /// The estimate of `t`'s shape at usage `u` (the alternatives' volume search asks this many
 /// times, so the topology is never copied for it).
-fn estimate_at(t: &Topology, u: &UsageAssumptions, p: &Prices, exact_region: bool) -> Estimate {
+fn estimate_at(
+    t: &Topology,
+    u: &UsageAssumptions,
+    p: &Prices,
+    exact_region: bool,
+    say: Say,
+) -> Estimate {
     let mut lines = vec![];
     if !t.ports.is_empty() {
         lines.push(Line {
             resource: "NLB hours".into(),
             amount: p.nlb_hour.times(HOURS, 1),
-            formula: format!("730 h × {}/h", p.nlb_hour.exact()),
+            formula: say.text(|| format!("730 h × {}/h", p.nlb_hour.exact())),
         });
         let ((num, den), dim) = nlcu(u);
         lines.push(Line {
             resource: "NLB capacity units (NLCU)".into(),
             amount: p.nlcu_hour.times(num * HOURS, den),
-            formula: format!(
+            formula: say.text(|| format!(
                 "highest of new connections/s ÷ 800, active ÷ 100,000, GB/h ÷ 1 = {} NLCU ({dim}) × 730 h × {}/NLCU-h",
                 ratio(num, den),
                 p.nlcu_hour.exact()
-            ),
+            )),
         });
     }
-    lines.push(rest_requests(u, p));
+    lines.push(rest_requests(u, p, say));
     for stage in &t.stages {
         if let Some(size) = &stage.cache_gb {
             match p.cache_hour.iter().find(|(s, _)| s == size) {
                 Some((_, price)) => lines.push(Line {
                     resource: format!("cache of stage {}", stage.name),
                     amount: price.times(HOURS, 1),
-                    formula: format!("{size} GB cache: 730 h × {}/h", price.exact()),
+                    formula: say.text(|| format!("{size} GB cache: 730 h × {}/h", price.exact())),
                 }),
                 None => lines.push(Line {
                     resource: format!("cache of stage {}", stage.name),
@@ -184,7 +215,7 @@ fn estimate_at(t: &Topology, u: &UsageAssumptions, p: &Prices, exact_region: boo
             }
         }
     }
-    lines.push(transfer(u, p));
+    lines.push(transfer(u, p, say));
     let total = lines.iter().map(|l| l.amount).sum();
     Estimate {
         region: p.region.clone(),
@@ -224,7 +255,7 @@ pub struct Alternative {
     pub crossover: String,
 }
 
-fn lambda_cost(u: &UsageAssumptions, p: &Prices, l: LambdaInputs) -> (Money, String) {
+fn lambda_cost(u: &UsageAssumptions, p: &Prices, l: LambdaInputs, say: Say) -> (Money, String) {
     let req = i128::from(u.requests_per_month);
     let compute = p.lambda_gb_second.times(
         req * i128::from(l.duration_ms) * i128::from(l.memory_mb),
@@ -233,23 +264,25 @@ fn lambda_cost(u: &UsageAssumptions, p: &Prices, l: LambdaInputs) -> (Money, Str
     let requests = p.lambda_million_requests.times(req, 1_000_000);
     (
         compute + requests,
-        format!(
-            "{} requests × {} ms × {} MB = {} GB-s × {}/GB-s + {} M × {}/M",
-            plain(req),
-            l.duration_ms,
-            l.memory_mb,
-            ratio(
-                req * i128::from(l.duration_ms) * i128::from(l.memory_mb),
-                1000 * 1024
-            ),
-            p.lambda_gb_second.exact(),
-            ratio(req, 1_000_000),
-            p.lambda_million_requests.exact()
-        ),
+        say.text(|| {
+            format!(
+                "{} requests × {} ms × {} MB = {} GB-s × {}/GB-s + {} M × {}/M",
+                plain(req),
+                l.duration_ms,
+                l.memory_mb,
+                ratio(
+                    req * i128::from(l.duration_ms) * i128::from(l.memory_mb),
+                    1000 * 1024
+                ),
+                p.lambda_gb_second.exact(),
+                ratio(req, 1_000_000),
+                p.lambda_million_requests.exact()
+            )
+        }),
     )
 }
 
-fn alb(u: &UsageAssumptions, p: &Prices) -> (Money, String) {
+fn alb(u: &UsageAssumptions, p: &Prices, say: Say) -> (Money, String) {
     let dims = [
         (i128::from(u.new_connections_per_second), 25),
         (i128::from(u.active_connections), 3_000),
@@ -261,12 +294,14 @@ fn alb(u: &UsageAssumptions, p: &Prices) -> (Money, String) {
         .expect("dims");
     (
         p.alb_hour.times(HOURS, 1) + p.lcu_hour.times(num * HOURS, den),
-        format!(
-            "730 h × {}/h + {} LCU × 730 h × {}/LCU-h",
-            p.alb_hour.exact(),
-            ratio(num, den),
-            p.lcu_hour.exact()
-        ),
+        say.text(|| {
+            format!(
+                "730 h × {}/h + {} LCU × 730 h × {}/LCU-h",
+                p.alb_hour.exact(),
+                ratio(num, den),
+                p.lcu_hour.exact()
+            )
+        }),
     )
 }
 
@@ -277,31 +312,34 @@ fn alternative_cost(
     p: &Prices,
     l: LambdaInputs,
     which: usize,
+    say: Say,
 ) -> (Money, String) {
-    let current = estimate_at(t, u, p, true).total;
-    let transfer = transfer(u, p).amount;
-    let rest = rest_requests(u, p).amount;
+    let current = estimate_at(t, u, p, true, Say::AmountOnly).total;
+    let transfer = transfer(u, p, Say::AmountOnly).amount;
+    let rest = rest_requests(u, p, Say::AmountOnly).amount;
     match which {
         0 => {
             let extra = t.stages.len().saturating_sub(1) as i128;
             (
                 current + p.nlb_hour.times(HOURS * extra, 1),
-                format!(
-                    "the current shape + {extra} more NLB × 730 h × {}/h",
-                    p.nlb_hour.exact()
-                ),
+                say.text(|| {
+                    format!(
+                        "the current shape + {extra} more NLB × 730 h × {}/h",
+                        p.nlb_hour.exact()
+                    )
+                }),
             )
         }
         1 => {
-            let (lambda, formula) = lambda_cost(u, p, l);
+            let (lambda, formula) = lambda_cost(u, p, l, say);
             (
                 lambda + rest + transfer,
-                format!("REST requests + data transfer + Lambda: {formula}"),
+                say.text(|| format!("REST requests + data transfer + Lambda: {formula}")),
             )
         }
         2 => {
-            let (http, formula) = tiered(u.requests_per_month, &p.http_tiers);
-            let nlb: Money = estimate_at(t, u, p, true)
+            let (http, formula) = tiered_saying(u.requests_per_month, &p.http_tiers, say);
+            let nlb: Money = estimate_at(t, u, p, true, Say::AmountOnly)
                 .lines
                 .iter()
                 .filter(|l| l.resource.starts_with("NLB"))
@@ -309,14 +347,14 @@ fn alternative_cost(
                 .sum();
             (
                 nlb + http + transfer,
-                format!("NLB + NLCU + data transfer + HTTP requests: {formula}"),
+                say.text(|| format!("NLB + NLCU + data transfer + HTTP requests: {formula}")),
             )
         }
         _ => {
-            let (alb, formula) = alb(u, p);
+            let (alb, formula) = alb(u, p, say);
             (
                 alb + rest + transfer,
-                format!("REST requests + data transfer + ALB: {formula}"),
+                say.text(|| format!("REST requests + data transfer + ALB: {formula}")),
             )
         }
     }
@@ -328,8 +366,8 @@ fn crossover(t: &Topology, p: &Prices, l: LambdaInputs, which: usize) -> String 
     let diff = |r: u64| {
         let mut u = t.usage.clone();
         u.requests_per_month = r;
-        let current = estimate_at(t, &u, p, true).total;
-        (alternative_cost(t, &u, p, l, which).0 - current)
+        let current = estimate_at(t, &u, p, true, Say::AmountOnly).total;
+        (alternative_cost(t, &u, p, l, which, Say::AmountOnly).0 - current)
             .0
             .signum()
     };
@@ -383,7 +421,7 @@ pub fn alternatives(t: &Topology, p: &Prices, l: LambdaInputs) -> Vec<Alternativ
         .iter()
         .enumerate()
         .map(|(i, (name, note))| {
-            let (monthly, formula) = alternative_cost(t, &t.usage, p, l, i);
+            let (monthly, formula) = alternative_cost(t, &t.usage, p, l, i, Say::Formula);
             Alternative {
                 name: (*name).into(),
                 monthly,
