@@ -65,8 +65,11 @@ impl GatewayPage {
 
     /// The first and last gateway shown, counted from 1.
     pub fn shown(&self) -> (usize, usize) {
-        let first = (self.page - 1) * PAGE_SIZE;
-        (first + 1, first + self.rows.len())
+        let before = self.page.saturating_sub(1).saturating_mul(PAGE_SIZE);
+        (
+            before.saturating_add(1),
+            before.saturating_add(self.rows.len()),
+        )
     }
 }
 
@@ -75,8 +78,9 @@ impl GatewayPage {
 pub async fn list_gateways(page: usize) -> Result<GatewayPage, AppError> {
     let (_, state) =
         crate::api::context::require(portico_core::model::Role::Viewer, "read gateways").await?;
+    // Any number from the address: one far past the end reads nothing (and says so).
     let page = page.max(1);
-    let offset = ((page - 1) * PAGE_SIZE) as i64;
+    let offset = i64::try_from((page - 1).saturating_mul(PAGE_SIZE)).unwrap_or(i64::MAX);
     let (listed, total) =
         portico_store::gateways::list_worst_first(&state.store, offset, PAGE_SIZE as i64).await?;
     let mut rows = vec![];

@@ -91,13 +91,13 @@ pub fn OverviewPage() -> impl IntoView {
 #[component]
 fn Pager(list: GatewayPage) -> impl IntoView {
     let pages = list.pages();
-    let (first, last) = list.shown();
     if list.rows.is_empty() {
         return view! {
             <p class="pager">{format!("Page {} is past the last page ({pages}). ", list.page)}<a href="/">"First page"</a></p>
         }
         .into_any();
     }
+    let (first, last) = list.shown();
     (pages > 1).then(|| {
         let link = |page: usize, label: &'static str, rel: &'static str| {
             view! { <a href=format!("/?page={page}") rel=rel>{label}</a> }

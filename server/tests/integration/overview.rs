@@ -72,7 +72,18 @@ async fn sixty_gateways_come_in_pages_of_fifty_worst_health_first() {
         "{}",
         past.body
     );
-    // Not a number: the first page.
+    let huge = app
+        .get(&format!("/?page={}", usize::MAX), Some(&cookie))
+        .await;
+    assert_eq!(huge.status, StatusCode::OK);
+    assert!(
+        huge.body.contains("is past the last page (2)"),
+        "{}",
+        huge.body
+    );
+    // Not a number, or page 0: the first page.
+    let zero = app.get("/?page=0", Some(&cookie)).await;
+    assert_eq!(names(&zero.body).len(), 50);
     let odd = app.get("/?page=x", Some(&cookie)).await;
     assert_eq!(names(&odd.body).len(), 50);
 }
