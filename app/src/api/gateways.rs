@@ -47,42 +47,41 @@ pub struct GatewayView {
 }
 
 /// Gateways per page of the overview.
-pub const PAGE_SIZE: usize = 50;
+pub const PAGE_SIZE: u32 = 50;
 
 /// One page of the overview, worst health first (what needs a look is on top).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GatewayPage {
     pub rows: Vec<GatewaySummary>,
-    /// This page (from 1) and how many gateways there are in all.
-    pub page: usize,
-    pub total: usize,
+    /// This page (from 1) and how many gateways there are in all. (`u32`, not `usize`: the
+    /// browser's `usize` is 32 bits, and hydration reads what the server wrote.)
+    pub page: u32,
+    pub total: u32,
 }
 
 impl GatewayPage {
-    pub fn pages(&self) -> usize {
+    pub fn pages(&self) -> u32 {
         self.total.div_ceil(PAGE_SIZE).max(1)
     }
 
     /// The first and last gateway shown, counted from 1.
-    pub fn shown(&self) -> (usize, usize) {
-        let before = self.page.saturating_sub(1).saturating_mul(PAGE_SIZE);
-        (
-            before.saturating_add(1),
-            before.saturating_add(self.rows.len()),
-        )
+    pub fn shown(&self) -> (u64, u64) {
+        let before = u64::from(self.page.saturating_sub(1)) * u64::from(PAGE_SIZE);
+        (before + 1, before + self.rows.len() as u64)
     }
 }
 
 /// Page `page` (from 1; a page past the end is empty) of the overview.
 #[server(prefix = "/api", endpoint = "list_gateways")]
-pub async fn list_gateways(page: usize) -> Result<GatewayPage, AppError> {
+pub async fn list_gateways(page: u32) -> Result<GatewayPage, AppError> {
     let (_, state) =
         crate::api::context::require(portico_core::model::Role::Viewer, "read gateways").await?;
     // Any number from the address: one far past the end reads nothing (and says so).
     let page = page.max(1);
-    let offset = i64::try_from((page - 1).saturating_mul(PAGE_SIZE)).unwrap_or(i64::MAX);
+    let offset = i64::from(page - 1) * i64::from(PAGE_SIZE);
     let (listed, total) =
-        portico_store::gateways::list_worst_first(&state.store, offset, PAGE_SIZE as i64).await?;
+        portico_store::gateways::list_worst_first(&state.store, offset, i64::from(PAGE_SIZE))
+            .await?;
     let mut rows = vec![];
     // Prices are read once per region, however many gateways share it.
     let mut prices = std::collections::HashMap::new();
@@ -101,7 +100,7 @@ pub async fn list_gateways(page: usize) -> Result<GatewayPage, AppError> {
     Ok(GatewayPage {
         rows,
         page,
-        total: total as usize,
+        total: u32::try_from(total).unwrap_or(u32::MAX),
     })
 }
 

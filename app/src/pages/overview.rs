@@ -17,7 +17,7 @@ pub fn OverviewPage() -> impl IntoView {
         query
             .read()
             .get("page")
-            .and_then(|p| p.parse::<usize>().ok())
+            .and_then(|p| p.parse::<u32>().ok())
             .unwrap_or(1)
     };
     let gateways = Resource::new(
@@ -99,7 +99,7 @@ fn Pager(list: GatewayPage) -> impl IntoView {
     }
     let (first, last) = list.shown();
     (pages > 1).then(|| {
-        let link = |page: usize, label: &'static str, rel: &'static str| {
+        let link = |page: u32, label: &'static str, rel: &'static str| {
             view! { <a href=format!("/?page={page}") rel=rel>{label}</a> }
         };
         view! {

@@ -295,8 +295,9 @@ pub struct Caller {
     /// Reads that may be skipped (health refreshes) take API Gateway quota only while this
     /// many tokens stay free for changes; None waits like any call.
     pub best_effort_reserve: Option<f64>,
-    /// A routine look (a drift check, a health read): its reads also take from the budget
-    /// routine reads share (`pace::IDLE_SHARE` of each service's read rate).
+    /// A health read: each read also takes a token of the budget routine looks share
+    /// (`pace::IDLE_SHARE` of each service's read rate), or is skipped (`Deferred`) when it
+    /// holds none. (A drift check reserves its reads up front instead.)
     pub routine: bool,
     /// Asked before a change is tried again: a retry can come many seconds after the last
     /// check (backoff up to `Retry::cap`), long enough for another server to take over.
@@ -382,9 +383,22 @@ impl Caller {
                     _ => None,
                 };
                 if let Some(budget) = budget {
-                    self.pacers
-                        .acquire_for(budget, &self.account, &self.region, operation)
-                        .await;
+                    if !self.pacers.try_acquire_routine(
+                        &self.account,
+                        &self.region,
+                        &[(budget, 1.0)],
+                    ) {
+                        metrics::counter!("portico_aws_errors_total", "operation" => operation, "kind" => "deferred")
+                            .increment(1);
+                        return Err(AwsError {
+                            operation,
+                            code: None,
+                            message: "skipped: routine reads have spent their share of the quota"
+                                .into(),
+                            request_id: None,
+                            kind: ErrorKind::Deferred,
+                        });
+                    }
                 }
             }
             if service == Service::Elb {

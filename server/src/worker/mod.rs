@@ -145,6 +145,9 @@ pub enum Outcome {
     Crashed,
     /// Another server holds the worker lease: nothing was read or written.
     Standby,
+    /// A periodic drift check put off: routine looks in the account and region have spent
+    /// their share of the read quota (`aws::pace::IDLE_SHARE`). Nothing was read.
+    Postponed,
 }
 
 /// A gateway's task, stopped when its handle is dropped: when the lead ends — the lease lost,
@@ -279,19 +282,23 @@ impl Worker {
         (self.config.lease_ttl / 3).max(Duration::from_millis(50))
     }
 
-    /// The next wait after `outcome`.
-    async fn next_run(&self, gateway: i64, outcome: &Outcome) -> Option<Duration> {
+    /// The next wait after `outcome`, and whether the reconcile after it is a routine drift
+    /// check (put off when routine looks have spent their budget) rather than work due: an
+    /// edit, a first look, a confirmation after a plan, a retry, a key's deadline.
+    async fn next_run(&self, gateway: i64, outcome: &Outcome) -> Option<(Duration, bool)> {
         match outcome {
             Outcome::Gone | Outcome::Removed | Outcome::Standby => None,
-            Outcome::Applied { .. } => Some(Duration::ZERO),
+            Outcome::Applied { .. } => Some((Duration::ZERO, false)),
             Outcome::Failed(_) | Outcome::Crashed => {
                 let failures = status::failures(&self.store, gateway)
                     .await
                     .unwrap_or(1)
                     .clamp(1, 16);
                 let backoff = Duration::from_secs(2).saturating_mul(1 << (failures - 1).min(10));
-                Some(backoff.min(self.config.max_backoff))
+                Some((backoff.min(self.config.max_backoff), false))
             }
+            // Tried again once health is next read; still routine.
+            Outcome::Postponed => Some((self.config.health_interval, true)),
             _ => {
                 // Sooner when a key expires, ends its grace period or is due for deletion.
                 let now = portico_store::now_unix();
@@ -301,8 +308,8 @@ impl Worker {
                     .flatten()
                     .map(|t| Duration::from_secs((t - now).max(0) as u64 + 1));
                 Some(match deadline {
-                    Some(d) => d.min(self.config.drift_interval),
-                    None => self.config.drift_interval,
+                    Some(d) if d < self.config.drift_interval => (d, false),
+                    _ => (self.config.drift_interval, true),
                 })
             }
         }
@@ -418,15 +425,26 @@ impl Worker {
         &self,
         gateway: i64,
     ) -> Result<portico_core::health::Health, AppError> {
+        self.refresh_health_as(gateway, false).await
+    }
+
+    /// `refresh_health`; `routine`: the worker's periodic read, whose calls take the budget
+    /// routine looks share and skip the round when it is spent.
+    pub(crate) async fn refresh_health_as(
+        &self,
+        gateway: i64,
+        routine: bool,
+    ) -> Result<portico_core::health::Health, AppError> {
         let Some(g) = gateways::by_id(&self.store, gateway).await? else {
             return Err(AppError::NotFound("no such gateway".into()));
         };
         let gw = &g.topology.gateway;
         let clients = self.clients(&gw.region, gw.role_arn.as_deref()).await;
-        // Health reads give way to changes: they skip a round rather than queue for quota.
+        // Health reads give way: they skip a round rather than queue, when changes need the
+        // quota or routine looks have spent their share of it.
         let caller = Caller {
             best_effort_reserve: self.config.health_reserve,
-            routine: true,
+            routine,
             ..self.caller(&gw.region, gw.role_arn.as_deref())
         };
         let owner = self.owner(&g).await?;
@@ -521,25 +539,21 @@ impl Worker {
 
     async fn run_gateway(self: Arc<Self>, id: i64, notify: Arc<Notify>) {
         let mut next_reconcile = tokio::time::Instant::now();
-        // The next reconcile is a periodic drift check (not an edit, a first look, a
-        // confirmation after a plan or a retry after a failure).
+        // The next reconcile is a periodic drift check (`next_run` says).
         let mut routine = false;
         loop {
             let now = tokio::time::Instant::now();
             if now >= next_reconcile {
                 let outcome = self.reconcile_as(id, routine).await;
-                routine = matches!(
-                    outcome,
-                    Outcome::InSync | Outcome::DriftReported | Outcome::AwaitingApproval
-                );
-                let Some(next) = self.next_run(id, &outcome).await else {
+                let Some((next, next_routine)) = self.next_run(id, &outcome).await else {
                     return;
                 };
+                routine = next_routine;
                 next_reconcile = tokio::time::Instant::now() + next;
                 if next.is_zero() {
                     continue;
                 }
-            } else if let Err(e) = self.refresh_health(id).await {
+            } else if let Err(e) = self.refresh_health_as(id, true).await {
                 tracing::debug!(gateway = id, "health refresh: {e}");
             }
             let wait = next_reconcile

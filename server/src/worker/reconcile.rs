@@ -20,9 +20,10 @@ impl Worker {
         self.reconcile_as(gateway, false).await
     }
 
-    /// `reconcile`; `routine`: a periodic drift check, whose reads keep to the budget routine
-    /// looks share (`aws::pace::IDLE_SHARE`), so a large fleet's checks stretch out instead of
-    /// taking the account's quota.
+    /// `reconcile`; `routine`: a periodic drift check, which first reserves the reads it will
+    /// make from the budget routine looks share (`aws::pace::IDLE_SHARE`) and is put off when
+    /// the budget lacks them, so a large fleet's checks stretch out instead of taking the
+    /// account's quota, and nothing waits behind them.
     pub(super) async fn reconcile_as(&self, gateway: i64, routine: bool) -> Outcome {
         let started = Instant::now();
         let outcome = match self.reconcile_inner(gateway, routine).await {
@@ -39,6 +40,7 @@ impl Worker {
             Outcome::Failed(_) => "failed",
             Outcome::Crashed => "crashed",
             Outcome::Standby => "standby",
+            Outcome::Postponed => "postponed",
         };
         metrics::counter!("portico_reconciles_total", "outcome" => label).increment(1);
         metrics::histogram!("portico_reconcile_seconds").record(started.elapsed().as_secs_f64());
@@ -87,6 +89,29 @@ impl Worker {
         }
     }
 
+    /// Takes a drift check's reads from the routine budget, all or none: about one listing per
+    /// kind (ELB: load balancers, target groups, tags, listeners; API Gateway: REST APIs,
+    /// resources, stages, usage plans, VPC links, and keys for a gateway that ever had one)
+    /// and target health per backend port.
+    fn reserve_routine_reads(
+        &self,
+        caller: &crate::aws::call::Caller,
+        t: &portico_core::model::topology::Topology,
+        with_keys: bool,
+    ) -> bool {
+        use crate::aws::pace::Quotas;
+        let elb = 4.0 + t.ports.len() as f64;
+        let api_gateway = 5.0 + f64::from(u8::from(with_keys));
+        self.pacers().try_acquire_routine(
+            &caller.account,
+            &caller.region,
+            &[
+                (Quotas::IdleElb, elb),
+                (Quotas::IdleApiGateway, api_gateway),
+            ],
+        )
+    }
+
     async fn reconcile_inner(&self, gateway: i64, routine: bool) -> Result<Outcome, AppError> {
         // Only the lease holder observes, plans and writes: a standby would supersede the
         // holder's plans and duplicate its creates.
@@ -102,14 +127,19 @@ impl Worker {
         let owner = self.owner(&g).await?;
         // Fresh listings (keys only for a gateway that ever had one), attributes and deployments from memory.
         let with_keys = keys::any(&self.store, gateway).await?;
-        let look = crate::aws::call::Caller {
-            routine,
-            ..caller.clone()
-        };
+        if routine && !self.reserve_routine_reads(&caller, &g.topology, with_keys) {
+            return Ok(Outcome::Postponed);
+        }
         let read = async {
-            let inventory = super::observe::inventory_of(&clients, &look, with_keys).await?;
-            super::observe::observe_in(&clients, &look, &inventory, &owner, Some(&self.remembered))
-                .await
+            let inventory = super::observe::inventory_of(&clients, &caller, with_keys).await?;
+            super::observe::observe_in(
+                &clients,
+                &caller,
+                &inventory,
+                &owner,
+                Some(&self.remembered),
+            )
+            .await
         };
         let actual = match read.await {
             Ok(a) => a,

@@ -195,7 +195,7 @@ impl Worker {
             tokio::select! {
                 r = &mut call => break r,
                 _ = tokio::time::sleep(self.config.health_interval) => {
-                    if let Err(e) = self.refresh_health(gateway_id).await {
+                    if let Err(e) = self.refresh_health_as(gateway_id, true).await {
                         tracing::debug!(gateway = %owner.gateway, "health refresh during a wait: {e}");
                     }
                 }
