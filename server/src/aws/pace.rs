@@ -470,28 +470,24 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn routine_reads_keep_to_their_share_of_the_read_rate_and_never_wait() {
         let pacers = Pacers::default();
-        let ask = [(Quotas::IdleElb, 1.0), (Quotas::IdleApiGateway, 1.0)];
-        let taken = (0..100)
-            .filter(|_| pacers.try_acquire_routine("111", "us-east-1", &ask))
-            .count();
+        let (elb, api) = (Quotas::IdleElb, Quotas::IdleApiGateway);
+        let take = |asks: &[(Quotas, f64)]| pacers.try_acquire_routine("111", "us-east-1", asks);
+        let taken = (0..100).filter(|_| take(&[(elb, 1.0)])).count();
         assert_eq!(
             taken as f64, IDLE_ELB.0,
-            "a burst, then nothing without waiting"
+            "a burst, then no more without waiting"
         );
-        // All or none: the ELB budget is spent, so the API Gateway one is left untouched.
-        let only_api = [(Quotas::IdleApiGateway, 1.0)];
-        assert!(pacers.try_acquire_routine("111", "us-east-1", &only_api));
-        tokio::time::advance(Duration::from_secs(10)).await;
-        let taken = (0..1000)
-            .filter(|_| pacers.try_acquire_routine("111", "us-east-1", &ask[..1]))
-            .count();
-        assert_eq!(
-            taken as f64,
-            (10.0 * ELB_DESCRIBE.1 * IDLE_SHARE).min(IDLE_ELB.0)
-        );
+        // All or none: ELB's budget is spent, so API Gateway's is left whole.
+        assert!(!take(&[(elb, 1.0), (api, 1.0)]));
+        assert!(take(&[(api, IDLE_API_GATEWAY.0)]));
+        // Then the share of the read rate: 2 s refill it by 2 × 10/s × IDLE_SHARE.
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let taken = (0..1000).filter(|_| take(&[(elb, 1.0)])).count();
+        assert_eq!(taken as f64, 2.0 * ELB_DESCRIBE.1 * IDLE_SHARE);
         // An ask beyond the burst takes a full bucket instead of never passing.
         tokio::time::advance(Duration::from_secs(60)).await;
-        assert!(pacers.try_acquire_routine("111", "us-east-1", &[(Quotas::IdleElb, 500.0)]));
+        assert!(take(&[(elb, 500.0)]));
+        assert!(!take(&[(elb, 1.0)]));
     }
 
     #[tokio::test(start_paused = true)]
