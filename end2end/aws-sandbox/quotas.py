@@ -56,9 +56,11 @@ class Quotas:
         self.enforce = False
         self.buckets: dict[tuple[str, str], Bucket] = {}
 
-    def set(self, enforce: bool) -> None:
+    def set(self, enforce: object) -> None:
+        if not isinstance(enforce, bool):
+            raise ValueError("enforce must be true or false")
         with self.lock:
-            self.enforce = bool(enforce)
+            self.enforce = enforce
             self.buckets.clear()  # full buckets from now on
 
     def keys(self, service: str, operation: str) -> list[tuple[str, tuple[float, float]]]:

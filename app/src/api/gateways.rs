@@ -91,10 +91,8 @@ pub async fn list_gateways(page: u32) -> Result<GatewayPage, AppError> {
             let read = portico_store::prices::for_region(&state.store, &region).await?;
             prices.insert(region.clone(), read);
         }
-        let (prices, exact) = &prices[&region];
-        let monthly = portico_core::cost::estimate(&listed.topology, prices, *exact)
-            .total
-            .cents();
+        let (prices, _) = &prices[&region];
+        let monthly = portico_core::cost::monthly_total(&listed.topology, prices).cents();
         rows.push(ssr::summary(listed, monthly));
     }
     Ok(GatewayPage {

@@ -10,11 +10,10 @@ use super::Worker;
 use crate::aws::call::{Caller, ErrorKind};
 use crate::aws::Clients;
 use futures::stream::{FuturesUnordered, StreamExt};
-use portico_core::plan::schedule::{dependencies, goes_first, yields_to_traffic};
+use portico_core::plan::schedule::{dependencies, Ready};
 use portico_core::plan::{Op, Plan};
 use portico_store::plans::{self, StepEnd};
 use portico_store::{keys, StoreError};
-use std::collections::BTreeSet;
 
 /// What a run calls AWS with: the account's clients, the paced caller, the gateway as owner.
 pub(super) type Aws<'a> = (&'a Clients, &'a Caller, &'a Owner);
@@ -27,53 +26,6 @@ pub(super) enum RunError {
     /// Another server took the worker lease before this step's write.
     LostLease(usize),
     Db(StoreError),
-}
-
-/// The steps ready to start, lowest index first (the plan's own order where it has a choice).
-/// Those that yield ELB's quota to the request's path (`yields_to_traffic`) are held back until
-/// every step that goes first has started, or nothing else is left to run: a failed step may
-/// keep some of those from ever starting.
-struct Ready<'p> {
-    plan: &'p Plan,
-    first: Vec<bool>,
-    first_left: usize,
-    now: BTreeSet<usize>,
-    held: BTreeSet<usize>,
-}
-
-impl<'p> Ready<'p> {
-    fn new(plan: &'p Plan, deps: &[Vec<usize>]) -> Self {
-        let first = goes_first(plan, deps);
-        let first_left = first.iter().filter(|f| **f).count();
-        Self {
-            plan,
-            first,
-            first_left,
-            now: BTreeSet::new(),
-            held: BTreeSet::new(),
-        }
-    }
-
-    /// Step `j` waits for nothing any more.
-    fn add(&mut self, j: usize) {
-        if yields_to_traffic(&self.plan.steps[j].op) {
-            self.held.insert(j);
-        } else {
-            self.now.insert(j);
-        }
-    }
-
-    /// The step to start next, if any; `idle`: no step is running.
-    fn next(&mut self, idle: bool) -> Option<usize> {
-        if self.first_left == 0 || (self.now.is_empty() && idle) {
-            self.now.append(&mut self.held);
-        }
-        let i = self.now.pop_first()?;
-        if self.first[i] {
-            self.first_left -= 1;
-        }
-        Some(i)
-    }
 }
 
 impl Worker {

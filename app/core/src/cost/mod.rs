@@ -169,6 +169,12 @@ pub fn estimate(t: &Topology, p: &Prices, exact_region: bool) -> Estimate {
     estimate_at(t, &t.usage, p, exact_region, Say::Formula)
 }
 
+/// The monthly total alone (the overview's column): the estimate without writing out its
+/// formulas.
+pub fn monthly_total(t: &Topology, p: &Prices) -> Money {
+    estimate_at(t, &t.usage, p, true, Say::AmountOnly).total
+}
+
 /// The estimate of `t`'s shape at usage `u` (the alternatives' volume search asks this many
 /// times, so the topology is never copied for it).
 fn estimate_at(

@@ -24,11 +24,11 @@
 //!
 //! Beyond what a step depends on, the worker also picks among ready steps: an ELB step off the
 //! request's path (a deregistration delay) waits until every ELB step on the path has started
-//! ([`yields_to_traffic`]). ELB's change bucket holds ten calls; spent on delays first, it would
+//! ([`yields_to_traffic`], [`Ready`]). ELB's change bucket holds ten calls; spent on delays first, it would
 //! leave the listeners to wait for its refill, and the stages behind them.
 
 use super::{Action, Op, Plan, Val};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The lane a step runs in, where steps keep the plan's order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,7 +82,7 @@ pub fn yields_to_traffic(op: &Op) -> bool {
 /// the dependencies of the plan's steps: those that depend on no yielding step, even through
 /// others (a listener change after a delay waits for it, so the delay cannot wait for the
 /// change). Nothing in the set ever waits for a step held back for it.
-pub fn goes_first(plan: &Plan, deps: &[Vec<usize>]) -> Vec<bool> {
+fn goes_first(plan: &Plan, deps: &[Vec<usize>]) -> Vec<bool> {
     let mut after_yielding = vec![false; deps.len()];
     let mut first = vec![false; deps.len()];
     for (j, step) in plan.steps.iter().enumerate() {
@@ -91,6 +91,53 @@ pub fn goes_first(plan: &Plan, deps: &[Vec<usize>]) -> Vec<bool> {
         first[j] = !after_yielding[j] && lane(&step.op) == Lane::Elb && serves_traffic(&step.op);
     }
     first
+}
+
+/// The steps ready to start, lowest index first (the plan's own order where it has a choice).
+/// Those that yield ELB's quota to the request's path (`yields_to_traffic`) are held back until
+/// every step that goes first has started, or nothing else is left to run: a failed step may
+/// keep some of those from ever starting.
+pub struct Ready<'p> {
+    plan: &'p Plan,
+    first: Vec<bool>,
+    first_left: usize,
+    now: BTreeSet<usize>,
+    held: BTreeSet<usize>,
+}
+
+impl<'p> Ready<'p> {
+    pub fn new(plan: &'p Plan, deps: &[Vec<usize>]) -> Self {
+        let first = goes_first(plan, deps);
+        let first_left = first.iter().filter(|f| **f).count();
+        Self {
+            plan,
+            first,
+            first_left,
+            now: BTreeSet::new(),
+            held: BTreeSet::new(),
+        }
+    }
+
+    /// Step `j` waits for nothing any more.
+    pub fn add(&mut self, j: usize) {
+        if yields_to_traffic(&self.plan.steps[j].op) {
+            self.held.insert(j);
+        } else {
+            self.now.insert(j);
+        }
+    }
+
+    /// The step to start next, if any; `idle`: no step is running.
+    pub fn next(&mut self, idle: bool) -> Option<usize> {
+        if self.first_left == 0 || (self.now.is_empty() && idle) {
+            self.now.append(&mut self.held);
+        }
+        let i = self.now.pop_first()?;
+        if self.first[i] {
+            self.first_left -= 1;
+        }
+        Some(i)
+    }
 }
 
 /// What an ELB step acts on, as a key: a known ARN, or the step whose output it is.

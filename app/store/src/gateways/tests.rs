@@ -417,3 +417,50 @@ async fn what_one_gateway_adopted_another_cannot() {
     );
     assert!(load(&db, "orders").await.is_err());
 }
+
+/// The overview's and the landing page's order is `Level`'s, worst first, with gateways not
+/// read yet last: every level is stored and read back in that order (a new level the SQL order
+/// does not name would land last and fail here).
+#[tokio::test]
+async fn worst_health_first_follows_every_level() {
+    use portico_core::health::{Health, Level};
+    let (_dir, db) = fresh().await;
+    let levels = [
+        Level::Healthy,
+        Level::Pending,
+        Level::Degraded,
+        Level::Unknown,
+        Level::Unhealthy,
+    ];
+    for (i, level) in levels.iter().enumerate() {
+        let mut t = seed();
+        t.gateway.name = format!("g{i}");
+        create(&db, "ann", t, false).await.unwrap();
+        let id = load(&db, &format!("g{i}")).await.unwrap().id;
+        let health = Health {
+            level: *level,
+            reason: String::new(),
+            parts: vec![],
+        };
+        crate::status::record_health(&db, id, &health, 1)
+            .await
+            .unwrap();
+    }
+    let mut t = seed();
+    t.gateway.name = "a-not-read".into();
+    create(&db, "ann", t, false).await.unwrap();
+
+    let (listed, total) = list_worst_first(&db, 0, 50).await.unwrap();
+    assert_eq!(total, 6);
+    let got: Vec<Option<Level>> = listed
+        .iter()
+        .map(|g| g.health.as_ref().map(|h| h.level))
+        .collect();
+    let mut want: Vec<Option<Level>> = levels.iter().copied().map(Some).collect();
+    want.sort_by(|a, b| b.cmp(a));
+    want.push(None);
+    assert_eq!(got, want);
+    assert_eq!(worst_health(&db).await.unwrap().as_deref(), Some("g4"));
+    let (page, _) = list_worst_first(&db, 5, 50).await.unwrap();
+    assert_eq!(page.len(), 1);
+}
