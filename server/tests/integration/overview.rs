@@ -73,7 +73,7 @@ async fn sixty_gateways_come_in_pages_of_fifty_worst_health_first() {
         past.body
     );
     let huge = app
-        .get(&format!("/?page={}", usize::MAX), Some(&cookie))
+        .get(&format!("/?page={}", u32::MAX), Some(&cookie))
         .await;
     assert_eq!(huge.status, StatusCode::OK);
     assert!(
@@ -81,7 +81,10 @@ async fn sixty_gateways_come_in_pages_of_fifty_worst_health_first() {
         "{}",
         huge.body
     );
-    // Not a number, or page 0: the first page.
+    // Beyond what a page number can be (in the browser too), not a number, or page 0: the
+    // first page.
+    let beyond = app.get("/?page=5000000000", Some(&cookie)).await;
+    assert_eq!(names(&beyond.body).len(), 50);
     let zero = app.get("/?page=0", Some(&cookie)).await;
     assert_eq!(names(&zero.body).len(), 50);
     let odd = app.get("/?page=x", Some(&cookie)).await;
