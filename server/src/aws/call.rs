@@ -345,6 +345,19 @@ impl Retry {
     }
 }
 
+/// A skippable read not sent (`ErrorKind::Deferred`), counted as such.
+fn deferred(operation: &'static str, why: &str) -> AwsError {
+    metrics::counter!("portico_aws_errors_total", "operation" => operation, "kind" => "deferred")
+        .increment(1);
+    AwsError {
+        operation,
+        code: None,
+        message: why.into(),
+        request_id: None,
+        kind: ErrorKind::Deferred,
+    }
+}
+
 impl Caller {
     /// A caller for `region`, as `role_arn` when given (its pacers' account key), with the
     /// default retries, nothing skippable and no write guard.
@@ -388,16 +401,10 @@ impl Caller {
                         &self.region,
                         &[(budget, 1.0)],
                     ) {
-                        metrics::counter!("portico_aws_errors_total", "operation" => operation, "kind" => "deferred")
-                            .increment(1);
-                        return Err(AwsError {
+                        return Err(deferred(
                             operation,
-                            code: None,
-                            message: "skipped: routine reads have spent their share of the quota"
-                                .into(),
-                            request_id: None,
-                            kind: ErrorKind::Deferred,
-                        });
+                            "skipped: routine reads have spent their share of the quota",
+                        ));
                     }
                 }
             }
@@ -414,16 +421,10 @@ impl Caller {
                             operation,
                             reserve,
                         ) {
-                            metrics::counter!("portico_aws_errors_total", "operation" => operation, "kind" => "deferred")
-                                .increment(1);
-                            return Err(AwsError {
+                            return Err(deferred(
                                 operation,
-                                code: None,
-                                message: "skipped: the API Gateway quota is kept for changes"
-                                    .into(),
-                                request_id: None,
-                                kind: ErrorKind::Deferred,
-                            });
+                                "skipped: the API Gateway quota is kept for changes",
+                            ));
                         }
                     }
                     None => {
