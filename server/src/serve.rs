@@ -33,11 +33,19 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
         tracing::warn!("the worker is off (--no-worker): nothing will be written to AWS");
         None
     } else {
+        let defaults = WorkerConfig::default();
+        let drift_interval = std::time::Duration::from_secs(args.drift_interval.max(1));
+        let health_interval = std::time::Duration::from_secs(args.health_interval.max(1));
         let config = WorkerConfig {
-            drift_interval: std::time::Duration::from_secs(args.drift_interval.max(1)),
-            health_interval: std::time::Duration::from_secs(args.health_interval.max(1)),
+            drift_interval,
+            health_interval,
+            // A shared listing is never older than the looks asked for.
+            listing_age: defaults
+                .listing_age
+                .min(drift_interval)
+                .min(health_interval),
             lease_ttl: std::time::Duration::from_secs(args.lease_seconds.max(1)),
-            ..WorkerConfig::default()
+            ..defaults
         };
         let base = crate::aws::base_config().await;
         let worker = Arc::new(Worker::new(store.clone(), base.clone(), config));

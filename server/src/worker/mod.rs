@@ -41,6 +41,11 @@ pub struct WorkerConfig {
     pub poll: Duration,
     /// How often health is read (reads only) between reconciles.
     pub health_interval: Duration,
+    /// How old a listing of the account and region a reconcile may plan from: the gateways of
+    /// one account and region share one (a health read takes one up to `health_interval` old).
+    /// Portico's own writes forget it at once, so only a change made outside Portico is seen
+    /// this much later. Zero: every reconcile lists the region itself.
+    pub listing_age: Duration,
     /// API Gateway tokens (of the account's burst of 40) a health read must leave for changes;
     /// below it the read skips a round. None: health reads wait for quota like any call.
     pub health_reserve: Option<f64>,
@@ -68,6 +73,7 @@ impl Default for WorkerConfig {
             drift_interval: Duration::from_secs(60),
             poll: Duration::from_secs(1),
             health_interval: Duration::from_secs(15),
+            listing_age: Duration::from_secs(15),
             health_reserve: Some(20.0),
             waits: Waits::default(),
             retry: Retry::default(),
@@ -90,7 +96,7 @@ pub struct Worker {
     clients: Mutex<HashMap<(String, Option<String>), Clients>>,
     /// Target-group attributes and deployments read lately (forgotten whenever a plan runs).
     remembered: observe::Remembered,
-    /// The last inventory of each (account, region), shared by health reads.
+    /// The last inventory of each (account, region), shared by reconciles and health reads.
     inventories: Mutex<HashMap<(String, String), Arc<InventorySlot>>>,
     /// This installation's id, read once.
     installation: tokio::sync::OnceCell<String>,
@@ -354,8 +360,6 @@ impl Worker {
 
     /// One term as the lease holder: returns when the lease is lost.
     async fn lead(self: &Arc<Self>, wake: &Notify) {
-        // Another server may have written while this one stood by.
-        self.remembered.forget();
         // Whatever ran when the last holder stopped was cut off; it is re-observed, not re-run.
         match plans::interrupt_running(&self.store).await {
             Ok(n) if n > 0 => {
@@ -368,6 +372,9 @@ impl Worker {
             Ok(_) => {}
             Err(e) => tracing::error!("worker: {e}"),
         }
+        // Another server may have written while this one stood by, and a create cut off above
+        // may have landed while it settled: nothing read before now is planned from.
+        self.forget_all_read();
         let mut tasks: HashMap<i64, (Arc<Notify>, String, GatewayTask)> = HashMap::new();
         let mut renewed = tokio::time::Instant::now();
         loop {
@@ -449,7 +456,9 @@ impl Worker {
         };
         let owner = self.owner(&g).await?;
         let read = async {
-            let inventory = self.shared_inventory(&clients, &caller).await?;
+            let inventory = self
+                .shared_inventory(&clients, &caller, self.config.health_interval, true)
+                .await?;
             observe::observe_in(
                 &clients,
                 &caller,
@@ -465,6 +474,7 @@ impl Worker {
                 return Err(AppError::Unavailable(format!("Could not read AWS: {e}")))
             }
             Err(e) => {
+                self.forget_inventory(&caller);
                 self.note_unreadable(gateway, &e.to_string()).await;
                 return Err(AppError::Unavailable(format!("Could not read AWS: {e}")));
             }
@@ -476,18 +486,27 @@ impl Worker {
         Ok(health)
     }
 
-    /// The inventory of the caller's account and region for health reads: one read per
-    /// `health_interval` serves every gateway there (the first to ask reads it, the others
-    /// wait for its answer), instead of each gateway listing the whole region.
+    /// The inventory of the caller's account and region, shared: a listing younger than
+    /// `max_age` serves every gateway there (the first to ask reads it, the others wait for
+    /// its answer), instead of each gateway listing the whole region. A shared listing always
+    /// includes the API keys; with `max_age` zero the caller gets its own, with keys only if
+    /// `keys`.
     async fn shared_inventory(
         &self,
         clients: &Clients,
         caller: &Caller,
+        max_age: Duration,
+        keys: bool,
     ) -> Result<Arc<observe::Inventory>, crate::aws::call::AwsError> {
+        if max_age.is_zero() {
+            return Ok(Arc::new(
+                observe::inventory_of(clients, caller, keys).await?,
+            ));
+        }
         let slot = self.inventory_slot(caller);
         let mut held = slot.lock().await;
         if let Some((at, inventory)) = held.as_ref() {
-            if at.elapsed() < self.config.health_interval {
+            if at.elapsed() < max_age {
                 return Ok(inventory.clone());
             }
         }
@@ -506,8 +525,8 @@ impl Worker {
     }
 
     /// Forgets the shared inventory of an account and region, and the target-group attributes
-    /// and deployments read lately: a plan just changed what AWS holds, so the next reads ask
-    /// AWS. Never waits for a read in progress (it fills the slot forgotten here, which no one
+    /// and deployments read lately: Portico just changed what AWS holds (a plan, tags), so the
+    /// next reads ask AWS. Never waits for a read in progress (it fills the slot forgotten here, which no one
     /// asks again).
     pub(crate) fn forget_inventory(&self, caller: &Caller) {
         self.remembered.forget();
@@ -515,6 +534,15 @@ impl Worker {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&(caller.account.clone(), caller.region.clone()));
+    }
+
+    /// Forgets every listing and reading this worker holds, in every account and region.
+    fn forget_all_read(&self) {
+        self.remembered.forget();
+        self.inventories
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// AWS could not be read for this gateway. Once the last good read is two health

@@ -73,7 +73,9 @@ impl Worker {
         if !self.claim_lease().await? {
             return Ok(Outcome::Standby);
         }
-        match apply::untag_all(clients, caller, actual).await {
+        let untagged = apply::untag_all(clients, caller, actual).await;
+        self.forget_inventory(caller);
+        match untagged {
             Ok(n) => {
                 plans::supersede(&self.store, g.id).await?;
                 gateways::remove(&self.store, g.id).await?;
@@ -125,13 +127,17 @@ impl Worker {
         let clients = self.clients(&gw.region, gw.role_arn.as_deref()).await;
         let caller = self.caller(&gw.region, gw.role_arn.as_deref());
         let owner = self.owner(&g).await?;
-        // Fresh listings (keys only for a gateway that ever had one), attributes and deployments from memory.
+        // The account and region's listing, shared if one younger than `listing_age` was read
+        // since Portico last wrote there (keys only for a gateway that ever had one);
+        // attributes and deployments from memory.
         let with_keys = keys::any(&self.store, gateway).await?;
         if routine && !self.reserve_routine_reads(&caller, &g.topology, with_keys) {
             return Ok(Outcome::Postponed);
         }
         let read = async {
-            let inventory = super::observe::inventory_of(&clients, &caller, with_keys).await?;
+            let inventory = self
+                .shared_inventory(&clients, &caller, self.config.listing_age, with_keys)
+                .await?;
             super::observe::observe_in(
                 &clients,
                 &caller,
@@ -144,6 +150,8 @@ impl Worker {
         let actual = match read.await {
             Ok(a) => a,
             Err(e) => {
+                // A shared listing may name what was deleted since: the next look lists again.
+                self.forget_inventory(&caller);
                 self.note_unreadable(gateway, &e.to_string()).await;
                 return Ok(Outcome::Failed(format!("Could not read AWS: {e}")));
             }
@@ -167,6 +175,7 @@ impl Worker {
         }
         if !actual.untagged.is_empty() {
             apply::tag_untagged(&clients, &caller, &owner, &actual.untagged).await;
+            self.forget_inventory(&caller);
         } else if g.legacy_tags {
             // Everything it owns carries the installation's tag now: from here on it claims
             // nothing tagged with its name alone.

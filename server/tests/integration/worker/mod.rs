@@ -68,4 +68,5 @@ mod bench;
 mod converge;
 mod lease;
 mod lifecycle;
+mod listing;
 mod scale;

@@ -1,0 +1,133 @@
+//! One listing of an account and region serves all its gateways: health reads share one per
+//! health interval, reconciles one younger than `listing_age`; Portico's own writes make the
+//! next look list again, and a change made by hand is seen once the listing has aged.
+
+use super::*;
+
+async fn other_gateway(rig: &Rig) -> i64 {
+    let mut other = rig.app.sandbox().seed();
+    other.gateway.name = "other".into();
+    gateways::create(&rig.app.store, "test", other, false)
+        .await
+        .unwrap();
+    gateways::load(&rig.app.store, "other").await.unwrap().id
+}
+
+/// The account-wide listings, each of which one shared look makes once.
+const LISTINGS: [&str; 7] = [
+    "DescribeLoadBalancers",
+    "DescribeTargetGroups",
+    "DescribeTags",
+    "GetRestApis",
+    "GetVpcLinks",
+    "GetUsagePlans",
+    "GetApiKeys",
+];
+
+/// Health reads between reconciles share one listing of the account and region per health
+/// interval, whatever the number of gateways there; each gateway's own details are still read
+/// each time, and a plan's run makes the next read list again.
+#[tokio::test]
+async fn health_reads_share_one_listing_of_the_account_and_region() {
+    let rig = rig().await;
+    let worker = rig.worker(fast()).await;
+    rig.converge(&worker, 3).await;
+    let other = other_gateway(&rig).await;
+    rig.reset_calls().await;
+    for _ in 0..3 {
+        worker.refresh_health(rig.id).await.unwrap();
+        worker.refresh_health(other).await.unwrap();
+    }
+    let (reads, writes) = rig.calls().await;
+    eprintln!("6 health reads of 2 gateways: {reads:?}");
+    assert!(writes.is_empty(), "{writes:?}");
+    for listing in LISTINGS {
+        assert_eq!(reads.get(listing), Some(&1), "{listing}: {reads:?}");
+    }
+    assert_eq!(
+        reads.get("DescribeTargetHealth"),
+        Some(&9),
+        "the seed's three target groups, read each time: {reads:?}"
+    );
+    rig.edit(|t| t.stages[0].backend_port = 8081).await;
+    rig.converge(&worker, 3).await;
+    rig.reset_calls().await;
+    worker.refresh_health(rig.id).await.unwrap();
+    let (reads, _) = rig.calls().await;
+    assert_eq!(reads.get("DescribeLoadBalancers"), Some(&1), "{reads:?}");
+}
+
+/// Drift checks of every gateway in an account and region plan from one recent listing; a
+/// change made by hand to what the listing holds (a target group's health check) is seen and
+/// corrected once the listing is older than `listing_age`; the correction (Portico's write)
+/// makes the next look list again, and that listing serves the other gateway.
+#[tokio::test]
+async fn reconciles_share_a_recent_listing_and_see_a_hand_change_once_it_ages() {
+    let rig = rig().await;
+    let age = Duration::from_secs(5);
+    let worker = rig
+        .worker(WorkerConfig {
+            listing_age: age,
+            ..fast()
+        })
+        .await;
+    rig.converge(&worker, 3).await;
+    let other = other_gateway(&rig).await;
+    rig.app.converge(&worker, other, 3).await;
+
+    tokio::time::sleep(age).await;
+    rig.reset_calls().await;
+    assert_eq!(worker.reconcile(rig.id).await, Outcome::InSync);
+    assert_eq!(worker.reconcile(other).await, Outcome::InSync);
+    let (reads, writes) = rig.calls().await;
+    eprintln!("2 drift checks of 2 gateways: {reads:?}");
+    assert!(writes.is_empty(), "{writes:?}");
+    for listing in LISTINGS {
+        assert_eq!(reads.get(listing), Some(&1), "{listing}: {reads:?}");
+    }
+
+    // By hand, in the console: port 8080's health check every 20 s instead of the seed's.
+    let c = rig.turn().clients(REGION, 3).await;
+    let name = portico_core::plan::names::target_group(&rig.seed.gateway, 8080);
+    let tgs = c.elb.describe_target_groups().send().await.unwrap();
+    let tg = tgs
+        .target_groups()
+        .iter()
+        .find(|t| t.target_group_name() == Some(name.as_str()))
+        .expect("the seed's target group for 8080");
+    let before = tg.health_check_interval_seconds();
+    assert_ne!(before, Some(20), "the hand change must change something");
+    c.elb
+        .modify_target_group()
+        .target_group_arn(tg.target_group_arn().unwrap())
+        .health_check_interval_seconds(20)
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(age).await;
+    rig.reset_calls().await;
+    let outcomes = rig.converge(&worker, 3).await;
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| matches!(o, Outcome::Applied { .. })),
+        "the hand change is corrected: {outcomes:?}"
+    );
+    let (reads, writes) = rig.calls().await;
+    assert_eq!(writes.get("ModifyTargetGroup"), Some(&1), "{writes:?}");
+    // Listed twice: the look that saw the change, and the one after Portico's write.
+    assert_eq!(reads.get("DescribeLoadBalancers"), Some(&2), "{reads:?}");
+    let tgs = c.elb.describe_target_groups().send().await.unwrap();
+    let tg = tgs
+        .target_groups()
+        .iter()
+        .find(|t| t.target_group_arn() == tg.target_group_arn())
+        .unwrap();
+    assert_eq!(tg.health_check_interval_seconds(), before);
+
+    // The other gateway plans from the listing read after that write.
+    rig.reset_calls().await;
+    assert_eq!(worker.reconcile(other).await, Outcome::InSync);
+    let (reads, _) = rig.calls().await;
+    assert_eq!(reads.get("DescribeLoadBalancers"), None, "{reads:?}");
+}
