@@ -13,6 +13,7 @@
 
 pub mod apply;
 pub mod decide;
+mod listing;
 pub mod observe;
 pub mod owner;
 mod reconcile;
@@ -42,9 +43,10 @@ pub struct WorkerConfig {
     /// How often health is read (reads only) between reconciles.
     pub health_interval: Duration,
     /// How old a listing of the account and region a reconcile may plan from: the gateways of
-    /// one account and region share one (a health read takes one up to `health_interval` old).
-    /// Portico's own writes forget it at once, so only a change made outside Portico is seen
-    /// this much later. Zero: every reconcile lists the region itself.
+    /// one account and region share one (a health read takes one up to `health_interval` old;
+    /// see `listing` for when a reconcile takes none). The worker's own writes forget it, so
+    /// a change made outside the worker is seen up to this much later. Zero: every reconcile
+    /// lists the region itself.
     pub listing_age: Duration,
     /// API Gateway tokens (of the account's burst of 40) a health read must leave for changes;
     /// below it the read skips a round. None: health reads wait for quota like any call.
@@ -96,15 +98,11 @@ pub struct Worker {
     clients: Mutex<HashMap<(String, Option<String>), Clients>>,
     /// Target-group attributes and deployments read lately (forgotten whenever a plan runs).
     remembered: observe::Remembered,
-    /// The last inventory of each (account, region), shared by reconciles and health reads.
-    inventories: Mutex<HashMap<(String, String), Arc<InventorySlot>>>,
+    /// The listings of each account and region, shared by reconciles and health reads.
+    listings: listing::Listings,
     /// This installation's id, read once.
     installation: tokio::sync::OnceCell<String>,
 }
-
-/// One account and region's inventory and when it was read; the lock makes the gateways that
-/// want it at once wait for one read.
-type InventorySlot = tokio::sync::Mutex<Option<(tokio::time::Instant, Arc<observe::Inventory>)>>;
 
 /// The worker lease as the caller's write guard: a change is tried again only while this
 /// worker still holds (and so renews) the lease.
@@ -196,7 +194,7 @@ impl Worker {
             config,
             clients: Mutex::new(HashMap::new()),
             installation: tokio::sync::OnceCell::new(),
-            inventories: Mutex::new(HashMap::new()),
+            listings: listing::Listings::default(),
             remembered: observe::Remembered::default(),
         }
     }
@@ -392,21 +390,30 @@ impl Worker {
                     }
                 }
             }
+            let looked = tokio::time::Instant::now();
             match gateways::change_marks(&self.store).await {
                 Ok(marks) => {
                     let live: std::collections::HashSet<i64> =
                         marks.iter().map(|(id, _)| *id).collect();
                     // Dropping a task's handle stops it.
-                    tasks.retain(|id, (_, _, task)| live.contains(id) && !task.0.is_finished());
+                    tasks.retain(|id, (_, _, task)| {
+                        let keep = live.contains(id) && !task.0.is_finished();
+                        if !live.contains(id) {
+                            self.listings.drop_gateway(*id);
+                        }
+                        keep
+                    });
                     for (id, mark) in marks {
                         match tasks.get_mut(&id) {
                             Some((notify, last, _)) => {
                                 if *last != mark {
                                     *last = mark;
+                                    self.listings.seen(id, looked);
                                     notify.notify_one();
                                 }
                             }
                             None => {
+                                self.listings.seen(id, looked);
                                 let notify = Arc::new(Notify::new());
                                 let me = self.clone();
                                 let n = notify.clone();
@@ -457,7 +464,8 @@ impl Worker {
         let owner = self.owner(&g).await?;
         let read = async {
             let inventory = self
-                .shared_inventory(&clients, &caller, self.config.health_interval, true)
+                .listings
+                .get(&clients, &caller, self.config.health_interval, None, true)
                 .await?;
             observe::observe_in(
                 &clients,
@@ -465,6 +473,7 @@ impl Worker {
                 &inventory,
                 &owner,
                 Some(&self.remembered),
+                true,
             )
             .await
         };
@@ -486,63 +495,18 @@ impl Worker {
         Ok(health)
     }
 
-    /// The inventory of the caller's account and region, shared: a listing younger than
-    /// `max_age` serves every gateway there (the first to ask reads it, the others wait for
-    /// its answer), instead of each gateway listing the whole region. A shared listing always
-    /// includes the API keys; with `max_age` zero the caller gets its own, with keys only if
-    /// `keys`.
-    async fn shared_inventory(
-        &self,
-        clients: &Clients,
-        caller: &Caller,
-        max_age: Duration,
-        keys: bool,
-    ) -> Result<Arc<observe::Inventory>, crate::aws::call::AwsError> {
-        if max_age.is_zero() {
-            return Ok(Arc::new(
-                observe::inventory_of(clients, caller, keys).await?,
-            ));
-        }
-        let slot = self.inventory_slot(caller);
-        let mut held = slot.lock().await;
-        if let Some((at, inventory)) = held.as_ref() {
-            if at.elapsed() < max_age {
-                return Ok(inventory.clone());
-            }
-        }
-        let inventory = Arc::new(observe::inventory(clients, caller).await?);
-        *held = Some((tokio::time::Instant::now(), inventory.clone()));
-        Ok(inventory)
-    }
-
-    fn inventory_slot(&self, caller: &Caller) -> Arc<InventorySlot> {
-        self.inventories
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry((caller.account.clone(), caller.region.clone()))
-            .or_default()
-            .clone()
-    }
-
-    /// Forgets the shared inventory of an account and region, and the target-group attributes
-    /// and deployments read lately: Portico just changed what AWS holds (a plan, tags), so the
-    /// next reads ask AWS. Never waits for a read in progress (it fills the slot forgotten here, which no one
-    /// asks again).
+    /// Forgets the listings of the caller's region, and the target-group attributes and
+    /// deployments read lately: Portico just changed what AWS holds (a plan, tags), so the
+    /// next reads ask AWS.
     pub(crate) fn forget_inventory(&self, caller: &Caller) {
         self.remembered.forget();
-        self.inventories
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&(caller.account.clone(), caller.region.clone()));
+        self.listings.forget_region(&caller.region);
     }
 
     /// Forgets every listing and reading this worker holds, in every account and region.
     fn forget_all_read(&self) {
         self.remembered.forget();
-        self.inventories
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.listings.forget_all();
     }
 
     /// AWS could not be read for this gateway. Once the last good read is two health

@@ -44,6 +44,10 @@ impl Worker {
         };
         metrics::counter!("portico_reconciles_total", "outcome" => label).increment(1);
         metrics::histogram!("portico_reconcile_seconds").record(started.elapsed().as_secs_f64());
+        if matches!(outcome, Outcome::Failed(_) | Outcome::Crashed) {
+            // What the run did may not show in a listing read before its next look.
+            self.listings.read_again(gateway);
+        }
         if let Outcome::Failed(why) = &outcome {
             tracing::warn!(gateway, "reconcile failed: {why}");
             let failures = status::failures(&self.store, gateway).await.unwrap_or(0) + 1;
@@ -127,16 +131,17 @@ impl Worker {
         let clients = self.clients(&gw.region, gw.role_arn.as_deref()).await;
         let caller = self.caller(&gw.region, gw.role_arn.as_deref());
         let owner = self.owner(&g).await?;
-        // The account and region's listing, shared if one younger than `listing_age` was read
-        // since Portico last wrote there (keys only for a gateway that ever had one);
-        // attributes and deployments from memory.
+        // The account and region's listing, shared when a recent one will do (`listing`;
+        // keys only for a gateway that ever had one); attributes and deployments from memory.
         let with_keys = keys::any(&self.store, gateway).await?;
         if routine && !self.reserve_routine_reads(&caller, &g.topology, with_keys) {
             return Ok(Outcome::Postponed);
         }
         let read = async {
+            let since = self.listings.since(gateway);
             let inventory = self
-                .shared_inventory(&clients, &caller, self.config.listing_age, with_keys)
+                .listings
+                .get(&clients, &caller, self.config.listing_age, since, with_keys)
                 .await?;
             super::observe::observe_in(
                 &clients,
@@ -144,6 +149,7 @@ impl Worker {
                 &inventory,
                 &owner,
                 Some(&self.remembered),
+                with_keys,
             )
             .await
         };

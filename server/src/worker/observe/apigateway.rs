@@ -134,6 +134,7 @@ pub(super) async fn details(
     inv: &Inventory,
     owner: &Owner,
     remembered: Option<&Kept<BTreeMap<String, String>>>,
+    keys: bool,
     actual: &mut Actual,
 ) -> Result<(), AwsError> {
     let api = &clients.apigateway;
@@ -291,6 +292,7 @@ pub(super) async fn details(
     let keys = inv
         .api_keys
         .iter()
+        .filter(|_| keys)
         .filter(|k| owner.owns(k.id().unwrap_or_default(), k.tags()));
     for k in keys {
         let Some(id) = k.id() else { continue };

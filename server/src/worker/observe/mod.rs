@@ -4,8 +4,7 @@
 //! - The *inventory* of an account and region (`inventory`): every load balancer and target
 //!   group with their tags (tags in batches of 20), every REST API, VPC link, usage plan and
 //!   API key with theirs. These listings are account-wide whatever gateway asks, so one
-//!   inventory serves every gateway of the account and region: the worker's health refresh
-//!   shares one per interval instead of listing the region once per gateway.
+//!   inventory serves every gateway of the account and region (the worker's `listing`).
 //! - The gateway's *details* (`observe_in`): for what its tags say is its own (`Owner`), the
 //!   calls that take one resource each — listeners, target health and attributes per target
 //!   group, one paged `GetResources` with the methods embedded, deployments and stages per
@@ -118,19 +117,31 @@ pub async fn inventory_of(
 }
 
 /// The gateway's resources, from an inventory of its account and region (target-group
-/// attributes and deployments from `remembered` where it has them).
+/// attributes and deployments from `remembered` where it has them); its API keys only if
+/// `keys` (a shared inventory lists them whoever asked, but a gateway that never had a key
+/// is observed as if they were not listed, whether or not its inventory is shared).
 pub async fn observe_in(
     clients: &Clients,
     caller: &Caller,
     inventory: &Inventory,
     owner: &Owner,
     remembered: Option<&Remembered>,
+    keys: bool,
 ) -> Result<Actual, AwsError> {
     let mut actual = Actual::default();
     let attributes = remembered.map(|r| &r.attributes);
     elb::details(clients, caller, inventory, owner, attributes, &mut actual).await?;
     let deployments = remembered.map(|r| &r.deployments);
-    apigateway::details(clients, caller, inventory, owner, deployments, &mut actual).await?;
+    apigateway::details(
+        clients,
+        caller,
+        inventory,
+        owner,
+        deployments,
+        keys,
+        &mut actual,
+    )
+    .await?;
     Ok(actual)
 }
 
@@ -141,5 +152,5 @@ pub async fn observe(
     owner: &Owner,
 ) -> Result<Actual, AwsError> {
     let inv = inventory(clients, caller).await?;
-    observe_in(clients, caller, &inv, owner, None).await
+    observe_in(clients, caller, &inv, owner, None, true).await
 }

@@ -131,3 +131,74 @@ async fn reconciles_share_a_recent_listing_and_see_a_hand_change_once_it_ages() 
     let (reads, _) = rig.calls().await;
     assert_eq!(reads.get("DescribeLoadBalancers"), None, "{reads:?}");
 }
+
+/// A run that failed (here: AWS made a listener but its answer was lost) makes the gateway's
+/// next look list the region itself, even though another gateway's look listed it since:
+/// in AWS, what the failed run did may show only in a later listing.
+#[tokio::test]
+async fn after_a_failed_run_the_next_look_lists_the_region_itself() {
+    let rig = rig().await;
+    let worker = rig
+        .worker(WorkerConfig {
+            listing_age: Duration::from_secs(600),
+            ..fast()
+        })
+        .await;
+    rig.converge(&worker, 3).await;
+    let other = other_gateway(&rig).await;
+    // By hand: the listener of port 8081 deleted; recreating it fails after AWS did it.
+    let c = rig.turn().clients(REGION, 3).await;
+    let lbs = c.elb.describe_load_balancers().send().await.unwrap();
+    let lb = lbs
+        .load_balancers()
+        .iter()
+        .find(|l| {
+            l.load_balancer_name()
+                == Some(&*portico_core::plan::names::load_balancer(
+                    &rig.seed.gateway,
+                ))
+        })
+        .and_then(|l| l.load_balancer_arn())
+        .unwrap();
+    let listeners = c
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(lb)
+        .send()
+        .await
+        .unwrap();
+    let l8081 = listeners
+        .listeners()
+        .iter()
+        .find(|l| l.port() == Some(8081))
+        .unwrap();
+    c.elb
+        .delete_listener()
+        .listener_arn(l8081.listener_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    rig.turn()
+        .control(
+            "POST",
+            "/faults",
+            Some(json!({ "service": "elasticloadbalancing", "operation": "CreateListener", "kind": "applied-500", "count": 1 })),
+        )
+        .await;
+    let failed = worker.reconcile(rig.id).await;
+    assert!(
+        matches!(failed, Outcome::Failed(ref m) if m.contains("may have made it")),
+        "{failed:?}"
+    );
+    // Another gateway's look lists the region after the failure …
+    worker.refresh_health(other).await.unwrap();
+    rig.reset_calls().await;
+    // … and the seed's next look lists it again anyway.
+    assert_eq!(worker.reconcile(rig.id).await, Outcome::InSync);
+    let (reads, writes) = rig.calls().await;
+    assert!(
+        writes.is_empty(),
+        "the listener AWS made is not made twice: {writes:?}"
+    );
+    assert_eq!(reads.get("DescribeLoadBalancers"), Some(&1), "{reads:?}");
+}
