@@ -94,6 +94,16 @@ impl AppState {
         }
     }
 
+    /// The state a page render is given: its store reads a gateway and a region's prices once
+    /// for the whole render (`Store::for_one_render`). Server functions called from the
+    /// browser, which may change things, get the plain state.
+    pub fn for_one_render(&self) -> Self {
+        Self {
+            store: self.store.for_one_render(),
+            ..self.clone()
+        }
+    }
+
     pub fn with_key_values(mut self, key_values: Arc<dyn KeyValues>) -> Self {
         self.key_values = Some(key_values);
         self

@@ -46,7 +46,7 @@ impl Store {
                 source,
             })?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store { pool, memo: None })
     }
 
     /// Starts a write transaction with `BEGIN IMMEDIATE`: it takes SQLite's write lock up

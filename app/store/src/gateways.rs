@@ -72,8 +72,14 @@ macro_rules! desired {
 
 /// A gateway by name; `NotFound` when there is none.
 pub async fn load(db: &Store, name: &str) -> StoreResult<Desired> {
-    let mut conn = db.pool.acquire().await?;
-    load_in(&mut conn, name).await
+    let read = || async {
+        let mut conn = db.pool.acquire().await?;
+        load_in(&mut conn, name).await
+    };
+    match &db.memo {
+        Some(memo) => memo.gateways.get_or_read(name, read).await,
+        None => read().await,
+    }
 }
 
 /// `load` inside a caller's transaction (`&mut tx`), so what is checked is what is written.

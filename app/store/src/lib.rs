@@ -17,6 +17,7 @@
 mod backup;
 mod db;
 mod error;
+mod memo;
 
 pub mod audit;
 pub mod gateways;
@@ -36,9 +37,21 @@ pub use error::{StoreError, StoreResult};
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: sqlx::SqlitePool,
+    /// Set on the handle of one page render (`for_one_render`).
+    memo: Option<std::sync::Arc<memo::Memo>>,
 }
 
 impl Store {
+    /// A handle for one page render, which writes nothing: a gateway read by name and a
+    /// region's prices are read once, however many of the page's server functions ask. Never
+    /// for a change: what it read before the change would be what it answers after.
+    pub fn for_one_render(&self) -> Store {
+        Store {
+            pool: self.pool.clone(),
+            memo: Some(std::sync::Arc::default()),
+        }
+    }
+
     /// The pool itself, for tests that inspect rows no store function reads. Nothing in
     /// Portico calls it.
     #[doc(hidden)]

@@ -7,6 +7,13 @@ use portico_core::model::topology::Topology;
 
 /// The prices for `region` and whether they are the region's own (false: us-east-1's stand in).
 pub async fn for_region(db: &Store, region: &str) -> StoreResult<(Prices, bool)> {
+    match &db.memo {
+        Some(memo) => memo.prices.get_or_read(region, || read(db, region)).await,
+        None => read(db, region).await,
+    }
+}
+
+async fn read(db: &Store, region: &str) -> StoreResult<(Prices, bool)> {
     let stored: Option<String> = sqlx::query_scalar("SELECT prices FROM prices WHERE region = ?")
         .bind(region)
         .fetch_optional(&db.pool)

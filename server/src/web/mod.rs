@@ -82,7 +82,7 @@ pub async fn router(
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(leptos_state.clone()),
+            move || provide_context(leptos_state.for_one_render()),
             {
                 let options = state.leptos.clone();
                 move || shell(options.clone())

@@ -464,3 +464,30 @@ async fn worst_health_first_follows_every_level() {
     let (page, _) = list_worst_first(&db, 5, 50).await.unwrap();
     assert_eq!(page.len(), 1);
 }
+
+/// A render's store handle reads a gateway once: asked again (even at once, from two server
+/// functions), it answers the first read; a gateway missing is asked again; a plain handle
+/// reads every time.
+#[tokio::test]
+async fn a_render_reads_a_gateway_once() {
+    let (_dir, db) = fresh().await;
+    create(&db, "ann", seed(), false).await.unwrap();
+    let render = db.for_one_render();
+    let (a, b) = tokio::join!(load(&render, "seed"), load(&render, "seed"));
+    assert_eq!(a.unwrap(), b.unwrap());
+    let mut t = seed();
+    t.ports[0].deregistration_delay += 1;
+    replace(&db, "ann", "seed", Some(1), t, "test", false)
+        .await
+        .unwrap();
+    assert_eq!(load(&render, "seed").await.unwrap().generation, 1);
+    assert_eq!(load(&db, "seed").await.unwrap().generation, 2);
+    assert!(matches!(
+        load(&render, "other").await,
+        Err(StoreError::NotFound(_))
+    ));
+    let mut other = seed();
+    other.gateway.name = "other".into();
+    create(&db, "ann", other, false).await.unwrap();
+    assert!(load(&render, "other").await.is_ok());
+}
