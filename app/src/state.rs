@@ -95,8 +95,8 @@ impl AppState {
     }
 
     /// The state a page render is given: its store reads a gateway and a region's prices once
-    /// for the whole render (`Store::for_one_render`). Server functions called from the
-    /// browser, which may change things, get the plain state.
+    /// for the whole render (`Store::for_one_render`). Server functions called over HTTP,
+    /// which may change things, must get the plain state (the router decides, by path).
     pub fn for_one_render(&self) -> Self {
         Self {
             store: self.store.for_one_render(),

@@ -114,6 +114,11 @@ pub mod ssr {
             .await
             .map_err(AppError::from)
             .ok();
+        // What AWS costs now, once for every plan.
+        let now = match &priced {
+            Some(priced) => costs_now(db, &g, priced).await.ok(),
+            None => None,
+        };
         let mut views = vec![];
         let mut open: Option<Plan> = None;
         for row in rows {
@@ -121,11 +126,13 @@ pub mod ssr {
             if open.is_none() && row.status.is_open() {
                 open = Some(row.plan.clone());
             }
-            let cost = match &priced {
-                Some(priced) => cost_delta(db, &g, priced, row.generation, row.reason)
-                    .await
-                    .ok(),
-                None => None,
+            let cost = match (&priced, &now) {
+                (Some(priced), Some(now)) => {
+                    cost_delta(db, &g, priced, now, row.generation, row.reason)
+                        .await
+                        .ok()
+                }
+                _ => None,
             };
             views.push(plan_view(row, journal, cost));
         }
@@ -197,40 +204,52 @@ pub mod ssr {
         }
     }
 
-    /// What AWS costs now (the last converged generation) against what the plan's generation
-    /// will cost (nothing, for a gateway being deleted).
+    /// An estimate with no lines, priced from `priced`.
+    fn nothing(t: &Topology, priced: &(Prices, bool)) -> Estimate {
+        Estimate {
+            region: t.gateway.region.clone(),
+            price_date: priced.0.date.clone(),
+            price_source: priced.0.source.clone(),
+            exact_region: priced.1,
+            lines: vec![],
+            total: Money::ZERO,
+        }
+    }
+
+    /// What AWS costs now: the last converged generation's estimate (nothing before one).
+    async fn costs_now(
+        db: &Store,
+        g: &Desired,
+        priced: &(Prices, bool),
+    ) -> Result<Estimate, AppError> {
+        Ok(if g.converged_generation > 0 {
+            estimate(
+                &gateways::snapshot(db, g.id, g.converged_generation).await?,
+                &priced.0,
+                priced.1,
+            )
+        } else {
+            nothing(&g.topology, priced)
+        })
+    }
+
+    /// What AWS costs now (`before`) against what the plan's generation will cost (nothing,
+    /// for a gateway being deleted).
     async fn cost_delta(
         db: &Store,
         g: &Desired,
         priced: &(Prices, bool),
+        before: &Estimate,
         generation: i64,
         reason: PlanReason,
     ) -> Result<CostDelta, AppError> {
-        let (table, exact) = (&priced.0, priced.1);
-        let empty = |t: &Topology| Estimate {
-            region: t.gateway.region.clone(),
-            price_date: table.date.clone(),
-            price_source: table.source.clone(),
-            exact_region: exact,
-            lines: vec![],
-            total: Money::ZERO,
-        };
-        let before = if g.converged_generation > 0 {
-            estimate(
-                &gateways::snapshot(db, g.id, g.converged_generation).await?,
-                table,
-                exact,
-            )
-        } else {
-            empty(&g.topology)
-        };
         let after = if reason == PlanReason::Delete {
-            empty(&g.topology)
+            nothing(&g.topology, priced)
         } else {
             estimate(
                 &gateways::snapshot(db, g.id, generation).await?,
-                table,
-                exact,
+                &priced.0,
+                priced.1,
             )
         };
         let mut names: Vec<&String> = before
@@ -252,7 +271,7 @@ pub mod ssr {
             .into_iter()
             .filter(|n| seen.insert((*n).clone()))
             .filter_map(|n| {
-                let (b, a) = (amount(&before, n), amount(&after, n));
+                let (b, a) = (amount(before, n), amount(&after, n));
                 (a != b).then(|| (n.clone(), b.cents(), a.cents()))
             })
             .collect();

@@ -54,6 +54,10 @@ impl Store {
     /// reads before it writes can never fail to upgrade with SQLITE_BUSY_SNAPSHOT because
     /// someone else wrote in between. Every multi-statement write goes through here.
     pub(crate) async fn write(&self) -> Result<Tx, StoreError> {
+        debug_assert!(
+            self.memo.is_none(),
+            "a page render's store (Store::for_one_render) writes nothing"
+        );
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 

@@ -82,7 +82,18 @@ pub async fn router(
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(leptos_state.for_one_render()),
+            // Leptos runs this for page renders and for the server functions it routes (every
+            // `/api/…` call from the browser): a render reads through a memo, a call, which
+            // may change things, through the plain store.
+            move || {
+                let call = use_context::<http::request::Parts>()
+                    .is_some_and(|p| p.uri.path().starts_with("/api/"));
+                provide_context(if call {
+                    leptos_state.clone()
+                } else {
+                    leptos_state.for_one_render()
+                })
+            },
             {
                 let options = state.leptos.clone();
                 move || shell(options.clone())
