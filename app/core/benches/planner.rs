@@ -1,9 +1,12 @@
 //! Planner and cost-model timings at growing sizes, printed as figures (no assertions: the
 //! targets are read off the output, see BENCHMARKS.md). Each case: 10 / 100 / 1,000 backend
 //! ports with 5 targets each, 200 stages and 2,000 routes; planned from nothing (every create)
-//! and against the converged state (the no-op a drift check makes).
+//! and against the converged state (the no-op a drift check makes). Then the cost model, and
+//! the diagram (estimate, layout and SVG) from the seed up, which tells the diagram page when
+//! its work is worth handing to the blocking pool.
 
 use portico_core::cost::{alternatives, estimate, prices, LambdaInputs};
+use portico_core::diagram::{build, svg, Inputs};
 use portico_core::model::topology::{BackendPort, HealthCheck, Route, Stage, Topology};
 use portico_core::plan::{actual::Actual, plan, simulate};
 use std::hint::black_box;
@@ -133,4 +136,50 @@ fn main() {
         ms(a),
         a.as_secs_f64() * 1e6
     );
+
+    println!();
+    diagram();
+}
+
+/// The diagram page's CPU work (estimate, layout, SVG) at growing sizes, by the count the page
+/// decides on (ports + stages + routes).
+fn diagram() {
+    println!("## Diagram: estimate, layout and SVG");
+    println!();
+    println!("| topology | ports + stages + routes | time |");
+    println!("| --- | ---: | ---: |");
+    let seed: Topology =
+        serde_yaml_ng::from_str(include_str!("../../../examples/seed-topology.yaml"))
+            .expect("the seed parses");
+    let mut cases = vec![("the seed".to_string(), seed.normalised())];
+    for ports in [10u32, 100] {
+        let mut t = topology(ports);
+        t.stages.truncate(ports as usize);
+        t.routes.truncate(10 * ports as usize);
+        t.usage_plans[0].stages = t.stages.iter().map(|s| s.name.clone()).collect();
+        cases.push((format!("{ports} ports"), t.normalised()));
+    }
+    cases.push(("1,000 ports".into(), topology(1000)));
+    for (label, t) in cases {
+        let (p, exact) = prices::for_region(&t.gateway.region, &[]);
+        let took = time(|| {
+            let e = estimate(&t, &p, exact);
+            let d = build(
+                &t,
+                &Inputs {
+                    health: None,
+                    estimate: Some(&e),
+                    keys: 0,
+                    plan: None,
+                    generation: 1,
+                },
+            );
+            black_box(svg::render(&d));
+        });
+        println!(
+            "| {label} | {} | {} |",
+            t.ports.len() + t.stages.len() + t.routes.len(),
+            ms(took)
+        );
+    }
 }

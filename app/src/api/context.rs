@@ -25,11 +25,26 @@ pub fn state() -> Result<AppState, AppError> {
         .ok_or_else(|| AppError::internal("AppState missing from context", "not provided"))
 }
 
-/// Runs CPU work that grows with a topology (a diagram's layout and drawing) on the blocking
-/// pool, so the async runtime keeps serving other requests meanwhile.
+/// How many ports, stages and routes a topology may have for its CPU work (a diagram's
+/// estimate, layout and drawing) to run in place: below it, handing the work to the blocking
+/// pool and back costs more than the work, and under load the wait for a pool thread is what
+/// the page's tail latency is made of (the diagram row of BENCHMARKS.md times the work).
+pub const IN_PLACE_UP_TO: usize = 40;
+
+/// A topology's size as `off_runtime` counts it.
+pub fn work_size(t: &portico_core::model::topology::Topology) -> usize {
+    t.ports.len() + t.stages.len() + t.routes.len()
+}
+
+/// Runs CPU work that grows with a topology of `size` (`work_size`): in place when small,
+/// else on the blocking pool, so the async runtime keeps serving other requests meanwhile.
 pub async fn off_runtime<T: Send + 'static>(
+    size: usize,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {
+    if size <= IN_PLACE_UP_TO {
+        return Ok(work());
+    }
     tokio::task::spawn_blocking(work).await.map_err(|e| {
         if e.is_cancelled() {
             // The runtime is shutting down: no fault to log.

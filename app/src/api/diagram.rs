@@ -62,6 +62,8 @@ pub mod ssr {
     /// Everything drawn, from the database alone (the worker keeps health and plans there).
     pub struct Drawn {
         pub diagram: portico_core::diagram::Diagram,
+        /// The drawn topology's size (`context::work_size`), for drawing it in place or not.
+        pub size: usize,
         pub plan: Option<(i64, String)>,
         pub open_plan: Option<i64>,
     }
@@ -97,7 +99,8 @@ pub mod ssr {
         // The estimate and the layout are CPU work that grows with the topology: off the
         // async runtime, so a large diagram never holds up other requests.
         let laid_over = chosen.as_ref().map(|p| (p.id, p.plan.clone()));
-        let diagram = crate::api::context::off_runtime(move || {
+        let size = crate::api::context::work_size(&topology);
+        let diagram = crate::api::context::off_runtime(size, move || {
             let estimate = portico_core::cost::estimate(&topology, &prices, exact);
             build(
                 &topology,
@@ -113,6 +116,7 @@ pub mod ssr {
         .await?;
         Ok(Drawn {
             diagram,
+            size,
             plan: chosen.map(|p| (p.id, p.status.as_str().replace('_', " "))),
             open_plan,
         })
@@ -121,10 +125,11 @@ pub mod ssr {
     pub async fn view(store: &Store, name: &str, choice: Choice) -> Result<DiagramView, AppError> {
         let Drawn {
             diagram,
+            size,
             plan,
             open_plan,
         } = draw(store, name, choice).await?;
-        let (diagram, words, svg) = crate::api::context::off_runtime(move || {
+        let (diagram, words, svg) = crate::api::context::off_runtime(size, move || {
             let words = Column::ALL
                 .iter()
                 .map(|c| {

@@ -218,9 +218,10 @@ async fn export_diagram(
 async fn diagram_svg(state: &AppState, name: &str, plan: Option<&str>) -> Result<String, AppError> {
     use app::api::diagram::ssr::{draw, Choice};
     let drawn = draw(&state.store, name, Choice::parse(plan)?).await?;
-    let svg =
-        app::api::context::off_runtime(move || portico_core::diagram::svg::render(&drawn.diagram))
-            .await?;
+    let svg = app::api::context::off_runtime(drawn.size, move || {
+        portico_core::diagram::svg::render(&drawn.diagram)
+    })
+    .await?;
     Ok(format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{svg}\n"
     ))
