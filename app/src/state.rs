@@ -94,9 +94,8 @@ impl AppState {
         }
     }
 
-    /// The state a page render is given: its store reads a gateway and a region's prices once
-    /// for the whole render (`Store::for_one_render`). Server functions called over HTTP,
-    /// which may change things, must get the plain state (the router decides, by path).
+    /// The state a page render is given, its store a `Store::for_one_render` (see the rule
+    /// there).
     pub fn for_one_render(&self) -> Self {
         Self {
             store: self.store.for_one_render(),

@@ -26,9 +26,10 @@ pub fn state() -> Result<AppState, AppError> {
 }
 
 /// How many ports, stages and routes a topology may have for its CPU work (a diagram's
-/// estimate, layout and drawing) to run in place: below it, handing the work to the blocking
+/// estimate, layout and drawing) to run in place: up to it, handing the work to the blocking
 /// pool and back costs more than the work, and under load the wait for a pool thread is what
-/// the page's tail latency is made of (the diagram row of BENCHMARKS.md times the work).
+/// the page's tail latency is made of. The core bench's diagram table (`app/core/benches/
+/// planner.rs`) times it: 0.09 ms for the seed (9), 1.5 ms at 120; 40 keeps it near 0.5 ms.
 pub const IN_PLACE_UP_TO: usize = 40;
 
 /// A topology's size as `off_runtime` counts it.
@@ -38,7 +39,7 @@ pub fn work_size(t: &portico_core::model::topology::Topology) -> usize {
 
 /// Runs CPU work that grows with a topology of `size` (`work_size`): in place when small,
 /// else on the blocking pool, so the async runtime keeps serving other requests meanwhile.
-pub async fn off_runtime<T: Send + 'static>(
+pub async fn cpu_work<T: Send + 'static>(
     size: usize,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {

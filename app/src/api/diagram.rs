@@ -96,11 +96,11 @@ pub mod ssr {
         };
         let (prices, exact) =
             portico_store::prices::for_region(store, &topology.gateway.region).await?;
-        // The estimate and the layout are CPU work that grows with the topology: off the
-        // async runtime, so a large diagram never holds up other requests.
+        // The estimate and the layout are CPU work that grows with the topology: a large
+        // diagram's goes off the async runtime, so it never holds up other requests.
         let laid_over = chosen.as_ref().map(|p| (p.id, p.plan.clone()));
         let size = crate::api::context::work_size(&topology);
-        let diagram = crate::api::context::off_runtime(size, move || {
+        let diagram = crate::api::context::cpu_work(size, move || {
             let estimate = portico_core::cost::estimate(&topology, &prices, exact);
             build(
                 &topology,
@@ -129,7 +129,7 @@ pub mod ssr {
             plan,
             open_plan,
         } = draw(store, name, choice).await?;
-        let (diagram, words, svg) = crate::api::context::off_runtime(size, move || {
+        let (diagram, words, svg) = crate::api::context::cpu_work(size, move || {
             let words = Column::ALL
                 .iter()
                 .map(|c| {

@@ -42,9 +42,11 @@ pub struct Store {
 }
 
 impl Store {
-    /// A handle for one page render, which writes nothing: a gateway read by name and a
-    /// region's prices are read once, however many of the page's server functions ask. Never
-    /// for a change: what it read before the change would be what it answers after.
+    /// A handle for one page render: a gateway read by name and a region's prices are read
+    /// once, however many of the page's server functions ask. The rule: only a render that
+    /// changes nothing reads through it (a page, never a server function called over HTTP),
+    /// since what it read before a change is what it would answer after; debug builds refuse
+    /// its multi-statement writes (`Store::write`).
     pub fn for_one_render(&self) -> Store {
         Store {
             pool: self.pool.clone(),

@@ -82,9 +82,10 @@ pub async fn router(
         .leptos_routes_with_context(
             &state,
             routes,
-            // Leptos runs this for page renders and for the server functions it routes (every
-            // `/api/…` call from the browser): a render reads through a memo, a call, which
-            // may change things, through the plain store.
+            // Leptos runs this for page renders and for the server functions it routes itself
+            // (each at its exact `/api/…` path, which wins over the catch-all above, left for
+            // unknown names): paths under `/api/` are calls, given the plain state; a page
+            // render gets `for_one_render`'s.
             move || {
                 let call = use_context::<http::request::Parts>()
                     .is_some_and(|p| p.uri.path().starts_with("/api/"));
@@ -218,7 +219,7 @@ async fn export_diagram(
 async fn diagram_svg(state: &AppState, name: &str, plan: Option<&str>) -> Result<String, AppError> {
     use app::api::diagram::ssr::{draw, Choice};
     let drawn = draw(&state.store, name, Choice::parse(plan)?).await?;
-    let svg = app::api::context::off_runtime(drawn.size, move || {
+    let svg = app::api::context::cpu_work(drawn.size, move || {
         portico_core::diagram::svg::render(&drawn.diagram)
     })
     .await?;

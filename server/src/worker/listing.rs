@@ -4,21 +4,23 @@
 //! would take ELB's whole `Describe*` quota. So the gateways of an account and region share
 //! one:
 //!
-//! - a look takes a listing younger than the age it asks for (a health read its interval,
-//!   a reconcile `WorkerConfig::listing_age`), counted from when the listing *started*;
-//! - a reconcile takes only a listing that started after the gateway was first seen or last
-//!   changed, or, after a run that failed or was cut off, after its next look began: a
-//!   create that timed out after AWS did it, or a setup built by hand just before it was
-//!   adopted, is then in the listing the plan is made from;
-//! - Portico's own writes forget the region's listings (`forget_region`), and a new lease
-//!   term forgets them all;
-//! - the gateways that wait for a listing in progress get its answer, a failure included,
-//!   so a region that does not answer is not asked once per gateway in turn. A look put off
-//!   by the routine budget (`Deferred`) is not passed on.
+//! - a look (a reconcile or a health read) takes a listing younger than the age it asks for
+//!   (a health read its interval, a reconcile `WorkerConfig::listing_age`), counted from when
+//!   the listing *started*; so a change made by hand is seen up to that much later;
+//! - a reconcile takes only a listing that started after the worker saw the gateway appear
+//!   or change (`changed_at`), or, after a run that failed or was cut off, after its next
+//!   reconcile began (`relist_next`): a setup built by hand just before it was adopted, or a
+//!   create that timed out after AWS did it, is then in the listing the plan is made from;
+//! - the worker's own writes in a region, and a read there that failed, forget the region's
+//!   listings, of every account and role (`forget_region`): the next reconcile of the writer
+//!   lists again. A new lease term forgets them all (`forget_all`);
+//! - the looks that wait for a listing in progress get its answer, a failure included, so a
+//!   region that does not answer is not asked once per gateway in turn. A look put off by the
+//!   routine budget (`Deferred`) is not passed on.
 //!
-//! Only what a gateway's own plan writes can make a listing wrong about that gateway (it
-//! reads its own resources from it, found by their tags), so a listing older than
-//! Portico's last write elsewhere in the region is still right about it.
+//! Of the worker's writes, only a gateway's own can make a listing wrong about that gateway
+//! (it reads its own resources from it, found by their tags): so the looks already waiting
+//! for a read in progress when another gateway writes may keep its answer.
 
 use super::observe::{self, Inventory};
 use crate::aws::call::{AwsError, Caller, ErrorKind};
@@ -48,7 +50,7 @@ struct Read {
 #[derive(Clone, Copy)]
 enum Since {
     At(Instant),
-    /// From the start of the gateway's next look.
+    /// From the start of the gateway's next reconcile.
     NextLook,
 }
 
@@ -126,25 +128,25 @@ impl Listings {
 
     /// The worker saw gateway `gateway` appear or change at `at` (its change mark, read at
     /// `at`): its reconciles take no listing that started before.
-    pub(super) fn seen(&self, gateway: i64, at: Instant) {
+    pub(super) fn changed_at(&self, gateway: i64, at: Instant) {
         self.since
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(gateway, Since::At(at));
     }
 
-    /// A run of `gateway` failed or was cut off: its next look takes no listing that started
-    /// before that look.
-    pub(super) fn read_again(&self, gateway: i64) {
+    /// A run of `gateway` failed or was cut off: its next reconcile takes no listing that
+    /// started before that reconcile began.
+    pub(super) fn relist_next(&self, gateway: i64) {
         self.since
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(gateway, Since::NextLook);
     }
 
-    /// The earliest start of a listing `gateway`'s reconcile may plan from, starting the clock
-    /// of `read_again`.
-    pub(super) fn since(&self, gateway: i64) -> Option<Instant> {
+    /// A reconcile of `gateway` begins: the earliest start of a listing it may plan from
+    /// (after `relist_next`, now). Called once per reconcile.
+    pub(super) fn begin_reconcile(&self, gateway: i64) -> Option<Instant> {
         let mut since = self.since.lock().unwrap_or_else(|e| e.into_inner());
         match since.get(&gateway).copied() {
             Some(Since::At(at)) => Some(at),
@@ -158,7 +160,7 @@ impl Listings {
     }
 
     /// `gateway` is gone from the worker.
-    pub(super) fn drop_gateway(&self, gateway: i64) {
+    pub(super) fn forget_gateway(&self, gateway: i64) {
         self.since
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -399,7 +399,7 @@ impl Worker {
                     tasks.retain(|id, (_, _, task)| {
                         let keep = live.contains(id) && !task.0.is_finished();
                         if !live.contains(id) {
-                            self.listings.drop_gateway(*id);
+                            self.listings.forget_gateway(*id);
                         }
                         keep
                     });
@@ -408,12 +408,12 @@ impl Worker {
                             Some((notify, last, _)) => {
                                 if *last != mark {
                                     *last = mark;
-                                    self.listings.seen(id, looked);
+                                    self.listings.changed_at(id, looked);
                                     notify.notify_one();
                                 }
                             }
                             None => {
-                                self.listings.seen(id, looked);
+                                self.listings.changed_at(id, looked);
                                 let notify = Arc::new(Notify::new());
                                 let me = self.clone();
                                 let n = notify.clone();
@@ -483,7 +483,7 @@ impl Worker {
                 return Err(AppError::Unavailable(format!("Could not read AWS: {e}")))
             }
             Err(e) => {
-                self.forget_inventory(&caller);
+                self.forget_listings(&caller);
                 self.note_unreadable(gateway, &e.to_string()).await;
                 return Err(AppError::Unavailable(format!("Could not read AWS: {e}")));
             }
@@ -496,15 +496,17 @@ impl Worker {
     }
 
     /// Forgets the listings of the caller's region, and the target-group attributes and
-    /// deployments read lately: Portico just changed what AWS holds (a plan, tags), so the
-    /// next reads ask AWS.
-    pub(crate) fn forget_inventory(&self, caller: &Caller) {
+    /// deployments read lately: the worker just changed what AWS holds there (a plan, tags), or
+    /// a read there failed, so the next reads ask AWS.
+    pub(crate) fn forget_listings(&self, caller: &Caller) {
         self.remembered.forget();
         self.listings.forget_region(&caller.region);
     }
 
-    /// Forgets every listing and reading this worker holds, in every account and region.
-    fn forget_all_read(&self) {
+    /// Forgets every listing and reading this worker holds, in every account and region (a new
+    /// lease term; tests, to age what was read at once).
+    #[doc(hidden)]
+    pub fn forget_all_read(&self) {
         self.remembered.forget();
         self.listings.forget_all();
     }

@@ -46,7 +46,7 @@ impl Worker {
         metrics::histogram!("portico_reconcile_seconds").record(started.elapsed().as_secs_f64());
         if matches!(outcome, Outcome::Failed(_) | Outcome::Crashed) {
             // What the run did may not show in a listing read before its next look.
-            self.listings.read_again(gateway);
+            self.listings.relist_next(gateway);
         }
         if let Outcome::Failed(why) = &outcome {
             tracing::warn!(gateway, "reconcile failed: {why}");
@@ -78,7 +78,7 @@ impl Worker {
             return Ok(Outcome::Standby);
         }
         let untagged = apply::untag_all(clients, caller, actual).await;
-        self.forget_inventory(caller);
+        self.forget_listings(caller);
         match untagged {
             Ok(n) => {
                 plans::supersede(&self.store, g.id).await?;
@@ -107,7 +107,9 @@ impl Worker {
     ) -> bool {
         use crate::aws::pace::Quotas;
         let elb = 4.0 + t.ports.len() as f64;
-        let api_gateway = 5.0 + f64::from(u8::from(with_keys));
+        // The account's keys are listed for a gateway that ever had one, and in any shared listing.
+        let keys_listed = with_keys || !self.config.listing_age.is_zero();
+        let api_gateway = 5.0 + f64::from(u8::from(keys_listed));
         self.pacers().try_acquire_routine(
             &caller.account,
             &caller.region,
@@ -138,7 +140,7 @@ impl Worker {
             return Ok(Outcome::Postponed);
         }
         let read = async {
-            let since = self.listings.since(gateway);
+            let since = self.listings.begin_reconcile(gateway);
             let inventory = self
                 .listings
                 .get(&clients, &caller, self.config.listing_age, since, with_keys)
@@ -157,7 +159,7 @@ impl Worker {
             Ok(a) => a,
             Err(e) => {
                 // A shared listing may name what was deleted since: the next look lists again.
-                self.forget_inventory(&caller);
+                self.forget_listings(&caller);
                 self.note_unreadable(gateway, &e.to_string()).await;
                 return Ok(Outcome::Failed(format!("Could not read AWS: {e}")));
             }
@@ -181,7 +183,7 @@ impl Worker {
         }
         if !actual.untagged.is_empty() {
             apply::tag_untagged(&clients, &caller, &owner, &actual.untagged).await;
-            self.forget_inventory(&caller);
+            self.forget_listings(&caller);
         } else if g.legacy_tags {
             // Everything it owns carries the installation's tag now: from here on it claims
             // nothing tagged with its name alone.
@@ -376,7 +378,7 @@ impl Worker {
         )
         .await?;
         let result = self.run_plan(plan_id, p, aws, g.id).await;
-        self.forget_inventory(aws.1);
+        self.forget_listings(aws.1);
         match result {
             Ok(()) => {
                 plans::finish(&self.store, plan_id, PlanStatus::Done, None).await?;

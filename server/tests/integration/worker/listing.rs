@@ -58,16 +58,18 @@ async fn health_reads_share_one_listing_of_the_account_and_region() {
 }
 
 /// Drift checks of every gateway in an account and region plan from one recent listing; a
-/// change made by hand to what the listing holds (a target group's health check) is seen and
-/// corrected once the listing is older than `listing_age`; the correction (Portico's write)
-/// makes the next look list again, and that listing serves the other gateway.
+/// change made by hand to what the listing holds (a target group's health check) is not seen
+/// while the listing is younger than `listing_age`, and is seen and corrected once it is
+/// older; the correction (Portico's write) makes the next look list again, and that listing
+/// serves the other gateway.
 #[tokio::test]
 async fn reconciles_share_a_recent_listing_and_see_a_hand_change_once_it_ages() {
     let rig = rig().await;
-    let age = Duration::from_secs(5);
-    let worker = rig
+    // Long enough that nothing ages by itself while the test runs, however slow the machine.
+    let long = Duration::from_secs(600);
+    let mut worker = rig
         .worker(WorkerConfig {
-            listing_age: age,
+            listing_age: long,
             ..fast()
         })
         .await;
@@ -75,7 +77,7 @@ async fn reconciles_share_a_recent_listing_and_see_a_hand_change_once_it_ages() 
     let other = other_gateway(&rig).await;
     rig.app.converge(&worker, other, 3).await;
 
-    tokio::time::sleep(age).await;
+    worker.forget_all_read();
     rig.reset_calls().await;
     assert_eq!(worker.reconcile(rig.id).await, Outcome::InSync);
     assert_eq!(worker.reconcile(other).await, Outcome::InSync);
@@ -104,7 +106,12 @@ async fn reconciles_share_a_recent_listing_and_see_a_hand_change_once_it_ages() 
         .send()
         .await
         .unwrap();
-    tokio::time::sleep(age).await;
+    // The listing from before the change is still young: the change is not seen yet …
+    assert_eq!(worker.reconcile(rig.id).await, Outcome::InSync);
+    // … and is once the listing is older than `listing_age`.
+    let short = Duration::from_millis(500);
+    worker.config.listing_age = short;
+    tokio::time::sleep(short).await;
     rig.reset_calls().await;
     let outcomes = rig.converge(&worker, 3).await;
     assert!(
@@ -126,6 +133,7 @@ async fn reconciles_share_a_recent_listing_and_see_a_hand_change_once_it_ages() 
     assert_eq!(tg.health_check_interval_seconds(), before);
 
     // The other gateway plans from the listing read after that write.
+    worker.config.listing_age = long;
     rig.reset_calls().await;
     assert_eq!(worker.reconcile(other).await, Outcome::InSync);
     let (reads, _) = rig.calls().await;
@@ -191,7 +199,10 @@ async fn after_a_failed_run_the_next_look_lists_the_region_itself() {
         "{failed:?}"
     );
     // Another gateway's look lists the region after the failure …
+    rig.reset_calls().await;
     worker.refresh_health(other).await.unwrap();
+    let (reads, _) = rig.calls().await;
+    assert_eq!(reads.get("DescribeLoadBalancers"), Some(&1), "{reads:?}");
     rig.reset_calls().await;
     // … and the seed's next look lists it again anyway.
     assert_eq!(worker.reconcile(rig.id).await, Outcome::InSync);
