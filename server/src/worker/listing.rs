@@ -167,3 +167,29 @@ impl Listings {
             .remove(&gateway);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a reconcile may plan from: nothing asked of a gateway never seen; after a change,
+    /// listings started since; after a failed run, listings started since the next reconcile
+    /// began, and that stays the bound until something else moves it.
+    #[tokio::test]
+    async fn a_reconcile_plans_from_listings_started_after_what_it_must_see() {
+        let l = Listings::default();
+        assert_eq!(l.begin_reconcile(1), None);
+        let changed = Instant::now();
+        l.changed_at(1, changed);
+        assert_eq!(l.begin_reconcile(1), Some(changed));
+        assert_eq!(l.begin_reconcile(2), None, "each gateway its own");
+        l.relist_next(1);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let before = Instant::now();
+        let next = l.begin_reconcile(1).expect("a bound");
+        assert!(next >= before, "from the next reconcile's start");
+        assert_eq!(l.begin_reconcile(1), Some(next));
+        l.forget_gateway(1);
+        assert_eq!(l.begin_reconcile(1), None);
+    }
+}
