@@ -114,10 +114,10 @@ pub mod ssr {
             .await
             .map_err(AppError::from)
             .ok();
-        // What AWS costs now, once for every plan.
+        // What AWS costs now, once for every plan (and not at all without one).
         let now = match &priced {
-            Some(priced) => costs_now(db, &g, priced).await.ok(),
-            None => None,
+            Some(priced) if !rows.is_empty() => costs_now(db, &g, priced).await.ok(),
+            _ => None,
         };
         let mut views = vec![];
         let mut open: Option<Plan> = None;

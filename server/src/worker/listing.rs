@@ -55,10 +55,15 @@ enum Since {
 }
 
 impl Listings {
+    /// Whether a look asking with `max_age` and `keys` gets the account's API keys listed: a
+    /// shared listing always includes them, a look's own (`max_age` zero) only if `keys`.
+    pub(super) fn lists_keys(max_age: Duration, keys: bool) -> bool {
+        keys || !max_age.is_zero()
+    }
+
     /// A listing of the caller's account and region that started after `since` (if any) and
-    /// is younger than `max_age`, else a new one (kept for the others). A shared listing
-    /// always includes the API keys; with `max_age` zero the caller gets its own, with keys
-    /// only if `keys`.
+    /// is younger than `max_age`, else a new one (kept for the others); with the API keys as
+    /// `lists_keys` says.
     pub(super) async fn get(
         &self,
         clients: &Clients,
@@ -67,6 +72,7 @@ impl Listings {
         since: Option<Instant>,
         keys: bool,
     ) -> Result<Arc<Inventory>, AwsError> {
+        let keys = Self::lists_keys(max_age, keys);
         if max_age.is_zero() {
             return Ok(Arc::new(
                 observe::inventory_of(clients, caller, keys).await?,
@@ -89,7 +95,9 @@ impl Listings {
             }
         }
         let started = Instant::now();
-        let result = observe::inventory(clients, caller).await.map(Arc::new);
+        let result = observe::inventory_of(clients, caller, keys)
+            .await
+            .map(Arc::new);
         *held = match &result {
             Err(e) if e.kind == ErrorKind::Deferred => None,
             _ => Some(Read {

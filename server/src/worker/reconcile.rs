@@ -107,8 +107,7 @@ impl Worker {
     ) -> bool {
         use crate::aws::pace::Quotas;
         let elb = 4.0 + t.ports.len() as f64;
-        // The account's keys are listed for a gateway that ever had one, and in any shared listing.
-        let keys_listed = with_keys || !self.config.listing_age.is_zero();
+        let keys_listed = super::listing::Listings::lists_keys(self.config.listing_age, with_keys);
         let api_gateway = 5.0 + f64::from(u8::from(keys_listed));
         self.pacers().try_acquire_routine(
             &caller.account,

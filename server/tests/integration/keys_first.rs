@@ -2,7 +2,7 @@
 //! else is pending — a plan waiting for an admin, a plan that fails at an earlier step, or
 //! drift that is only reported.
 
-use crate::common::{fast, REGION};
+use crate::common::fast;
 use crate::keys::{rig, Rig};
 use portico::worker::Outcome;
 use portico_core::model::topology::{ApplyMode, DriftMode};
@@ -92,21 +92,12 @@ async fn a_revoked_key_is_disabled_though_drift_is_only_reported() {
         .await;
     rig.converge().await;
     // Drift: a listener deleted by hand.
-    let c = rig.app.turn().clients(REGION, 3).await;
-    let lb = c.elb.describe_load_balancers().send().await.unwrap();
-    let listeners = c
-        .elb
-        .describe_listeners()
-        .load_balancer_arn(lb.load_balancers()[0].load_balancer_arn().unwrap())
-        .send()
+    let seed = portico_store::gateways::load(&rig.app.store, "seed")
         .await
         .unwrap();
-    c.elb
-        .delete_listener()
-        .listener_arn(listeners.listeners()[0].listener_arn().unwrap())
-        .send()
-        .await
-        .unwrap();
+    rig.app
+        .delete_listener_by_hand(&seed.topology.gateway, seed.topology.ports[0].port)
+        .await;
     assert_eq!(rig.worker.reconcile(rig.id).await, Outcome::DriftReported);
     rig.revoke(key).await;
     let _ = rig.worker.reconcile(rig.id).await;

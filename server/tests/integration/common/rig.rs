@@ -86,6 +86,41 @@ impl TestApp {
         &self.sandbox().turn
     }
 
+    /// Deletes, by hand, the listener of `port` on gateway `gateway`'s load balancer.
+    pub async fn delete_listener_by_hand(
+        &self,
+        gateway: &portico_core::model::topology::Gateway,
+        port: u32,
+    ) {
+        let c = self.turn().clients(self.sandbox().region, 3).await;
+        let name = portico_core::plan::names::load_balancer(gateway);
+        let lbs = c.elb.describe_load_balancers().send().await.unwrap();
+        let lb = lbs
+            .load_balancers()
+            .iter()
+            .find(|l| l.load_balancer_name() == Some(name.as_str()))
+            .and_then(|l| l.load_balancer_arn())
+            .expect("the gateway's load balancer");
+        let listeners = c
+            .elb
+            .describe_listeners()
+            .load_balancer_arn(lb)
+            .send()
+            .await
+            .unwrap();
+        let listener = listeners
+            .listeners()
+            .iter()
+            .find(|l| l.port() == Some(port as i32))
+            .expect("the port's listener");
+        c.elb
+            .delete_listener()
+            .listener_arn(listener.listener_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+
     /// Stores the demo-account seed, changed by `edit`, as gateway `seed`; returns its id and
     /// the (normalised) topology stored.
     pub async fn seed_in_sandbox(&self, edit: impl FnOnce(&mut Topology)) -> (i64, Topology) {

@@ -4,27 +4,10 @@
 use super::*;
 
 async fn make_drift(rig: &Rig) {
+    rig.app
+        .delete_listener_by_hand(&rig.seed.gateway, 8081)
+        .await;
     let c = rig.turn().clients(REGION, 3).await;
-    let lbs = c.elb.describe_load_balancers().send().await.unwrap();
-    let lb = lbs.load_balancers()[0].load_balancer_arn().unwrap();
-    let listeners = c
-        .elb
-        .describe_listeners()
-        .load_balancer_arn(lb)
-        .send()
-        .await
-        .unwrap();
-    let l8081 = listeners
-        .listeners()
-        .iter()
-        .find(|l| l.port() == Some(8081))
-        .unwrap();
-    c.elb
-        .delete_listener()
-        .listener_arn(l8081.listener_arn().unwrap())
-        .send()
-        .await
-        .unwrap();
     let api = c.apigateway.get_rest_apis().send().await.unwrap().items()[0]
         .id()
         .unwrap()

@@ -155,37 +155,9 @@ async fn after_a_failed_run_the_next_look_lists_the_region_itself() {
     rig.converge(&worker, 3).await;
     let other = other_gateway(&rig).await;
     // By hand: the listener of port 8081 deleted; recreating it fails after AWS did it.
-    let c = rig.turn().clients(REGION, 3).await;
-    let lbs = c.elb.describe_load_balancers().send().await.unwrap();
-    let lb = lbs
-        .load_balancers()
-        .iter()
-        .find(|l| {
-            l.load_balancer_name()
-                == Some(&*portico_core::plan::names::load_balancer(
-                    &rig.seed.gateway,
-                ))
-        })
-        .and_then(|l| l.load_balancer_arn())
-        .unwrap();
-    let listeners = c
-        .elb
-        .describe_listeners()
-        .load_balancer_arn(lb)
-        .send()
-        .await
-        .unwrap();
-    let l8081 = listeners
-        .listeners()
-        .iter()
-        .find(|l| l.port() == Some(8081))
-        .unwrap();
-    c.elb
-        .delete_listener()
-        .listener_arn(l8081.listener_arn().unwrap())
-        .send()
-        .await
-        .unwrap();
+    rig.app
+        .delete_listener_by_hand(&rig.seed.gateway, 8081)
+        .await;
     rig.turn()
         .control(
             "POST",
