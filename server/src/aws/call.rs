@@ -295,9 +295,9 @@ pub struct Caller {
     /// Reads that may be skipped (health refreshes) take API Gateway quota only while this
     /// many tokens stay free for changes; None waits like any call.
     pub best_effort_reserve: Option<f64>,
-    /// A health read: each read also takes a token of the budget routine looks share
-    /// (`pace::IDLE_SHARE` of each service's read rate), or is skipped (`Deferred`) when it
-    /// holds none. (A drift check reserves its reads up front instead.)
+    /// A routine look (a drift check's or a health read's reads): each read, retries included,
+    /// is charged to the budget routine looks share (`pace::IDLE_SHARE` of each service's read
+    /// rate). The look asked `Pacers::routine_allows` before it began.
     pub routine: bool,
     /// Asked before a change is tried again: a retry can come many seconds after the last
     /// check (backoff up to `Retry::cap`), long enough for another server to take over.
@@ -396,16 +396,8 @@ impl Caller {
                     _ => None,
                 };
                 if let Some(budget) = budget {
-                    if !self.pacers.try_acquire_routine(
-                        &self.account,
-                        &self.region,
-                        &[(budget, 1.0)],
-                    ) {
-                        return Err(deferred(
-                            operation,
-                            "skipped: routine reads have spent their share of the quota",
-                        ));
-                    }
+                    self.pacers
+                        .charge_routine(&self.account, &self.region, budget);
                 }
             }
             if service == Service::Elb {

@@ -195,10 +195,6 @@ impl Pacer {
         self.all.tokens >= n.min(self.all.capacity)
     }
 
-    fn take_many(&mut self, n: f64) {
-        self.all.tokens -= n.min(self.all.capacity);
-    }
-
     /// Takes a token for a call that can be skipped (a health read) only while more than
     /// `reserve` tokens are left for the calls that change things.
     pub fn try_take_spare(&mut self, operation: &str, reserve: f64, now: Instant) -> bool {
@@ -280,26 +276,30 @@ impl Pacers {
             .try_take_spare(operation, reserve, now)
     }
 
-    /// Routine reads in that account and region, without waiting: `n` tokens of each budget
-    /// (`(budget, n)` pairs), all or none. False: put the look off.
-    pub fn try_acquire_routine(&self, account: &str, region: &str, asks: &[(Quotas, f64)]) -> bool {
+    /// Whether a routine look may begin in that account and region: each budget of `asks`
+    /// (`(budget, n)` pairs) holds `n` tokens (at most its burst). Nothing is taken: the look's
+    /// reads are charged as they are made (`charge_routine`). False: put the look off.
+    pub fn routine_allows(&self, account: &str, region: &str, asks: &[(Quotas, f64)]) -> bool {
         let mut map = self.by_account.lock().unwrap_or_else(|e| e.into_inner());
         let now = tokio::time::Instant::now().into_std();
-        let key = |q: Quotas| (account.to_owned(), region.to_owned(), q);
-        for (q, _) in asks {
-            map.entry(key(*q)).or_insert_with(|| q.pacer(now));
-        }
-        let all = asks
-            .iter()
-            .all(|(q, n)| map.get_mut(&key(*q)).is_some_and(|p| p.has_many(*n, now)));
-        if all {
-            for (q, n) in asks {
-                if let Some(p) = map.get_mut(&key(*q)) {
-                    p.take_many(*n);
-                }
-            }
-        }
-        all
+        asks.iter().all(|(q, n)| {
+            map.entry((account.to_owned(), region.to_owned(), *q))
+                .or_insert_with(|| q.pacer(now))
+                .has_many(*n, now)
+        })
+    }
+
+    /// Charges a read a routine look made to `budget`, into debt if need be: a look is not
+    /// cut off halfway (half a look is worth nothing), and the looks after it are put off
+    /// until the budget has refilled, so over time routine reads keep to their share.
+    pub fn charge_routine(&self, account: &str, region: &str, budget: Quotas) {
+        let mut map = self.by_account.lock().unwrap_or_else(|e| e.into_inner());
+        let now = tokio::time::Instant::now().into_std();
+        let pacer = map
+            .entry((account.to_owned(), region.to_owned(), budget))
+            .or_insert_with(|| budget.pacer(now));
+        pacer.all.refill(now);
+        pacer.all.take();
     }
 
     /// Waits (without blocking other tasks) until `operation` may be called in that account
@@ -471,23 +471,43 @@ mod tests {
     async fn routine_reads_keep_to_their_share_of_the_read_rate_and_never_wait() {
         let pacers = Pacers::default();
         let (elb, api) = (Quotas::IdleElb, Quotas::IdleApiGateway);
-        let take = |asks: &[(Quotas, f64)]| pacers.try_acquire_routine("111", "us-east-1", asks);
-        let taken = (0..100).filter(|_| take(&[(elb, 1.0)])).count();
-        assert_eq!(
-            taken as f64, IDLE_ELB.0,
-            "a burst, then no more without waiting"
-        );
-        // All or none: ELB's budget is spent, so API Gateway's is left whole.
-        assert!(!take(&[(elb, 1.0), (api, 1.0)]));
-        assert!(take(&[(api, IDLE_API_GATEWAY.0)]));
-        // Then the share of the read rate: 2 s refill it by 2 × 10/s × IDLE_SHARE.
-        tokio::time::advance(Duration::from_secs(2)).await;
-        let taken = (0..1000).filter(|_| take(&[(elb, 1.0)])).count();
-        assert_eq!(taken as f64, 2.0 * ELB_DESCRIBE.1 * IDLE_SHARE);
-        // An ask beyond the burst takes a full bucket instead of never passing.
+        let allows = |asks: &[(Quotas, f64)]| pacers.routine_allows("111", "us-east-1", asks);
+        let charge = |q: Quotas, n: usize| {
+            for _ in 0..n {
+                pacers.charge_routine("111", "us-east-1", q);
+            }
+        };
+        assert!(allows(&[(elb, IDLE_ELB.0)]), "a burst to begin with");
+        assert!(allows(&[(elb, 1.0)]), "asking takes nothing");
+        // A look that reads more than the burst (a listing) goes into debt, not cut off.
+        charge(elb, IDLE_ELB.0 as usize + 10);
+        assert!(!allows(&[(elb, 1.0)]));
+        assert!(!allows(&[(elb, 1.0), (api, 1.0)]), "all budgets or none");
+        assert!(allows(&[(api, IDLE_API_GATEWAY.0)]), "each budget its own");
+        // The debt is repaid at the share of the read rate (10/s × IDLE_SHARE): 10 tokens
+        // take 2 s, one more 0.2 s.
+        tokio::time::advance(Duration::from_millis(2100)).await;
+        assert!(!allows(&[(elb, 1.0)]));
+        tokio::time::advance(Duration::from_millis(150)).await;
+        assert!(allows(&[(elb, 1.0)]));
+        // An ask beyond the burst is met by a full bucket instead of never passing.
         tokio::time::advance(Duration::from_secs(60)).await;
-        assert!(take(&[(elb, 500.0)]));
-        assert!(!take(&[(elb, 1.0)]));
+        assert!(allows(&[(elb, 500.0)]));
+        // Over a long run, charged reads keep to the share: what a minute refills.
+        let mut looks = 0;
+        for _ in 0..600 {
+            if allows(&[(elb, 5.0)]) {
+                charge(elb, 5);
+                looks += 1;
+            }
+            tokio::time::advance(Duration::from_millis(100)).await;
+        }
+        let reads = 5.0 * looks as f64;
+        let most = IDLE_ELB.0 + 60.0 * ELB_DESCRIBE.1 * IDLE_SHARE;
+        assert!(
+            reads <= most + 5.0,
+            "{reads} reads in a minute, at most {most}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

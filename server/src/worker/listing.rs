@@ -16,7 +16,7 @@
 //!   lists again. A new lease term forgets them all (`forget_all`);
 //! - the looks that wait for a listing in progress get its answer, a failure included, so a
 //!   region that does not answer is not asked once per gateway in turn. A look put off by the
-//!   routine budget (`Deferred`) is not passed on.
+//!   quota kept for changes (`Deferred`) is not passed on.
 //!
 //! Of the worker's writes, only a gateway's own can make a listing wrong about that gateway
 //! (it reads its own resources from it, found by their tags): so the looks already waiting

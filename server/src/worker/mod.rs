@@ -444,7 +444,8 @@ impl Worker {
 
     /// `refresh_health`; `routine`: the worker's periodic read, whose calls take the budget
     /// routine looks share and skip the round when it is spent.
-    pub(crate) async fn refresh_health_as(
+    #[doc(hidden)]
+    pub async fn refresh_health_as(
         &self,
         gateway: i64,
         routine: bool,
@@ -461,6 +462,13 @@ impl Worker {
             routine,
             ..self.caller(&gw.region, gw.role_arn.as_deref())
         };
+        if routine && !self.routine_allows(&caller, &g.topology) {
+            return Err(AppError::Unavailable(
+                "Health read skipped this round: routine reads have spent their share of the \
+                 AWS read quota."
+                    .into(),
+            ));
+        }
         let owner = self.owner(&g).await?;
         let read = async {
             let inventory = self
@@ -493,6 +501,21 @@ impl Worker {
         let health = portico_core::health::assess(&g.topology, &key_wants(&wanted), &actual);
         status::record_health(&self.store, gateway, &health, now).await?;
         Ok(health)
+    }
+
+    /// Whether a routine look (a drift check, a health read) of topology `t` may begin: the
+    /// budget routine looks share in the caller's account and region holds at least the
+    /// gateway's own reads (ELB: listeners, and target health per backend port; API Gateway:
+    /// resources and stages). Its reads, and a listing's when it makes one, are charged as
+    /// they are made (`Caller::routine`).
+    fn routine_allows(&self, caller: &Caller, t: &portico_core::model::topology::Topology) -> bool {
+        use crate::aws::pace::Quotas;
+        let elb = 1.0 + t.ports.len() as f64;
+        self.pacers.routine_allows(
+            &caller.account,
+            &caller.region,
+            &[(Quotas::IdleElb, elb), (Quotas::IdleApiGateway, 2.0)],
+        )
     }
 
     /// Forgets the listings of the caller's region, and the target-group attributes and

@@ -5,6 +5,7 @@ use super::apply;
 use super::decide::{decide, Decision, Fresh, Open, Replace, Situation};
 use super::run::{Aws, RunError};
 use super::{key_wants, Outcome, Worker};
+use crate::aws::call::Caller;
 use app::error::AppError;
 use portico_core::plan::actual::Actual;
 use portico_core::plan::lifecycle::{GatewayState, PlanReason, PlanStatus};
@@ -18,6 +19,13 @@ impl Worker {
     /// One reconcile of one gateway.
     pub async fn reconcile(&self, gateway: i64) -> Outcome {
         self.reconcile_as(gateway, false).await
+    }
+
+    /// A periodic drift check, as the worker's own loop makes it: put off (`Postponed`) when
+    /// routine looks have spent their budget.
+    #[doc(hidden)]
+    pub async fn drift_check(&self, gateway: i64) -> Outcome {
+        self.reconcile_as(gateway, true).await
     }
 
     /// `reconcile`; `routine`: a periodic drift check, which first reserves the reads it will
@@ -95,30 +103,6 @@ impl Worker {
         }
     }
 
-    /// Takes a drift check's reads from the routine budget, all or none: about one listing per
-    /// kind (ELB: load balancers, target groups, tags, listeners; API Gateway: REST APIs,
-    /// resources, stages, usage plans, VPC links, and keys for a gateway that ever had one)
-    /// and target health per backend port.
-    fn reserve_routine_reads(
-        &self,
-        caller: &crate::aws::call::Caller,
-        t: &portico_core::model::topology::Topology,
-        with_keys: bool,
-    ) -> bool {
-        use crate::aws::pace::Quotas;
-        let elb = 4.0 + t.ports.len() as f64;
-        let keys_listed = super::listing::Listings::lists_keys(self.config.listing_age, with_keys);
-        let api_gateway = 5.0 + f64::from(u8::from(keys_listed));
-        self.pacers().try_acquire_routine(
-            &caller.account,
-            &caller.region,
-            &[
-                (Quotas::IdleElb, elb),
-                (Quotas::IdleApiGateway, api_gateway),
-            ],
-        )
-    }
-
     async fn reconcile_inner(&self, gateway: i64, routine: bool) -> Result<Outcome, AppError> {
         // Only the lease holder observes, plans and writes: a standby would supersede the
         // holder's plans and duplicate its creates.
@@ -135,18 +119,24 @@ impl Worker {
         // The account and region's listing, shared when a recent one will do (`listing`;
         // keys only for a gateway that ever had one); attributes and deployments from memory.
         let with_keys = keys::any(&self.store, gateway).await?;
-        if routine && !self.reserve_routine_reads(&caller, &g.topology, with_keys) {
+        if routine && !self.routine_allows(&caller, &g.topology) {
             return Ok(Outcome::Postponed);
         }
+        // A drift check's reads are charged to the routine budget as they are made (its
+        // listing's too, when it makes one); its corrections are not routine.
+        let reader = Caller {
+            routine,
+            ..caller.clone()
+        };
         let read = async {
             let since = self.listings.begin_reconcile(gateway);
             let inventory = self
                 .listings
-                .get(&clients, &caller, self.config.listing_age, since, with_keys)
+                .get(&clients, &reader, self.config.listing_age, since, with_keys)
                 .await?;
             super::observe::observe_in(
                 &clients,
-                &caller,
+                &reader,
                 &inventory,
                 &owner,
                 Some(&self.remembered),

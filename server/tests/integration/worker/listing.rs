@@ -185,3 +185,59 @@ async fn after_a_failed_run_the_next_look_lists_the_region_itself() {
     );
     assert_eq!(reads.get("DescribeLoadBalancers"), Some(&1), "{reads:?}");
 }
+
+/// A routine look pays for the listing it makes: each of its reads is charged to the budget
+/// routine looks share, a listing larger than the budget's burst included. The look is not cut
+/// off halfway; the routine looks after it (a drift check, a health read) are put off until
+/// the budget has refilled, and an edit's look is not routine.
+#[tokio::test]
+async fn a_routine_look_pays_for_its_listing() {
+    use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
+    let rig = rig().await;
+    let worker = rig.worker(fast()).await;
+    rig.converge(&worker, 3).await;
+    // Someone else's target groups: enough that listing their tags (20 a call) takes more
+    // reads than ELB's whole `Describe*` burst (40), let alone the routine budget's.
+    let c = rig.turn().clients(REGION, 3).await;
+    for batch in 0..50 {
+        let mut made = tokio::task::JoinSet::new();
+        for i in 0..16 {
+            let (elb, vpc) = (c.elb.clone(), rig.seed.gateway.vpc_id.clone());
+            made.spawn(async move {
+                elb.create_target_group()
+                    .name(format!("others-{batch}-{i}"))
+                    .protocol(ProtocolEnum::Tcp)
+                    .port(9000)
+                    .vpc_id(vpc)
+                    .send()
+                    .await
+                    .map(|_| ())
+            });
+        }
+        while let Some(done) = made.join_next().await {
+            done.unwrap().unwrap();
+        }
+    }
+    rig.reset_calls().await;
+    assert_eq!(worker.drift_check(rig.id).await, Outcome::InSync);
+    let (reads, writes) = rig.calls().await;
+    assert!(writes.is_empty(), "{writes:?}");
+    let elb_reads: u64 = reads
+        .iter()
+        .filter(|(op, _)| op.starts_with("Describe"))
+        .map(|(_, n)| n)
+        .sum();
+    assert!(
+        reads.get("DescribeTags").is_some_and(|n| *n >= 40) && elb_reads > 40,
+        "the whole listing was read: {reads:?}"
+    );
+    // Its reads put the budget in debt: the routine looks after it wait …
+    assert_eq!(worker.drift_check(rig.id).await, Outcome::Postponed);
+    let skipped = worker.refresh_health_as(rig.id, true).await.unwrap_err();
+    assert!(skipped.to_string().contains("skipped"), "{skipped}");
+    // … and an edit's look does not.
+    rig.reset_calls().await;
+    assert_eq!(worker.reconcile(rig.id).await, Outcome::InSync);
+    let (reads, _) = rig.calls().await;
+    assert!(reads.contains_key("DescribeTags"), "{reads:?}");
+}
