@@ -37,9 +37,11 @@ pub async fn claim(db: &Store, holder: &str, ttl: Duration) -> StoreResult<bool>
     Ok(done.rows_affected() == 1)
 }
 
-/// Gives the lease up (a clean stop), so another process takes over at once.
+/// Gives the lease up (a clean stop): it ends now, so another process takes over at once,
+/// and the next holder knows when this one stopped (`current`).
 pub async fn release(db: &Store, holder: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM worker_lease WHERE holder = ?")
+    sqlx::query("UPDATE worker_lease SET expires_ms = MIN(expires_ms, ?) WHERE holder = ?")
+        .bind(now_ms())
         .bind(holder)
         .execute(&db.pool)
         .await?;
@@ -81,6 +83,11 @@ mod tests {
             "b can't release a's"
         );
         release(&db, "a").await.unwrap();
+        let released = current(&db).await.unwrap().unwrap();
+        assert!(
+            released.expires_ms <= now_ms(),
+            "released: ended, not forgotten"
+        );
         assert!(claim(&db, "b", long).await.unwrap(), "free once released");
         // An expired lease goes to whoever claims next.
         assert!(claim(&db, "b", Duration::ZERO).await.unwrap());

@@ -66,8 +66,16 @@ const API_GATEWAY_QUOTAS: [(&str, f64, f64); 9] = [
     ("DeleteResource", 5.0, 5.0),
     ("GetResources", 5.0, 5.0 / 2.0),
 ];
-/// All operations together: 10 per second, burst 40.
-const API_GATEWAY_ALL: (f64, f64) = (40.0, 10.0);
+/// All operations together: AWS allows 10 per second with a burst of 40; Portico keeps
+/// `ARRIVAL_MARGIN` of the burst unused.
+const API_GATEWAY_ALL: (f64, f64) = (40.0 - ARRIVAL_MARGIN, 10.0);
+/// Tokens of AWS's shared request buckets (API Gateway's, ELB's `Describe*`) Portico never
+/// spends. Requests reach AWS closer together than they were sent: a connection being set up
+/// or a busy event loop holds one back while the next goes out. Paced at exactly AWS's burst
+/// and rate, a long run of reads then meets an empty bucket now and again (a 200-gateway
+/// restart drew 24 throttling answers that way). A second's worth at 10 a second absorbs
+/// that, and leaves the rest to the console and the account's other tools.
+const ARRIVAL_MARGIN: f64 = 10.0;
 /// Edge-optimised APIs are created more slowly: 1 per 30 s.
 const CREATE_EDGE_REST_API: (f64, f64) = (1.0, 1.0 / 30.0);
 const PUT_REST_API: (f64, f64) = (1.0, 1.0);
@@ -89,9 +97,10 @@ pub fn api_gateway_lower_bound<'a>(calls: impl IntoIterator<Item = (&'a str, u64
 
 /// ELB (API version 2) throttles per account and region with its own buckets: `Describe*`
 /// calls share one of 40 tokens refilled at 10 per second (the ELB guide's API throttling
-/// page). Changes are paced at 10 tokens and 2 per second: a margin under the page's buckets
-/// for mutating calls, kept for the console and other tools that share the account's buckets.
-const ELB_DESCRIBE: (f64, f64) = (40.0, 10.0);
+/// page), paced here with `ARRIVAL_MARGIN` kept. Changes are paced at 10 tokens and 2 per
+/// second: a margin under the page's buckets for mutating calls, kept for the console and
+/// other tools that share the account's buckets.
+const ELB_DESCRIBE: (f64, f64) = (40.0 - ARRIVAL_MARGIN, 10.0);
 const ELB_CHANGES: (f64, f64) = (10.0, 2.0);
 
 /// The least time (seconds) ELB's buckets (as Portico paces them) allow for these calls, made
@@ -394,17 +403,18 @@ mod tests {
     }
 
     #[test]
-    fn the_all_operations_burst_is_forty_then_ten_per_second() {
+    fn the_all_operations_burst_is_thirty_then_ten_per_second() {
         let start = Instant::now();
         let g = grants(&["GetRestApis"; 60], start);
         assert!(
-            g[..40].iter().all(|(_, t)| *t == start),
-            "a burst of 40 at once"
+            g[..30].iter().all(|(_, t)| *t == start),
+            "a burst of 30 at once (AWS's 40 less the margin)"
         );
+        assert!(g[30].1 > start);
         let last = g[59].1.duration_since(start).as_secs_f64();
         assert!(
-            (last - 2.0).abs() < 1e-6,
-            "then 10 per second: the 60th at 2 s, got {last}"
+            (last - 3.0).abs() < 1e-6,
+            "then 10 per second: the 60th at 3 s, got {last}"
         );
     }
 
@@ -415,7 +425,7 @@ mod tests {
         let spare = (0..40)
             .filter(|_| pacer.try_take_spare("GetStages", 20.0, start))
             .count();
-        assert_eq!(spare, 20, "reads stop while 20 tokens are left");
+        assert_eq!(spare, 10, "reads stop while 20 tokens are left");
         let changes = (0..40)
             .filter(|_| pacer.try_take("CreateResource", start).is_ok())
             .count();
@@ -437,8 +447,8 @@ mod tests {
         for _ in 0..100 {
             assert!(pacer.try_take("CreateDeployment", start).is_err());
         }
-        // The refusals took nothing from the shared bucket: 39 more calls still pass at once.
-        for _ in 0..39 {
+        // The refusals took nothing from the shared bucket: 29 more calls still pass at once.
+        for _ in 0..29 {
             pacer.try_take("GetStage", start).unwrap();
         }
     }
@@ -450,7 +460,7 @@ mod tests {
         let describes = (0..100)
             .filter(|_| p.try_take("DescribeTargetHealth", start).is_ok())
             .count();
-        assert_eq!(describes, 40, "a burst of 40 Describe* calls");
+        assert_eq!(describes, 30, "a burst of 30 Describe* calls");
         let changes = (0..100)
             .filter(|_| p.try_take("RegisterTargets", start).is_ok())
             .count();

@@ -48,8 +48,9 @@ pub struct WorkerConfig {
     /// a change made outside the worker is seen up to this much later. Zero: every reconcile
     /// lists the region itself.
     pub listing_age: Duration,
-    /// API Gateway tokens (of the account's burst of 40) a health read must leave for changes;
-    /// below it the read skips a round. None: health reads wait for quota like any call.
+    /// API Gateway tokens (of the 30 of the account's burst Portico uses) a health read must
+    /// leave for changes; below it the read skips a round. None: health reads wait for quota
+    /// like any call.
     pub health_reserve: Option<f64>,
     pub waits: Waits,
     pub retry: Retry,
@@ -57,6 +58,9 @@ pub struct WorkerConfig {
     pub max_backoff: Duration,
     /// After a restart that cut a plan off: how long to let AWS finish requests that were in
     /// flight before observing again (so a create that lands late is seen, not repeated).
+    /// After another server's term ended less than this ago (a restart, a takeover), the
+    /// rest of it: AWS's request buckets the last holder spent refill meanwhile (the slowest,
+    /// ELB changes as paced, in 5 s).
     pub settle: Duration,
     /// For crash tests only: stop the run right after the AWS call of this step index
     /// returns, before the journal records it, as a `kill -9` at that point would.
@@ -76,7 +80,7 @@ impl Default for WorkerConfig {
             poll: Duration::from_secs(1),
             health_interval: Duration::from_secs(15),
             listing_age: Duration::from_secs(15),
-            health_reserve: Some(20.0),
+            health_reserve: Some(15.0),
             waits: Waits::default(),
             retry: Retry::default(),
             max_backoff: Duration::from_secs(300),
@@ -328,8 +332,8 @@ impl Worker {
     /// (then stops them all and waits again). Only the holder writes to AWS or to the plans.
     async fn supervise(self: Arc<Self>, wake: Arc<Notify>) {
         loop {
-            self.wait_for_lease().await;
-            self.lead(&wake).await;
+            let other_ended = self.wait_for_lease().await;
+            self.lead(&wake, other_ended).await;
             tracing::warn!(
                 holder = %self.holder,
                 "lost the worker lease: this server stopped writing to AWS and waits as a standby"
@@ -337,13 +341,19 @@ impl Worker {
         }
     }
 
-    async fn wait_for_lease(&self) {
+    /// Waits to hold the worker lease. Returns when the term before this one ended (unix
+    /// milliseconds), if it was another holder's.
+    async fn wait_for_lease(&self) -> Option<i64> {
         let mut said = false;
         loop {
+            let before = lease::current(&self.store).await.ok().flatten();
             match self.claim_lease().await {
                 Ok(true) => {
                     tracing::info!(holder = %self.holder, "this server holds the worker lease: it alone writes to AWS");
-                    return;
+                    let now = portico_store::now_ms();
+                    return before
+                        .filter(|l| l.holder != self.holder)
+                        .map(|l| l.expires_ms.min(now));
                 }
                 Ok(false) if !said => {
                     said = true;
@@ -356,8 +366,9 @@ impl Worker {
         }
     }
 
-    /// One term as the lease holder: returns when the lease is lost.
-    async fn lead(self: &Arc<Self>, wake: &Notify) {
+    /// One term as the lease holder: returns when the lease is lost. `other_ended`: when the
+    /// term before it ended, if another holder's (unix milliseconds).
+    async fn lead(self: &Arc<Self>, wake: &Notify, other_ended: Option<i64>) {
         // Whatever ran when the last holder stopped was cut off; it is re-observed, not re-run.
         match plans::interrupt_running(&self.store).await {
             Ok(n) if n > 0 => {
@@ -367,7 +378,16 @@ impl Worker {
                 );
                 tokio::time::sleep(self.config.settle).await;
             }
-            Ok(_) => {}
+            Ok(_) => {
+                // Another holder stopped just now (a restart, a takeover): the share of AWS's
+                // request buckets it spent refills first, or this term's first burst of reads
+                // would meet buckets its pacers started full for but AWS's are not.
+                if let Some(ended) = other_ended {
+                    let ago =
+                        Duration::from_millis((portico_store::now_ms() - ended).max(0) as u64);
+                    tokio::time::sleep(self.config.settle.saturating_sub(ago)).await;
+                }
+            }
             Err(e) => tracing::error!("worker: {e}"),
         }
         // Another server may have written while this one stood by, and a create cut off above
