@@ -5,7 +5,7 @@
 //! `Ambiguous` for the worker to observe before it tries again. Errors keep AWS's code, message and request id for the
 //! journal and the page.
 
-use super::pace::{Pacers, Quotas};
+use super::pace::{Pacers, Prepaid, Quotas};
 use aws_sdk_apigateway::config::http::HttpResponse;
 use aws_sdk_apigateway::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_apigateway::operation::RequestId;
@@ -295,10 +295,11 @@ pub struct Caller {
     /// Reads that may be skipped (health refreshes) take API Gateway quota only while this
     /// many tokens stay free for changes; None waits like any call.
     pub best_effort_reserve: Option<f64>,
-    /// A routine look (a drift check's or a health read's reads): each read, retries included,
-    /// is charged to the budget routine looks share (`pace::IDLE_SHARE` of each service's read
-    /// rate). The look asked `Pacers::routine_allows` before it began.
-    pub routine: bool,
+    /// A routine look's reads (a drift check's, a health read's), with what it prepaid when it
+    /// was admitted (`Pacers::admit_routine`): each read sent, retries included, spends that
+    /// first and is then charged to the budget routine looks share (`pace::IDLE_SHARE` of each
+    /// service's read rate). None: not routine.
+    pub routine: Option<Arc<Prepaid>>,
     /// Asked before a change is tried again: a retry can come many seconds after the last
     /// check (backoff up to `Retry::cap`), long enough for another server to take over.
     pub write_guard: Option<Arc<dyn WriteGuard>>,
@@ -368,7 +369,7 @@ impl Caller {
             region: region.to_owned(),
             retry: Retry::default(),
             best_effort_reserve: None,
-            routine: false,
+            routine: None,
             write_guard: None,
         }
     }
@@ -389,17 +390,6 @@ impl Caller {
     {
         let mut attempt = 0;
         loop {
-            if self.routine && reads(operation) {
-                let budget = match service {
-                    Service::Elb => Some(Quotas::IdleElb),
-                    Service::ApiGateway => Some(Quotas::IdleApiGateway),
-                    _ => None,
-                };
-                if let Some(budget) = budget {
-                    self.pacers
-                        .charge_routine(&self.account, &self.region, budget);
-                }
-            }
             if service == Service::Elb {
                 self.pacers
                     .acquire_for(Quotas::Elb, &self.account, &self.region, operation)
@@ -441,6 +431,18 @@ impl Caller {
                             kind: ErrorKind::Superseded,
                         });
                     }
+                }
+            }
+            // A routine look's read, sent: from what it prepaid, else charged to its budget.
+            if let Some(prepaid) = self.routine.as_deref().filter(|_| reads(operation)) {
+                let budget = match service {
+                    Service::Elb => Some(Quotas::IdleElb),
+                    Service::ApiGateway => Some(Quotas::IdleApiGateway),
+                    _ => None,
+                };
+                if let Some(budget) = budget {
+                    self.pacers
+                        .charge_routine(&self.account, &self.region, budget, prepaid);
                 }
             }
             metrics::counter!(

@@ -10,7 +10,8 @@
 //! wrapper `Caller::call` awaits.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A bucket of `capacity` tokens refilled at `per_second`.
@@ -246,7 +247,8 @@ impl Pacer {
 pub enum Quotas {
     ApiGateway,
     Elb,
-    /// The routine reads' budget (`IDLE_SHARE`) of each service, taken before its quotas.
+    /// The routine reads' budget (`IDLE_SHARE`) of each service, beside its quotas: a routine
+    /// look is admitted with a few tokens of it and charged the rest of its reads.
     IdleApiGateway,
     IdleElb,
 }
@@ -258,6 +260,26 @@ impl Quotas {
             Quotas::Elb => Pacer::elb(now),
             Quotas::IdleApiGateway => Pacer::budget(IDLE_API_GATEWAY, now),
             Quotas::IdleElb => Pacer::budget(IDLE_ELB, now),
+        }
+    }
+}
+
+/// The reads a routine look paid for when it was admitted (`Pacers::admit_routine`), per
+/// budget; its reads spend these first.
+#[derive(Debug, Default)]
+pub struct Prepaid {
+    elb: AtomicU32,
+    api_gateway: AtomicU32,
+    /// Budgets a routine look is not charged to (the services' own quotas).
+    none: AtomicU32,
+}
+
+impl Prepaid {
+    fn of(&self, budget: Quotas) -> &AtomicU32 {
+        match budget {
+            Quotas::IdleElb => &self.elb,
+            Quotas::IdleApiGateway => &self.api_gateway,
+            Quotas::Elb | Quotas::ApiGateway => &self.none,
         }
     }
 }
@@ -285,23 +307,53 @@ impl Pacers {
             .try_take_spare(operation, reserve, now)
     }
 
-    /// Whether a routine look may begin in that account and region: each budget of `asks`
-    /// (`(budget, n)` pairs) holds `n` tokens (at most its burst). Nothing is taken: the look's
-    /// reads are charged as they are made (`charge_routine`). False: put the look off.
-    pub fn routine_allows(&self, account: &str, region: &str, asks: &[(Quotas, f64)]) -> bool {
+    /// Admits a routine look in that account and region, without waiting: takes `n` tokens of
+    /// each budget of `asks` (`(budget, n)` pairs, `n` at most the budget's burst), all or
+    /// none, as the look's first reads (`Prepaid`). None: put the look off. The look's reads
+    /// beyond those are charged as they are made (`charge_routine`).
+    pub fn admit_routine(
+        &self,
+        account: &str,
+        region: &str,
+        asks: &[(Quotas, f64)],
+    ) -> Option<Arc<Prepaid>> {
         let mut map = self.by_account.lock().unwrap_or_else(|e| e.into_inner());
         let now = tokio::time::Instant::now().into_std();
-        asks.iter().all(|(q, n)| {
-            map.entry((account.to_owned(), region.to_owned(), *q))
-                .or_insert_with(|| q.pacer(now))
-                .has_many(*n, now)
-        })
+        let key = |q: Quotas| (account.to_owned(), region.to_owned(), q);
+        for (q, _) in asks {
+            map.entry(key(*q)).or_insert_with(|| q.pacer(now));
+        }
+        let prepaid = Prepaid::default();
+        for (q, n) in asks {
+            let Some(p) = map.get_mut(&key(*q)) else {
+                return None;
+            };
+            let n = n.min(p.all.capacity);
+            if !p.has_many(n, now) {
+                return None;
+            }
+            prepaid.of(*q).store(n as u32, Ordering::Relaxed);
+        }
+        for (q, _) in asks {
+            if let Some(p) = map.get_mut(&key(*q)) {
+                p.all.tokens -= f64::from(prepaid.of(*q).load(Ordering::Relaxed));
+            }
+        }
+        Some(Arc::new(prepaid))
     }
 
-    /// Charges a read a routine look made to `budget`, into debt if need be: a look is not
-    /// cut off halfway (half a look is worth nothing), and the looks after it are put off
-    /// until the budget has refilled, so over time routine reads keep to their share.
-    pub fn charge_routine(&self, account: &str, region: &str, budget: Quotas) {
+    /// A read a routine look makes: from what it prepaid, else charged to `budget`, into
+    /// debt if need be. A look is not cut off halfway (half a look is worth nothing); the
+    /// looks after it are put off until the budget has refilled, so over time routine reads
+    /// keep to their share.
+    pub fn charge_routine(&self, account: &str, region: &str, budget: Quotas, prepaid: &Prepaid) {
+        let left = prepaid.of(budget);
+        if left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return;
+        }
         let mut map = self.by_account.lock().unwrap_or_else(|e| e.into_inner());
         let now = tokio::time::Instant::now().into_std();
         let pacer = map
@@ -309,6 +361,18 @@ impl Pacers {
             .or_insert_with(|| budget.pacer(now));
         pacer.all.refill(now);
         pacer.all.take();
+    }
+
+    /// The tokens a budget holds now (negative: in debt), for tests and diagnostics.
+    #[doc(hidden)]
+    pub fn routine_balance(&self, account: &str, region: &str, budget: Quotas) -> f64 {
+        let mut map = self.by_account.lock().unwrap_or_else(|e| e.into_inner());
+        let now = tokio::time::Instant::now().into_std();
+        let pacer = map
+            .entry((account.to_owned(), region.to_owned(), budget))
+            .or_insert_with(|| budget.pacer(now));
+        pacer.all.refill(now);
+        pacer.all.tokens
     }
 
     /// Waits (without blocking other tasks) until `operation` may be called in that account
@@ -481,41 +545,66 @@ mod tests {
     async fn routine_reads_keep_to_their_share_of_the_read_rate_and_never_wait() {
         let pacers = Pacers::default();
         let (elb, api) = (Quotas::IdleElb, Quotas::IdleApiGateway);
-        let allows = |asks: &[(Quotas, f64)]| pacers.routine_allows("111", "us-east-1", asks);
-        let charge = |q: Quotas, n: usize| {
+        let admit = |asks: &[(Quotas, f64)]| pacers.admit_routine("111", "us-east-1", asks);
+        let balance = |q: Quotas| pacers.routine_balance("111", "us-east-1", q);
+        let charge = |q: Quotas, paid: &Prepaid, n: usize| {
             for _ in 0..n {
-                pacers.charge_routine("111", "us-east-1", q);
+                pacers.charge_routine("111", "us-east-1", q, paid);
             }
         };
-        assert!(allows(&[(elb, IDLE_ELB.0)]), "a burst to begin with");
-        assert!(allows(&[(elb, 1.0)]), "asking takes nothing");
-        // A look that reads more than the burst (a listing) goes into debt, not cut off.
-        charge(elb, IDLE_ELB.0 as usize + 10);
-        assert!(!allows(&[(elb, 1.0)]));
-        assert!(!allows(&[(elb, 1.0), (api, 1.0)]), "all budgets or none");
-        assert!(allows(&[(api, IDLE_API_GATEWAY.0)]), "each budget its own");
-        // The debt is repaid at the share of the read rate (10/s × IDLE_SHARE): 10 tokens
-        // take 2 s, one more 0.2 s.
+        // Admission takes the look's first reads at once, so looks asking together can't all
+        // pass on one balance.
+        let looks = (0..100).filter_map(|_| admit(&[(elb, 5.0)])).count();
+        assert_eq!(looks as f64, IDLE_ELB.0 / 5.0, "a burst's worth of looks");
+        assert!(
+            admit(&[(elb, 1.0), (api, 1.0)]).is_none(),
+            "all budgets or none"
+        );
+        assert_eq!(
+            balance(api),
+            IDLE_API_GATEWAY.0,
+            "a refused look takes nothing"
+        );
+
+        // A look's reads spend what it prepaid first, then go into debt, never cut off.
+        tokio::time::advance(Duration::from_secs(60)).await;
+        let paid = admit(&[(elb, 4.0)]).expect("a full budget");
+        charge(elb, &paid, 4);
+        assert_eq!(
+            balance(elb),
+            IDLE_ELB.0 - 4.0,
+            "the prepaid reads cost nothing more"
+        );
+        charge(elb, &paid, IDLE_ELB.0 as usize + 6);
+        assert_eq!(balance(elb), -10.0);
+        assert!(admit(&[(elb, 1.0)]).is_none());
+        assert!(
+            admit(&[(api, IDLE_API_GATEWAY.0)]).is_some(),
+            "each budget its own"
+        );
+        // The debt is repaid at the share of the read rate (10/s × IDLE_SHARE): 11 tokens
+        // take 2.2 s.
         tokio::time::advance(Duration::from_millis(2100)).await;
-        assert!(!allows(&[(elb, 1.0)]));
+        assert!(admit(&[(elb, 1.0)]).is_none());
         tokio::time::advance(Duration::from_millis(150)).await;
-        assert!(allows(&[(elb, 1.0)]));
+        assert!(admit(&[(elb, 1.0)]).is_some());
         // An ask beyond the burst is met by a full bucket instead of never passing.
         tokio::time::advance(Duration::from_secs(60)).await;
-        assert!(allows(&[(elb, 500.0)]));
-        // Over a long run, charged reads keep to the share: what a minute refills.
-        let mut looks = 0;
+        assert!(admit(&[(elb, 500.0)]).is_some());
+
+        // Over a long run, admitted looks with their reads keep to the share.
+        tokio::time::advance(Duration::from_secs(60)).await;
+        let mut reads = 0;
         for _ in 0..600 {
-            if allows(&[(elb, 5.0)]) {
-                charge(elb, 5);
-                looks += 1;
+            if let Some(paid) = admit(&[(elb, 2.0)]) {
+                charge(elb, &paid, 7);
+                reads += 7;
             }
             tokio::time::advance(Duration::from_millis(100)).await;
         }
-        let reads = 5.0 * looks as f64;
         let most = IDLE_ELB.0 + 60.0 * ELB_DESCRIBE.1 * IDLE_SHARE;
         assert!(
-            reads <= most + 5.0,
+            f64::from(reads) <= most + 7.0,
             "{reads} reads in a minute, at most {most}"
         );
     }

@@ -58,9 +58,9 @@ pub struct WorkerConfig {
     pub max_backoff: Duration,
     /// After a restart that cut a plan off: how long to let AWS finish requests that were in
     /// flight before observing again (so a create that lands late is seen, not repeated).
-    /// After another server's term ended less than this ago (a restart, a takeover), the
-    /// rest of it: AWS's request buckets the last holder spent refill meanwhile (the slowest,
-    /// ELB changes as paced, in 5 s).
+    /// After another server called AWS less than this ago (a restart), the rest of it: AWS's
+    /// request buckets the last holder spent refill meanwhile (the slowest, ELB changes as
+    /// paced, in 5 s). The lease is renewed while settling.
     pub settle: Duration,
     /// For crash tests only: stop the run right after the AWS call of this step index
     /// returns, before the journal records it, as a `kill -9` at that point would.
@@ -332,8 +332,8 @@ impl Worker {
     /// (then stops them all and waits again). Only the holder writes to AWS or to the plans.
     async fn supervise(self: Arc<Self>, wake: Arc<Notify>) {
         loop {
-            let other_ended = self.wait_for_lease().await;
-            self.lead(&wake, other_ended).await;
+            let other_called = self.wait_for_lease().await;
+            self.lead(&wake, other_called).await;
             tracing::warn!(
                 holder = %self.holder,
                 "lost the worker lease: this server stopped writing to AWS and waits as a standby"
@@ -341,8 +341,8 @@ impl Worker {
         }
     }
 
-    /// Waits to hold the worker lease. Returns when the term before this one ended (unix
-    /// milliseconds), if it was another holder's.
+    /// Waits to hold the worker lease. Returns when the holder before, if another, last called
+    /// AWS at the latest (unix milliseconds).
     async fn wait_for_lease(&self) -> Option<i64> {
         let mut said = false;
         loop {
@@ -350,10 +350,13 @@ impl Worker {
             match self.claim_lease().await {
                 Ok(true) => {
                     tracing::info!(holder = %self.holder, "this server holds the worker lease: it alone writes to AWS");
+                    // The last holder's last call to AWS: when it gave the lease up, or (if it
+                    // died) before the renewal it never made.
+                    let tick = self.lease_tick().as_millis() as i64;
                     let now = portico_store::now_ms();
                     return before
                         .filter(|l| l.holder != self.holder)
-                        .map(|l| l.expires_ms.min(now));
+                        .map(|l| l.expires_ms.min(l.renewed_ms + tick).min(now));
                 }
                 Ok(false) if !said => {
                     said = true;
@@ -366,29 +369,47 @@ impl Worker {
         }
     }
 
-    /// One term as the lease holder: returns when the lease is lost. `other_ended`: when the
-    /// term before it ended, if another holder's (unix milliseconds).
-    async fn lead(self: &Arc<Self>, wake: &Notify, other_ended: Option<i64>) {
+    /// Waits `d` while holding the lease (renewed every tick): false if it was lost meanwhile.
+    async fn hold_for(&self, d: Duration) -> bool {
+        let until = tokio::time::Instant::now() + d;
+        loop {
+            let left = until.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            tokio::time::sleep(left.min(self.lease_tick())).await;
+            if !matches!(self.claim_lease().await, Ok(true)) {
+                return false;
+            }
+        }
+    }
+
+    /// One term as the lease holder: returns when the lease is lost. `other_called`: when the
+    /// holder before, if another, last called AWS at the latest (unix milliseconds).
+    async fn lead(self: &Arc<Self>, wake: &Notify, other_called: Option<i64>) {
         // Whatever ran when the last holder stopped was cut off; it is re-observed, not re-run.
-        match plans::interrupt_running(&self.store).await {
+        let settle = match plans::interrupt_running(&self.store).await {
             Ok(n) if n > 0 => {
                 tracing::warn!(
                     "{n} plan(s) were cut off by a stop; observing AWS again in {} s",
                     self.config.settle.as_secs()
                 );
-                tokio::time::sleep(self.config.settle).await;
+                self.config.settle
             }
-            Ok(_) => {
-                // Another holder stopped just now (a restart, a takeover): the share of AWS's
-                // request buckets it spent refills first, or this term's first burst of reads
-                // would meet buckets its pacers started full for but AWS's are not.
-                if let Some(ended) = other_ended {
-                    let ago =
-                        Duration::from_millis((portico_store::now_ms() - ended).max(0) as u64);
-                    tokio::time::sleep(self.config.settle.saturating_sub(ago)).await;
-                }
+            // Another holder called AWS just now (a restart): the share of AWS's request
+            // buckets it spent refills first, or this term's first reads would meet buckets
+            // that this process's pacers start full but AWS's are not.
+            Ok(_) => other_called.map_or(Duration::ZERO, |at| {
+                let ago = Duration::from_millis((portico_store::now_ms() - at).max(0) as u64);
+                self.config.settle.saturating_sub(ago)
+            }),
+            Err(e) => {
+                tracing::error!("worker: {e}");
+                Duration::ZERO
             }
-            Err(e) => tracing::error!("worker: {e}"),
+        };
+        if !self.hold_for(settle).await {
+            return;
         }
         // Another server may have written while this one stood by, and a create cut off above
         // may have landed while it settled: nothing read before now is planned from.
@@ -462,8 +483,8 @@ impl Worker {
         self.refresh_health_as(gateway, false).await
     }
 
-    /// `refresh_health`; `routine`: the worker's periodic read, whose calls take the budget
-    /// routine looks share and skip the round when it is spent.
+    /// `refresh_health`; `routine`: the worker's periodic read, admitted by the budget routine
+    /// looks share and charged every read it makes, or skipped this round when it is spent.
     #[doc(hidden)]
     pub async fn refresh_health_as(
         &self,
@@ -479,16 +500,23 @@ impl Worker {
         // quota or routine looks have spent their share of it.
         let caller = Caller {
             best_effort_reserve: self.config.health_reserve,
-            routine,
             ..self.caller(&gw.region, gw.role_arn.as_deref())
         };
-        if routine && !self.routine_allows(&caller, &g.topology) {
-            return Err(AppError::Unavailable(
-                "Health read skipped this round: routine reads have spent their share of the \
-                 AWS read quota."
-                    .into(),
-            ));
-        }
+        let caller = if routine {
+            let Some(prepaid) = self.admit_routine(&caller, &g.topology) else {
+                return Err(AppError::Unavailable(
+                    "Health read skipped this round: routine reads have spent their share of \
+                     the AWS read quota."
+                        .into(),
+                ));
+            };
+            Caller {
+                routine: Some(prepaid),
+                ..caller
+            }
+        } else {
+            caller
+        };
         let owner = self.owner(&g).await?;
         let read = async {
             let inventory = self
@@ -523,15 +551,19 @@ impl Worker {
         Ok(health)
     }
 
-    /// Whether a routine look (a drift check, a health read) of topology `t` may begin: the
-    /// budget routine looks share in the caller's account and region holds at least the
-    /// gateway's own reads (ELB: listeners, and target health per backend port; API Gateway:
-    /// resources and stages). Its reads, and a listing's when it makes one, are charged as
-    /// they are made (`Caller::routine`).
-    fn routine_allows(&self, caller: &Caller, t: &portico_core::model::topology::Topology) -> bool {
+    /// Admits a routine look (a drift check, a health read) of topology `t` when the budget
+    /// routine looks share in the caller's account and region holds the gateway's own reads
+    /// (ELB: listeners, and target health per backend port; API Gateway: resources and
+    /// stages), which it takes at once. The look's other reads (a listing's, when it makes one)
+    /// are charged as they are made (`Caller::routine`). None: put the look off.
+    fn admit_routine(
+        &self,
+        caller: &Caller,
+        t: &portico_core::model::topology::Topology,
+    ) -> Option<Arc<crate::aws::pace::Prepaid>> {
         use crate::aws::pace::Quotas;
         let elb = 1.0 + t.ports.len() as f64;
-        self.pacers.routine_allows(
+        self.pacers.admit_routine(
             &caller.account,
             &caller.region,
             &[(Quotas::IdleElb, elb), (Quotas::IdleApiGateway, 2.0)],

@@ -28,10 +28,10 @@ impl Worker {
         self.reconcile_as(gateway, true).await
     }
 
-    /// `reconcile`; `routine`: a periodic drift check, which first reserves the reads it will
-    /// make from the budget routine looks share (`aws::pace::IDLE_SHARE`) and is put off when
-    /// the budget lacks them, so a large fleet's checks stretch out instead of taking the
-    /// account's quota, and nothing waits behind them.
+    /// `reconcile`; `routine`: a periodic drift check, admitted by the budget routine looks
+    /// share (`aws::pace::IDLE_SHARE`) and charged every read it makes, or put off when the
+    /// budget is spent, so a large fleet's checks stretch out instead of taking the account's
+    /// quota, and nothing waits behind them.
     pub(super) async fn reconcile_as(&self, gateway: i64, routine: bool) -> Outcome {
         let started = Instant::now();
         let outcome = match self.reconcile_inner(gateway, routine).await {
@@ -119,14 +119,18 @@ impl Worker {
         // The account and region's listing, shared when a recent one will do (`listing`;
         // keys only for a gateway that ever had one); attributes and deployments from memory.
         let with_keys = keys::any(&self.store, gateway).await?;
-        if routine && !self.routine_allows(&caller, &g.topology) {
-            return Ok(Outcome::Postponed);
-        }
-        // A drift check's reads are charged to the routine budget as they are made (its
-        // listing's too, when it makes one); its corrections are not routine.
-        let reader = Caller {
-            routine,
-            ..caller.clone()
+        // A drift check's reads are charged to the routine budget (its listing's too, when it
+        // makes one); its corrections are not routine.
+        let reader = if routine {
+            let Some(prepaid) = self.admit_routine(&caller, &g.topology) else {
+                return Ok(Outcome::Postponed);
+            };
+            Caller {
+                routine: Some(prepaid),
+                ..caller.clone()
+            }
+        } else {
+            caller.clone()
         };
         let read = async {
             let since = self.listings.begin_reconcile(gateway);

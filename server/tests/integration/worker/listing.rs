@@ -187,12 +187,13 @@ async fn after_a_failed_run_the_next_look_lists_the_region_itself() {
 }
 
 /// A routine look pays for the listing it makes: each of its reads is charged to the budget
-/// routine looks share, a listing larger than the budget's burst included. The look is not cut
-/// off halfway; the routine looks after it (a drift check, a health read) are put off until
-/// the budget has refilled, and an edit's look is not routine.
+/// routine looks share, a listing larger than the budget's burst included, and the look is not
+/// cut off halfway. In debt, the routine looks after it (a drift check, a health read) are put
+/// off, and an edit's look is not routine.
 #[tokio::test]
 async fn a_routine_look_pays_for_its_listing() {
     use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
+    use portico::aws::pace::{Prepaid, Quotas, IDLE_SHARE};
     let rig = rig().await;
     let worker = rig.worker(fast()).await;
     rig.converge(&worker, 3).await;
@@ -218,8 +219,15 @@ async fn a_routine_look_pays_for_its_listing() {
             done.unwrap().unwrap();
         }
     }
+    let pacers = worker.pacers();
+    // The seed has no role: its pacers' account is "default".
+    let balance = || pacers.routine_balance("default", REGION, Quotas::IdleElb);
     rig.reset_calls().await;
+    let before = balance();
+    let started = std::time::Instant::now();
     assert_eq!(worker.drift_check(rig.id).await, Outcome::InSync);
+    let took = started.elapsed().as_secs_f64();
+    let after = balance();
     let (reads, writes) = rig.calls().await;
     assert!(writes.is_empty(), "{writes:?}");
     let elb_reads: u64 = reads
@@ -231,12 +239,31 @@ async fn a_routine_look_pays_for_its_listing() {
         reads.get("DescribeTags").is_some_and(|n| *n >= 40) && elb_reads > 40,
         "the whole listing was read: {reads:?}"
     );
-    // Its reads put the budget in debt: the routine looks after it wait …
+    // Every read sent was charged, no more: the budget lost them, less what it refilled
+    // meanwhile at its share of ELB's `Describe*` rate (10 a second).
+    let refilled = took * 10.0 * IDLE_SHARE;
+    let charged = before - after;
+    assert!(
+        charged >= elb_reads as f64 - refilled - 0.01 && charged <= elb_reads as f64 + 0.01,
+        "{elb_reads} ELB reads in {took:.2} s; the budget went from {before:.1} to {after:.1}"
+    );
+
+    // In debt (a minute of the share, so nothing repays it while the test runs), the routine
+    // looks wait …
+    let spent = Prepaid::default();
+    for _ in 0..300 {
+        pacers.charge_routine("default", REGION, Quotas::IdleElb, &spent);
+    }
+    rig.reset_calls().await;
     assert_eq!(worker.drift_check(rig.id).await, Outcome::Postponed);
     let skipped = worker.refresh_health_as(rig.id, true).await.unwrap_err();
     assert!(skipped.to_string().contains("skipped"), "{skipped}");
+    let (reads, _) = rig.calls().await;
+    assert!(
+        reads.is_empty(),
+        "put off before reading anything: {reads:?}"
+    );
     // … and an edit's look does not.
-    rig.reset_calls().await;
     assert_eq!(worker.reconcile(rig.id).await, Outcome::InSync);
     let (reads, _) = rig.calls().await;
     assert!(reads.contains_key("DescribeTags"), "{reads:?}");

@@ -32,7 +32,6 @@ async fn in_sync(rig: &Rig) -> i64 {
         .unwrap()
 }
 
-/// (reads, writes, throttled) in the sandbox's call log.
 /// The operations AWS's quotas refused (service, operation, count), from the call log.
 fn throttled_by(log: &serde_json::Value) -> String {
     let mut named = vec![];
@@ -50,6 +49,7 @@ fn throttled_by(log: &serde_json::Value) -> String {
     }
 }
 
+/// (reads, writes, throttled) in the sandbox's call log.
 fn tally(log: &serde_json::Value) -> (u64, u64, u64) {
     let (mut reads, mut writes) = (0, 0);
     for service in ["apigateway", "elasticloadbalancing"] {
