@@ -40,10 +40,29 @@ pub struct HistoryRow {
 pub struct GatewayView {
     pub topology: Topology,
     pub generation: i64,
-    /// The prices for the gateway's region (refreshed ones first, then the embedded table).
+    /// The month's estimate in a line, worked out on the server: the status tab shows it, and
+    /// only the cost tab needs the prices and the cost model in the browser (`gateway_prices`).
+    pub cost: CostHeadline,
+}
+
+/// The monthly estimate's total and what weighs most in it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CostHeadline {
+    /// In cents: "$65.23".
+    pub total: String,
+    /// The three largest lines: "NLB hours $16.43 · …".
+    pub top: String,
+    pub region: String,
+    pub price_date: String,
+}
+
+/// The prices of a gateway's region, for the estimate the cost tab works out in the browser.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PricesView {
+    /// Refreshed ones first, then the embedded table.
     pub prices: portico_core::cost::prices::Prices,
     /// False when the region is not in the table and us-east-1's prices stand in.
-    pub prices_exact: bool,
+    pub exact: bool,
 }
 
 /// Gateways per page of the overview.
@@ -107,6 +126,14 @@ pub async fn get_gateway(name: String) -> Result<GatewayView, AppError> {
     let (_, state) =
         crate::api::context::require(portico_core::model::Role::Viewer, "read gateways").await?;
     ssr::view(&state.store, &name).await
+}
+
+/// The prices of the gateway's region (its cost tab).
+#[server(prefix = "/api", endpoint = "gateway_prices")]
+pub async fn gateway_prices(name: String) -> Result<PricesView, AppError> {
+    let (_, state) =
+        crate::api::context::require(portico_core::model::Role::Viewer, "read gateways").await?;
+    ssr::prices(&state.store, &name).await
 }
 
 /// The gateway's latest 100 generations, newest first (its history tab).
@@ -271,7 +298,7 @@ pub async fn upload_topology(
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use super::{GatewaySummary, GatewayView, HistoryRow};
+    use super::{CostHeadline, GatewaySummary, GatewayView, HistoryRow, PricesView};
     use crate::error::AppError;
     use portico_core::plan::lifecycle::GatewayState;
     use portico_store::gateways::Listed;
@@ -280,14 +307,37 @@ pub mod ssr {
     /// A gateway's page: its latest topology, its history and its region's prices.
     pub async fn view(store: &Store, name: &str) -> Result<GatewayView, AppError> {
         let g = portico_store::gateways::load(store, name).await?;
-        let (prices, prices_exact) =
+        let (prices, exact) =
             portico_store::prices::for_region(store, &g.topology.gateway.region).await?;
+        let e = portico_core::cost::estimate(&g.topology, &prices, exact);
+        let mut lines = e.lines.iter().collect::<Vec<_>>();
+        lines.sort_by_key(|l| std::cmp::Reverse(l.amount.0));
+        let top = lines
+            .iter()
+            .take(3)
+            .map(|l| format!("{} {}", l.resource, l.amount.cents()))
+            .collect::<Vec<_>>()
+            .join(" · ");
         Ok(GatewayView {
             topology: g.topology,
             generation: g.generation,
-            prices,
-            prices_exact,
+            cost: CostHeadline {
+                total: e.total.cents(),
+                top,
+                region: e.region,
+                price_date: e.price_date,
+            },
         })
+    }
+
+    pub async fn prices(store: &Store, name: &str) -> Result<PricesView, AppError> {
+        let region = portico_store::gateways::load(store, name)
+            .await?
+            .topology
+            .gateway
+            .region;
+        let (prices, exact) = portico_store::prices::for_region(store, &region).await?;
+        Ok(PricesView { prices, exact })
     }
 
     pub async fn history(store: &Store, name: &str) -> Result<Vec<HistoryRow>, AppError> {

@@ -2,7 +2,8 @@
 //! date), a chart by resource, and the alternatives with where each turns cheaper or dearer.
 //! Computed in the browser too, so the Lambda inputs recompute as they are typed.
 
-use super::Ctx;
+use super::{CostActions, Ctx, StatusActions};
+use crate::api::gateways::PricesView;
 use leptos::prelude::*;
 use portico_core::cost::prices::Prices;
 use portico_core::cost::{alternatives, estimate, LambdaInputs};
@@ -10,21 +11,13 @@ use portico_core::model::topology::Topology;
 
 /// The month's total on the status tab, with what weighs most; the details are on the cost tab.
 #[component]
-pub fn CostSummary(ctx: Ctx) -> impl IntoView {
-    let e = estimate(&ctx.topology, &ctx.prices, ctx.prices_exact);
-    let mut lines = e.lines.clone();
-    lines.sort_by_key(|l| std::cmp::Reverse(l.amount.0));
-    let top = lines
-        .iter()
-        .take(3)
-        .map(|l| format!("{} {}", l.resource, l.amount.cents()))
-        .collect::<Vec<_>>()
-        .join(" · ");
+pub fn CostSummary(ctx: Ctx<StatusActions>) -> impl IntoView {
+    let c = ctx.cost;
     view! {
         <section class="card" id="cost-summary" aria-labelledby="cost-summary-title">
-            <h2 id="cost-summary-title">{format!("Monthly cost: {}", e.total)}</h2>
+            <h2 id="cost-summary-title">{format!("Monthly cost: {}", c.total)}</h2>
             <p class="muted small">
-                {format!("Estimate at {} prices of {}. Most of it: {top}. ", e.region, e.price_date)}
+                {format!("Estimate at {} prices of {}. Most of it: {}. ", c.region, c.price_date, c.top)}
                 <a href=super::Tab::Cost.href(&ctx.gateway)>"Cost lines, alternatives and usage assumptions"</a>
             </p>
         </section>
@@ -32,8 +25,8 @@ pub fn CostSummary(ctx: Ctx) -> impl IntoView {
 }
 
 #[component]
-pub fn CostSection(ctx: Ctx) -> impl IntoView {
-    let (prices, exact): (Prices, bool) = (ctx.prices.clone(), ctx.prices_exact);
+pub fn CostSection(ctx: Ctx<CostActions>, prices: PricesView) -> impl IntoView {
+    let (prices, exact): (Prices, bool) = (prices.prices, prices.exact);
     let topology: Topology = ctx.topology.clone();
     let e = estimate(&topology, &prices, exact);
     let max = e.lines.iter().map(|l| l.amount.0).max().unwrap_or(1).max(1);

@@ -1,11 +1,11 @@
 //! The topology as a file: download it, or upload one (with a dry run first).
 
-use super::Ctx;
+use super::{Ctx, FileActions};
 use crate::components::error::ActionError;
 use leptos::prelude::*;
 
 #[component]
-pub fn TopologyFile(ctx: Ctx) -> impl IntoView {
+pub fn TopologyFile(ctx: Ctx<FileActions>) -> impl IntoView {
     let upload = ctx.actions.upload;
     let href = format!("{}/topology.yaml", ctx.base());
     let outcome = move || {

@@ -1,13 +1,16 @@
 //! The gateway's generations: who changed what and when, and restoring an earlier one.
 
-use super::Ctx;
+use super::{Ctx, HistoryActions};
 use crate::api::gateways::HistoryRow;
 use crate::components::error::{ActionError, LoadError};
 use crate::error::AppError;
 use leptos::prelude::*;
 
 #[component]
-pub fn History(ctx: Ctx, rows: Resource<Result<Vec<HistoryRow>, AppError>>) -> impl IntoView {
+pub fn History(
+    ctx: Ctx<HistoryActions>,
+    rows: Resource<Result<Vec<HistoryRow>, AppError>>,
+) -> impl IntoView {
     let restore = ctx.actions.restore;
     view! {
         <section class="card" id="history" aria-labelledby="history-title">
@@ -29,7 +32,7 @@ pub fn History(ctx: Ctx, rows: Resource<Result<Vec<HistoryRow>, AppError>>) -> i
 }
 
 #[component]
-fn HistoryTable(ctx: Ctx, history: Vec<HistoryRow>) -> impl IntoView {
+fn HistoryTable(ctx: Ctx<HistoryActions>, history: Vec<HistoryRow>) -> impl IntoView {
     let restore = ctx.actions.restore;
     let current = ctx.generation;
     view! {

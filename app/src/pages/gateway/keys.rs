@@ -1,7 +1,7 @@
 //! API keys: everyone signed in sees who holds which key, what it reaches and its status;
 //! admins issue (then see the value once), rotate with a grace period, and revoke.
 
-use super::Ctx;
+use super::{Ctx, KeyActions};
 use crate::api::keys::{IssueApiKey, KeyRow, KeysView, RevokeApiKey, RotateApiKey};
 use crate::components::error::{ActionError, LoadError};
 use crate::error::AppError;
@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use portico_core::model::keys as rules;
 
 #[component]
-pub fn Keys(ctx: Ctx, keys: Resource<Result<KeysView, AppError>>) -> impl IntoView {
+pub fn Keys(ctx: Ctx<KeyActions>, keys: Resource<Result<KeysView, AppError>>) -> impl IntoView {
     let issue = ctx.actions.issue_key;
     let rotate = ctx.actions.rotate_key;
     let revoke = ctx.actions.revoke_key;

@@ -32,9 +32,29 @@ use portico_core::model::topology::Topology;
 use portico_core::model::user::CurrentUser;
 use portico_core::model::Role;
 
-/// Every form's action, created once per page so one resource can refresh after any of them.
+/// A tab's forms: each tab makes the actions of its own forms (so the code that sends them is
+/// in that tab's lazy module, not in the frame every tab loads), once per page, so one
+/// resource can refresh after any of them.
+pub trait TabActions: Clone + Send + Sync + 'static {
+    /// How many of the forms that change the gateway (its topology, its generation) have been
+    /// sent: the frame reads the gateway again after each.
+    fn edits(&self) -> usize {
+        0
+    }
+}
+
+/// The status tab's: approving a plan, asking the worker to look now.
 #[derive(Clone, Copy)]
-pub struct Actions {
+pub struct StatusActions {
+    pub approve: ServerAction<ApprovePlan>,
+    pub reconcile: ServerAction<ReconcileNow>,
+}
+
+impl TabActions for StatusActions {}
+
+/// The topology tab's forms.
+#[derive(Clone, Copy)]
+pub struct TopologyActions {
     pub save_port: ServerAction<SavePort>,
     pub delete_port: ServerAction<DeletePort>,
     pub save_stage: ServerAction<SaveStage>,
@@ -43,41 +63,11 @@ pub struct Actions {
     pub delete_route: ServerAction<DeleteRoute>,
     pub save_usage_plan: ServerAction<SaveUsagePlan>,
     pub delete_usage_plan: ServerAction<DeleteUsagePlan>,
-    pub save_usage: ServerAction<SaveUsage>,
     pub save_settings: ServerAction<SaveSettings>,
-    pub restore: ServerAction<RestoreGeneration>,
-    pub upload: ServerAction<UploadTopology>,
-    pub approve: ServerAction<ApprovePlan>,
-    pub reconcile: ServerAction<ReconcileNow>,
-    pub issue_key: ServerAction<IssueApiKey>,
-    pub rotate_key: ServerAction<RotateApiKey>,
-    pub revoke_key: ServerAction<RevokeApiKey>,
 }
 
-impl Actions {
-    fn new() -> Self {
-        Self {
-            save_port: ServerAction::new(),
-            delete_port: ServerAction::new(),
-            save_stage: ServerAction::new(),
-            delete_stage: ServerAction::new(),
-            save_route: ServerAction::new(),
-            delete_route: ServerAction::new(),
-            save_usage_plan: ServerAction::new(),
-            delete_usage_plan: ServerAction::new(),
-            save_usage: ServerAction::new(),
-            save_settings: ServerAction::new(),
-            restore: ServerAction::new(),
-            upload: ServerAction::new(),
-            approve: ServerAction::new(),
-            reconcile: ServerAction::new(),
-            issue_key: ServerAction::new(),
-            rotate_key: ServerAction::new(),
-            revoke_key: ServerAction::new(),
-        }
-    }
-
-    fn versions(&self) -> [usize; 12] {
+impl TabActions for TopologyActions {
+    fn edits(&self) -> usize {
         [
             self.save_port.version().get(),
             self.delete_port.version().get(),
@@ -87,11 +77,56 @@ impl Actions {
             self.delete_route.version().get(),
             self.save_usage_plan.version().get(),
             self.delete_usage_plan.version().get(),
-            self.save_usage.version().get(),
             self.save_settings.version().get(),
-            self.restore.version().get(),
-            self.upload.version().get(),
         ]
+        .iter()
+        .sum()
+    }
+}
+
+/// The cost tab's: the usage assumptions.
+#[derive(Clone, Copy)]
+pub struct CostActions {
+    pub save_usage: ServerAction<SaveUsage>,
+}
+
+impl TabActions for CostActions {
+    fn edits(&self) -> usize {
+        self.save_usage.version().get()
+    }
+}
+
+/// The API keys tab's (keys are not part of the topology's generations).
+#[derive(Clone, Copy)]
+pub struct KeyActions {
+    pub issue_key: ServerAction<IssueApiKey>,
+    pub rotate_key: ServerAction<RotateApiKey>,
+    pub revoke_key: ServerAction<RevokeApiKey>,
+}
+
+impl TabActions for KeyActions {}
+
+/// The history tab's: restoring an earlier generation.
+#[derive(Clone, Copy)]
+pub struct HistoryActions {
+    pub restore: ServerAction<RestoreGeneration>,
+}
+
+impl TabActions for HistoryActions {
+    fn edits(&self) -> usize {
+        self.restore.version().get()
+    }
+}
+
+/// The file tab's: uploading a topology.
+#[derive(Clone, Copy)]
+pub struct FileActions {
+    pub upload: ServerAction<UploadTopology>,
+}
+
+impl TabActions for FileActions {
+    fn edits(&self) -> usize {
+        self.upload.version().get()
     }
 }
 
@@ -103,7 +138,7 @@ pub struct RunsSource {
 }
 
 impl RunsSource {
-    fn new(name: Memo<String>, actions: Actions) -> Self {
+    fn new(name: Memo<String>, actions: StatusActions) -> Self {
         let tick = RwSignal::new(0u64);
         let data = Resource::new(
             move || {
@@ -120,33 +155,31 @@ impl RunsSource {
     }
 }
 
-/// What the gateway's tabs share, provided by the frame: the name from the route, the loaded
-/// gateway (read again after every edit) and the forms' actions.
+/// What the gateway's tabs share, provided by the frame: the name from the route and the
+/// loaded gateway (read again after every edit).
 #[derive(Clone, Copy)]
 struct Shared {
     name: Memo<String>,
     data: Resource<Result<GatewayView, crate::error::AppError>>,
-    actions: Actions,
 }
 
 /// What every section needs: the loaded topology, its generation (sent back with each edit),
-/// and what the user may do.
+/// what the user may do, and its tab's forms' actions.
 #[derive(Clone)]
-pub struct Ctx {
+pub struct Ctx<A> {
     pub gateway: String,
     pub generation: i64,
     pub topology: Topology,
     pub can_edit: bool,
     pub is_admin: bool,
-    pub actions: Actions,
-    /// For the cost estimate (it also runs in the browser as forms are typed).
-    pub prices: portico_core::cost::prices::Prices,
-    pub prices_exact: bool,
+    pub actions: A,
+    /// The month's estimate in a line (the cost tab reads the prices and works it out itself).
+    pub cost: crate::api::gateways::CostHeadline,
     /// The tab the sections are shown on (its URL is where their forms open and close).
     pub tab: Tab,
 }
 
-impl Ctx {
+impl<A> Ctx<A> {
     pub fn base(&self) -> String {
         Tab::Status.href(&self.gateway)
     }
@@ -235,16 +268,9 @@ impl Tab {
 pub fn GatewayFrame() -> impl IntoView {
     let params = use_params_map();
     let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
-    let actions = Actions::new();
-    let data = Resource::new(
-        move || (name.get(), actions.versions()),
-        |(name, _)| get_gateway(name),
-    );
-    provide_context(Shared {
-        name,
-        data,
-        actions,
-    });
+    // Read again after every edit: each tab says when (`tab_view`).
+    let data = Resource::new(move || name.get(), get_gateway);
+    provide_context(Shared { name, data });
     view! {
         // The title is a plain string, set once the gateway is loaded: a title that reads the
         // route's params is read by the server after the page's reactive values are disposed,
@@ -279,18 +305,27 @@ pub fn GatewayFrame() -> impl IntoView {
     }
 }
 
-/// A tab's sections, drawn once the frame's gateway is loaded (the frame shows a failure).
-fn tab_view<V: IntoView + 'static>(
+/// A tab's sections, drawn once the frame's gateway is loaded (the frame shows a failure),
+/// with the tab's actions; the frame reads the gateway again after each edit they send.
+fn tab_view<A: TabActions, V: IntoView + 'static>(
     tab: Tab,
-    sections: impl Fn(Ctx) -> V + Clone + Send + Sync + 'static,
+    actions: A,
+    sections: impl Fn(Ctx<A>) -> V + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let shared = expect_context::<Shared>();
     let me = expect_context::<CurrentUser>();
+    let edits = actions.clone();
+    // Only in the browser (effects don't run on the server), and not for the first reading.
+    Effect::watch(
+        move || edits.edits(),
+        move |_, _, _| shared.data.refetch(),
+        false,
+    );
     let (can_edit, is_admin) = (me.role >= Role::Editor, me.role == Role::Admin);
     view! {
         <Transition fallback=|| ()>
             {move || {
-                let sections = sections.clone();
+                let (sections, actions) = (sections.clone(), actions.clone());
                 Suspend::new(async move {
                     match shared.data.await {
                         Err(_) => ().into_any(),
@@ -300,9 +335,8 @@ fn tab_view<V: IntoView + 'static>(
                             topology: view.topology,
                             can_edit,
                             is_admin,
-                            actions: shared.actions,
-                            prices: view.prices,
-                            prices_exact: view.prices_exact,
+                            actions,
+                            cost: view.cost,
                             tab,
                         })
                         .into_any(),
@@ -317,13 +351,17 @@ fn tab_view<V: IntoView + 'static>(
 #[component]
 pub fn StatusTab() -> impl IntoView {
     let shared = expect_context::<Shared>();
+    let actions = StatusActions {
+        approve: ServerAction::new(),
+        reconcile: ServerAction::new(),
+    };
     // The tab's own data, made here, outside the suspended view that draws it.
     let health = Resource::new(
         move || shared.name.get(),
         crate::api::health::gateway_health,
     );
-    let runs = RunsSource::new(shared.name, shared.actions);
-    tab_view(Tab::Status, move |ctx| {
+    let runs = RunsSource::new(shared.name, actions);
+    tab_view(Tab::Status, actions, move |ctx| {
         view! {
             <health::HealthSection data=health/>
             <runs::Runs ctx=ctx.clone() runs/>
@@ -335,7 +373,18 @@ pub fn StatusTab() -> impl IntoView {
 /// The desired topology, section by section, with its forms.
 #[component]
 pub fn TopologyTab() -> impl IntoView {
-    tab_view(Tab::Topology, |ctx| {
+    let actions = TopologyActions {
+        save_port: ServerAction::new(),
+        delete_port: ServerAction::new(),
+        save_stage: ServerAction::new(),
+        delete_stage: ServerAction::new(),
+        save_route: ServerAction::new(),
+        delete_route: ServerAction::new(),
+        save_usage_plan: ServerAction::new(),
+        delete_usage_plan: ServerAction::new(),
+        save_settings: ServerAction::new(),
+    };
+    tab_view(Tab::Topology, actions, |ctx| {
         view! {
             <settings::Settings ctx=ctx.clone()/>
             <ports::Ports ctx=ctx.clone()/>
@@ -346,13 +395,35 @@ pub fn TopologyTab() -> impl IntoView {
     })
 }
 
-/// The estimate line by line, the alternatives and the usage they assume.
+/// The estimate line by line, the alternatives and the usage they assume: worked out in the
+/// browser too, from the region's prices, so they follow the usage fields as they are typed.
 #[component]
 pub fn CostTab() -> impl IntoView {
-    tab_view(Tab::Cost, |ctx| {
+    let shared = expect_context::<Shared>();
+    let actions = CostActions {
+        save_usage: ServerAction::new(),
+    };
+    let prices = Resource::new(
+        move || shared.name.get(),
+        crate::api::gateways::gateway_prices,
+    );
+    tab_view(Tab::Cost, actions, move |ctx| {
         view! {
-            <cost::CostSection ctx=ctx.clone()/>
-            <usage_plans::Usage ctx/>
+            <Transition fallback=|| ()>
+                {move || {
+                    let ctx = ctx.clone();
+                    Suspend::new(async move {
+                        match prices.await {
+                            Err(err) => view! { <LoadError err/> }.into_any(),
+                            Ok(p) => view! {
+                                <cost::CostSection ctx=ctx.clone() prices=p.clone()/>
+                                <usage_plans::Usage ctx prices=p/>
+                            }
+                            .into_any(),
+                        }
+                    })
+                }}
+            </Transition>
         }
     })
 }
@@ -360,7 +431,11 @@ pub fn CostTab() -> impl IntoView {
 #[component]
 pub fn KeysTab() -> impl IntoView {
     let shared = expect_context::<Shared>();
-    let actions = shared.actions;
+    let actions = KeyActions {
+        issue_key: ServerAction::new(),
+        rotate_key: ServerAction::new(),
+        revoke_key: ServerAction::new(),
+    };
     let keys = Resource::new(
         move || {
             (
@@ -372,25 +447,39 @@ pub fn KeysTab() -> impl IntoView {
         },
         |(name, ..)| crate::api::keys::list_api_keys(name),
     );
-    tab_view(Tab::Keys, move |ctx| view! { <keys::Keys ctx keys/> })
+    tab_view(
+        Tab::Keys,
+        actions,
+        move |ctx| view! { <keys::Keys ctx keys/> },
+    )
 }
 
 #[component]
 pub fn HistoryTab() -> impl IntoView {
     let shared = expect_context::<Shared>();
-    let actions = shared.actions;
-    // Read again after every edit (a restore is one).
+    let actions = HistoryActions {
+        restore: ServerAction::new(),
+    };
+    // Read again after a restore.
     let rows = Resource::new(
-        move || (shared.name.get(), actions.versions()),
+        move || (shared.name.get(), actions.restore.version().get()),
         |(name, _)| gateway_history(name),
     );
     tab_view(
         Tab::History,
+        actions,
         move |ctx| view! { <history::History ctx rows/> },
     )
 }
 
 #[component]
 pub fn FileTab() -> impl IntoView {
-    tab_view(Tab::File, |ctx| view! { <file::TopologyFile ctx/> })
+    let actions = FileActions {
+        upload: ServerAction::new(),
+    };
+    tab_view(
+        Tab::File,
+        actions,
+        |ctx| view! { <file::TopologyFile ctx/> },
+    )
 }

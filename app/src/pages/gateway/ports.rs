@@ -2,7 +2,7 @@
 //! group's name comes from the planner's naming (`plan::names`), so the page shows the name the
 //! worker gives it in AWS.
 
-use super::{open_form, Ctx};
+use super::{open_form, Ctx, TopologyActions};
 use crate::components::error::ActionError;
 use crate::components::network::{instance_choices, network_of, Picker};
 use leptos::prelude::*;
@@ -11,7 +11,7 @@ use portico_core::model::topology::{BackendPort, HealthProtocol};
 use portico_core::plan::names;
 
 #[component]
-pub fn Ports(ctx: Ctx) -> impl IntoView {
+pub fn Ports(ctx: Ctx<TopologyActions>) -> impl IntoView {
     let open = open_form("port");
     let c = ctx.clone();
     view! {
@@ -76,7 +76,7 @@ pub fn Ports(ctx: Ctx) -> impl IntoView {
 }
 
 #[component]
-fn DeletePort(ctx: Ctx, port: u32) -> impl IntoView {
+fn DeletePort(ctx: Ctx<TopologyActions>, port: u32) -> impl IntoView {
     let users = ctx.topology.users_of_port(port);
     view! {
         <div class="confirm" role="alertdialog" aria-labelledby="confirm-port">
@@ -96,7 +96,7 @@ fn DeletePort(ctx: Ctx, port: u32) -> impl IntoView {
 }
 
 #[component]
-fn PortForm(ctx: Ctx, existing: Option<BackendPort>) -> impl IntoView {
+fn PortForm(ctx: Ctx<TopologyActions>, existing: Option<BackendPort>) -> impl IntoView {
     let p = existing.clone().unwrap_or(BackendPort {
         port: 8080,
         listener_port: None,

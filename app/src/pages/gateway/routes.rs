@@ -1,13 +1,13 @@
 //! Routes: resource paths with their methods, API-key requirement and backend port.
 
-use super::{open_form, Ctx};
+use super::{open_form, Ctx, TopologyActions};
 use crate::components::error::ActionError;
 use leptos::prelude::*;
 use portico_core::model::rules;
 use portico_core::model::topology::Route;
 
 #[component]
-pub fn Routes(ctx: Ctx) -> impl IntoView {
+pub fn Routes(ctx: Ctx<TopologyActions>) -> impl IntoView {
     let open = open_form("route");
     let c = ctx.clone();
     view! {
@@ -78,7 +78,7 @@ pub fn Routes(ctx: Ctx) -> impl IntoView {
 }
 
 #[component]
-fn RouteForm(ctx: Ctx, existing: Option<Route>) -> impl IntoView {
+fn RouteForm(ctx: Ctx<TopologyActions>, existing: Option<Route>) -> impl IntoView {
     let path = RwSignal::new(
         existing
             .as_ref()

@@ -4,7 +4,7 @@
 //! the AWS resources as AWS reports them. While a plan runs the section refreshes every second
 //! without a reload (every five seconds otherwise).
 
-use super::{Ctx, RunsSource};
+use super::{Ctx, RunsSource, StatusActions};
 use crate::api::runs::{ApprovePlan, PlanView, RunsView, StepView};
 use crate::components::error::{ActionError, LoadError};
 use leptos::prelude::*;
@@ -31,7 +31,7 @@ fn elapsed(ms: Option<i64>) -> String {
 }
 
 #[component]
-pub fn Runs(ctx: Ctx, runs: RunsSource) -> impl IntoView {
+pub fn Runs(ctx: Ctx<StatusActions>, runs: RunsSource) -> impl IntoView {
     let approve = ctx.actions.approve;
     let reconcile = ctx.actions.reconcile;
     let RunsSource { data: runs, tick } = runs;

@@ -1,12 +1,12 @@
 //! The gateway's own settings: region, network, endpoint type, modes (admins edit them).
 
-use super::{open_form, Ctx};
+use super::{open_form, Ctx, TopologyActions};
 use crate::components::error::ActionError;
 use leptos::prelude::*;
 use portico_core::model::topology::{ApplyMode, DriftMode, EndpointType};
 
 #[component]
-pub fn Settings(ctx: Ctx) -> impl IntoView {
+pub fn Settings(ctx: Ctx<TopologyActions>) -> impl IntoView {
     let open = open_form("gateway");
     let g = ctx.topology.gateway.clone();
     let c = ctx.clone();
@@ -44,7 +44,10 @@ pub fn Settings(ctx: Ctx) -> impl IntoView {
 
 /// The settings form: the region's VPCs and the chosen VPC's subnets offered to pick from.
 #[component]
-fn SettingsForm(ctx: Ctx, g: portico_core::model::topology::Gateway) -> impl IntoView {
+fn SettingsForm(
+    ctx: Ctx<TopologyActions>,
+    g: portico_core::model::topology::Gateway,
+) -> impl IntoView {
     use crate::components::network::{network_of, subnet_choices, Picker, VpcChoices};
     let c = ctx;
     let region = RwSignal::new(g.region.clone());
@@ -102,7 +105,7 @@ fn SettingsForm(ctx: Ctx, g: portico_core::model::topology::Gateway) -> impl Int
 }
 
 #[component]
-fn DeleteGateway(ctx: Ctx) -> impl IntoView {
+fn DeleteGateway(ctx: Ctx<TopologyActions>) -> impl IntoView {
     let delete = ServerAction::<crate::api::gateways::DeleteGateway>::new();
     view! {
         <div class="confirm" role="alertdialog" aria-labelledby="confirm-gateway">

@@ -1,13 +1,13 @@
 //! Stages: each serves a backend port by default, with throttling, cache and variables.
 
-use super::{open_form, Ctx};
+use super::{open_form, Ctx, TopologyActions};
 use crate::components::error::ActionError;
 use leptos::prelude::*;
 use portico_core::model::rules;
 use portico_core::model::topology::Stage;
 
 #[component]
-pub fn Stages(ctx: Ctx) -> impl IntoView {
+pub fn Stages(ctx: Ctx<TopologyActions>) -> impl IntoView {
     let open = open_form("stage");
     let c = ctx.clone();
     view! {
@@ -79,7 +79,7 @@ pub fn Stages(ctx: Ctx) -> impl IntoView {
 }
 
 #[component]
-fn StageForm(ctx: Ctx, existing: Option<Stage>) -> impl IntoView {
+fn StageForm(ctx: Ctx<TopologyActions>, existing: Option<Stage>) -> impl IntoView {
     let name = RwSignal::new(
         existing
             .as_ref()

@@ -1,12 +1,12 @@
 //! Usage plans (throttle and quota over stages) and the usage assumptions behind the cost.
 
-use super::{open_form, Ctx};
+use super::{open_form, CostActions, Ctx, TopologyActions};
 use crate::components::error::ActionError;
 use leptos::prelude::*;
 use portico_core::model::topology::{QuotaPeriod, UsagePlan};
 
 #[component]
-pub fn UsagePlans(ctx: Ctx) -> impl IntoView {
+pub fn UsagePlans(ctx: Ctx<TopologyActions>) -> impl IntoView {
     let open = open_form("usage-plan");
     let c = ctx.clone();
     view! {
@@ -71,7 +71,7 @@ pub fn UsagePlans(ctx: Ctx) -> impl IntoView {
 }
 
 #[component]
-fn PlanForm(ctx: Ctx, existing: Option<UsagePlan>) -> impl IntoView {
+fn PlanForm(ctx: Ctx<TopologyActions>, existing: Option<UsagePlan>) -> impl IntoView {
     let p = existing.clone();
     let throttle = p.as_ref().and_then(|p| p.throttle.clone());
     let quota = p.as_ref().and_then(|p| p.quota.clone());
@@ -121,7 +121,7 @@ fn PlanForm(ctx: Ctx, existing: Option<UsagePlan>) -> impl IntoView {
 
 /// The traffic the team expects, which the cost estimate is computed from.
 #[component]
-pub fn Usage(ctx: Ctx) -> impl IntoView {
+pub fn Usage(ctx: Ctx<CostActions>, prices: crate::api::gateways::PricesView) -> impl IntoView {
     let u = ctx.topology.usage.clone();
     let readonly = !ctx.can_edit;
     // The estimate follows the fields as they are typed (the cost model runs in the browser).
@@ -131,7 +131,7 @@ pub fn Usage(ctx: Ctx) -> impl IntoView {
         RwSignal::new(u.new_connections_per_second.to_string()),
         RwSignal::new(u.active_connections.to_string()),
     ];
-    let (t, prices, exact) = (ctx.topology.clone(), ctx.prices.clone(), ctx.prices_exact);
+    let (t, exact, prices) = (ctx.topology.clone(), prices.exact, prices.prices);
     let now = portico_core::cost::estimate(&t, &prices, exact).total;
     let typed = Memo::new(move |_| {
         let mut t = t.clone();
