@@ -40,8 +40,12 @@ pub async fn claim(db: &Store, holder: &str, ttl: Duration) -> StoreResult<bool>
 /// Gives the lease up (a clean stop): it ends now, so another process takes over at once,
 /// and the next holder knows when this one stopped (`current`).
 pub async fn release(db: &Store, holder: &str) -> StoreResult<()> {
-    sqlx::query("UPDATE worker_lease SET expires_ms = MIN(expires_ms, ?) WHERE holder = ?")
-        .bind(now_ms())
+    // Renewed and ended at the same instant: what tells a lease given up from one that ran out.
+    sqlx::query(
+        "UPDATE worker_lease SET expires_ms = MIN(expires_ms, ?1), renewed_ms = MIN(expires_ms, ?1) \
+         WHERE holder = ?2",
+    )
+    .bind(now_ms())
         .bind(holder)
         .execute(&db.pool)
         .await?;
@@ -88,6 +92,7 @@ mod tests {
             released.expires_ms <= now_ms(),
             "released: ended, not forgotten"
         );
+        assert_eq!(released.renewed_ms, released.expires_ms, "and told apart");
         assert!(claim(&db, "b", long).await.unwrap(), "free once released");
         // An expired lease goes to whoever claims next.
         assert!(claim(&db, "b", Duration::ZERO).await.unwrap());

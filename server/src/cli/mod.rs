@@ -375,8 +375,14 @@ fn lease_words(lease: Option<portico_store::lease::Lease>) -> String {
             (l.expires_ms - now + 999) / 1000
         ),
         Some(l) => format!(
-            "Worker: none (the lease of {} expired {} s ago; the next server to start or look takes it).",
+            "Worker: none (the lease of {} {} {} s ago; the next server to start or look takes it).",
             l.holder,
+            // A clean stop ends the lease at once (renewed and ended at the same instant).
+            if l.expires_ms == l.renewed_ms {
+                "was given up"
+            } else {
+                "expired"
+            },
             (now - l.expires_ms) / 1000
         ),
     }
