@@ -304,12 +304,13 @@ pub mod ssr {
     use portico_store::gateways::Listed;
     use portico_store::Store;
 
-    /// A gateway's page: its latest topology, its history and its region's prices.
+    /// A gateway's page: its latest topology, its generation and the month's cost in a line
+    /// (amounts only: no formula is written out for it).
     pub async fn view(store: &Store, name: &str) -> Result<GatewayView, AppError> {
         let g = portico_store::gateways::load(store, name).await?;
         let (prices, exact) =
             portico_store::prices::for_region(store, &g.topology.gateway.region).await?;
-        let e = portico_core::cost::estimate(&g.topology, &prices, exact);
+        let e = portico_core::cost::amounts(&g.topology, &prices, exact);
         let mut lines = e.lines.iter().collect::<Vec<_>>();
         lines.sort_by_key(|l| std::cmp::Reverse(l.amount.0));
         let top = lines

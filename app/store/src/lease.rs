@@ -38,12 +38,13 @@ pub async fn claim(db: &Store, holder: &str, ttl: Duration) -> StoreResult<bool>
 }
 
 /// Gives the lease up (a clean stop): it ends now, so another process takes over at once,
-/// and the next holder knows when this one stopped (`current`).
+/// and the next holder knows when this one stopped (`current`). A lease that already ran out
+/// is left as it ended.
 pub async fn release(db: &Store, holder: &str) -> StoreResult<()> {
     // Renewed and ended at the same instant: what tells a lease given up from one that ran out.
     sqlx::query(
         "UPDATE worker_lease SET expires_ms = MIN(expires_ms, ?1), renewed_ms = MIN(expires_ms, ?1) \
-         WHERE holder = ?2",
+         WHERE holder = ?2 AND expires_ms > ?1",
     )
     .bind(now_ms())
         .bind(holder)

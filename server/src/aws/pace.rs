@@ -325,9 +325,7 @@ impl Pacers {
         }
         let prepaid = Prepaid::default();
         for (q, n) in asks {
-            let Some(p) = map.get_mut(&key(*q)) else {
-                return None;
-            };
+            let p = map.get_mut(&key(*q))?;
             let n = n.min(p.all.capacity);
             if !p.has_many(n, now) {
                 return None;

@@ -123,6 +123,11 @@ fn cases() -> Vec<Case> {
             expect: READERS,
         },
         Case {
+            name: "gateway_prices",
+            form: |_| vec![("name", "seed".into())],
+            expect: READERS,
+        },
+        Case {
             name: "gateway_history",
             form: |_| vec![("name", "seed".into())],
             expect: READERS,

@@ -169,10 +169,15 @@ pub fn estimate(t: &Topology, p: &Prices, exact_region: bool) -> Estimate {
     estimate_at(t, &t.usage, p, exact_region, Say::Formula)
 }
 
+/// The estimate's lines and total without their formulas (a headline: what weighs most).
+pub fn amounts(t: &Topology, p: &Prices, exact_region: bool) -> Estimate {
+    estimate_at(t, &t.usage, p, exact_region, Say::AmountOnly)
+}
+
 /// The monthly total alone (the overview's column): the estimate without writing out its
 /// formulas.
 pub fn monthly_total(t: &Topology, p: &Prices) -> Money {
-    estimate_at(t, &t.usage, p, true, Say::AmountOnly).total
+    amounts(t, p, true).total
 }
 
 /// The estimate of `t`'s shape at usage `u` (the alternatives' volume search asks this many

@@ -143,6 +143,12 @@ proptest! {
             };
             let e = estimate(&t, &p, true);
             prop_assert_eq!(e.total, e.lines.iter().map(|l| l.amount).sum::<Money>());
+            // Without formulas (a headline, the overview's column), the same amounts.
+            let bare = amounts(&t, &p, true);
+            let amount_of = |e: &Estimate| e.lines.iter().map(|l| (l.resource.clone(), l.amount)).collect::<Vec<_>>();
+            prop_assert_eq!(amount_of(&bare), amount_of(&e));
+            prop_assert!(bare.lines.iter().all(|l| l.formula.is_empty()));
+            prop_assert_eq!(monthly_total(&t, &p), e.total);
             t.usage.requests_per_month = req + 1_000_000;
             prop_assert!(estimate(&t, &p, true).total >= e.total);
         }

@@ -32,15 +32,13 @@ use portico_core::model::topology::Topology;
 use portico_core::model::user::CurrentUser;
 use portico_core::model::Role;
 
-/// A tab's forms: each tab makes the actions of its own forms (so the code that sends them is
-/// in that tab's lazy module, not in the frame every tab loads), once per page, so one
-/// resource can refresh after any of them.
+/// A tab's forms: each tab makes the actions of its own forms, once (so the code that sends
+/// them is in that tab's lazy module, not in the frame every tab loads), and the frame reads
+/// the gateway again after any of them changed it (`tab_view`).
 pub trait TabActions: Clone + Send + Sync + 'static {
-    /// How many of the forms that change the gateway (its topology, its generation) have been
-    /// sent: the frame reads the gateway again after each.
-    fn edits(&self) -> usize {
-        0
-    }
+    /// How many answers have come back to the forms that change the gateway (its topology,
+    /// its generation): it grows after each such edit (0 for a tab that has none).
+    fn edits(&self) -> usize;
 }
 
 /// The status tab's: approving a plan, asking the worker to look now.
@@ -50,7 +48,11 @@ pub struct StatusActions {
     pub reconcile: ServerAction<ReconcileNow>,
 }
 
-impl TabActions for StatusActions {}
+impl TabActions for StatusActions {
+    fn edits(&self) -> usize {
+        0
+    }
+}
 
 /// The topology tab's forms.
 #[derive(Clone, Copy)]
@@ -104,7 +106,11 @@ pub struct KeyActions {
     pub revoke_key: ServerAction<RevokeApiKey>,
 }
 
-impl TabActions for KeyActions {}
+impl TabActions for KeyActions {
+    fn edits(&self) -> usize {
+        0
+    }
+}
 
 /// The history tab's: restoring an earlier generation.
 #[derive(Clone, Copy)]
@@ -409,7 +415,7 @@ pub fn CostTab() -> impl IntoView {
     );
     tab_view(Tab::Cost, actions, move |ctx| {
         view! {
-            <Transition fallback=|| ()>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || {
                     let ctx = ctx.clone();
                     Suspend::new(async move {
@@ -462,7 +468,7 @@ pub fn HistoryTab() -> impl IntoView {
     };
     // Read again after a restore.
     let rows = Resource::new(
-        move || (shared.name.get(), actions.restore.version().get()),
+        move || (shared.name.get(), actions.edits()),
         |(name, _)| gateway_history(name),
     );
     tab_view(
