@@ -2,40 +2,17 @@
 //! in its usage plans; the value is nowhere else (database file, logs, later pages, audit);
 //! rotation, revocation and expiry converge.
 
+use crate::common::logs::{captured_logs, Captured};
 use crate::common::{TestApp, ORIGIN, REGION};
 use portico::aws::call::Retry;
 use portico::worker::apply::Waits;
 use portico::worker::{Outcome, Worker, WorkerConfig};
 use portico_core::model::Role;
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-/// Everything logged by this test process, at debug level, to search for secrets.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
+/// Everything this test process logs, at debug level, to search for secrets.
 fn logs() -> &'static Captured {
-    static LOGS: OnceLock<Captured> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter("debug")
-            .with_writer(move || writer.clone())
-            .try_init();
-        captured
-    })
+    captured_logs("debug")
 }
 
 pub(crate) struct Rig {
@@ -315,7 +292,7 @@ async fn an_issued_key_is_shown_once_and_kept_nowhere() {
             );
         }
     }
-    let logged = String::from_utf8_lossy(&logs().0.lock().unwrap()).to_string();
+    let logged = logs().text();
     assert!(!logged.is_empty(), "logs were captured");
     assert!(!logged.contains(&value), "the logs hold the value");
 }

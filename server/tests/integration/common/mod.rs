@@ -17,6 +17,7 @@ use sqlx::SqlitePool;
 use std::net::SocketAddr;
 use tower::ServiceExt;
 
+pub mod logs;
 pub mod rig;
 pub mod sandbox;
 

@@ -5,6 +5,7 @@
 
 use super::bench::quota_bound;
 use super::*;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Gateways in the benchmark: `PORTICO_BENCH_GATEWAYS`, 200 unless set.
@@ -78,6 +79,8 @@ fn tally(log: &serde_json::Value) -> (u64, u64, u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: prints figures, run by .ci/bench"]
 async fn bench_many_gateways() {
+    // The worker's warnings (a failed reconcile says why), to tell what the idle reads were.
+    let logs = crate::common::logs::captured_logs("warn");
     let n = gateways_wanted();
     let rig = rig().await;
     for i in 2..=n {
@@ -156,6 +159,7 @@ async fn bench_many_gateways() {
     let first_log = rig.turn().control("GET", "/calls", None).await;
     let (first_reads, _, first_throttled) = tally(&first_log);
     rig.reset_calls().await;
+    let logged_before_idle = logs.text().len();
     let minutes = 2;
     tokio::time::sleep(Duration::from_secs(60 * minutes)).await;
     let idle_log = rig.turn().control("GET", "/calls", None).await;
@@ -196,6 +200,41 @@ async fn bench_many_gateways() {
         per_minute("elasticloadbalancing"),
         idle_writes,
         throttled_by(&idle_log)
+    );
+    // What the idle reads were, a minute, busiest first.
+    let mut by_op: Vec<(u64, String)> = vec![];
+    for (service, ops) in idle_log["calls"].as_object().into_iter().flatten() {
+        for (op, n) in ops.as_object().into_iter().flatten() {
+            by_op.push((n.as_u64().unwrap_or(0) / minutes, format!("{service} {op}")));
+        }
+    }
+    by_op.sort_by(|a, b| b.cmp(a));
+    println!();
+    println!(
+        "Idle reads a minute by operation: {}.",
+        by_op
+            .iter()
+            .map(|(n, op)| format!("{op} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // Failed reconciles are tried again at once, not as routine looks: name what failed.
+    let idle_text = logs.text();
+    let failed: Vec<&str> = idle_text[logged_before_idle.min(idle_text.len())..]
+        .lines()
+        .filter(|l| l.contains("reconcile failed"))
+        .collect();
+    let mut why: BTreeMap<String, usize> = BTreeMap::new();
+    for line in &failed {
+        let reason = line.split("reconcile failed: ").nth(1).unwrap_or(line);
+        *why.entry(reason.chars().take(120).collect()).or_default() += 1;
+    }
+    println!(
+        "Reconciles that failed while idle: {}{}",
+        failed.len(),
+        why.iter()
+            .map(|(w, n)| format!("\n- {n}× {w}"))
+            .collect::<String>()
     );
     assert_eq!(idle_writes, 0, "an idle worker writes nothing");
 }
