@@ -14,6 +14,22 @@ pub struct Lease {
     pub expires_ms: i64,
 }
 
+impl Lease {
+    /// Its holder gave it up (`release`: renewed and ended at the same instant) rather than
+    /// let it run out.
+    pub fn given_up(&self) -> bool {
+        self.expires_ms == self.renewed_ms
+    }
+
+    /// The latest its holder can have called AWS, for a holder that renews every `tick` (and
+    /// before every write): when it gave the lease up, or before the renewal it never made.
+    pub fn last_call(&self, tick: Duration, now: i64) -> i64 {
+        self.expires_ms
+            .min(self.renewed_ms + tick.as_millis() as i64)
+            .min(now)
+    }
+}
+
 /// Takes or renews the lease for `holder` until `ttl` from now. True when `holder` holds it
 /// afterwards; false when another holder's lease is still running.
 pub async fn claim(db: &Store, holder: &str, ttl: Duration) -> StoreResult<bool> {
@@ -41,15 +57,15 @@ pub async fn claim(db: &Store, holder: &str, ttl: Duration) -> StoreResult<bool>
 /// and the next holder knows when this one stopped (`current`). A lease that already ran out
 /// is left as it ended.
 pub async fn release(db: &Store, holder: &str) -> StoreResult<()> {
-    // Renewed and ended at the same instant: what tells a lease given up from one that ran out.
+    // Renewed and ended at the same instant: what `Lease::given_up` tells apart.
     sqlx::query(
-        "UPDATE worker_lease SET expires_ms = MIN(expires_ms, ?1), renewed_ms = MIN(expires_ms, ?1) \
+        "UPDATE worker_lease SET expires_ms = ?1, renewed_ms = ?1 \
          WHERE holder = ?2 AND expires_ms > ?1",
     )
     .bind(now_ms())
-        .bind(holder)
-        .execute(&db.pool)
-        .await?;
+    .bind(holder)
+    .execute(&db.pool)
+    .await?;
     Ok(())
 }
 
@@ -93,13 +109,31 @@ mod tests {
             released.expires_ms <= now_ms(),
             "released: ended, not forgotten"
         );
-        assert_eq!(released.renewed_ms, released.expires_ms, "and told apart");
+        assert!(released.given_up(), "and told apart");
+        assert!(!held.given_up());
         assert!(claim(&db, "b", long).await.unwrap(), "free once released");
         // An expired lease goes to whoever claims next.
         assert!(claim(&db, "b", Duration::ZERO).await.unwrap());
         tokio::time::sleep(Duration::from_millis(5)).await;
         assert!(claim(&db, "c", long).await.unwrap());
         assert_eq!(current(&db).await.unwrap().unwrap().holder, "c");
+    }
+
+    #[test]
+    fn the_last_call_of_a_holder_is_when_it_let_go_or_before_its_missed_renewal() {
+        let tick = Duration::from_secs(10);
+        let lease = |renewed_ms, expires_ms| Lease {
+            holder: "a".into(),
+            acquired_ms: 0,
+            renewed_ms,
+            expires_ms,
+        };
+        // Died after renewing at 1 s: it would have renewed by 11 s.
+        assert_eq!(lease(1_000, 31_000).last_call(tick, 50_000), 11_000);
+        // Gave it up at 5 s.
+        assert_eq!(lease(5_000, 5_000).last_call(tick, 6_000), 5_000);
+        // Still running: now at the latest.
+        assert_eq!(lease(1_000, 31_000).last_call(tick, 3_000), 3_000);
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@
 //! `Ambiguous` for the worker to observe before it tries again. Errors keep AWS's code, message and request id for the
 //! journal and the page.
 
-use super::pace::{Pacers, Prepaid, Quotas};
+use super::pace::{Budget, Pacers, Prepaid, Quotas};
 use aws_sdk_apigateway::config::http::HttpResponse;
 use aws_sdk_apigateway::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_apigateway::operation::RequestId;
@@ -436,8 +436,8 @@ impl Caller {
             // A routine look's read, sent: from what it prepaid, else charged to its budget.
             if let Some(prepaid) = self.routine.as_deref().filter(|_| reads(operation)) {
                 let budget = match service {
-                    Service::Elb => Some(Quotas::IdleElb),
-                    Service::ApiGateway => Some(Quotas::IdleApiGateway),
+                    Service::Elb => Some(Budget::Elb),
+                    Service::ApiGateway => Some(Budget::ApiGateway),
                     _ => None,
                 };
                 if let Some(budget) = budget {

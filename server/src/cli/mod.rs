@@ -377,8 +377,7 @@ fn lease_words(lease: Option<portico_store::lease::Lease>) -> String {
         Some(l) => format!(
             "Worker: none (the lease of {} {} {} s ago; the next server to start or look takes it).",
             l.holder,
-            // A clean stop ends the lease at once (renewed and ended at the same instant).
-            if l.expires_ms == l.renewed_ms {
+            if l.given_up() {
                 "was given up"
             } else {
                 "expired"
@@ -505,6 +504,26 @@ fn read_piped_password() -> Result<Option<String>, CliError> {
 mod tests {
     use super::*;
     use crate::web::proxy::Origin;
+
+    #[test]
+    fn status_says_whether_the_lease_is_held_given_up_or_run_out() {
+        let now = portico_store::now_ms();
+        let lease = |renewed_ms, expires_ms| {
+            Some(portico_store::lease::Lease {
+                holder: "server-a".into(),
+                acquired_ms: now - 60_000,
+                renewed_ms,
+                expires_ms,
+            })
+        };
+        assert!(lease_words(None).contains("no server has run the worker"));
+        let held = lease_words(lease(now - 1_000, now + 29_000));
+        assert!(held.contains("server-a writes to AWS"), "{held}");
+        let given_up = lease_words(lease(now - 3_000, now - 3_000));
+        assert!(given_up.contains("was given up 3 s ago"), "{given_up}");
+        let ran_out = lease_words(lease(now - 40_000, now - 10_000));
+        assert!(ran_out.contains("expired 10 s ago"), "{ran_out}");
+    }
 
     #[test]
     fn the_cookie_is_secure_wherever_a_browser_can_only_reach_it_over_the_network() {

@@ -7,7 +7,8 @@
 //! earlier run. Plans that need an admin wait for approval; a plan is only executed if the
 //! generation it was made from is still the latest and planning again gives the same steps.
 //!
-//! Here: the worker, its tasks and their timing. `reconcile`: one run of one gateway, carrying
+//! Here: the worker, its tasks and their timing. `term`: holding the worker lease, which makes
+//! this process the one that writes. `reconcile`: one run of one gateway, carrying
 //! out what `decide` (pure, unit-tested) chose. `apply`: one step, one AWS call. `observe`: AWS
 //! as it is. All records go through `portico_store`.
 
@@ -18,6 +19,7 @@ pub mod observe;
 pub mod owner;
 mod reconcile;
 mod run;
+mod term;
 
 use crate::aws::call::{Caller, Retry};
 use crate::aws::pace::Pacers;
@@ -28,7 +30,7 @@ use aws_config::SdkConfig;
 use portico_core::plan::actual::Actual;
 use portico_core::plan::{plan, Plan};
 use portico_store::gateways::Desired;
-use portico_store::{gateways, keys, lease, plans, status, Store};
+use portico_store::{gateways, keys, status, Store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -58,9 +60,9 @@ pub struct WorkerConfig {
     pub max_backoff: Duration,
     /// After a restart that cut a plan off: how long to let AWS finish requests that were in
     /// flight before observing again (so a create that lands late is seen, not repeated).
-    /// After another server called AWS less than this ago (a restart), the rest of it: AWS's
-    /// request buckets the last holder spent refill meanwhile (the slowest, ELB changes as
-    /// paced, in 5 s). The lease is renewed while settling.
+    /// After another server called AWS less than this ago (a restart), the rest of it: the
+    /// shared request buckets the last holder spent (API Gateway's, ELB's) refill meanwhile,
+    /// the slowest as paced (ELB changes) in 5 s. The lease is renewed while settling.
     pub settle: Duration,
     /// For crash tests only: stop the run right after the AWS call of this step index
     /// returns, before the journal records it, as a `kill -9` at that point would.
@@ -108,30 +110,6 @@ pub struct Worker {
     installation: tokio::sync::OnceCell<String>,
 }
 
-/// The worker lease as the caller's write guard: a change is tried again only while this
-/// worker still holds (and so renews) the lease.
-struct LeaseGuard {
-    store: Store,
-    holder: String,
-    ttl: Duration,
-}
-
-impl std::fmt::Debug for LeaseGuard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "LeaseGuard({})", self.holder)
-    }
-}
-
-impl crate::aws::call::WriteGuard for LeaseGuard {
-    fn may_write(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + '_>> {
-        Box::pin(async move {
-            lease::claim(&self.store, &self.holder, self.ttl)
-                .await
-                .unwrap_or(false)
-        })
-    }
-}
-
 /// How a run ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -156,16 +134,6 @@ pub enum Outcome {
     /// A periodic drift check put off: routine looks in the account and region have spent
     /// their share of the read quota (`aws::pace::IDLE_SHARE`). Nothing was read.
     Postponed,
-}
-
-/// A gateway's task, stopped when its handle is dropped: when the lead ends — the lease lost,
-/// or `serve` stopping and dropping the supervisor — no task of it keeps writing.
-struct GatewayTask(tokio::task::JoinHandle<()>);
-
-impl Drop for GatewayTask {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// This process's name in the worker lease: host, pid and a nonce (a restarted process with a
@@ -229,7 +197,7 @@ impl Worker {
     fn caller(&self, region: &str, role: Option<&str>) -> Caller {
         Caller {
             retry: self.config.retry,
-            write_guard: Some(Arc::new(LeaseGuard {
+            write_guard: Some(Arc::new(term::LeaseGuard {
                 store: self.store.clone(),
                 holder: self.holder.clone(),
                 ttl: self.config.lease_ttl,
@@ -266,28 +234,10 @@ impl Worker {
         owner::Owner::of(&self.store, installation, g).await
     }
 
-    /// Takes or renews the worker lease (compare-and-set): true while this worker is the one
-    /// that may write to AWS.
-    pub async fn claim_lease(&self) -> Result<bool, portico_store::StoreError> {
-        lease::claim(&self.store, &self.holder, self.config.lease_ttl).await
-    }
-
-    /// Gives the lease up at a clean stop, so another server takes over at once.
-    pub async fn release_lease(&self) {
-        if let Err(e) = lease::release(&self.store, &self.holder).await {
-            tracing::warn!("could not release the worker lease: {e}");
-        }
-    }
-
     /// The API Gateway pacers this worker's calls take tokens from (the key screen's read
     /// shares them).
     pub fn pacers(&self) -> Arc<Pacers> {
         self.pacers.clone()
-    }
-
-    /// How often the lease is renewed, and a standby looks whether it is free.
-    fn lease_tick(&self) -> Duration {
-        (self.config.lease_ttl / 3).max(Duration::from_millis(50))
     }
 
     /// The next wait after `outcome`, and whether the reconcile after it is a routine drift
@@ -321,158 +271,6 @@ impl Worker {
                 })
             }
         }
-    }
-
-    /// Runs forever: one task per gateway, woken by `wake` or a change seen in the database.
-    pub fn spawn(self: Arc<Self>, wake: Arc<Notify>) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move { self.supervise(wake).await })
-    }
-
-    /// Waits to hold the worker lease, then runs every gateway's task until the lease is lost
-    /// (then stops them all and waits again). Only the holder writes to AWS or to the plans.
-    async fn supervise(self: Arc<Self>, wake: Arc<Notify>) {
-        loop {
-            let other_called = self.wait_for_lease().await;
-            self.lead(&wake, other_called).await;
-            tracing::warn!(
-                holder = %self.holder,
-                "lost the worker lease: this server stopped writing to AWS and waits as a standby"
-            );
-        }
-    }
-
-    /// Waits to hold the worker lease. Returns when the holder before, if another, last called
-    /// AWS at the latest (unix milliseconds).
-    async fn wait_for_lease(&self) -> Option<i64> {
-        let mut said = false;
-        loop {
-            let before = lease::current(&self.store).await.ok().flatten();
-            match self.claim_lease().await {
-                Ok(true) => {
-                    tracing::info!(holder = %self.holder, "this server holds the worker lease: it alone writes to AWS");
-                    // The last holder's last call to AWS: when it gave the lease up, or (if it
-                    // died) before the renewal it never made.
-                    let tick = self.lease_tick().as_millis() as i64;
-                    let now = portico_store::now_ms();
-                    return before
-                        .filter(|l| l.holder != self.holder)
-                        .map(|l| l.expires_ms.min(l.renewed_ms + tick).min(now));
-                }
-                Ok(false) if !said => {
-                    said = true;
-                    tracing::info!("another server holds the worker lease: this one serves pages and stands by");
-                }
-                Ok(false) => {}
-                Err(e) => tracing::error!("worker lease: {e}"),
-            }
-            tokio::time::sleep(self.lease_tick()).await;
-        }
-    }
-
-    /// Waits `d` while holding the lease (renewed every tick): false if it was lost meanwhile.
-    async fn hold_for(&self, d: Duration) -> bool {
-        let until = tokio::time::Instant::now() + d;
-        loop {
-            let left = until.saturating_duration_since(tokio::time::Instant::now());
-            if left.is_zero() {
-                return true;
-            }
-            tokio::time::sleep(left.min(self.lease_tick())).await;
-            if !matches!(self.claim_lease().await, Ok(true)) {
-                return false;
-            }
-        }
-    }
-
-    /// One term as the lease holder: returns when the lease is lost. `other_called`: when the
-    /// holder before, if another, last called AWS at the latest (unix milliseconds).
-    async fn lead(self: &Arc<Self>, wake: &Notify, other_called: Option<i64>) {
-        // Whatever ran when the last holder stopped was cut off; it is re-observed, not re-run.
-        let settle = match plans::interrupt_running(&self.store).await {
-            Ok(n) if n > 0 => {
-                tracing::warn!(
-                    "{n} plan(s) were cut off by a stop; observing AWS again in {} s",
-                    self.config.settle.as_secs()
-                );
-                self.config.settle
-            }
-            // Another holder called AWS just now (a restart): the share of AWS's request
-            // buckets it spent refills first, or this term's first reads would meet buckets
-            // that this process's pacers start full but AWS's are not.
-            Ok(_) => other_called.map_or(Duration::ZERO, |at| {
-                let ago = Duration::from_millis((portico_store::now_ms() - at).max(0) as u64);
-                self.config.settle.saturating_sub(ago)
-            }),
-            Err(e) => {
-                tracing::error!("worker: {e}");
-                Duration::ZERO
-            }
-        };
-        if !self.hold_for(settle).await {
-            return;
-        }
-        // Another server may have written while this one stood by, and a create cut off above
-        // may have landed while it settled: nothing read before now is planned from.
-        self.forget_all_read();
-        let mut tasks: HashMap<i64, (Arc<Notify>, String, GatewayTask)> = HashMap::new();
-        let mut renewed = tokio::time::Instant::now();
-        loop {
-            if renewed.elapsed() >= self.lease_tick() {
-                match self.claim_lease().await {
-                    Ok(true) => renewed = tokio::time::Instant::now(),
-                    Ok(false) => break,
-                    // The database did not answer: the lease still runs for a while, but
-                    // another server may take it once it ends, so stop writing before then.
-                    Err(e) => {
-                        tracing::error!("worker lease: {e}");
-                        if renewed.elapsed() + self.lease_tick() >= self.config.lease_ttl {
-                            break;
-                        }
-                    }
-                }
-            }
-            let looked = tokio::time::Instant::now();
-            match gateways::change_marks(&self.store).await {
-                Ok(marks) => {
-                    let live: std::collections::HashSet<i64> =
-                        marks.iter().map(|(id, _)| *id).collect();
-                    // Dropping a task's handle stops it.
-                    tasks.retain(|id, (_, _, task)| {
-                        let keep = live.contains(id) && !task.0.is_finished();
-                        if !live.contains(id) {
-                            self.listings.forget_gateway(*id);
-                        }
-                        keep
-                    });
-                    for (id, mark) in marks {
-                        match tasks.get_mut(&id) {
-                            Some((notify, last, _)) => {
-                                if *last != mark {
-                                    *last = mark;
-                                    self.listings.changed_at(id, looked);
-                                    notify.notify_one();
-                                }
-                            }
-                            None => {
-                                self.listings.changed_at(id, looked);
-                                let notify = Arc::new(Notify::new());
-                                let me = self.clone();
-                                let n = notify.clone();
-                                let handle =
-                                    tokio::spawn(async move { me.run_gateway(id, n).await });
-                                tasks.insert(id, (notify, mark, GatewayTask(handle)));
-                            }
-                        }
-                    }
-                }
-                Err(e) => tracing::error!("worker: {e}"),
-            }
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(self.config.poll.min(self.lease_tick())) => {}
-            }
-        }
-        // Dropping `tasks` stops every gateway's task.
     }
 
     /// Reads health only (no plan, no write): between reconciles, every `health_interval`.
@@ -561,12 +359,12 @@ impl Worker {
         caller: &Caller,
         t: &portico_core::model::topology::Topology,
     ) -> Option<Arc<crate::aws::pace::Prepaid>> {
-        use crate::aws::pace::Quotas;
+        use crate::aws::pace::Budget;
         let elb = 1.0 + t.ports.len() as f64;
         self.pacers.admit_routine(
             &caller.account,
             &caller.region,
-            &[(Quotas::IdleElb, elb), (Quotas::IdleApiGateway, 2.0)],
+            &[(Budget::Elb, elb), (Budget::ApiGateway, 2.0)],
         )
     }
 

@@ -24,11 +24,12 @@ impl Captured {
     }
 }
 
-/// The process's log from the first call on, at the level `filter` names (the first caller's
-/// filter holds for the whole process).
-pub fn captured_logs(filter: &str) -> &'static Captured {
-    static LOGS: OnceLock<Captured> = OnceLock::new();
-    LOGS.get_or_init(|| {
+/// The process's log from the first call on, at the level `filter` names. One subscriber
+/// serves the whole process, so every caller in it must ask the same filter: a test searching
+/// the debug log for secrets must never be handed a log of warnings only.
+pub fn captured_logs(filter: &'static str) -> &'static Captured {
+    static LOGS: OnceLock<(&'static str, Captured)> = OnceLock::new();
+    let (first, captured) = LOGS.get_or_init(|| {
         let captured = Captured::default();
         let writer = captured.clone();
         let _ = tracing_subscriber::fmt()
@@ -36,6 +37,8 @@ pub fn captured_logs(filter: &str) -> &'static Captured {
             .with_ansi(false)
             .with_writer(move || writer.clone())
             .try_init();
-        captured
-    })
+        (filter, captured)
+    });
+    assert_eq!(*first, filter, "this process already logs at another level");
+    captured
 }

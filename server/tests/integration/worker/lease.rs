@@ -167,3 +167,46 @@ async fn a_change_is_not_sent_once_the_lease_is_lost() {
         rig.turn().control("DELETE", "/faults", None).await;
     }
 }
+
+/// A restart: the holder gives the lease up at a clean stop and the next one takes it at once,
+/// but makes no AWS call until `settle` has passed since the last one's last call (AWS's
+/// buckets it spent refill meanwhile), and keeps renewing the lease while it waits.
+#[tokio::test]
+async fn the_next_holder_settles_after_a_clean_stop_holding_the_lease() {
+    let rig = rig().await;
+    let a = rig.worker(named("server-a")).await;
+    assert!(a.claim_lease().await.unwrap());
+    rig.reset_calls().await;
+    a.release_lease().await;
+    let settle = Duration::from_secs(5);
+    let b = std::sync::Arc::new(
+        rig.worker(WorkerConfig {
+            settle,
+            ..named("server-b")
+        })
+        .await,
+    );
+    let task = b
+        .clone()
+        .spawn(std::sync::Arc::new(tokio::sync::Notify::new()));
+    // Past its 2 s lease: held all the same, renewed while it settles; no call to AWS yet.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let lease = portico_store::lease::current(&rig.app.store)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(lease.holder, "server-b");
+    assert!(lease.expires_ms > portico_store::now_ms(), "{lease:?}");
+    let (reads, writes) = rig.calls().await;
+    assert!(
+        reads.is_empty() && writes.is_empty(),
+        "{reads:?} {writes:?}"
+    );
+    // Then it works as any holder does.
+    let started = std::time::Instant::now();
+    while state(&rig).await != Some(GatewayState::InSync) {
+        assert!(started.elapsed() < Duration::from_secs(60), "not in sync");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    task.abort();
+}

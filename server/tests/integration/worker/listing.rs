@@ -193,7 +193,7 @@ async fn after_a_failed_run_the_next_look_lists_the_region_itself() {
 #[tokio::test]
 async fn a_routine_look_pays_for_its_listing() {
     use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
-    use portico::aws::pace::{Prepaid, Quotas, IDLE_SHARE};
+    use portico::aws::pace::{Budget, Prepaid, IDLE_SHARE};
     let rig = rig().await;
     let worker = rig.worker(fast()).await;
     rig.converge(&worker, 3).await;
@@ -221,7 +221,7 @@ async fn a_routine_look_pays_for_its_listing() {
     }
     let pacers = worker.pacers();
     // The seed has no role: its pacers' account is "default".
-    let balance = || pacers.routine_balance("default", REGION, Quotas::IdleElb);
+    let balance = || pacers.routine_balance("default", REGION, Budget::Elb);
     rig.reset_calls().await;
     let before = balance();
     let started = std::time::Instant::now();
@@ -252,12 +252,15 @@ async fn a_routine_look_pays_for_its_listing() {
     // looks wait …
     let spent = Prepaid::default();
     for _ in 0..300 {
-        pacers.charge_routine("default", REGION, Quotas::IdleElb, &spent);
+        pacers.charge_routine("default", REGION, Budget::Elb, &spent);
     }
     rig.reset_calls().await;
     assert_eq!(worker.drift_check(rig.id).await, Outcome::Postponed);
     let skipped = worker.refresh_health_as(rig.id, true).await.unwrap_err();
-    assert!(skipped.to_string().contains("skipped"), "{skipped}");
+    assert!(
+        skipped.to_string().contains("routine reads have spent"),
+        "{skipped}"
+    );
     let (reads, _) = rig.calls().await;
     assert!(
         reads.is_empty(),

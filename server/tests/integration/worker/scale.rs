@@ -227,6 +227,8 @@ async fn bench_many_gateways() {
     let mut why: BTreeMap<String, usize> = BTreeMap::new();
     for line in &failed {
         let reason = line.split("reconcile failed: ").nth(1).unwrap_or(line);
+        // The gateway's id follows the message: group by the reason alone.
+        let reason = reason.rsplit_once(" gateway=").map_or(reason, |(r, _)| r);
         *why.entry(reason.chars().take(120).collect()).or_default() += 1;
     }
     println!(
