@@ -147,7 +147,7 @@ async fn bench_many_gateways() {
     );
     let defaults = WorkerConfig::default();
     let started = std::time::Instant::now();
-    let supervisor = idle.spawn(Arc::new(tokio::sync::Notify::new()));
+    let supervisor = idle.clone().spawn(Arc::new(tokio::sync::Notify::new()));
     while looked_since(&rig, restarted).await < n as i64 {
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert!(
@@ -161,7 +161,18 @@ async fn bench_many_gateways() {
     rig.reset_calls().await;
     let logged_before_idle = logs.text().len();
     let minutes = 2;
-    tokio::time::sleep(Duration::from_secs(60 * minutes)).await;
+    // Meanwhile, once a second: how much of ELB's routine budget is left (a look of the seed's
+    // shape is admitted with 4 of its tokens).
+    let pacers = idle.pacers();
+    let (mut samples, mut room, mut least) = (0u32, 0u32, f64::MAX);
+    let until = std::time::Instant::now() + Duration::from_secs(60 * minutes);
+    while std::time::Instant::now() < until {
+        let left = pacers.routine_balance("default", REGION, portico::aws::pace::Budget::Elb);
+        samples += 1;
+        room += u32::from(left >= 4.0);
+        least = least.min(left);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
     let idle_log = rig.turn().control("GET", "/calls", None).await;
     supervisor.abort();
     let _ = supervisor.await;
@@ -218,23 +229,30 @@ async fn bench_many_gateways() {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    // Failed reconciles are tried again at once, not as routine looks: name what failed.
+    println!(
+        "ELB's routine budget while idle: at least {least:.1} tokens; room for a look in {room} \
+         of {samples} one-second samples."
+    );
+    // What the worker warned of meanwhile (a failed reconcile is tried again at once, not as a
+    // routine look; a lost lease starts every gateway's first look again), grouped.
     let idle_text = logs.text();
-    let failed: Vec<&str> = idle_text[logged_before_idle.min(idle_text.len())..]
+    let mut warned: BTreeMap<String, usize> = BTreeMap::new();
+    for line in idle_text[logged_before_idle.min(idle_text.len())..]
         .lines()
-        .filter(|l| l.contains("reconcile failed"))
-        .collect();
-    let mut why: BTreeMap<String, usize> = BTreeMap::new();
-    for line in &failed {
-        let reason = line.split("reconcile failed: ").nth(1).unwrap_or(line);
-        // The gateway's id follows the message: group by the reason alone.
-        let reason = reason.rsplit_once(" gateway=").map_or(reason, |(r, _)| r);
-        *why.entry(reason.chars().take(120).collect()).or_default() += 1;
+        .filter(|l| l.contains(" WARN "))
+    {
+        let message = line.split(" WARN ").nth(1).unwrap_or(line);
+        // The gateway's id follows the message: group by the message alone.
+        let message = message.rsplit_once(" gateway=").map_or(message, |(m, _)| m);
+        *warned
+            .entry(message.chars().take(160).collect())
+            .or_default() += 1;
     }
     println!(
-        "Reconciles that failed while idle: {}{}",
-        failed.len(),
-        why.iter()
+        "Warnings while idle: {}{}",
+        warned.values().sum::<usize>(),
+        warned
+            .iter()
             .map(|(w, n)| format!("\n- {n}× {w}"))
             .collect::<String>()
     );
