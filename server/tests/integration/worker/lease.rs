@@ -19,6 +19,19 @@ async fn state(rig: &Rig) -> Option<GatewayState> {
         .map(|o| o.state)
 }
 
+/// Waits (a minute at most) until the worker reports the gateway in sync.
+async fn wait_in_sync(rig: &Rig) {
+    let started = std::time::Instant::now();
+    while state(rig).await != Some(GatewayState::InSync) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not in sync: {:?}",
+            state(rig).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn two_workers_on_one_database_converge_the_seed_once() {
     let rig = rig().await;
@@ -26,15 +39,7 @@ async fn two_workers_on_one_database_converge_the_seed_once() {
     let b = std::sync::Arc::new(rig.worker(named("server-b")).await);
     let wake = std::sync::Arc::new(tokio::sync::Notify::new());
     let tasks = [a.clone().spawn(wake.clone()), b.clone().spawn(wake.clone())];
-    let started = std::time::Instant::now();
-    while state(&rig).await != Some(GatewayState::InSync) {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "not in sync: {:?}",
-            state(&rig).await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_in_sync(&rig).await;
     for t in &tasks {
         t.abort();
     }
@@ -203,10 +208,6 @@ async fn the_next_holder_settles_after_a_clean_stop_holding_the_lease() {
         "{reads:?} {writes:?}"
     );
     // Then it works as any holder does.
-    let started = std::time::Instant::now();
-    while state(&rig).await != Some(GatewayState::InSync) {
-        assert!(started.elapsed() < Duration::from_secs(60), "not in sync");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_in_sync(&rig).await;
     task.abort();
 }
