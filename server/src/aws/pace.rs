@@ -223,11 +223,22 @@ impl Pacer {
         }
     }
 
-    /// Whether the bucket of all operations holds `n` tokens (at most its burst: a larger ask
-    /// is met by a full bucket).
-    fn has_many(&mut self, n: f64, now: Instant) -> bool {
-        self.all.refill(now);
-        self.all.tokens >= n.min(self.all.capacity)
+    /// Whether every bucket `operation` takes from holds `n` tokens (at most its burst: a
+    /// larger ask is met by a full bucket). Nothing is taken.
+    fn holds(&mut self, operation: &str, n: f64, now: Instant) -> bool {
+        let keys = [Some(operation), (self.class)(operation)];
+        let operations = &mut self.operations;
+        std::iter::once(&mut self.all)
+            .chain(
+                operations
+                    .iter_mut()
+                    .filter(|(k, _)| keys.contains(&Some(**k)))
+                    .map(|(_, b)| b),
+            )
+            .all(|b| {
+                b.refill(now);
+                b.tokens >= n.min(b.capacity)
+            })
     }
 
     /// Takes a token for a call that can be skipped (a health read) only while more than
@@ -282,6 +293,17 @@ pub enum Quotas {
 pub enum Budget {
     ApiGateway,
     Elb,
+}
+
+impl Budget {
+    /// The service's pacer this budget is a share of, and a read of the kind routine looks
+    /// make there (ELB's `Describe*` bucket; API Gateway's bucket of all operations).
+    fn service(self) -> (Quotas, &'static str) {
+        match self {
+            Budget::ApiGateway => (Quotas::ApiGateway, "GetStages"),
+            Budget::Elb => (Quotas::Elb, "DescribeTargetHealth"),
+        }
+    }
 }
 
 impl Quotas {
@@ -339,6 +361,11 @@ impl Pacers {
     /// each budget of `asks` (`(budget, n)` pairs, `n` at most the budget's burst), all or
     /// none, as the look's first reads (`Prepaid`). None: put the look off. The look's reads
     /// beyond those are charged as they are made (`charge_routine`).
+    ///
+    /// A look is admitted only while the service's own pacer could send those first reads at
+    /// once. Routine looks yield to work in progress (a restart's first looks, a convergence):
+    /// admitted behind it, they would wait in the pacer with their budget spent, then send
+    /// their reads together once it is done, above the share.
     pub fn admit_routine(
         &self,
         account: &str,
@@ -348,7 +375,14 @@ impl Pacers {
         let mut map = self.by_account.lock().unwrap_or_else(|e| e.into_inner());
         let now = tokio::time::Instant::now().into_std();
         let key = |b: Budget| (account.to_owned(), region.to_owned(), Quotas::Routine(b));
-        for (b, _) in asks {
+        for (b, n) in asks {
+            let (quotas, read) = b.service();
+            let service = map
+                .entry((account.to_owned(), region.to_owned(), quotas))
+                .or_insert_with(|| quotas.pacer(now));
+            if !service.holds(read, *n, now) {
+                return None;
+            }
             map.entry(key(*b))
                 .or_insert_with(|| Quotas::Routine(*b).pacer(now));
         }
@@ -356,7 +390,7 @@ impl Pacers {
         for (b, n) in asks {
             let p = map.get_mut(&key(*b))?;
             let n = n.min(p.all.capacity);
-            if !p.has_many(n, now) {
+            if !p.holds("", n, now) {
                 return None;
             }
             prepaid.of(*b).store(n as u32, Ordering::Relaxed);

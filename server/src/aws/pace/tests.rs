@@ -208,6 +208,34 @@ async fn routine_reads_keep_to_their_share_of_the_read_rate_and_never_wait() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn routine_looks_yield_to_work_that_keeps_the_pacer_busy() {
+    let pacers = Pacers::default();
+    let admit = |b: Budget| pacers.admit_routine("111", "us-east-1", &[(b, 4.0)]);
+    // Other work (a restart's first looks) spends ELB's `Describe*` bucket.
+    for _ in 0..ELB_DESCRIBE.0 as usize - 3 {
+        pacers
+            .acquire_for(Quotas::Elb, "111", "us-east-1", "DescribeListeners")
+            .await;
+    }
+    assert!(
+        admit(Budget::Elb).is_none(),
+        "admitted now, the look would wait behind that work with its budget spent"
+    );
+    assert_eq!(
+        pacers.routine_balance("111", "us-east-1", Budget::Elb),
+        IDLE_ELB.0,
+        "a look put off takes nothing"
+    );
+    assert!(
+        admit(Budget::ApiGateway).is_some(),
+        "API Gateway's pacer is not busy"
+    );
+    // A tenth of a second refills the one token missing (10 a second).
+    tokio::time::advance(Duration::from_millis(100)).await;
+    assert!(admit(Budget::Elb).is_some());
+}
+
+#[tokio::test(start_paused = true)]
 async fn acquire_waits_without_blocking_and_per_account() {
     let pacers = Pacers::default();
     let started = tokio::time::Instant::now();
