@@ -39,6 +39,11 @@ impl Store {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // A connection is a file handle in this process: it cannot go stale as a network
+            // connection can, so it is not pinged on its way out of the pool. (sqlx pings each
+            // on its way back in anyway.) A ping is a round trip to the connection's thread:
+            // with it, each statement cost three round trips instead of two.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|source| OpenError::Open {
