@@ -296,11 +296,12 @@ pub enum Budget {
 }
 
 impl Budget {
-    /// The service's pacer this budget is a share of, and a read of the kind routine looks
-    /// make there (ELB's `Describe*` bucket; API Gateway's bucket of all operations).
+    /// The service's pacer this budget is a share of, and the read routine looks make there
+    /// with the tightest buckets (ELB's `Describe*`; API Gateway's `GetResources`, which has
+    /// its own besides the bucket of all operations).
     fn service(self) -> (Quotas, &'static str) {
         match self {
-            Budget::ApiGateway => (Quotas::ApiGateway, "GetStages"),
+            Budget::ApiGateway => (Quotas::ApiGateway, "GetResources"),
             Budget::Elb => (Quotas::Elb, "DescribeTargetHealth"),
         }
     }
@@ -375,22 +376,22 @@ impl Pacers {
         let mut map = self.by_account.lock().unwrap_or_else(|e| e.into_inner());
         let now = tokio::time::Instant::now().into_std();
         let key = |b: Budget| (account.to_owned(), region.to_owned(), Quotas::Routine(b));
+        let prepaid = Prepaid::default();
         for (b, n) in asks {
+            // At most the budget's burst: a larger look is admitted by a full budget, and
+            // needs no more of the service's buckets than that.
+            let budget = map
+                .entry(key(*b))
+                .or_insert_with(|| Quotas::Routine(*b).pacer(now));
+            let n = n.min(budget.all.capacity);
+            if !budget.holds("", n, now) {
+                return None;
+            }
             let (quotas, read) = b.service();
             let service = map
                 .entry((account.to_owned(), region.to_owned(), quotas))
                 .or_insert_with(|| quotas.pacer(now));
-            if !service.holds(read, *n, now) {
-                return None;
-            }
-            map.entry(key(*b))
-                .or_insert_with(|| Quotas::Routine(*b).pacer(now));
-        }
-        let prepaid = Prepaid::default();
-        for (b, n) in asks {
-            let p = map.get_mut(&key(*b))?;
-            let n = n.min(p.all.capacity);
-            if !p.holds("", n, now) {
+            if !service.holds(read, n, now) {
                 return None;
             }
             prepaid.of(*b).store(n as u32, Ordering::Relaxed);

@@ -233,6 +233,32 @@ async fn routine_looks_yield_to_work_that_keeps_the_pacer_busy() {
     // A tenth of a second refills the one token missing (10 a second).
     tokio::time::advance(Duration::from_millis(100)).await;
     assert!(admit(Budget::Elb).is_some());
+
+    // API Gateway's tightest bucket is `GetResources` (5, then 2.5 a second): spent by other
+    // work, it puts a look off though the bucket of all operations has room, and the look
+    // takes nothing from either budget.
+    for _ in 0..5 {
+        pacers.acquire("111", "us-east-1", "GetResources").await;
+    }
+    let before = |b| pacers.routine_balance("111", "us-east-1", b);
+    let (elb, api) = (before(Budget::Elb), before(Budget::ApiGateway));
+    assert!(pacers
+        .admit_routine(
+            "111",
+            "us-east-1",
+            &[(Budget::Elb, 4.0), (Budget::ApiGateway, 2.0)]
+        )
+        .is_none());
+    assert_eq!(before(Budget::Elb), elb);
+    assert_eq!(before(Budget::ApiGateway), api);
+    tokio::time::advance(Duration::from_secs(1)).await;
+    assert!(pacers
+        .admit_routine(
+            "111",
+            "us-east-1",
+            &[(Budget::Elb, 4.0), (Budget::ApiGateway, 2.0)]
+        )
+        .is_some());
 }
 
 #[tokio::test(start_paused = true)]
