@@ -384,6 +384,7 @@ impl Pacers {
                 .entry(key(*b))
                 .or_insert_with(|| Quotas::Routine(*b).pacer(now));
             let n = n.min(budget.all.capacity);
+            // A budget is one bucket: no operation names another.
             if !budget.holds("", n, now) {
                 return None;
             }

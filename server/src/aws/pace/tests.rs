@@ -242,23 +242,15 @@ async fn routine_looks_yield_to_work_that_keeps_the_pacer_busy() {
     }
     let before = |b| pacers.routine_balance("111", "us-east-1", b);
     let (elb, api) = (before(Budget::Elb), before(Budget::ApiGateway));
-    assert!(pacers
-        .admit_routine(
-            "111",
-            "us-east-1",
-            &[(Budget::Elb, 4.0), (Budget::ApiGateway, 2.0)]
-        )
-        .is_none());
+    let admit_both = || {
+        let asks = [(Budget::Elb, 4.0), (Budget::ApiGateway, 2.0)];
+        pacers.admit_routine("111", "us-east-1", &asks)
+    };
+    assert!(admit_both().is_none());
     assert_eq!(before(Budget::Elb), elb);
     assert_eq!(before(Budget::ApiGateway), api);
     tokio::time::advance(Duration::from_secs(1)).await;
-    assert!(pacers
-        .admit_routine(
-            "111",
-            "us-east-1",
-            &[(Budget::Elb, 4.0), (Budget::ApiGateway, 2.0)]
-        )
-        .is_some());
+    assert!(admit_both().is_some());
 }
 
 #[tokio::test(start_paused = true)]
