@@ -31,6 +31,7 @@ fn topology(ports: u32) -> Topology {
             throttle: None,
             cache_gb: None,
             variables: Default::default(),
+            access_log: None,
         })
         .collect();
     t.routes = (0..2000)

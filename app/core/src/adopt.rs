@@ -377,6 +377,7 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
             throttle: s.throttle.clone(),
             cache_gb: s.cache_gb.clone(),
             variables,
+            access_log: adopted_access_log(s.access_log.as_ref(), &found.region),
         });
     }
 
@@ -513,6 +514,18 @@ pub fn adopt(found: &Found, name: &str, role_arn: Option<&str>) -> Adoption {
         misfits,
         keys,
     }
+}
+
+/// A stage's access log as Portico will keep it. One Portico's rules refuse (it logs callers'
+/// key values, say) is not taken over: it stays as AWS has it, untouched, and adoption goes on.
+fn adopted_access_log(log: Option<&AccessLog>, region: &str) -> Option<AccessLogging> {
+    let log = log?;
+    let fits = crate::model::rules::access_log_destination(log.arn(), region).is_ok()
+        && log
+            .format
+            .as_deref()
+            .is_none_or(|f| crate::model::rules::access_log_format(f).is_ok());
+    fits.then(|| AccessLogging::To(log.clone()))
 }
 
 #[cfg(test)]

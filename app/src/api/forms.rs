@@ -44,6 +44,56 @@ pub fn throttle(
     }
 }
 
+/// The stage form's access-log choices, (value, label), read back by [`access_log`].
+pub const ACCESS_LOG_MODES: [(&str, &str); 3] = [
+    ("keep", "leave as set in AWS"),
+    ("off", "off"),
+    ("on", "on"),
+];
+
+/// The choice that shows a stage's access log on its form.
+pub fn access_log_mode(log: Option<&portico_core::model::topology::AccessLogging>) -> &'static str {
+    use portico_core::model::topology::AccessLogging;
+    match log {
+        None => ACCESS_LOG_MODES[0].0,
+        Some(AccessLogging::Off) => ACCESS_LOG_MODES[1].0,
+        Some(AccessLogging::To(_)) => ACCESS_LOG_MODES[2].0,
+    }
+}
+
+/// A stage's access log from its three fields: the mode (`keep` leaves AWS's setting as it
+/// is, `off`, `on`), the destination's ARN and the format (empty: the JSON default).
+pub fn access_log(
+    mode: Option<&str>,
+    destination: Option<&str>,
+    format: Option<&str>,
+) -> Result<Option<portico_core::model::topology::AccessLogging>, AppError> {
+    use portico_core::model::topology::{AccessLog, AccessLogging};
+    let text = |t: Option<&str>| {
+        t.map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    };
+    match mode.map(str::trim).unwrap_or_default() {
+        "" => Ok(None),
+        m if m == ACCESS_LOG_MODES[0].0 => Ok(None),
+        m if m == ACCESS_LOG_MODES[1].0 => Ok(Some(AccessLogging::Off)),
+        m if m == ACCESS_LOG_MODES[2].0 => match text(destination) {
+            Some(destination) => Ok(Some(AccessLogging::To(AccessLog {
+                destination,
+                format: text(format),
+            }))),
+            None => Err(AppError::Invalid(
+                "Access log destination is required: a log group's or a Firehose stream's ARN."
+                    .into(),
+            )),
+        },
+        other => Err(AppError::Invalid(format!(
+            "Access log {other:?} is not one of keep, off or on."
+        ))),
+    }
+}
+
 /// Percent-encodes all but unreserved characters and '/', for links and form bodies.
 pub fn urlencode(s: &str) -> String {
     s.bytes()
@@ -103,6 +153,29 @@ mod tests {
     fn urls_keep_slashes_and_encode_the_rest() {
         assert_eq!(urlencode("/audit?before=5&x"), "/audit%3Fbefore%3D5%26x");
         assert_eq!(urlencode("/dev/{proxy+}"), "/dev/%7Bproxy%2B%7D");
+    }
+
+    #[test]
+    fn an_access_log_needs_a_destination_when_on() {
+        use portico_core::model::topology::{AccessLog, AccessLogging};
+        assert_eq!(access_log(None, Some("x"), None), Ok(None));
+        assert_eq!(access_log(Some("keep"), None, None), Ok(None));
+        assert_eq!(
+            access_log(Some("off"), Some("x"), None),
+            Ok(Some(AccessLogging::Off))
+        );
+        assert_eq!(
+            access_log(Some("on"), Some(" arn "), Some("  ")),
+            Ok(Some(AccessLogging::To(AccessLog {
+                destination: "arn".into(),
+                format: None
+            })))
+        );
+        assert!(access_log(Some("on"), Some(" "), None)
+            .unwrap_err()
+            .to_string()
+            .contains("destination is required"));
+        assert!(access_log(Some("loud"), None, None).is_err());
     }
 
     #[test]

@@ -170,6 +170,9 @@ pub async fn save_stage(
     throttle_burst: Option<String>,
     cache_gb: Option<String>,
     variables: Option<String>,
+    access_log: Option<String>,
+    access_log_destination: Option<String>,
+    access_log_format: Option<String>,
 ) -> Result<(), AppError> {
     use crate::api::forms::{number, pairs};
     use portico_core::model::topology::Stage;
@@ -182,6 +185,11 @@ pub async fn save_stage(
         throttle,
         cache_gb: cache_gb.filter(|c| !c.trim().is_empty()),
         variables: pairs(variables.as_deref().unwrap_or_default())?,
+        access_log: crate::api::forms::access_log(
+            access_log.as_deref(),
+            access_log_destination.as_deref(),
+            access_log_format.as_deref(),
+        )?,
     };
     let key = format!("stage {}", original.as_deref().unwrap_or(&value.name));
     apply(&gateway, from, &key, "stage.save", move |t| {

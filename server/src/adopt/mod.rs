@@ -134,6 +134,7 @@ pub async fn discover(clients: &Clients, caller: &Caller, id: &str) -> Result<Fo
             variables: convert::stage_variables(s),
             throttle: convert::stage_throttle(s),
             cache_gb: convert::stage_cache_gb(s),
+            access_log: convert::stage_access_log(s),
         });
     }
     // Every usage plan: those over this API are adopted.

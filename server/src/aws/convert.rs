@@ -1,22 +1,18 @@
 //! AWS's answers as Portico's model: the one place a target group's health check and
-//! deregistration delay, a stage's variables, throttle and cache, and a usage plan's stages,
+//! deregistration delay, a stage's variables, throttle, cache and access log, and a usage plan's stages,
 //! throttle and quota are read — for the worker's observation and for adoption alike, so both
 //! see a setup the same way.
 
 use aws_sdk_apigateway::types as agw;
 use aws_sdk_elasticloadbalancingv2::types as elbt;
-use portico_core::model::topology::{HealthCheck, HealthProtocol, Quota, QuotaPeriod, Throttle};
+use portico_core::model::topology::{
+    AccessLog, HealthCheck, HealthProtocol, Quota, QuotaPeriod, Throttle,
+};
 use std::collections::BTreeMap;
 
 /// The ARN of an API Gateway resource at `path` (`/restapis/a1b2c3`), for its tag calls.
 pub fn apigateway_arn(region: &str, path: &str) -> String {
-    let partition = if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    };
+    let partition = portico_core::model::rules::partition(region);
     format!("arn:{partition}:apigateway:{region}::{path}")
 }
 
@@ -83,6 +79,17 @@ pub fn stage_cache_gb(s: &agw::Stage) -> Option<String> {
     s.cache_cluster_enabled()
         .then(|| s.cache_cluster_size().map(|c| c.as_str().to_owned()))
         .flatten()
+}
+
+/// The access log, when the stage writes one: its format exactly as AWS holds it (an empty
+/// one too, so it never reads as the default it is not).
+pub fn stage_access_log(s: &agw::Stage) -> Option<AccessLog> {
+    let settings = s.access_log_settings()?;
+    let destination = settings.destination_arn().filter(|d| !d.is_empty())?;
+    Some(AccessLog {
+        destination: destination.to_owned(),
+        format: Some(settings.format().unwrap_or_default().to_owned()),
+    })
 }
 
 /// `(api id, stage)` pairs, sorted.

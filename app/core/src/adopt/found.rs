@@ -1,7 +1,7 @@
 //! What AWS holds under one REST API, as read for adoption (by the server's `adopt` module):
 //! plain data, so `adopt` is a pure function of it.
 
-use crate::model::topology::{HealthCheck, Quota, Throttle};
+use crate::model::topology::{AccessLog, HealthCheck, Quota, Throttle};
 use std::collections::BTreeMap;
 
 /// What AWS holds under one REST API, as read for adoption.
@@ -110,6 +110,7 @@ pub struct FoundStage {
     pub variables: BTreeMap<String, String>,
     pub throttle: Option<Throttle>,
     pub cache_gb: Option<String>,
+    pub access_log: Option<AccessLog>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

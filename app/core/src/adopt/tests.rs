@@ -111,6 +111,7 @@ fn console() -> Found {
                 variables: BTreeMap::new(),
                 throttle: None,
                 cache_gb: None,
+                access_log: None,
             })
             .collect(),
         usage_plans: vec![FoundUsagePlan {
@@ -360,6 +361,7 @@ fn observed(f: &Found, keys: &[crate::plan::keys::DesiredKey]) -> crate::plan::a
             variables: s.variables.clone(),
             throttle: s.throttle.clone(),
             cache_gb: s.cache_gb.clone(),
+            access_log: s.access_log.clone(),
         };
         (s.name.clone(), stage)
     });

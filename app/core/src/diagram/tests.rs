@@ -159,6 +159,7 @@ fn big(stages: usize, routes: usize, ports: usize, instances: usize) -> Topology
             throttle: None,
             cache_gb: (i % 2 == 0).then(|| "0.5".into()),
             variables: Default::default(),
+            access_log: None,
         })
         .collect();
     t.routes = (0..routes)

@@ -37,6 +37,12 @@ pub const METHODS: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "PO
 /// every stage and integrations without a fixed port read it, so users may not set it.
 pub const BACKEND_PORT_VAR: &str = "backendPort";
 
+/// The access-log format a stage writes when its log names none: the JSON line of AWS's
+/// console, with `extendedRequestId` beside `requestId` (AWS's advice: log both).
+pub const ACCESS_LOG_JSON: &str = r#"{"requestId":"$context.requestId","extendedRequestId":"$context.extendedRequestId","ip":"$context.identity.sourceIp","caller":"$context.identity.caller","user":"$context.identity.user","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","resourcePath":"$context.resourcePath","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength"}"#;
+/// Portico's bound on an access-log format (AWS documents none): a log line's template.
+pub const ACCESS_LOG_FORMAT_MAX: usize = 4_096;
+
 type Check = Result<(), String>;
 
 fn is_hex(s: &str) -> bool {
@@ -393,6 +399,108 @@ pub fn plan_name(name: &str) -> Check {
         return Err(format!(
             "Usage plan name may only hold letters, digits, spaces and -_. (found {c:?})."
         ));
+    }
+    Ok(())
+}
+
+/// The ARN partition a region is in.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// Where a stage in `region` may write its access log: a CloudWatch Logs group or a Kinesis
+/// Data Firehose stream whose name starts `amazon-apigateway-` (AWS's rule), in the gateway's
+/// own region and partition.
+pub fn access_log_destination(arn: &str, region: &str) -> Check {
+    let example = format!(
+        "arn:{}:logs:{region}:123456789012:log-group:NAME",
+        partition(region)
+    );
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ["arn", part, service, in_region, account, resource] = parts.as_slice() else {
+        return Err(format!(
+            "Access log destination {arn:?} is not an ARN: use a log group's ({example}) or a Firehose stream's."
+        ));
+    };
+    if account.len() != 12 || !is_digits(account) {
+        return Err(format!(
+            "Access log destination {arn:?} has no 12-digit account id."
+        ));
+    }
+    if *part != partition(region) || in_region != &region {
+        return Err(format!(
+            "Access log destination {arn:?} is not in the gateway's region: use one in {region} ({example})."
+        ));
+    }
+    match *service {
+        "logs" => match resource.strip_prefix("log-group:") {
+            Some(name)
+                if (1..=512).contains(&name.len())
+                    && name.bytes().all(|b| {
+                        b.is_ascii_alphanumeric() || b"_-/.#".contains(&b)
+                    }) =>
+            {
+                Ok(())
+            }
+            _ => Err(format!(
+                "Access log destination {arn:?} does not name a log group ({example}): a name is 1 to 512 letters, digits and _-/.#"
+            )),
+        },
+        "firehose" => match resource.strip_prefix("deliverystream/amazon-apigateway-") {
+            Some(rest)
+                if resource.len() <= "deliverystream/".len() + 64
+                    && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)) =>
+            {
+                Ok(())
+            }
+            _ => Err(format!(
+                "Access log destination {arn:?} is not a Firehose stream API Gateway may write to: its name must start with amazon-apigateway-."
+            )),
+        },
+        other => Err(format!(
+            "Access log destination {arn:?} is a {other} ARN: use a CloudWatch Logs group or a Firehose stream."
+        )),
+    }
+}
+
+/// An access-log format: one line, naming the request (`$context.requestId` or
+/// `$context.extendedRequestId`, as AWS requires), and never the caller's API key value.
+pub fn access_log_format(format: &str) -> Check {
+    if format.trim().is_empty() {
+        return Err("Access log format is empty: leave it out for the JSON default.".into());
+    }
+    let length = format.chars().count();
+    if length > ACCESS_LOG_FORMAT_MAX {
+        return Err(format!(
+            "Access log format is {length} characters: at most {ACCESS_LOG_FORMAT_MAX}."
+        ));
+    }
+    if format.contains(['\n', '\r']) {
+        return Err("Access log format must be one line (each request writes one).".into());
+    }
+    if !format.contains("$context.requestId") && !format.contains("$context.extendedRequestId") {
+        return Err(
+            "Access log format must hold $context.requestId or $context.extendedRequestId (AWS requires one)."
+                .into(),
+        );
+    }
+    // `$context.identity.apiKeyId` (the key's id) is fine; the value is not.
+    let key_value = format
+        .match_indices("$context.identity.apiKey")
+        .any(|(at, found)| {
+            !format[at + found.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+        });
+    if key_value {
+        return Err(
+            "Access log format must not hold $context.identity.apiKey: it writes callers' API key values into the log."
+                .into(),
+        );
     }
     Ok(())
 }

@@ -86,9 +86,23 @@ pub(crate) fn valid_topology() -> impl Strategy<Value = Topology> {
             (Just(gateway), Just(backend_ports), stages, routes)
         })
         .prop_map(|(gateway, ports, stages, routes)| {
+            let region = gateway.region.clone();
             let stages: Vec<Stage> = stages
                 .into_iter()
-                .map(|(name, backend_port)| Stage {
+                .enumerate()
+                .map(|(i, (name, backend_port))| Stage {
+                    access_log: match i % 3 {
+                        0 => None,
+                        1 => Some(AccessLogging::Off),
+                        _ => Some(AccessLogging::To(AccessLog {
+                            destination: format!(
+                                "arn:{}:logs:{region}:123456789012:log-group:api/{name}",
+                                rules::partition(&region)
+                            ),
+                            format: (i % 2 == 0)
+                                .then(|| "$context.requestId $context.status".into()),
+                        })),
+                    },
                     name,
                     backend_port,
                     throttle: Some(Throttle {
@@ -418,4 +432,132 @@ fn backend_paths_take_the_routes_parameters_whole() {
     ] {
         assert!(backend_path("/orders/{id}/{proxy+}", bad).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn access_logs_go_to_a_log_group_or_stream_in_the_gateways_region() {
+    let group = "arn:aws:logs:eu-west-1:123456789012:log-group:api/access";
+    assert_eq!(rules::access_log_destination(group, "eu-west-1"), Ok(()));
+    let stream = "arn:aws:firehose:eu-west-1:123456789012:deliverystream/amazon-apigateway-x";
+    assert_eq!(rules::access_log_destination(stream, "eu-west-1"), Ok(()));
+    let china = "arn:aws-cn:logs:cn-north-1:123456789012:log-group:api";
+    assert_eq!(rules::access_log_destination(china, "cn-north-1"), Ok(()));
+    for (arn, says) in [
+        (group, "not in the gateway's region"),
+        (
+            "arn:aws:logs:us-east-1:123456789012:log-group:api",
+            "not in the gateway's region",
+        ),
+        (
+            "arn:aws-cn:logs:us-east-2:123456789012:log-group:api",
+            "not in the gateway's region",
+        ),
+        ("log-group:api", "is not an ARN"),
+        (
+            "arn:aws:logs:us-east-2:1234:log-group:api",
+            "12-digit account",
+        ),
+        (
+            "arn:aws:logs:us-east-2:123456789012:log-group:",
+            "does not name a log group",
+        ),
+        (
+            "arn:aws:logs:us-east-2:123456789012:log-group:a b",
+            "does not name a log group",
+        ),
+        (
+            "arn:aws:firehose:us-east-2:123456789012:deliverystream/mine",
+            "amazon-apigateway-",
+        ),
+        ("arn:aws:s3:us-east-2:123456789012:bucket", "is a s3 ARN"),
+    ] {
+        let message = rules::access_log_destination(arn, "us-east-2").unwrap_err();
+        assert!(message.contains(says), "{arn}: {message}");
+    }
+    assert_eq!(rules::access_log_format(rules::ACCESS_LOG_JSON), Ok(()));
+    assert_eq!(
+        rules::access_log_format("$context.extendedRequestId"),
+        Ok(())
+    );
+    let key_id = "$context.requestId $context.identity.apiKeyId";
+    assert_eq!(rules::access_log_format(key_id), Ok(()));
+    for (format, says) in [
+        ("  ", "empty"),
+        ("$context.status", "requestId"),
+        ("$context.requestId\n$context.status", "one line"),
+        (
+            "$context.requestId $context.identity.apiKey",
+            "API key values",
+        ),
+    ] {
+        let message = rules::access_log_format(format).unwrap_err();
+        assert!(message.contains(says), "{format}: {message}");
+    }
+    // A whole topology names the stage's field.
+    let elsewhere = |t: &mut Topology| {
+        let region = if t.gateway.region == "us-east-1" {
+            "us-west-2"
+        } else {
+            "us-east-1"
+        };
+        t.stages[0].access_log = Some(AccessLogging::To(AccessLog {
+            destination: format!("arn:aws:logs:{region}:123456789012:log-group:api"),
+            format: None,
+        }));
+    };
+    assert!(only_problem(elsewhere).contains("not in the gateway's region"));
+    assert!(only_problem(|t| {
+        let region = t.gateway.region.clone();
+        t.stages[0].access_log = Some(AccessLogging::To(AccessLog {
+            destination: format!("arn:aws:logs:{region}:123456789012:log-group:api"),
+            format: Some("$context.status".into()),
+        }));
+    })
+    .contains("requestId"));
+    let long = format!(
+        "$context.requestId {}",
+        "x".repeat(rules::ACCESS_LOG_FORMAT_MAX)
+    );
+    assert!(rules::access_log_format(&long)
+        .unwrap_err()
+        .contains("at most"));
+}
+
+#[test]
+fn an_access_log_is_read_from_its_file_form_and_kept_in_one_form() {
+    let file = |log: &str| {
+        format!(
+            "gateway: {{name: shop, region: eu-west-1, vpc_id: vpc-0123abcd, subnet_ids: [subnet-0123abcd]}}\n\
+             ports: [{{port: 8080}}]\n\
+             stages:\n- name: dev\n  backend_port: 8080\n  access_log: {log}\n"
+        )
+    };
+    let read = |log: &str| {
+        Topology::from_yaml(&file(log)).unwrap().stages[0]
+            .access_log
+            .clone()
+    };
+    assert_eq!(read("off"), Some(AccessLogging::Off));
+    let group = "arn:aws:logs:eu-west-1:123456789012:log-group:api";
+    // The `:*` CloudWatch's console shows, spaces and the default format are dropped.
+    let with_default = format!(
+        "!to {{destination: ' {group}:* ', format: '{}'}}",
+        rules::ACCESS_LOG_JSON
+    );
+    let log = AccessLog {
+        destination: group.into(),
+        format: None,
+    };
+    assert_eq!(read(&with_default), Some(AccessLogging::To(log.clone())));
+    assert_eq!(log.name(), "api");
+    assert_eq!(log.format(), rules::ACCESS_LOG_JSON);
+    let t = Topology::from_yaml(&file(&with_default)).unwrap();
+    assert_eq!(Topology::from_yaml(&t.to_yaml().unwrap()).unwrap(), t);
+    assert!(Topology::from_yaml(&file("on")).is_err());
+    // The same log however AWS writes the group.
+    let shown = AccessLog {
+        destination: format!("{group}:*"),
+        format: Some(format!(" {} ", rules::ACCESS_LOG_JSON)),
+    };
+    assert!(log.same_as(&shown));
 }

@@ -2,6 +2,7 @@
 //! what the planner reads. Entities are keyed by what the user sees (port number, stage name,
 //! route path, plan name), kept sorted, so the same topology always serialises the same way.
 
+use super::rules;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -187,6 +188,71 @@ pub struct Stage {
     pub cache_gb: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub variables: BTreeMap<String, String>,
+    /// Where the stage writes its access log; absent leaves the stage's setting as AWS has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_log: Option<AccessLogging>,
+}
+
+/// A stage's access log, as the topology file writes it: `access_log: off`, or
+/// `access_log: !to { destination: ARN, format: … }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessLogging {
+    /// No access log: one set on the stage by hand is removed.
+    Off,
+    /// Written to a CloudWatch Logs group or a Kinesis Data Firehose stream.
+    To(AccessLog),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessLog {
+    /// A log group's ARN (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME`) or a Firehose
+    /// stream's (`arn:aws:firehose:REGION:ACCOUNT:deliverystream/amazon-apigateway-NAME`).
+    pub destination: String,
+    /// One line of `$context` variables; [`rules::ACCESS_LOG_JSON`] when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+}
+
+impl AccessLog {
+    /// The format the stage writes.
+    pub fn format(&self) -> &str {
+        self.format.as_deref().unwrap_or(rules::ACCESS_LOG_JSON)
+    }
+
+    /// The destination's ARN, trimmed and without the `:*` CloudWatch's console shows after a
+    /// log group's.
+    pub fn arn(&self) -> &str {
+        let d = self.destination.trim();
+        d.strip_suffix(":*").unwrap_or(d)
+    }
+
+    /// Whether `other` writes the same lines to the same place.
+    pub fn same_as(&self, other: &AccessLog) -> bool {
+        self.arn() == other.arn() && self.format().trim() == other.format().trim()
+    }
+
+    /// The log group's or stream's name, for tables.
+    pub fn name(&self) -> &str {
+        let t = self.arn();
+        t.rsplit_once(":log-group:")
+            .or_else(|| t.rsplit_once(":deliverystream/"))
+            .map_or(t, |(_, name)| name)
+    }
+
+    /// Trimmed, without `:*`, and the default format written as no format.
+    fn normalised(self) -> Self {
+        let destination = self.arn().to_owned();
+        let format = self
+            .format
+            .map(|f| f.trim().to_owned())
+            .filter(|f| !f.is_empty() && f != rules::ACCESS_LOG_JSON);
+        AccessLog {
+            destination,
+            format,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -319,6 +385,12 @@ impl Topology {
         for port in &mut self.ports {
             port.instances.sort();
             port.instances.dedup();
+        }
+        for stage in &mut self.stages {
+            stage.access_log = stage.access_log.take().map(|a| match a {
+                AccessLogging::To(log) => AccessLogging::To(log.normalised()),
+                off => off,
+            });
         }
         for plan in &mut self.usage_plans {
             plan.stages.sort();

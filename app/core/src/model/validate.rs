@@ -3,7 +3,7 @@
 //! to, so a form can show each one next to its input.
 
 use super::rules;
-use super::topology::{EndpointType, HealthProtocol, Topology};
+use super::topology::{AccessLogging, EndpointType, HealthProtocol, Topology};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -182,6 +182,18 @@ fn stages(t: &Topology, p: &mut Problems) {
         for (name, value) in &s.variables {
             p.check(format!("{at}.variables"), rules::variable_name(name));
             p.check(format!("{at}.variables"), rules::variable_value(value));
+        }
+        if let Some(AccessLogging::To(log)) = &s.access_log {
+            p.check(
+                format!("{at}.access_log.destination"),
+                rules::access_log_destination(log.arn(), &t.gateway.region),
+            );
+            if let Some(format) = &log.format {
+                p.check(
+                    format!("{at}.access_log.format"),
+                    rules::access_log_format(format),
+                );
+            }
         }
     }
 }

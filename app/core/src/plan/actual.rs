@@ -2,7 +2,7 @@
 //! tag, or by living inside an owned REST API). The planner compares this with the desired
 //! topology; the status pages and `portico status` print it.
 
-use crate::model::topology::{EndpointType, HealthCheck, Quota, Throttle};
+use crate::model::topology::{AccessLog, EndpointType, HealthCheck, Quota, Throttle};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -158,6 +158,9 @@ pub struct Stage {
     pub throttle: Option<Throttle>,
     /// Cache size in GB when the cache is on.
     pub cache_gb: Option<String>,
+    /// The access log, when the stage writes one (its format as AWS holds it).
+    #[serde(default)]
+    pub access_log: Option<AccessLog>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -5,8 +5,8 @@
 //! it exactly as stored.
 //!
 //! Creates and updates run first, in dependency order (target groups → load balancer →
-//! listeners → VPC link → REST API → resources → methods → deployment → stages → usage plans);
-//! deletes follow in reverse. A value a step needs from an earlier step (the ARN of a target
+//! listeners → VPC link → REST API → resources → methods → deployment → stages → usage plans →
+//! keys); deletes follow in reverse, then the stages' access logs. A value a step needs from an earlier step (the ARN of a target
 //! group it creates, the DNS name of a new load balancer) is a `Val::Output` naming that step.
 //!
 //! The step types (`Op`, `Val`, `Step` …) live in `step`, re-exported here. Planning is split
@@ -266,6 +266,10 @@ fn teardown(b: &mut Builder, actual: &Actual) {
             format!("REST API {id}"),
             Op::DeleteRestApi {
                 rest_api: id.clone(),
+    // Access logs last, where a refusal holds nothing back (`stages::access_logs`).
+    let mut logs = Builder::default();
+    stages::access_logs(&mut logs, desired, &api);
+    steps.append(&mut logs.steps);
             },
         );
     }

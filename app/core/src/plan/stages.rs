@@ -1,12 +1,12 @@
-//! Stages: the deployment each serves, its variables (with the backend port), throttling and
-//! cache. Stages are deleted after usage plans stop covering them, and deployments no stage
-//! serves any more after that.
+//! Stages: the deployment each serves, its variables (with the backend port), throttling,
+//! cache and access log. Stages are deleted after usage plans stop covering them, and
+//! deployments no stage serves any more after that.
 
 use super::actual;
 use super::rest::Api;
 use super::{change, names, Action, Builder, Kind, Op, Patch};
 use crate::model::rules::BACKEND_PORT_VAR;
-use crate::model::topology::{Stage, Throttle, Topology};
+use crate::model::topology::{AccessLog, AccessLogging, Stage, Throttle, Topology};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The stages that exist after the plan, and which of them move to a new deployment.
@@ -176,6 +176,88 @@ pub(super) fn plan(b: &mut Builder, desired: &Topology, api: &Api) -> Stages {
         }
     }
     out
+}
+
+/// Each stage's access log, one step a stage, planned after everything else (deletes too):
+/// AWS refuses a log group until the account names a CloudWatch role, and that refusal then
+/// holds back no deployment, throttle, key or delete. The steps read no output of each other,
+/// so they may follow the plan's other steps from a builder of their own.
+pub(super) fn access_logs(b: &mut Builder, desired: &Topology, api: &Api) {
+    if api.deployment.is_none() {
+        return; // No stage is made or changed (`plan` above).
+    }
+    for stage in &desired.stages {
+        let Some(wanted) = &stage.access_log else {
+            continue;
+        };
+        let current = api
+            .actual
+            .and_then(|a| a.stages.get(&stage.name))
+            .and_then(|s| s.access_log.as_ref());
+        let (changes, patches) = match (wanted, current) {
+            (AccessLogging::Off, None) => continue,
+            (AccessLogging::Off, Some(now)) => (
+                vec![change(
+                    "access_log",
+                    Some(now.arn().to_owned()),
+                    Some("off".into()),
+                )],
+                vec![Patch::remove("/accessLogSettings")],
+            ),
+            (AccessLogging::To(log), now) => {
+                if now.is_some_and(|now| now.same_as(log)) {
+                    continue;
+                }
+                (
+                    access_log_changes(now, log),
+                    vec![
+                        Patch::replace("/accessLogSettings/destinationArn", log.arn()),
+                        Patch::replace("/accessLogSettings/format", log.format().trim()),
+                    ],
+                )
+            }
+        };
+        b.push(
+            Kind::Stage,
+            Action::Update,
+            format!("stage {}", stage.name),
+            changes,
+            Op::UpdateStage {
+                rest_api: api.id.clone(),
+                name: stage.name.clone(),
+                deployment: None,
+                patches,
+            },
+        );
+    }
+}
+
+fn access_log_changes(now: Option<&AccessLog>, log: &AccessLog) -> Vec<super::FieldChange> {
+    let mut changes = vec![];
+    let before = now.map(|n| n.arn().to_owned());
+    if before.as_deref() != Some(log.arn()) {
+        changes.push(change(
+            "access_log.destination",
+            before,
+            Some(log.arn().to_owned()),
+        ));
+    }
+    let before = now.map(|n| n.format().trim().to_owned());
+    if before.as_deref() != Some(log.format().trim()) {
+        let shown = |f: &str| {
+            if f == crate::model::rules::ACCESS_LOG_JSON {
+                "JSON (default)".to_owned()
+            } else {
+                f.to_owned()
+            }
+        };
+        changes.push(change(
+            "access_log.format",
+            before.as_deref().map(shown),
+            Some(shown(log.format().trim())),
+        ));
+    }
+    changes
 }
 
 /// Stages no longer wanted, then deployments no stage serves after the plan.

@@ -106,6 +106,55 @@ fn a_stage_port_change_touches_only_that_stage() {
 }
 
 #[test]
+fn an_access_log_is_a_step_of_its_own_after_the_stages_other_changes() {
+    use crate::model::topology::{AccessLog, AccessLogging};
+    let t = seed();
+    let (state, _) = converge(Some(&t), &Actual::default());
+    let group = format!(
+        "arn:aws:logs:{}:123456789012:log-group:api",
+        t.gateway.region
+    );
+    let mut edited = t.clone();
+    edited.stages[0].backend_port = 8081;
+    edited.stages[0].access_log = Some(AccessLogging::To(AccessLog {
+        destination: group.clone(),
+        format: None,
+    }));
+    let (mut state, p) = converge(Some(&edited), &state);
+    assert_eq!(
+        p.lines(),
+        vec![
+            "~ stage dev: variables.backendPort 8080 → 8081".to_string(),
+            format!("~ stage dev: access_log.destination (none) → {group}, access_log.format (none) → JSON (default)"),
+        ]
+    );
+    // AWS writing the group with `:*` and the format with spaces is the same log.
+    let api = state.rest_apis.values_mut().next().unwrap();
+    let log = api
+        .stages
+        .get_mut("dev")
+        .unwrap()
+        .access_log
+        .as_mut()
+        .unwrap();
+    log.destination.push_str(":*");
+    log.format = log.format.as_ref().map(|f| format!(" {f} "));
+    assert!(plan(Some(&edited), &[], &state).is_empty());
+    // A stage whose topology says nothing keeps AWS's log; off removes it.
+    edited.stages[0].access_log = None;
+    assert!(plan(Some(&edited), &[], &state).is_empty());
+    edited.stages[0].access_log = Some(AccessLogging::Off);
+    let (state, p) = converge(Some(&edited), &state);
+    assert_eq!(
+        p.lines(),
+        vec![format!("~ stage dev: access_log {group} → off")]
+    );
+    assert!(state.rest_apis.values().next().unwrap().stages["dev"]
+        .access_log
+        .is_none());
+}
+
+#[test]
 fn new_subnets_replace_the_network_before_removing_the_old_one() {
     let t = seed();
     let (state, _) = converge(Some(&t), &Actual::default());

@@ -1,10 +1,12 @@
-//! Stages: each serves a backend port by default, with throttling, cache and variables.
+//! Stages: each serves a backend port by default, with throttling, cache, variables and an
+//! access log.
 
 use super::{open_form, Ctx, TopologyActions};
+use crate::api::forms;
 use crate::components::error::ActionError;
 use leptos::prelude::*;
 use portico_core::model::rules;
-use portico_core::model::topology::Stage;
+use portico_core::model::topology::{AccessLogging, Stage};
 
 #[component]
 pub fn Stages(ctx: Ctx<TopologyActions>) -> impl IntoView {
@@ -24,6 +26,7 @@ pub fn Stages(ctx: Ctx<TopologyActions>) -> impl IntoView {
                         <th scope="col">"Throttle (rate / burst)"</th>
                         <th scope="col">"Cache"</th>
                         <th scope="col">"Variables"</th>
+                        <th scope="col">"Access log"</th>
                         <th scope="col"><span class="sr-only">"Actions"</span></th>
                     </tr>
                 </thead>
@@ -38,6 +41,11 @@ pub fn Stages(ctx: Ctx<TopologyActions>) -> impl IntoView {
                                 <td>{throttle}</td>
                                 <td>{s.cache_gb.clone().map(|c| format!("{c} GB")).unwrap_or_else(|| "off".into())}</td>
                                 <td class="mono small">{vars}</td>
+                                {match &s.access_log {
+                                    None => view! { <td>"as set in AWS"</td> }.into_any(),
+                                    Some(AccessLogging::Off) => view! { <td>"off"</td> }.into_any(),
+                                    Some(AccessLogging::To(log)) => view! { <td class="mono small" title=log.arn().to_owned()>{log.name().to_owned()}</td> }.into_any(),
+                                }}
                                 <td>{ctx.can_edit.then(|| view! {
                                     <a href=format!("{}?edit=stage:{}#stages", ctx.here(), s.name)>"Edit"</a>
                                     " "
@@ -105,6 +113,17 @@ fn StageForm(ctx: Ctx<TopologyActions>, existing: Option<Stage>) -> impl IntoVie
         .unwrap_or_default();
     let current_port = s.as_ref().map(|s| s.backend_port);
     let current_cache = s.as_ref().and_then(|s| s.cache_gb.clone());
+    let log = s.as_ref().and_then(|s| s.access_log.clone());
+    let log_mode = forms::access_log_mode(log.as_ref());
+    let region = &ctx.topology.gateway.region;
+    let placeholder = format!(
+        "arn:{}:logs:{region}:ACCOUNT:log-group:NAME",
+        rules::partition(region)
+    );
+    let (log_destination, log_format) = match log {
+        Some(AccessLogging::To(l)) => (l.destination, l.format.unwrap_or_default()),
+        _ => Default::default(),
+    };
     let title = existing
         .as_ref()
         .map(|s| format!("Edit stage {}", s.name))
@@ -143,6 +162,20 @@ fn StageForm(ctx: Ctx<TopologyActions>, existing: Option<Stage>) -> impl IntoVie
             </label>
             <label class="wide">"Stage variables (name=value, one per line)"
                 <textarea name="variables" rows="3">{variables}</textarea>
+            </label>
+            <label>"Access log"
+                <select name="access_log">
+                    {forms::ACCESS_LOG_MODES.into_iter().map(|(value, text)| view! {
+                        <option value=value selected={log_mode == value}>{text}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Access log destination (log group or Firehose stream ARN)"
+                <input name="access_log_destination" class="mono" value=log_destination
+                    placeholder=placeholder/>
+            </label>
+            <label class="wide">"Access log format (one line; empty: JSON with the request id)"
+                <input name="access_log_format" class="mono" value=log_format/>
             </label>
             <div class="actions">
                 <button type="submit" class="primary">"Save stage"</button>

@@ -200,6 +200,7 @@ pub(super) async fn details(
                         variables: convert::stage_variables(s),
                         throttle: convert::stage_throttle(s),
                         cache_gb: convert::stage_cache_gb(s),
+                        access_log: convert::stage_access_log(s),
                     },
                 ))
             })

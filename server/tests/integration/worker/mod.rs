@@ -1,6 +1,6 @@
 //! The worker against the local AWS sandbox, through the real SDK: convergence from nothing,
 //! no-op runs, edits with only the writes they need, faults, crashes at every step, waits,
-//! foreign resources, drift, approvals and deleting a gateway.
+//! foreign resources, drift, access logs, approvals and deleting a gateway.
 
 use crate::common::rig::seed_inventory;
 use crate::common::sandbox::Turn;
@@ -64,6 +64,7 @@ fn total(m: &BTreeMap<String, u64>) -> u64 {
     m.values().sum()
 }
 
+mod access_log;
 mod bench;
 mod converge;
 mod lease;

@@ -1,6 +1,7 @@
 //! Stages: on an existing deployment, gone only when no usage plan covers them.
 
 use super::{api, throttle, Outputs};
+use crate::model::topology::AccessLog;
 use crate::plan::actual::{Actual, Stage};
 use crate::plan::Op;
 
@@ -28,7 +29,8 @@ pub(super) fn run(a: &mut Actual, out: &Outputs, op: &Op) {
                         deployment_id: d,
                         variables: variables.clone(),
                         throttle: None,
-                        cache_gb: cache_gb.clone()
+                        cache_gb: cache_gb.clone(),
+                        access_log: None,
                     }
                 )
                 .is_none());
@@ -67,6 +69,20 @@ pub(super) fn run(a: &mut Actual, out: &Outputs, op: &Op) {
                     }
                 } else if p.path == "/cacheClusterSize" {
                     st.cache_gb = Some(value);
+                } else if p.path == "/accessLogSettings" && p.op == "remove" {
+                    st.access_log = None;
+                } else if let Some(field) = p.path.strip_prefix("/accessLogSettings/") {
+                    let log = st.access_log.get_or_insert_with(|| AccessLog {
+                        destination: String::new(),
+                        format: None,
+                    });
+                    match field {
+                        "destinationArn" => log.destination = value,
+                        "format" => log.format = Some(value),
+                        other => panic!("no access log field {other}"),
+                    }
+                } else {
+                    panic!("no stage patch {}", p.path);
                 }
             }
         }
