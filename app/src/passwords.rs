@@ -88,6 +88,13 @@ pub fn generate() -> String {
     out
 }
 
+/// A webhook's signing secret: 32 random bytes as 64 hex digits.
+pub fn secret() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A hash of no one's password, made once: sign-in verifies against it when the name is
 /// unknown, so the time an answer takes does not tell which names exist.
 pub async fn dummy_hash() -> Result<String, AppError> {

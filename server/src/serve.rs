@@ -89,6 +89,23 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
     if args.metrics_token.as_deref() == Some("") {
         tracing::warn!("--metrics-token is empty: /metrics stays open to anyone who reaches it");
     }
+    // Webhook deliveries go out from every server; a claim keeps one from going twice.
+    let sender = match crate::alerts::Sender::new(
+        store.clone(),
+        crate::alerts::SenderConfig {
+            public_url: args
+                .public_url
+                .as_ref()
+                .and_then(|o| Some(format!("{}://{}", o.scheme.as_deref()?, o.authority))),
+            ..Default::default()
+        },
+    ) {
+        Ok(sender) => Some(sender.spawn()),
+        Err(e) => {
+            tracing::error!("{e}: webhook alerts are queued but not sent");
+            None
+        }
+    };
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| CliError::Serve(format!("cannot listen on {}: {e}", args.addr)))?;
@@ -103,6 +120,11 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| CliError::Serve(e.to_string()))?;
+    // A delivery cut off here is claimed for a while, then sent again by the next server.
+    if let Some(sender) = sender {
+        sender.abort();
+        let _ = sender.await;
+    }
     if let Some((task, worker)) = worker {
         // A step cut off here is re-observed by the next holder, never blindly re-run; the
         // lease is given up so another server takes over at once.

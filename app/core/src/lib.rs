@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod adopt;
+pub mod alerts;
 pub mod cost;
 pub mod diagram;
 pub mod health;

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod adopt;
+pub mod alerts;
 pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod context;

@@ -1,4 +1,5 @@
-//! Admin: add users, change their roles, reset their passwords, disable and enable them.
+//! Admin: add users, change their roles, reset their passwords, disable and enable them; and
+//! the alerts' webhooks (`alerts`).
 
 use crate::api::users::{
     list_users, AddUser, ResetPassword, SetUserDisabled, SetUserRole, UserRow,
@@ -16,7 +17,7 @@ pub fn AdminPage() -> impl IntoView {
         <Title text="Admin"/>
         <h1>"Users"</h1>
         {if me.role == Role::Admin {
-            view! { <Users me=me.name.clone()/> }.into_any()
+            view! { <Users me=me.name.clone()/> <super::alerts::Alerts/> }.into_any()
         } else {
             view! {
                 <p class="alert info">

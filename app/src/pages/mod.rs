@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod adopt;
+pub mod alerts;
 pub mod audit;
 pub mod diagram;
 pub mod gateway;

@@ -5,6 +5,7 @@
 
 use crate::error::{decode, encode};
 use crate::{audit, Store, StoreError, StoreResult};
+use portico_core::alerts::Kind;
 use portico_core::model::keys::{KeyDates, REVOKED_KEPT_SECONDS};
 use portico_core::plan::actual::Actual;
 use portico_core::plan::keys::DesiredKey;
@@ -300,6 +301,13 @@ pub async fn rotate(
         Some(&json!({ "grace_hours": grace_seconds / 3600 })),
     )
     .await?;
+    let text = format!(
+        "API key {} of gateway {gateway} was rotated by {actor}: the old value works for {} more hour(s).",
+        old.name,
+        grace_seconds / 3600
+    );
+    let event = format!("key:{key}:rotated");
+    crate::alerts::emit(&mut *tx, gateway_id, Kind::KeyChanged, &event, &text).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -333,6 +341,12 @@ pub async fn revoke(db: &Store, actor: &str, gateway: &str, key: i64, now: i64) 
         None,
     )
     .await?;
+    let text = format!(
+        "API key {} of gateway {gateway} was revoked by {actor}: it stops working now.",
+        old.name
+    );
+    let event = format!("key:{key}:revoked");
+    crate::alerts::emit(&mut *tx, gateway_id, Kind::KeyChanged, &event, &text).await?;
     tx.commit().await?;
     Ok(())
 }

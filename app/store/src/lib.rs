@@ -9,6 +9,7 @@
 //! - `keys`: API keys' metadata (never their values)
 //! - `users`: accounts (sessions live in tower-sessions' table, see `Store::sessions`)
 //! - `audit`: who did what, written in the same transaction as the change
+//! - `alerts`: webhooks and their deliveries, queued in the same transaction as the event
 //! - `prices`: prices refreshed from the AWS Price List API
 //! - `lease`: which server process is the one worker that writes to AWS
 //!
@@ -19,6 +20,7 @@ mod db;
 mod error;
 mod memo;
 
+pub mod alerts;
 pub mod audit;
 pub mod gateways;
 pub mod installation;

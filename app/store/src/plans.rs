@@ -9,6 +9,7 @@
 
 use crate::error::{decode, encode, word};
 use crate::{now_ms, now_unix, Store, StoreError, StoreResult, Tx};
+use portico_core::alerts::Kind;
 use portico_core::plan::lifecycle::{PlanReason, PlanStatus, StepStatus};
 use portico_core::plan::Plan;
 
@@ -287,6 +288,7 @@ async fn insert_in(tx: &mut Tx, new: &NewPlan<'_>) -> StoreResult<i64> {
     .bind(new.status.as_str())
     .fetch_one(&mut **tx)
     .await?;
+    alert_new_plan(tx, new, id).await?;
     for (i, step) in new.plan.steps.iter().enumerate() {
         sqlx::query("INSERT INTO plan_steps (plan_id, idx, operation, status) VALUES (?, ?, ?, ?)")
             .bind(id)
@@ -297,6 +299,31 @@ async fn insert_in(tx: &mut Tx, new: &NewPlan<'_>) -> StoreResult<i64> {
             .await?;
     }
     Ok(id)
+}
+
+/// A plan made for drift, and one that waits for an admin, are events (once per plan: the
+/// worker keeps an open plan that still says the same, so the same drift alerts once).
+async fn alert_new_plan(tx: &mut Tx, new: &NewPlan<'_>, id: i64) -> StoreResult<()> {
+    let steps = new.plan.steps.len();
+    let first = new.plan.lines().into_iter().next().unwrap_or_default();
+    let event = format!("plan:{id}");
+    if new.reason == PlanReason::Drift {
+        let then = if new.status == PlanStatus::Reported {
+            "drift mode is report, so nothing is changed"
+        } else if new.needs_approval {
+            "correcting it waits for an admin's approval"
+        } else {
+            "Portico is correcting it"
+        };
+        let text =
+            format!("AWS differs from the topology in {steps} place(s), first: {first}; {then}.");
+        crate::alerts::emit(&mut **tx, new.gateway, Kind::Drift, &event, &text).await?;
+    }
+    if new.status == PlanStatus::AwaitingApproval {
+        let text = new.plan.approval_message();
+        crate::alerts::emit(&mut **tx, new.gateway, Kind::Approval, &event, &text).await?;
+    }
+    Ok(())
 }
 
 /// The worker starts running the plan.
@@ -317,13 +344,25 @@ pub async fn finish(
     status: PlanStatus,
     error: Option<&str>,
 ) -> StoreResult<()> {
-    sqlx::query("UPDATE plans SET status = ?, finished_at = ?, error = ? WHERE id = ?")
-        .bind(status.as_str())
-        .bind(now_unix())
-        .bind(error)
-        .bind(plan)
-        .execute(&db.pool)
-        .await?;
+    let mut tx = db.write().await?;
+    let gateway: Option<i64> = sqlx::query_scalar(
+        "UPDATE plans SET status = ?, finished_at = ?, error = ? WHERE id = ? RETURNING gateway_id",
+    )
+    .bind(status.as_str())
+    .bind(now_unix())
+    .bind(error)
+    .bind(plan)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let (Some(gateway), PlanStatus::Failed) = (gateway, status) {
+        let text = format!(
+            "Plan {plan} failed: {}",
+            error.unwrap_or("no reason was recorded")
+        );
+        let event = format!("plan:{plan}");
+        crate::alerts::emit(&mut *tx, gateway, Kind::ApplyFailed, &event, &text).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 
 use crate::error::encode;
 use crate::{now_unix, Store, StoreError, StoreResult};
+use portico_core::alerts::Kind;
 use portico_core::health::{Health, Level};
 use portico_core::plan::actual::Actual;
 use portico_core::plan::lifecycle::GatewayState;
@@ -161,6 +162,20 @@ pub async fn record_unreadable(
 pub async fn record_health(db: &Store, gateway: i64, health: &Health, now: i64) -> StoreResult<()> {
     let json = encode("health", health)?;
     let mut tx = db.write().await?;
+    let before: Option<Option<String>> =
+        sqlx::query_scalar("SELECT health_level FROM gateway_status WHERE gateway_id = ?")
+            .bind(gateway)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let now_level = level_word(health.level);
+    if let Some(before) = before.flatten().filter(|b| b != now_level) {
+        let text = format!(
+            "Health went from {before} to {now_level}: {}",
+            health.reason
+        );
+        let event = format!("health:{gateway}:{now}:{now_level}");
+        crate::alerts::emit(&mut *tx, gateway, Kind::Health, &event, &text).await?;
+    }
     sqlx::query(
         "INSERT INTO gateway_status (gateway_id, state, message, health, health_level, health_at) \
          VALUES (?, ?, 'The worker has not planned for this gateway yet.', ?, ?, ?) \
@@ -170,7 +185,7 @@ pub async fn record_health(db: &Store, gateway: i64, health: &Health, now: i64) 
     .bind(gateway)
     .bind(GatewayState::Unknown.as_str())
     .bind(&json)
-    .bind(level_word(health.level))
+    .bind(now_level)
     .bind(now)
     .execute(&mut *tx)
     .await?;

@@ -296,7 +296,7 @@ impl Worker {
                     &self.store,
                     gateway,
                     GatewayState::AwaitingApproval,
-                    &approval_message(&p),
+                    &p.approval_message(),
                     Some(&actual),
                     failures,
                 )
@@ -401,22 +401,5 @@ impl Worker {
             }
             Err(RunError::Db(e)) => Err(e.into()),
         }
-    }
-}
-
-/// The gateway's status line while a plan waits for an admin.
-fn approval_message(p: &Plan) -> String {
-    let guarded = p.guarded_steps();
-    if guarded.is_empty() {
-        format!(
-            "A plan of {} step(s) waits for an admin's approval (apply mode: approve).",
-            p.steps.len()
-        )
-    } else {
-        format!(
-            "A plan of {} step(s) waits for an admin's approval: it removes {}.",
-            p.steps.len(),
-            guarded.join(", ")
-        )
     }
 }

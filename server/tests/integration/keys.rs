@@ -303,6 +303,21 @@ async fn rotation_revocation_and_expiry_converge() {
     let first = rig.issue("partner", "standard", "").await;
     rig.converge().await;
     let old_aws = rig.aws_key(first).await.id().unwrap().to_owned();
+    // A webhook that hears of keys revoked or rotated.
+    let secret = "w".repeat(portico_core::alerts::SECRET_MIN);
+    portico_store::alerts::create(
+        &rig.app.store,
+        "root",
+        &portico_store::alerts::NewWebhook {
+            gateway: None,
+            url: "https://alerts.example.com/keys",
+            events: &[portico_core::alerts::Kind::KeyChanged],
+            format: portico_core::alerts::Format::Json,
+            secret: &secret,
+        },
+    )
+    .await
+    .unwrap();
 
     // Rotate with no grace: a new key in the same plans, the old one disabled.
     let r = rig
@@ -429,6 +444,16 @@ async fn rotation_revocation_and_expiry_converge() {
             ("partner", "replaced")
         ]
     );
+    // One alert each for the rotation and the revocation (the refusals are none).
+    let alerts: Vec<String> = portico_store::alerts::deliveries(&rig.app.store, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.text)
+        .collect();
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    assert!(alerts[0].contains("was revoked by root"), "{alerts:?}");
+    assert!(alerts[1].contains("was rotated by root"), "{alerts:?}");
     let audit = rig.app.audit_actions().await;
     for action in ["key.issue", "key.rotate", "key.revoke"] {
         assert!(

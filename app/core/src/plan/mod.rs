@@ -153,6 +153,23 @@ impl Plan {
             .collect()
     }
 
+    /// Why the plan waits for an admin, in words (the gateway's status, its alert).
+    pub fn approval_message(&self) -> String {
+        let guarded = self.guarded_steps();
+        if guarded.is_empty() {
+            format!(
+                "A plan of {} step(s) waits for an admin's approval (apply mode: approve).",
+                self.steps.len()
+            )
+        } else {
+            format!(
+                "A plan of {} step(s) waits for an admin's approval: it removes {}.",
+                self.steps.len(),
+                guarded.join(", ")
+            )
+        }
+    }
+
     pub fn lines(&self) -> Vec<String> {
         self.steps.iter().map(Step::line).collect()
     }
@@ -249,6 +266,10 @@ pub fn plan(desired: Option<&Topology>, keys: &[keys::DesiredKey], actual: &Actu
     elb::delete(&mut b, desired, actual, network.as_ref());
     let mut steps = b.steps;
     steps.append(&mut b.deletes);
+    // Access logs last, where a refusal holds nothing back (`stages::access_logs`).
+    let mut logs = Builder::default();
+    stages::access_logs(&mut logs, desired, &api);
+    steps.append(&mut logs.steps);
     Plan { steps }
 }
 
@@ -266,10 +287,6 @@ fn teardown(b: &mut Builder, actual: &Actual) {
             format!("REST API {id}"),
             Op::DeleteRestApi {
                 rest_api: id.clone(),
-    // Access logs last, where a refusal holds nothing back (`stages::access_logs`).
-    let mut logs = Builder::default();
-    stages::access_logs(&mut logs, desired, &api);
-    steps.append(&mut logs.steps);
             },
         );
     }

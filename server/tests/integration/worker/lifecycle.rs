@@ -3,7 +3,7 @@
 
 use super::*;
 
-async fn make_drift(rig: &Rig) {
+pub(super) async fn make_drift(rig: &Rig) {
     rig.app
         .delete_listener_by_hand(&rig.seed.gateway, 8081)
         .await;

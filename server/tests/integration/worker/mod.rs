@@ -65,6 +65,7 @@ fn total(m: &BTreeMap<String, u64>) -> u64 {
 }
 
 mod access_log;
+mod alerts;
 mod bench;
 mod converge;
 mod lease;
