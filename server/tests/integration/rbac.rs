@@ -98,6 +98,35 @@ fn cases() -> Vec<Case> {
             expect: ADMINS,
         },
         Case {
+            name: "list_webhooks",
+            form: no_args,
+            expect: ADMINS,
+        },
+        Case {
+            name: "create_webhook",
+            form: |_| {
+                vec![
+                    ("url", "https://alerts.example.com/portico".into()),
+                    ("scope", "seed".into()),
+                    ("format", "json".into()),
+                    ("secret", "s".repeat(portico_core::alerts::SECRET_MIN)),
+                    ("ev_drift", "on".into()),
+                ]
+            },
+            expect: ADMINS,
+        },
+        Case {
+            // No such webhook: an admin gets as far as the store.
+            name: "delete_webhook",
+            form: |_| vec![("id", "999".into())],
+            expect: [
+                NEEDS_SIGN_IN,
+                FORBIDDEN,
+                FORBIDDEN,
+                Refused(StatusCode::NOT_FOUND),
+            ],
+        },
+        Case {
             name: "change_password",
             form: |app| {
                 vec![
