@@ -4,8 +4,10 @@
 //! deliveries, sends them and records each answer. The pair (webhook, event key) is unique, so
 //! an event seen by many reconciles is one message.
 
-use crate::{audit, now_ms, now_unix, Store, StoreError, StoreResult};
+use crate::plans::NewPlan;
+use crate::{audit, now_ms, now_unix, Store, StoreError, StoreResult, Tx};
 use portico_core::alerts::{self, Event, Format, Kind};
+use portico_core::plan::lifecycle::{PlanReason, PlanStatus};
 use serde_json::json;
 
 /// A webhook as the admin page lists it (never its secret).
@@ -181,6 +183,31 @@ pub(crate) async fn emit<'e>(
     .bind(gateway_id)
     .execute(exec)
     .await?;
+    Ok(())
+}
+
+/// A plan made for drift, and one that waits for an admin, are events (once per plan: the
+/// worker keeps an open plan that still says the same, so the same drift alerts once).
+pub(crate) async fn new_plan(tx: &mut Tx, new: &NewPlan<'_>, id: i64) -> StoreResult<()> {
+    let steps = new.plan.steps.len();
+    let first = new.plan.lines().into_iter().next().unwrap_or_default();
+    let event = format!("plan:{id}");
+    if new.reason == PlanReason::Drift {
+        let then = if new.status == PlanStatus::Reported {
+            "drift mode is report, so nothing is changed"
+        } else if new.needs_approval {
+            "correcting it waits for an admin's approval"
+        } else {
+            "Portico is correcting it"
+        };
+        let text =
+            format!("AWS differs from the topology in {steps} place(s), first: {first}; {then}.");
+        emit(&mut **tx, new.gateway, Kind::Drift, &event, &text).await?;
+    }
+    if new.status == PlanStatus::AwaitingApproval {
+        let text = new.plan.approval_message();
+        emit(&mut **tx, new.gateway, Kind::Approval, &event, &text).await?;
+    }
     Ok(())
 }
 

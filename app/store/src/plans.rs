@@ -288,7 +288,7 @@ async fn insert_in(tx: &mut Tx, new: &NewPlan<'_>) -> StoreResult<i64> {
     .bind(new.status.as_str())
     .fetch_one(&mut **tx)
     .await?;
-    alert_new_plan(tx, new, id).await?;
+    crate::alerts::new_plan(tx, new, id).await?;
     for (i, step) in new.plan.steps.iter().enumerate() {
         sqlx::query("INSERT INTO plan_steps (plan_id, idx, operation, status) VALUES (?, ?, ?, ?)")
             .bind(id)
@@ -299,31 +299,6 @@ async fn insert_in(tx: &mut Tx, new: &NewPlan<'_>) -> StoreResult<i64> {
             .await?;
     }
     Ok(id)
-}
-
-/// A plan made for drift, and one that waits for an admin, are events (once per plan: the
-/// worker keeps an open plan that still says the same, so the same drift alerts once).
-async fn alert_new_plan(tx: &mut Tx, new: &NewPlan<'_>, id: i64) -> StoreResult<()> {
-    let steps = new.plan.steps.len();
-    let first = new.plan.lines().into_iter().next().unwrap_or_default();
-    let event = format!("plan:{id}");
-    if new.reason == PlanReason::Drift {
-        let then = if new.status == PlanStatus::Reported {
-            "drift mode is report, so nothing is changed"
-        } else if new.needs_approval {
-            "correcting it waits for an admin's approval"
-        } else {
-            "Portico is correcting it"
-        };
-        let text =
-            format!("AWS differs from the topology in {steps} place(s), first: {first}; {then}.");
-        crate::alerts::emit(&mut **tx, new.gateway, Kind::Drift, &event, &text).await?;
-    }
-    if new.status == PlanStatus::AwaitingApproval {
-        let text = new.plan.approval_message();
-        crate::alerts::emit(&mut **tx, new.gateway, Kind::Approval, &event, &text).await?;
-    }
-    Ok(())
 }
 
 /// The worker starts running the plan.

@@ -33,36 +33,44 @@ fn secret() -> String {
     "s".repeat(alerts::SECRET_MIN)
 }
 
+/// Registers a webhook with a valid secret; its id.
+async fn hook(
+    db: &Store,
+    gateway: Option<&str>,
+    url: &str,
+    events: &[Kind],
+    format: Format,
+) -> i64 {
+    let secret = secret();
+    let new = NewWebhook {
+        gateway,
+        url,
+        events,
+        format,
+        secret: &secret,
+    };
+    create(db, "ada", &new).await.unwrap()
+}
+
 #[tokio::test]
 async fn an_event_is_queued_once_for_each_webhook_that_hears_it() {
     let (_dir, db, shop, other) = store().await;
-    let s = secret();
-    let everywhere = create(
+    let everywhere = hook(
         &db,
-        "ada",
-        &NewWebhook {
-            gateway: None,
-            url: "https://hooks.example/all",
-            events: &[Kind::Health, Kind::ApplyFailed],
-            format: Format::Slack,
-            secret: &s,
-        },
+        None,
+        "https://hooks.example/all",
+        &[Kind::Health, Kind::ApplyFailed],
+        Format::Slack,
     )
-    .await
-    .unwrap();
-    let shop_only = create(
+    .await;
+    let shop_only = hook(
         &db,
-        "ada",
-        &NewWebhook {
-            gateway: Some("shop"),
-            url: "https://hooks.example/shop",
-            events: &[Kind::Health],
-            format: Format::Json,
-            secret: &s,
-        },
+        Some("shop"),
+        "https://hooks.example/shop",
+        &[Kind::Health],
+        Format::Json,
     )
-    .await
-    .unwrap();
+    .await;
     // The first assessment is no change; then each change is one event per webhook, and the
     // same assessment again is none.
     for (gw, level, at) in [
@@ -132,20 +140,14 @@ async fn an_event_is_queued_once_for_each_webhook_that_hears_it() {
 #[tokio::test]
 async fn one_plan_is_one_event_of_each_kind() {
     let (_dir, db, shop, other) = store().await;
-    let s = secret();
-    create(
+    hook(
         &db,
-        "ada",
-        &NewWebhook {
-            gateway: None,
-            url: "https://hooks.example/all",
-            events: &Kind::ALL,
-            format: Format::Json,
-            secret: &s,
-        },
+        None,
+        "https://hooks.example/all",
+        &Kind::ALL,
+        Format::Json,
     )
-    .await
-    .unwrap();
+    .await;
     // A drift plan that waits for approval, then fails: three messages.
     for kind in [Kind::Drift, Kind::Approval, Kind::ApplyFailed, Kind::Drift] {
         emit(&db.pool, shop, kind, "plan:9", "x").await.unwrap();
@@ -211,19 +213,14 @@ async fn a_bad_webhook_is_refused_and_nothing_is_saved() {
 async fn deliveries_are_claimed_once_retried_then_given_up() {
     let (_dir, db, shop, _) = store().await;
     let s = secret();
-    create(
+    hook(
         &db,
-        "ada",
-        &NewWebhook {
-            gateway: None,
-            url: "https://hooks.example/all",
-            events: &Kind::ALL,
-            format: Format::Json,
-            secret: &s,
-        },
+        None,
+        "https://hooks.example/all",
+        &Kind::ALL,
+        Format::Json,
     )
-    .await
-    .unwrap();
+    .await;
     emit(&db.pool, shop, Kind::Drift, "plan:1", "drift")
         .await
         .unwrap();
@@ -280,20 +277,14 @@ async fn deliveries_are_claimed_once_retried_then_given_up() {
 #[tokio::test]
 async fn keys_expiring_within_a_week_are_noticed_once() {
     let (_dir, db, shop, _) = store().await;
-    let s = secret();
-    create(
+    hook(
         &db,
-        "ada",
-        &NewWebhook {
-            gateway: Some("shop"),
-            url: "https://hooks.example/shop",
-            events: &[Kind::KeyExpiring],
-            format: Format::Json,
-            secret: &s,
-        },
+        Some("shop"),
+        "https://hooks.example/shop",
+        &[Kind::KeyExpiring],
+        Format::Json,
     )
-    .await
-    .unwrap();
+    .await;
     let now = 1_000_000;
     for (name, expires) in [
         ("soon", now + 86_400),
