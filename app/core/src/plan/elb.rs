@@ -238,8 +238,8 @@ fn health_changes(old: &HealthCheck, new: &HealthCheck) -> Vec<super::FieldChang
     };
     field(
         "health_check.protocol",
-        format!("{:?}", old.protocol).to_uppercase(),
-        format!("{:?}", new.protocol).to_uppercase(),
+        format!("{:?}", old.protocol).to_ascii_uppercase(),
+        format!("{:?}", new.protocol).to_ascii_uppercase(),
     );
     field(
         "health_check.path",

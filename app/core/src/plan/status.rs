@@ -77,7 +77,7 @@ impl Report {
                 "REST API",
                 &api.name,
                 id,
-                format!("{:?}", api.endpoint_type).to_uppercase(),
+                format!("{:?}", api.endpoint_type).to_ascii_uppercase(),
             ));
             for (name, st) in &api.stages {
                 let adopted = desired.gateway.adopted.as_ref();

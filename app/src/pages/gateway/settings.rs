@@ -26,7 +26,7 @@ pub fn Settings(ctx: Ctx<TopologyActions>) -> impl IntoView {
                 <dt>"Region"</dt><dd>{g.region.clone()}</dd>
                 <dt>"VPC"</dt><dd class="mono">{g.vpc_id.clone()}</dd>
                 <dt>"NLB subnets"</dt><dd class="mono">{g.subnet_ids.join(", ")}</dd>
-                <dt>"Endpoint"</dt><dd>{format!("{:?}", g.endpoint_type).to_uppercase()}</dd>
+                <dt>"Endpoint"</dt><dd>{format!("{:?}", g.endpoint_type).to_ascii_uppercase()}</dd>
                 <dt>"Apply"</dt><dd>{match g.apply_mode { ApplyMode::Auto => "automatically", ApplyMode::Approve => "after an admin approves" }}</dd>
                 <dt>"Drift"</dt><dd>{match g.drift_mode { DriftMode::Correct => "corrected", DriftMode::Report => "reported only" }}</dd>
                 {g.role_arn.clone().map(|r| view! { <dt>"Role"</dt><dd class="mono">{r}</dd> })}

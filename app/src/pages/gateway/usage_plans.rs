@@ -30,7 +30,7 @@ pub fn UsagePlans(ctx: Ctx<TopologyActions>) -> impl IntoView {
                         <tr data-usage-plan=p.name.clone()>
                             <td>{p.name.clone()}</td>
                             <td>{p.throttle.as_ref().map(|t| format!("{} / {}", t.rate, t.burst)).unwrap_or_else(|| "none".into())}</td>
-                            <td>{p.quota.as_ref().map(|q| format!("{} per {:?}", q.limit, q.period).to_lowercase()).unwrap_or_else(|| "none".into())}</td>
+                            <td>{p.quota.as_ref().map(|q| format!("{} per {:?}", q.limit, q.period).to_ascii_lowercase()).unwrap_or_else(|| "none".into())}</td>
                             <td>{p.stages.join(", ")}</td>
                             <td>{ctx.can_edit.then(|| view! {
                                 <a href=format!("{}?edit=usage-plan:{}#usage-plans", ctx.here(), p.name)>"Edit"</a>
@@ -104,7 +104,7 @@ fn PlanForm(ctx: Ctx<TopologyActions>, existing: Option<UsagePlan>) -> impl Into
             <label>"Quota period"
                 <select name="quota_period">
                     {[(QuotaPeriod::Day, "DAY"), (QuotaPeriod::Week, "WEEK"), (QuotaPeriod::Month, "MONTH")].into_iter().map(|(v, s)| view! {
-                        <option value=s selected={v == period}>{s.to_lowercase()}</option>
+                        <option value=s selected={v == period}>{s.to_ascii_lowercase()}</option>
                     }).collect_view()}
                 </select>
             </label>
