@@ -141,8 +141,12 @@ class FaultLayer:
         action = parse_qs(environ.get("QUERY_STRING", "")).get("Action") or parse_qs(
             body.decode("utf-8", "replace")
         ).get("Action")
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
         if action:
             operation = action[0]
+        elif target:
+            # AWS's JSON protocol (CloudWatch, as the CBOR layer hands it on).
+            operation = target.rpartition(".")[2]
         elif service in SIGNING_TO_MODEL:
             operation = self.ops.name(SIGNING_TO_MODEL[service], method, path)
         else:
@@ -227,6 +231,16 @@ def error_response(service: str, kind: str, start_response, operation: str = "")
             ("x-amzn-ErrorType", code),
             ("x-amzn-RequestId", request_id),
         ]
+    elif service == "monitoring":
+        # CloudWatch's JSON protocol (turned into CBOR on the way out).
+        status, code, message = {
+            "throttle": ("400 Bad Request", "Throttling", "Rate exceeded"),
+            "500": ("500 Internal Server Error", "InternalServiceFault", "Internal failure"),
+            "503": ("503 Service Unavailable", "ServiceUnavailable", "Service unavailable"),
+            "denied": ("403 Forbidden", "AccessDenied", DENIED.format(action=f"cloudwatch:{operation}")),
+        }[kind]
+        body = json.dumps({"__type": code, "message": message}).encode()
+        headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-RequestId", request_id)]
     else:
         # Query/XML services (ELBv2, EC2-style): throttling is a 400 with code Throttling.
         status, code, message = {

@@ -54,6 +54,7 @@ def apply(settings: Settings) -> None:
     _vpc_link_in_use_cannot_be_deleted()
     _vpc_link_is_pending_first(settings)
     _targets_start_initial(settings)
+    _metric_data_percentiles()
 
 
 # --- API Gateway -------------------------------------------------------------------------
@@ -326,3 +327,77 @@ def _targets_start_initial(settings: Settings) -> None:
 
     elb_models.FakeTargetGroup.register = register
     elb_models.FakeTargetGroup.health_for = health_for
+
+
+# --- CloudWatch ------------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], p: float) -> float:
+    """Nearest rank, as CloudWatch computes percentiles from the raw values it holds."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))  # ceil(n × p / 100)
+    return ordered[int(rank) - 1]
+
+
+def _metric_data_percentiles() -> None:
+    """GetMetricData answers percentile statistics (`p50`, `p99.9`) from the raw values put
+    with PutMetricData, and leaves out a period with nothing to answer from, as AWS does
+    (moto answers None and then fails to write its response). Each query also reads only its
+    own metric's data, once, instead of every metric once per period: a day of 5-minute
+    points for a few stages is answered in milliseconds, not tens of seconds."""
+    from moto.cloudwatch import models as cw
+
+    original = cw.CloudWatchBackend.get_metric_data
+
+    def get_metric_data(self, queries, start_time, end_time, scan_by="TimestampAscending"):  # type: ignore[no-untyped-def]
+        if any("MetricStat" not in q for q in queries):
+            return original(self, queries, start_time, end_time, scan_by)
+        start_time = start_time.replace(microsecond=0)
+        end_time = end_time.replace(microsecond=0)
+        if start_time >= end_time:
+            raise cw.ValidationError("The parameter EndTime must be greater than StartTime.")
+        data = [md for md in self.get_all_metrics() if start_time <= md.timestamp < end_time]
+        results = []
+        for query in queries:
+            stat_query = query["MetricStat"]
+            metric = stat_query["Metric"]
+            wanted = sorted(
+                cw.Dimension(name=d["Name"], value=d["Value"]) for d in metric.get("Dimensions", [])
+            )
+            period = int(stat_query["Period"])
+            stat, unit = stat_query["Stat"], stat_query.get("Unit")
+            buckets: dict[int, list] = {}
+            for md in data:
+                if md.namespace != metric["Namespace"] or md.name != metric["MetricName"]:
+                    continue
+                if sorted(md.dimensions) != wanted or (unit and md.unit != unit):
+                    continue
+                index = int((md.timestamp - start_time).total_seconds()) // period
+                buckets.setdefault(index, []).append(md)
+            points = []
+            for index in sorted(buckets):
+                at = start_time + cw.timedelta(seconds=index * period)
+                if stat.startswith("p"):
+                    raw = [md.value for md in buckets[index] if isinstance(md, cw.MetricDatum)]
+                    value = _percentile([float(v) for v in raw], float(stat[1:])) if raw else None
+                else:
+                    stats = cw.Statistics([stat], at)
+                    stats.metric_data = buckets[index]
+                    value = stats.get_statistics_for_type(stat)
+                if value is not None:
+                    points.append((at, value))
+            if scan_by == "TimestampDescending":
+                points.reverse()
+            if query.get("ReturnData", True):
+                results.append(
+                    {
+                        "id": query["Id"],
+                        "label": query.get("Label") or f"{metric['MetricName']} {stat}",
+                        "values": [v for _, v in points],
+                        "timestamps": [t for t, _ in points],
+                        "status_code": "Complete",
+                    }
+                )
+        return results
+
+    cw.CloudWatchBackend.get_metric_data = get_metric_data

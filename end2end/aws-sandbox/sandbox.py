@@ -30,6 +30,7 @@ import time
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+import cbor
 import demo
 import handbuilt
 import patches
@@ -42,12 +43,16 @@ class ControlApi:
     def __init__(self, moto_app, settings: patches.Settings | None, base_url_ref: list) -> None:  # type: ignore[no-untyped-def]
         self.moto_app = moto_app
         self.faults = FaultLayer(moto_app)
+        # Stock moto answers CloudWatch only in its JSON and query protocols, not in the CBOR
+        # the AWS SDK for Rust sends: with --stock, CloudWatch stays unreadable, as it is for
+        # Portico against a stock emulator.
+        self.front = cbor.RpcV2Cbor(self.faults) if settings is not None else self.faults
         self.settings = settings
         self.base_url_ref = base_url_ref
 
     def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
         if not environ.get("PATH_INFO", "").startswith("/_sandbox/"):
-            return self.faults(environ, start_response)
+            return self.front(environ, start_response)
         request = Request(environ)
         try:
             status, payload = self.handle(request)

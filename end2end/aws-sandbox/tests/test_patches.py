@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import time
+import urllib.error
+import urllib.request
+
+import cbor2
 
 import pytest
 from botocore.exceptions import ClientError
@@ -143,6 +148,61 @@ def check_targets_initial_then_healthy(box) -> None:  # type: ignore[no-untyped-
     assert health[0]["TargetHealth"]["State"] == "healthy", health
 
 
+def put_latencies(box, stage, values):  # type: ignore[no-untyped-def]
+    """Latency samples for one stage, one minute apart from an hour ago, and the start of that hour."""
+    cw = box.client("cloudwatch")
+    start = datetime.datetime.now(datetime.timezone.utc).replace(minute=0, second=0, microsecond=0)
+    start -= datetime.timedelta(hours=1)
+    for minute, value in enumerate(values):
+        cw.put_metric_data(Namespace="AWS/ApiGateway", MetricData=[{
+            "MetricName": "Latency", "Dimensions": stage, "Unit": "Milliseconds",
+            "Timestamp": start + datetime.timedelta(minutes=minute), "Value": value,
+        }])
+    return start
+
+
+def stage(name: str) -> list:
+    return [{"Name": "ApiName", "Value": "metrics"}, {"Name": "Stage", "Value": name}]
+
+
+def check_metric_data_percentiles(box) -> None:  # type: ignore[no-untyped-def]
+    start = put_latencies(box, stage("percentiles"), [float(v) for v in range(1, 61)])
+    query = lambda stat: {"Id": stat.replace(".", "_"), "MetricStat": {  # noqa: E731
+        "Metric": {"Namespace": "AWS/ApiGateway", "MetricName": "Latency", "Dimensions": stage("percentiles")},
+        "Period": 3600, "Stat": stat}}
+    answer = box.client("cloudwatch").get_metric_data(
+        MetricDataQueries=[query("p50"), query("p90"), query("p99"), query("Average")],
+        StartTime=start, EndTime=start + datetime.timedelta(hours=1),
+    )["MetricDataResults"]
+    got = {r["Id"]: r["Values"] for r in answer}
+    assert got == {"p50": [30.0], "p90": [54.0], "p99": [60.0], "Average": [30.5]}, got
+
+
+def check_cloudwatch_speaks_cbor(box) -> None:  # type: ignore[no-untyped-def]
+    """GetMetricData in Smithy RPC v2 CBOR, as the AWS SDK for Rust sends it."""
+    start = put_latencies(box, stage("cbor"), [10.0, 30.0])
+    body = cbor2.dumps({
+        "MetricDataQueries": [{"Id": "m", "MetricStat": {
+            "Metric": {"Namespace": "AWS/ApiGateway", "MetricName": "Latency", "Dimensions": stage("cbor")},
+            "Period": 60, "Stat": "Maximum"}}],
+        "StartTime": start, "EndTime": start + datetime.timedelta(minutes=5), "ScanBy": "TimestampAscending",
+    }, datetime_as_timestamp=True)
+    request = urllib.request.Request(
+        f"{box.url}/service/GraniteServiceVersion20100801/operation/GetMetricData", data=body, method="POST",
+        headers={"Content-Type": "application/cbor", "Accept": "application/cbor", "smithy-protocol": "rpc-v2-cbor",
+                 "Authorization": "AWS4-HMAC-SHA256 Credential=sandbox/20260101/us-east-1/monitoring/aws4_request, "
+                                  "SignedHeaders=host, Signature=0"})
+    try:
+        with urllib.request.urlopen(request) as res:
+            assert res.headers["smithy-protocol"] == "rpc-v2-cbor", dict(res.headers)
+            answer = cbor2.loads(res.read())
+    except urllib.error.HTTPError as err:
+        raise AssertionError(f"CBOR GetMetricData refused: {err.code}") from err
+    result = answer["MetricDataResults"][0]
+    assert result["Values"] == [10.0, 30.0], result
+    assert result["Timestamps"] == [start, start + datetime.timedelta(minutes=1)], result
+
+
 CHECKS = [
     check_connection_id_kept,
     check_update_method_api_key_required,
@@ -153,6 +213,8 @@ CHECKS = [
     check_vpc_link_in_use_refused,
     check_vpc_link_pending_then_available,
     check_targets_initial_then_healthy,
+    check_metric_data_percentiles,
+    check_cloudwatch_speaks_cbor,
 ]
 
 
