@@ -45,6 +45,16 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
                 .min(drift_interval)
                 .min(health_interval),
             lease_ttl: std::time::Duration::from_secs(args.lease_seconds.max(1)),
+            metrics_interval: (args.metrics_interval > 0).then(|| {
+                std::time::Duration::from_secs(
+                    args.metrics_interval
+                        .max(crate::aws::metrics::PERIOD as u64),
+                )
+            }),
+            error_threshold: portico_core::health::ErrorThreshold {
+                percent: args.error_rate_percent.max(0.0),
+                min_requests: args.error_rate_min_requests.max(0.0),
+            },
             ..defaults
         };
         let base = crate::aws::base_config().await;

@@ -200,6 +200,11 @@ pub fn assess(desired: &Topology, keys: &[KeyWant], actual: &Actual) -> Health {
             )),
         }
     }
+    summed(parts)
+}
+
+/// The gateway's health from its parts: the worst part's level, with its reason.
+fn summed(parts: Vec<Part>) -> Health {
     let level = parts
         .iter()
         .map(|p| p.level)
@@ -232,5 +237,139 @@ pub fn unreadable(why: &str, minutes: Option<i64>) -> Health {
         level: Level::Unknown,
         reason: reason.clone(),
         parts: vec![part("AWS", Level::Unknown, reason)],
+    }
+}
+
+/// A stage's requests and 5xx answers in one period, as CloudWatch counted them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageTraffic {
+    pub stage: String,
+    /// The period's start, Unix seconds (UTC).
+    pub at: i64,
+    pub period_seconds: i64,
+    pub requests: f64,
+    pub errors_5xx: f64,
+}
+
+/// When a stage's 5xx answers make it degraded: more than `percent` of its requests in one
+/// period, once it had at least `min_requests` (so 1 failure in 3 requests at night is not
+/// an incident).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ErrorThreshold {
+    pub percent: f64,
+    pub min_requests: f64,
+}
+
+impl Default for ErrorThreshold {
+    fn default() -> Self {
+        Self {
+            percent: 5.0,
+            min_requests: 20.0,
+        }
+    }
+}
+
+/// `health` with a part per stage for its latest period of traffic (`traffic`): degraded
+/// past `threshold`, with the figures as the reason.
+pub fn with_traffic(health: Health, traffic: &[StageTraffic], threshold: ErrorThreshold) -> Health {
+    if traffic.is_empty() {
+        return health;
+    }
+    let mut parts = health.parts;
+    for t in traffic {
+        let rate = if t.requests > 0.0 {
+            100.0 * t.errors_5xx / t.requests
+        } else {
+            0.0
+        };
+        let (end_h, end_m) = {
+            let end = (t.at + t.period_seconds).rem_euclid(86_400);
+            (end / 3600, end % 3600 / 60)
+        };
+        // A healthy stage's reason stays the same from one period to the next, so the health
+        // history records incidents, not every five minutes of traffic.
+        parts.push(if t.requests >= threshold.min_requests && rate > threshold.percent {
+            part(
+                format!("stage {} traffic", t.stage),
+                Level::Degraded,
+                format!(
+                    "stage {}: {} of {} requests answered 5xx ({rate:.1} %) in the {} minutes to {end_h:02}:{end_m:02} UTC",
+                    t.stage,
+                    t.errors_5xx.round(),
+                    t.requests.round(),
+                    t.period_seconds / 60,
+                ),
+            )
+        } else {
+            part(
+                format!("stage {} traffic", t.stage),
+                Level::Healthy,
+                format!("5xx answers within {} % of requests", threshold.percent),
+            )
+        });
+    }
+    summed(parts)
+}
+
+#[cfg(test)]
+mod traffic_tests {
+    use super::*;
+
+    fn traffic(requests: f64, errors_5xx: f64) -> StageTraffic {
+        StageTraffic {
+            stage: "prod".into(),
+            at: 1_800_000_000, // 08:00 UTC
+            period_seconds: 300,
+            requests,
+            errors_5xx,
+        }
+    }
+
+    fn healthy() -> Health {
+        summed(vec![part("load balancer", Level::Healthy, "active")])
+    }
+
+    #[test]
+    fn past_the_threshold_with_enough_requests_is_degraded_with_the_figures() {
+        let h = with_traffic(
+            healthy(),
+            &[traffic(400.0, 30.0)],
+            ErrorThreshold::default(),
+        );
+        assert_eq!(h.level, Level::Degraded);
+        assert_eq!(
+            h.reason,
+            "stage prod: 30 of 400 requests answered 5xx (7.5 %) in the 5 minutes to 08:05 UTC"
+        );
+    }
+
+    #[test]
+    fn at_the_threshold_or_below_the_minimum_requests_stays_healthy() {
+        for (requests, errors) in [(400.0, 20.0), (19.0, 19.0), (0.0, 0.0)] {
+            let h = with_traffic(
+                healthy(),
+                &[traffic(requests, errors)],
+                ErrorThreshold::default(),
+            );
+            assert_eq!(h.level, Level::Healthy, "{requests} requests, {errors} 5xx");
+            assert_eq!(h.parts.len(), 2);
+        }
+    }
+
+    #[test]
+    fn the_threshold_is_configurable_and_unknown_stays_unknown() {
+        let strict = ErrorThreshold {
+            percent: 1.0,
+            min_requests: 5.0,
+        };
+        let h = with_traffic(healthy(), &[traffic(10.0, 1.0)], strict);
+        assert_eq!(h.level, Level::Degraded);
+        let h = with_traffic(
+            unreadable("timeout", Some(3)),
+            &[traffic(400.0, 30.0)],
+            strict,
+        );
+        assert_eq!(h.level, Level::Unknown);
+        assert_eq!(with_traffic(healthy(), &[], strict), healthy());
     }
 }

@@ -26,6 +26,7 @@ pub mod gateways;
 pub mod installation;
 pub mod keys;
 pub mod lease;
+pub mod metrics;
 pub mod plans;
 pub mod prices;
 pub mod status;

@@ -21,6 +21,8 @@ pub enum Service {
     Pricing,
     /// The account's VPCs, subnets and instances, for the forms (reads only).
     Ec2,
+    /// Traffic metrics (GetMetricData only).
+    CloudWatch,
 }
 
 impl Service {
@@ -30,6 +32,7 @@ impl Service {
             Service::Elb => "elbv2",
             Service::Pricing => "pricing",
             Service::Ec2 => "ec2",
+            Service::CloudWatch => "cloudwatch",
         }
     }
 }
@@ -122,6 +125,7 @@ fn iam_action(service: Service, operation: &str) -> String {
         Service::Elb => format!("elasticloadbalancing:{operation}"),
         Service::Pricing => format!("pricing:{operation}"),
         Service::Ec2 => format!("ec2:{operation}"),
+        Service::CloudWatch => format!("cloudwatch:{operation}"),
         Service::ApiGateway => {
             let verb = [
                 ("Get", "GET"),
@@ -393,6 +397,10 @@ impl Caller {
             if service == Service::Elb {
                 self.pacers
                     .acquire_for(Quotas::Elb, &self.account, &self.region, operation)
+                    .await;
+            } else if service == Service::CloudWatch {
+                self.pacers
+                    .acquire_for(Quotas::CloudWatch, &self.account, &self.region, operation)
                     .await;
             } else if service == Service::ApiGateway {
                 match self.best_effort_reserve {

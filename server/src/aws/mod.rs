@@ -10,6 +10,7 @@
 pub mod call;
 pub mod convert;
 pub mod keys;
+pub mod metrics;
 pub mod network;
 pub mod pace;
 pub mod read;
@@ -25,6 +26,7 @@ pub struct Clients {
     pub apigateway: aws_sdk_apigateway::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub ec2: aws_sdk_ec2::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 impl Clients {
@@ -33,6 +35,7 @@ impl Clients {
             apigateway: aws_sdk_apigateway::Client::new(config),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(config),
             ec2: aws_sdk_ec2::Client::new(config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
         }
     }
 

@@ -125,6 +125,11 @@ pub fn api_gateway_lower_bound<'a>(calls: impl IntoIterator<Item = (&'a str, u64
 /// second: a margin under the page's buckets for mutating calls, kept for the console and
 /// other tools that share the account's buckets.
 const ELB_DESCRIBE: (f64, f64) = shared((40.0, 10.0));
+
+/// CloudWatch's GetMetricData: 50 requests a second per account and region (the CloudWatch
+/// guide's quota table), shared with dashboards and alarms tools, so paced with
+/// `ARRIVAL_MARGIN` kept like ELB's. The worker asks once per gateway per metrics interval.
+const CLOUDWATCH_GET_METRIC_DATA: (f64, f64) = shared((50.0, 50.0));
 const ELB_CHANGES: (f64, f64) = (10.0, 2.0);
 
 /// The least time (seconds) ELB's buckets (as Portico paces them) allow for these calls, made
@@ -283,6 +288,7 @@ impl Pacer {
 pub enum Quotas {
     ApiGateway,
     Elb,
+    CloudWatch,
     /// A routine reads' budget, beside the service's quotas (`Budget`).
     Routine(Budget),
 }
@@ -312,6 +318,7 @@ impl Quotas {
         match self {
             Quotas::ApiGateway => Pacer::api_gateway(now),
             Quotas::Elb => Pacer::elb(now),
+            Quotas::CloudWatch => Pacer::budget(CLOUDWATCH_GET_METRIC_DATA, now),
             Quotas::Routine(Budget::ApiGateway) => Pacer::budget(IDLE_API_GATEWAY, now),
             Quotas::Routine(Budget::Elb) => Pacer::budget(IDLE_ELB, now),
         }

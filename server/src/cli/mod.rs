@@ -120,6 +120,17 @@ pub struct ServeArgs {
     /// Seconds between health reads (reads only) of a gateway.
     #[arg(long, env = "PORTICO_HEALTH_INTERVAL", default_value_t = 15)]
     pub health_interval: u64,
+    /// Seconds between reads of a gateway's traffic from CloudWatch (billed per metric asked
+    /// for: at least the points' period of 300 s); 0: never read.
+    #[arg(long, env = "PORTICO_METRICS_INTERVAL", default_value_t = 300)]
+    pub metrics_interval: u64,
+    /// A stage is degraded when more than this percentage of its requests in five minutes
+    /// answered 5xx …
+    #[arg(long, env = "PORTICO_ERROR_RATE_PERCENT", default_value_t = 5.0)]
+    pub error_rate_percent: f64,
+    /// … and it had at least this many requests.
+    #[arg(long, env = "PORTICO_ERROR_RATE_MIN_REQUESTS", default_value_t = 20.0)]
+    pub error_rate_min_requests: f64,
     /// Serve the pages without the worker (nothing is written to AWS).
     #[arg(long, env = "PORTICO_NO_WORKER")]
     pub no_worker: bool,
@@ -181,6 +192,9 @@ impl Default for ServeArgs {
             insecure_cookies: false,
             drift_interval: 60,
             health_interval: 15,
+            metrics_interval: 300,
+            error_rate_percent: 5.0,
+            error_rate_min_requests: 20.0,
             no_worker: false,
             lease_seconds: 30,
             trusted_proxies: vec![],

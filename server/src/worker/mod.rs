@@ -20,6 +20,7 @@ pub mod owner;
 mod reconcile;
 mod run;
 mod term;
+mod traffic;
 
 use crate::aws::call::{Caller, Retry};
 use crate::aws::pace::Pacers;
@@ -73,6 +74,12 @@ pub struct WorkerConfig {
     /// This worker's name in the lease; None: the process's (host, pid and a nonce), which
     /// every worker of one process shares.
     pub holder: Option<String>,
+    /// How often a gateway's traffic is read from CloudWatch (with a health read that falls
+    /// due); None: never. CloudWatch bills each metric asked for, so never more often than
+    /// the points' period (`aws::metrics::PERIOD`).
+    pub metrics_interval: Option<Duration>,
+    /// When a stage's 5xx answers make it degraded.
+    pub error_threshold: portico_core::health::ErrorThreshold,
 }
 
 impl Default for WorkerConfig {
@@ -90,6 +97,8 @@ impl Default for WorkerConfig {
             crash_after_call: None,
             lease_ttl: Duration::from_secs(30),
             holder: None,
+            metrics_interval: Some(Duration::from_secs(crate::aws::metrics::PERIOD as u64)),
+            error_threshold: Default::default(),
         }
     }
 }
@@ -343,8 +352,11 @@ impl Worker {
             }
         };
         let now = portico_store::now_unix();
+        self.refresh_traffic(gateway, &clients, &caller, &actual, now)
+            .await?;
         let wanted = keys::desired_keys(&self.store, gateway, now).await?;
         let health = portico_core::health::assess(&g.topology, &key_wants(&wanted), &actual);
+        let health = self.with_traffic(gateway, health, now).await?;
         status::record_health(&self.store, gateway, &health, now).await?;
         Ok(health)
     }

@@ -72,3 +72,4 @@ mod lease;
 mod lifecycle;
 mod listing;
 mod scale;
+mod traffic;

@@ -1,0 +1,123 @@
+//! Traffic from CloudWatch: each stage's requests, 4xx and 5xx answers and latency
+//! percentiles, read with GetMetricData, as many stages per call as its 500-query limit allows,
+//! and only the periods not read yet. GetMetricData is billed per metric asked for ($0.01
+//! per 1,000), so a refresh asks for `STAGE_METRICS` per stage, once per period at most.
+
+use super::call::{AwsError, Caller, Service};
+use super::Clients;
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
+use portico_store::metrics::{stage_series, Point};
+
+/// The period of the points read (seconds): API Gateway's metrics are per minute; five
+/// minutes is the health threshold's window and the default refresh.
+pub const PERIOD: i64 = 300;
+
+/// What is read for each stage: (CloudWatch metric, statistic).
+pub const STAGE_METRICS: [(&str, &str); 6] = [
+    ("Count", "Sum"),
+    ("4XXError", "Sum"),
+    ("5XXError", "Sum"),
+    ("Latency", "p50"),
+    ("Latency", "p90"),
+    ("Latency", "p99"),
+];
+
+/// GetMetricData's limit of queries per request.
+const MAX_QUERIES: usize = 500;
+
+/// `api_name`'s stages' points for the periods in [`start`, `end`) (unix seconds, multiples
+/// of `PERIOD`). Periods without data have no point.
+pub async fn read_stages(
+    clients: &Clients,
+    caller: &Caller,
+    api_name: &str,
+    stages: &[String],
+    start: i64,
+    end: i64,
+) -> Result<Vec<Point>, AwsError> {
+    let wanted: Vec<(String, &str, &str)> = stages
+        .iter()
+        .flat_map(|s| {
+            STAGE_METRICS
+                .iter()
+                .map(move |(m, st)| (s.clone(), *m, *st))
+        })
+        .collect();
+    let mut points = vec![];
+    for chunk in wanted.chunks(MAX_QUERIES) {
+        let queries: Vec<MetricDataQuery> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, (stage, metric, statistic))| query(i, api_name, stage, metric, statistic))
+            .collect();
+        let mut token: Option<String> = None;
+        loop {
+            let request = clients
+                .cloudwatch
+                .get_metric_data()
+                .set_metric_data_queries(Some(queries.clone()))
+                .start_time(DateTime::from_secs(start))
+                .end_time(DateTime::from_secs(end))
+                .scan_by(ScanBy::TimestampAscending)
+                .set_next_token(token.clone());
+            let (page, _) = caller
+                .call(Service::CloudWatch, "GetMetricData", || {
+                    request.clone().send()
+                })
+                .await?;
+            for result in page.metric_data_results() {
+                let Some(index) = result
+                    .id()
+                    .and_then(|id| id.strip_prefix('q'))
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .filter(|i| *i < chunk.len())
+                else {
+                    continue;
+                };
+                let (stage, metric, statistic) = &chunk[index];
+                let series = stage_series(stage, metric, statistic);
+                for (at, value) in result.timestamps().iter().zip(result.values()) {
+                    points.push(Point {
+                        series: series.clone(),
+                        period: PERIOD,
+                        at: at.secs(),
+                        value: *value,
+                    });
+                }
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(points)
+}
+
+fn query(
+    index: usize,
+    api_name: &str,
+    stage: &str,
+    metric: &str,
+    statistic: &str,
+) -> MetricDataQuery {
+    let dimension = |name: &str, value: &str| Dimension::builder().name(name).value(value).build();
+    MetricDataQuery::builder()
+        .id(format!("q{index}"))
+        .metric_stat(
+            MetricStat::builder()
+                .metric(
+                    Metric::builder()
+                        .namespace("AWS/ApiGateway")
+                        .metric_name(metric)
+                        .dimensions(dimension("ApiName", api_name))
+                        .dimensions(dimension("Stage", stage))
+                        .build(),
+                )
+                .period(PERIOD as i32)
+                .stat(statistic)
+                .build(),
+        )
+        .build()
+}

@@ -1,0 +1,135 @@
+//! Traffic from CloudWatch, through the real SDK (in CBOR, as AWS speaks it): a stage's
+//! metrics put in the sandbox are read back into the store, its 5xx rate past the threshold
+//! turns health degraded with the figures, and back; CloudWatch refusing leaves health alone.
+
+use super::*;
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use portico_core::health::Level;
+use portico_store::metrics::{points, reads, stage_series};
+
+fn metrics_every_health_read() -> WorkerConfig {
+    WorkerConfig {
+        metrics_interval: Some(Duration::ZERO),
+        ..fast()
+    }
+}
+
+/// The REST API's name in AWS (CloudWatch's `ApiName`) and its first stage.
+async fn api_and_stage(rig: &Rig) -> (String, String) {
+    let c = rig.turn().clients(REGION, 3).await;
+    let apis = c.apigateway.get_rest_apis().send().await.unwrap();
+    let api = &apis.items()[0];
+    let stages = c
+        .apigateway
+        .get_stages()
+        .rest_api_id(api.id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let mut names: Vec<String> = stages
+        .item()
+        .iter()
+        .filter_map(|s| s.stage_name().map(str::to_owned))
+        .collect();
+    names.sort();
+    (api.name().unwrap().to_owned(), names.remove(0))
+}
+
+/// Puts `metric` values for a stage at `at` (unix seconds), as API Gateway would.
+async fn put(rig: &Rig, api: &str, stage: &str, metric: &str, at: i64, values: Vec<f64>) {
+    let c = rig.turn().clients(REGION, 3).await;
+    let dimension = |name: &str, value: &str| Dimension::builder().name(name).value(value).build();
+    let unit = if metric == "Latency" {
+        StandardUnit::Milliseconds
+    } else {
+        StandardUnit::Count
+    };
+    c.cloudwatch
+        .put_metric_data()
+        .namespace("AWS/ApiGateway")
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name(metric)
+                .dimensions(dimension("ApiName", api))
+                .dimensions(dimension("Stage", stage))
+                .timestamp(DateTime::from_secs(at))
+                .set_values(Some(values))
+                .unit(unit)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_stage_answering_5xx_past_the_threshold_is_degraded_and_recovers() {
+    let rig = rig().await;
+    let worker = rig.worker(metrics_every_health_read()).await;
+    rig.converge(&worker, 3).await;
+    let (api, stage) = api_and_stage(&rig).await;
+    let now = portico_store::now_unix();
+    // A moment into the last period that has ended.
+    let period = now - now.rem_euclid(300) - 300;
+    put(&rig, &api, &stage, "Count", period + 10, vec![400.0]).await;
+    put(&rig, &api, &stage, "5XXError", period + 10, vec![30.0]).await;
+    let latencies: Vec<f64> = (1..=100).map(f64::from).collect();
+    put(&rig, &api, &stage, "Latency", period + 20, latencies).await;
+
+    let health = worker.refresh_health(rig.id).await.unwrap();
+    assert_eq!(health.level, Level::Degraded, "{health:?}");
+    assert!(
+        health.reason.starts_with(&format!(
+            "stage {stage}: 30 of 400 requests answered 5xx (7.5 %)"
+        )),
+        "{}",
+        health.reason
+    );
+    let stored = points(&rig.app.store, rig.id, 300, period).await.unwrap();
+    let value = |metric: &str, statistic: &str| {
+        let series = stage_series(&stage, metric, statistic);
+        stored
+            .iter()
+            .find(|p| p.series == series && p.at == period)
+            .map(|p| p.value)
+    };
+    assert_eq!(value("Count", "Sum"), Some(400.0));
+    assert_eq!(value("5XXError", "Sum"), Some(30.0));
+    assert_eq!(value("Latency", "p50"), Some(50.0));
+    assert_eq!(value("Latency", "p99"), Some(99.0));
+    assert_eq!(value("4XXError", "Sum"), None, "no 4xx put, no point");
+
+    // The period fills in late (CloudWatch's way): read again, the rate is back under 5 %.
+    put(&rig, &api, &stage, "Count", period + 30, vec![4000.0]).await;
+    let health = worker.refresh_health(rig.id).await.unwrap();
+    assert_eq!(health.level, Level::Healthy, "{health:?}");
+    assert_eq!(
+        reads(&rig.app.store, rig.id).await.unwrap().unwrap().error,
+        None
+    );
+}
+
+#[tokio::test]
+async fn cloudwatch_refusing_leaves_health_as_aws_resources_say() {
+    let rig = rig().await;
+    let worker = rig.worker(metrics_every_health_read()).await;
+    rig.converge(&worker, 3).await;
+    rig.turn()
+        .control(
+            "POST",
+            "/faults",
+            Some(
+                json!({ "service": "monitoring", "operation": "GetMetricData", "kind": "denied" }),
+            ),
+        )
+        .await;
+    let health = worker.refresh_health(rig.id).await.unwrap();
+    rig.turn().control("DELETE", "/faults", None).await;
+    assert_eq!(health.level, Level::Healthy, "{health:?}");
+    let error = reads(&rig.app.store, rig.id).await.unwrap().unwrap().error;
+    assert!(
+        error.as_deref().is_some_and(|e| e.contains("AccessDenied")),
+        "{error:?}"
+    );
+}
