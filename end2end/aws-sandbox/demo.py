@@ -70,3 +70,40 @@ def seed(base_url: str, region: str) -> dict:
         "subnet_ids": [s["SubnetId"] for s in subnets],
         "instance_ids": sorted(i["InstanceId"] for i in instances),
     }
+
+
+def traffic(base_url: str, region: str, api: str, stages: list[str], now: float | None = None) -> dict:
+    """A day of plausible API Gateway traffic for `api`'s stages, in 5-minute periods ending
+    now: requests that rise by day and fall by night, about 2 % 4xx and 0.2 % 5xx, latency
+    samples around 40 ms, and one incident hour (five to four hours ago) where 12 % of the
+    requests answer 5xx and latency triples. Deterministic for a given `now`."""
+    import datetime
+    import math
+
+    cw = client(base_url, "cloudwatch", region)
+    end = int(now if now is not None else datetime.datetime.now(datetime.timezone.utc).timestamp())
+    end -= end % 300
+    incident = range(end - 5 * 3600, end - 4 * 3600)
+    data: list[dict] = []
+    for index, stage in enumerate(stages):
+        dims = [{"Name": "ApiName", "Value": api}, {"Name": "Stage", "Value": stage}]
+        scale = 1.0 / (index + 1)
+        for at in range(end - 24 * 3600, end, 300):
+            hour = (at % 86_400) / 3600
+            requests = round(scale * (260 + 200 * math.sin((hour - 8) / 24 * 2 * math.pi)))
+            bad = at in incident
+            stamp = datetime.datetime.fromtimestamp(at + 30, tz=datetime.timezone.utc)
+            base = 40.0 * (3 if bad else 1)
+            for name, value in (
+                ("Count", requests),
+                ("4XXError", round(requests * 0.02)),
+                ("5XXError", round(requests * (0.12 if bad else 0.002))),
+            ):
+                data.append({"MetricName": name, "Dimensions": dims, "Timestamp": stamp,
+                             "Value": float(value), "Unit": "Count"})
+            data.append({"MetricName": "Latency", "Dimensions": dims, "Timestamp": stamp,
+                         "Values": [base * f for f in (0.6, 0.8, 1.0, 1.1, 1.3, 1.6, 2.5, 4.0)],
+                         "Unit": "Milliseconds"})
+    for i in range(0, len(data), 500):
+        cw.put_metric_data(Namespace="AWS/ApiGateway", MetricData=data[i:i + 500])
+    return {"api": api, "stages": stages, "points": len(data), "until": end}

@@ -54,7 +54,7 @@ def apply(settings: Settings) -> None:
     _vpc_link_in_use_cannot_be_deleted()
     _vpc_link_is_pending_first(settings)
     _targets_start_initial(settings)
-    _metric_data_percentiles()
+    _get_metric_data_as_aws()
 
 
 # --- API Gateway -------------------------------------------------------------------------
@@ -339,7 +339,7 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[int(rank) - 1]
 
 
-def _metric_data_percentiles() -> None:
+def _get_metric_data_as_aws() -> None:
     """GetMetricData answers percentile statistics (`p50`, `p99.9`) from the raw values put
     with PutMetricData, and leaves out a period with nothing to answer from, as AWS does
     (moto answers None and then fails to write its response). Each query also reads only its

@@ -59,7 +59,8 @@ def _typed(value, shape):  # type: ignore[no-untyped-def]
         return {k: _typed(v, shape.value) for k, v in value.items()}
     if kind == "timestamp":
         if isinstance(value, str):
-            return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
         return datetime.datetime.fromtimestamp(float(value), tz=datetime.timezone.utc)
     if kind in ("double", "float"):
         return float(value)
@@ -82,7 +83,12 @@ class RpcV2Cbor:
         if not (path.startswith("/service/") and operation and target in SERVICES):
             return self.app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
+        if length:
+            body = environ["wsgi.input"].read(length)
+        elif environ.get("wsgi.input_terminated"):
+            body = environ["wsgi.input"].read()  # chunked: read to its end
+        else:
+            body = b""
         params = cbor2.loads(body) if body else {}
         payload = json.dumps(_to_json(params)).encode()
         inner = dict(environ)
@@ -108,7 +114,13 @@ class RpcV2Cbor:
             if hasattr(chunks, "close"):
                 chunks.close()
         status = answered["status"]
-        answer = json.loads(raw) if raw.strip() else {}
+        try:
+            answer = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            # Not an answer of the JSON protocol (a moto page, a 404): AWS's internal failure.
+            status, answer = "500 Internal Server Error", {"__type": "InternalFailure"}
         if int(status.split()[0]) < 300:
             output = _model(SERVICES[target]).operation_model(operation).output_shape
             answer = _typed(answer, output) if output is not None else {}

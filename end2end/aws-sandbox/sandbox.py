@@ -14,6 +14,8 @@ Prints `READY http://127.0.0.1:PORT` once it answers. Control API (JSON), beside
     GET  /_sandbox/config    POST /_sandbox/config {vpc_link_pending_seconds, vpc_link_fail_message,
                                                     target_initial_seconds, unhealthy_instances}
     POST /_sandbox/demo {"region": "ap-northeast-2"} → the demo account's VPC, subnets, instances
+    POST /_sandbox/traffic {"region", "api", "stages": […]} or {"topology": PATH} → a day of API
+                                          Gateway metrics for a REST API's stages (demo.traffic)
     POST /_sandbox/handbuilt {"region": …, "name": "orders"} → a hand-built setup to adopt
     POST /_sandbox/instances/stop|start {"region", "instance_id"}
 """
@@ -30,10 +32,10 @@ import time
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-import cbor
 import demo
 import handbuilt
 import patches
+import rpcv2_cbor
 from faults import FaultLayer
 
 
@@ -46,7 +48,7 @@ class ControlApi:
         # Stock moto answers CloudWatch only in its JSON and query protocols, not in the CBOR
         # the AWS SDK for Rust sends: with --stock, CloudWatch stays unreadable, as it is for
         # Portico against a stock emulator.
-        self.front = cbor.RpcV2Cbor(self.faults) if settings is not None else self.faults
+        self.front = rpcv2_cbor.RpcV2Cbor(self.faults) if settings is not None else self.faults
         self.settings = settings
         self.base_url_ref = base_url_ref
 
@@ -103,6 +105,20 @@ class ControlApi:
             return 200, self.settings.as_dict()
         if path == "/demo" and method == "POST":
             return 200, demo.seed(self.base_url_ref[0], body.get("region", "ap-northeast-2"))
+        if path == "/traffic" and method == "POST":
+            if "topology" in body:
+                # A Portico topology file: its gateway's REST API (by name) and stages.
+                import yaml
+
+                with open(body["topology"], encoding="utf-8") as f:
+                    topology = yaml.safe_load(f)
+                gateway = topology["gateway"]
+                api = ((gateway.get("adopted") or {}).get("rest_api") or {}).get("name") or gateway["name"]
+                body = {"region": gateway["region"], "api": api,
+                        "stages": [s["name"] for s in topology.get("stages") or []]}
+            return 200, demo.traffic(
+                self.base_url_ref[0], body.get("region", "ap-northeast-2"), body["api"], list(body["stages"])
+            )
         if path == "/handbuilt" and method == "POST":
             region = body.get("region", "ap-northeast-2")
             return 200, handbuilt.build(self.base_url_ref[0], region, body.get("name", "orders"))
