@@ -4,7 +4,7 @@
 // signing in. The screenshot is kept as a test artifact.
 import { test, expect } from './fixtures';
 import * as fs from 'node:fs';
-import { applySeed, deleteGateway, hydrated, password, signIn } from './helpers';
+import { applySeed, deleteGateway, hydrated, signIn, signInWithoutJs } from './helpers';
 
 test.skip(!process.env.PORTICO_E2E_SEED, 'needs the AWS sandbox and its demo seed (.ci/test provides both)');
 test.afterAll(async ({ browser }) => deleteGateway(browser, 'picture'));
@@ -62,17 +62,11 @@ test('the diagram turns healthy, reads by keyboard, prints and downloads', async
 
 test('the diagram works without JavaScript, and a viewer lands on a diagram', async ({ browser, page }) => {
   applySeed('picture');
-  const context = await browser.newContext({ javaScriptEnabled: false });
-  const plain = await context.newPage();
-  await plain.goto('/login?next=%2Fgateways%2Fpicture%2Fdiagram');
-  await plain.getByLabel('User name').fill('e2e-editor');
-  await plain.getByLabel('Password').fill(password('editor'));
-  await plain.getByRole('button', { name: 'Sign in' }).click();
-  await expect(plain).toHaveURL(/\/gateways\/picture\/diagram$/);
+  const plain = await signInWithoutJs(browser, 'editor', '/gateways/picture/diagram');
   await expect(plain.locator('figure.diagram svg g.node[id="pd-n-nlb"]')).toBeVisible();
   await expect(plain.locator('figure.diagram svg g.node[id^="pd-n-stage"]')).toHaveCount(3);
   await expect(plain.getByText('Share link (read-only, for anyone signed in)')).toBeVisible();
-  await context.close();
+  await plain.context().close();
 
   await signIn(page, 'viewer');
   await expect(page).toHaveURL(/\/gateways\/[^/]+\/diagram$/);

@@ -26,6 +26,19 @@ export async function signIn(page: Page, role: RoleName, next = '/') {
   await expect(page.getByRole('button', { name: new RegExp(`e2e-${role}`) })).toBeVisible();
 }
 
+/** A new browser context without JavaScript, signed in as `role` through the plain form and
+ *  landed on `next`. Close the page's context when done. */
+export async function signInWithoutJs(browser: Browser, role: RoleName, next: string): Promise<Page> {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`/login?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('User name').fill(`e2e-${role}`);
+  await page.getByLabel('Password').fill(password(role));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(new RegExp(`${next.replace(/[/]/g, '\\/')}$`));
+  return page;
+}
+
 const root = path.resolve(__dirname, '..', '..');
 export const bin = process.env.PORTICO_BIN ?? path.join(root, 'target', 'debug', 'portico');
 export const db = process.env.PORTICO_E2E_DB ?? path.join(root, 'target', 'e2e', 'e2e.db');

@@ -4,7 +4,7 @@
 import { test, expect } from './fixtures';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { buildSeedInForms, demoIds, hydrated, password, signIn } from './helpers';
+import { buildSeedInForms, demoIds, hydrated, password, signIn, signInWithoutJs } from './helpers';
 
 const root = path.resolve(__dirname, '..', '..');
 const bin = process.env.PORTICO_BIN ?? path.join(root, 'target', 'debug', 'portico');
@@ -162,6 +162,24 @@ test.describe('without JavaScript', () => {
       await expect(page.locator('#health')).toHaveCount(0);
     }
   });
+});
+
+test("the health section charts each stage's traffic, without JavaScript too", async ({ browser }) => {
+  // The sandbox holds a day of the seed's traffic (.ci/sandbox.sh's demo_seed); the worker reads
+  // it from CloudWatch with the gateway's first health read.
+  const plain = await signInWithoutJs(browser, 'viewer', '/gateways/seed');
+  const requests = plain.locator('#health figure.chart[data-stage="dev"] polyline[data-series="requests"]');
+  await expect(async () => {
+    await plain.reload();
+    await expect(requests).toHaveCount(1, { timeout: 500 });
+  }).toPass({ timeout: 30_000 });
+  // A point per 5 minutes of the day, drawn on the server.
+  expect((await requests.getAttribute('points'))!.trim().split(' ').length).toBeGreaterThan(250);
+  const dev = plain.locator('#health figure.chart[data-stage="dev"] svg > title');
+  await expect(dev.first()).toHaveText('Stage dev: requests and errors per 5 minutes, last 24 hours');
+  await expect(dev.nth(1)).toHaveText('Stage dev: latency, last 24 hours');
+  await expect(plain.locator('#health figure.chart[data-stage="dev"] polyline[data-series="p99"]')).toHaveCount(1);
+  await plain.context().close();
 });
 
 test('the gateway page screenshot', async ({ page }, info) => {

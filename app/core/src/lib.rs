@@ -10,6 +10,7 @@
 pub mod account;
 pub mod adopt;
 pub mod alerts;
+pub mod chart;
 pub mod cost;
 pub mod diagram;
 pub mod health;

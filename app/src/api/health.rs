@@ -26,6 +26,16 @@ pub struct HealthView {
     pub from: i64,
     pub to: i64,
     pub tracks: Vec<Track>,
+    /// Each stage's traffic over the window, as SVG drawn on the server.
+    pub traffic: Vec<TrafficChart>,
+    /// Why CloudWatch could not be read at the last try, when it could not.
+    pub traffic_error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrafficChart {
+    pub stage: String,
+    pub svg: String,
 }
 
 /// The timeline's window.
@@ -80,12 +90,91 @@ pub mod ssr {
                     .unwrap_or(usize::MAX)
             });
         }
+        let (traffic, traffic_error) = traffic(db, &g, from, now).await?;
         Ok(HealthView {
             health,
             at,
             from,
             to: now,
             tracks,
+            traffic,
+            traffic_error,
         })
+    }
+
+    /// Two charts per stage (requests and errors; latency) over [`from`, `now`], for the
+    /// topology's stages and any other stage CloudWatch counted.
+    async fn traffic(
+        db: &Store,
+        g: &gateways::Desired,
+        from: i64,
+        now: i64,
+    ) -> Result<(Vec<TrafficChart>, Option<String>), AppError> {
+        use portico_core::chart::{LineChart, Series};
+        use portico_store::traffic::{self as stored, parse_stage_series, PERIOD};
+        let points = stored::points(db, g.id, PERIOD, from).await?;
+        let error = stored::reads(db, g.id).await?.and_then(|r| r.error);
+        let mut stages: Vec<String> = g.topology.stages.iter().map(|s| s.name.clone()).collect();
+        for p in &points {
+            if let Some((stage, _, _)) = parse_stage_series(&p.series) {
+                if !stages.iter().any(|s| s == stage) {
+                    stages.push(stage.to_owned());
+                }
+            }
+        }
+        let series = |stage: &str, metric: &str, statistic: &str, label: &str, colour| Series {
+            label: label.to_owned(),
+            colour,
+            points: points
+                .iter()
+                .filter(|p| parse_stage_series(&p.series) == Some((stage, metric, statistic)))
+                .map(|p| (p.at, p.value))
+                .collect(),
+        };
+        let chart =
+            |stage: &str, what: &str, unit: &str, lines: [(&str, &str, &str, &'static str); 3]| {
+                LineChart {
+                    title: format!("Stage {stage}: {what}, last 24 hours"),
+                    unit: unit.into(),
+                    from,
+                    to: now,
+                    series: lines
+                        .iter()
+                        .map(|(metric, statistic, label, colour)| {
+                            series(stage, metric, statistic, label, colour)
+                        })
+                        .collect(),
+                }
+            };
+        let mut charts = vec![];
+        for stage in &stages {
+            let requests = chart(
+                stage,
+                "requests and errors per 5 minutes",
+                "requests per 5 minutes",
+                [
+                    ("Count", "Sum", "requests", "#2754c5"),
+                    ("4XXError", "Sum", "4xx", "#9a6700"),
+                    ("5XXError", "Sum", "5xx", "#c62828"),
+                ],
+            );
+            let latency = chart(
+                stage,
+                "latency",
+                "milliseconds",
+                [
+                    ("Latency", "p50", "p50", "#1a7f37"),
+                    ("Latency", "p90", "p90", "#9a6700"),
+                    ("Latency", "p99", "p99", "#c62828"),
+                ],
+            );
+            for c in [requests, latency] {
+                charts.push(TrafficChart {
+                    stage: stage.clone(),
+                    svg: c.svg(),
+                });
+            }
+        }
+        Ok((charts, error))
     }
 }

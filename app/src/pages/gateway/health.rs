@@ -94,6 +94,15 @@ fn HealthBody(view: HealthView) -> impl IntoView {
             </svg>
             <figcaption class="muted small">"Green healthy, blue pending, amber degraded, red unhealthy; hover a bar for AWS's words."</figcaption>
         </figure>
+        <h3 id="traffic-title">"Traffic, last 24 hours"</h3>
+        {view.traffic_error.clone().map(|e| view! {
+            <p class="alert warn">"CloudWatch could not be read at the last try: "{e}</p>
+        })}
+        <div class="traffic" aria-labelledby="traffic-title">
+            {view.traffic.iter().map(|c| view! {
+                <figure class="chart" data-stage=c.stage.clone() inner_html=c.svg.clone()></figure>
+            }).collect_view()}
+        </div>
     }
     .into_any()
 }

@@ -1,0 +1,252 @@
+//! Traffic charts: a few series of points over a time window as plain SVG, drawn on the server
+//! (readable without JavaScript, printable, with a title and a text alternative). A window
+//! with no points says so instead of drawing an empty frame.
+
+use crate::diagram::svg::esc;
+use std::fmt::Write;
+
+/// The drawing's size and the plot area inside it (SVG user units).
+pub const WIDTH: f64 = 640.0;
+pub const HEIGHT: f64 = 170.0;
+pub const PLOT_LEFT: f64 = 56.0;
+pub const PLOT_RIGHT: f64 = WIDTH - 110.0;
+pub const PLOT_TOP: f64 = 12.0;
+pub const PLOT_BOTTOM: f64 = HEIGHT - 24.0;
+
+/// One line: its name in the legend, its colour, and (time in unix seconds, value) points.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub label: String,
+    pub colour: &'static str,
+    pub points: Vec<(i64, f64)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LineChart {
+    pub title: String,
+    /// What the values are in, for the axis ("requests", "ms").
+    pub unit: String,
+    /// The window, unix seconds.
+    pub from: i64,
+    pub to: i64,
+    pub series: Vec<Series>,
+}
+
+impl LineChart {
+    /// The top of the value axis: the largest value rounded up to 1, 2 or 5 × a power of 10.
+    pub fn top(&self) -> f64 {
+        let max = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .filter(|(at, _)| (self.from..=self.to).contains(at))
+            .map(|p| p.1)
+            .filter(|v| v.is_finite())
+            .fold(0.0_f64, f64::max);
+        if max <= 0.0 {
+            return 1.0;
+        }
+        let power = 10f64.powf(max.log10().floor());
+        [1.0, 2.0, 5.0, 10.0]
+            .iter()
+            .map(|m| m * power)
+            .find(|top| *top >= max)
+            .unwrap_or(10.0 * power)
+    }
+
+    /// Where a point is drawn.
+    pub fn xy(&self, at: i64, value: f64) -> (f64, f64) {
+        let span = (self.to - self.from).max(1) as f64;
+        let x = PLOT_LEFT + (PLOT_RIGHT - PLOT_LEFT) * ((at - self.from) as f64 / span);
+        let y = PLOT_BOTTOM - (PLOT_BOTTOM - PLOT_TOP) * (value / self.top());
+        (x, y)
+    }
+
+    fn has_points(&self) -> bool {
+        self.series.iter().any(|s| !s.points.is_empty())
+    }
+
+    pub fn svg(&self) -> String {
+        let mut out = String::new();
+        let title = esc(&self.title);
+        let _ = write!(
+            out,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" class="traffic-chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%"><title>{title}</title>"#
+        );
+        if !self.has_points() {
+            let _ = write!(
+                out,
+                r#"<rect x="{PLOT_LEFT}" y="{PLOT_TOP}" width="{}" height="{}" fill="none" stroke="currentColor" stroke-opacity="0.2"/><text x="{}" y="{}" text-anchor="middle" font-size="13" fill="currentColor" class="no-traffic">No traffic in this window.</text></svg>"#,
+                PLOT_RIGHT - PLOT_LEFT,
+                PLOT_BOTTOM - PLOT_TOP,
+                (PLOT_LEFT + PLOT_RIGHT) / 2.0,
+                (PLOT_TOP + PLOT_BOTTOM) / 2.0 + 4.0,
+            );
+            return out;
+        }
+        let top = self.top();
+        for (i, value) in [0.0, top / 2.0, top].iter().enumerate() {
+            let (_, y) = self.xy(self.from, *value);
+            let _ = write!(
+                out,
+                r#"<line x1="{PLOT_LEFT}" x2="{PLOT_RIGHT}" y1="{y:.1}" y2="{y:.1}" stroke="currentColor" stroke-opacity="{}"/><text x="{}" y="{:.1}" text-anchor="end" font-size="11" fill="currentColor">{}</text>"#,
+                if i == 0 { 0.5 } else { 0.15 },
+                PLOT_LEFT - 6.0,
+                y + 4.0,
+                number(*value),
+            );
+        }
+        let _ = write!(
+            out,
+            r#"<text x="{PLOT_LEFT}" y="{}" font-size="11" fill="currentColor" opacity="0.7">{}</text>"#,
+            HEIGHT - 6.0,
+            esc(&format!("{} UTC", clock(self.from))),
+        );
+        let _ = write!(
+            out,
+            r#"<text x="{PLOT_RIGHT}" y="{}" text-anchor="end" font-size="11" fill="currentColor" opacity="0.7">{}</text>"#,
+            HEIGHT - 6.0,
+            esc(&format!("{} UTC", clock(self.to))),
+        );
+        let _ = write!(
+            out,
+            r#"<text x="{}" y="{}" text-anchor="middle" font-size="11" fill="currentColor" opacity="0.7">{}</text>"#,
+            (PLOT_LEFT + PLOT_RIGHT) / 2.0,
+            HEIGHT - 6.0,
+            esc(&self.unit),
+        );
+        for (i, s) in self.series.iter().enumerate() {
+            let mut points: Vec<(i64, f64)> = s
+                .points
+                .iter()
+                .copied()
+                .filter(|(at, v)| v.is_finite() && (self.from..=self.to).contains(at))
+                .collect();
+            points.sort_by_key(|p| p.0);
+            let coords: Vec<String> = points
+                .iter()
+                .map(|(at, v)| {
+                    let (x, y) = self.xy(*at, *v);
+                    format!("{x:.1},{y:.1}")
+                })
+                .collect();
+            let label = esc(&s.label);
+            let _ = write!(
+                out,
+                r#"<polyline data-series="{label}" points="{}" fill="none" stroke="{}" stroke-width="1.5"><title>{label}</title></polyline>"#,
+                coords.join(" "),
+                s.colour,
+            );
+            let y = PLOT_TOP + 8.0 + 16.0 * i as f64;
+            let _ = write!(
+                out,
+                r#"<line x1="{}" x2="{}" y1="{y}" y2="{y}" stroke="{}" stroke-width="3"/><text x="{}" y="{}" font-size="11" fill="currentColor">{label}</text>"#,
+                PLOT_RIGHT + 10.0,
+                PLOT_RIGHT + 24.0,
+                s.colour,
+                PLOT_RIGHT + 28.0,
+                y + 4.0,
+            );
+        }
+        out.push_str("</svg>");
+        out
+    }
+}
+
+/// HH:MM of a unix time, UTC.
+fn clock(at: i64) -> String {
+    let day = at.rem_euclid(86_400);
+    format!("{:02}:{:02}", day / 3600, day % 3600 / 60)
+}
+
+/// An axis value: whole numbers as such, thousands as "k", small ones with a decimal.
+fn number(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{}k", (v / 1000.0).round())
+    } else if v >= 10.0 || v == v.round() {
+        format!("{}", v.round())
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chart(points: Vec<(i64, f64)>) -> LineChart {
+        LineChart {
+            title: "Requests <prod>".into(),
+            unit: "requests per 5 minutes".into(),
+            from: 0,
+            to: 3600,
+            series: vec![Series {
+                label: "5xx".into(),
+                colour: "#c62828",
+                points,
+            }],
+        }
+    }
+
+    /// The polyline's points read back from the SVG, mapped back to (time, value).
+    fn read_back(c: &LineChart, svg: &str) -> Vec<(i64, f64)> {
+        let start = svg.find(r#"data-series="5xx" points=""#).unwrap() + 26;
+        let end = start + svg[start..].find('"').unwrap();
+        svg[start..end]
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(|xy| {
+                let (x, y) = xy.split_once(',').unwrap();
+                let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
+                let at = (x - PLOT_LEFT) / (PLOT_RIGHT - PLOT_LEFT) * (c.to - c.from) as f64;
+                let value = (PLOT_BOTTOM - y) / (PLOT_BOTTOM - PLOT_TOP) * c.top();
+                (at.round() as i64, (value * 10.0).round() / 10.0)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_points_drawn_are_the_data_in_time_order() {
+        let c = chart(vec![(600, 30.0), (0, 12.0), (300, 0.0)]);
+        let svg = c.svg();
+        assert_eq!(c.top(), 50.0);
+        assert_eq!(
+            read_back(&c, &svg),
+            vec![(0, 12.0), (300, 0.0), (600, 30.0)]
+        );
+        assert!(
+            svg.contains("<title>Requests &lt;prod&gt;</title>"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(">00:00 UTC<") && svg.contains(">01:00 UTC<"),
+            "{svg}"
+        );
+    }
+
+    #[test]
+    fn points_outside_the_window_or_not_finite_are_left_out() {
+        let c = chart(vec![(-300, 5.0), (0, 1.0), (900, f64::NAN), (7200, 9.0)]);
+        assert_eq!(read_back(&c, &c.svg()), vec![(0, 1.0)]);
+    }
+
+    #[test]
+    fn a_window_without_traffic_says_so() {
+        let svg = chart(vec![]).svg();
+        assert!(svg.contains("No traffic in this window."), "{svg}");
+        assert!(!svg.contains("<polyline"), "{svg}");
+    }
+
+    #[test]
+    fn the_axis_top_is_a_round_number_above_the_largest_value() {
+        for (max, top) in [
+            (0.0, 1.0),
+            (0.3, 0.5),
+            (7.0, 10.0),
+            (120.0, 200.0),
+            (4000.0, 5000.0),
+        ] {
+            assert_eq!(chart(vec![(0, max)]).top(), top, "{max}");
+        }
+    }
+}
