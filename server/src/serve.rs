@@ -48,12 +48,16 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
             metrics_interval: (args.metrics_interval > 0).then(|| {
                 std::time::Duration::from_secs(
                     args.metrics_interval
-                        .max(crate::aws::metrics::PERIOD as u64),
+                        .max(crate::aws::cloudwatch::PERIOD as u64),
                 )
             }),
-            error_threshold: portico_core::health::ErrorThreshold {
-                percent: args.error_rate_percent.max(0.0),
-                min_requests: args.error_rate_min_requests.max(0.0),
+            error_threshold: {
+                let default = portico_core::health::ErrorThreshold::default();
+                let given = |v: f64, or: f64| if v.is_finite() { v.max(0.0) } else { or };
+                portico_core::health::ErrorThreshold {
+                    percent: given(args.error_rate_percent, default.percent),
+                    min_requests: given(args.error_rate_min_requests, default.min_requests),
+                }
             },
             ..defaults
         };

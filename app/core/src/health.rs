@@ -304,7 +304,10 @@ pub fn with_traffic(health: Health, traffic: &[StageTraffic], threshold: ErrorTh
             part(
                 format!("stage {} traffic", t.stage),
                 Level::Healthy,
-                format!("5xx answers within {} % of requests", threshold.percent),
+                format!(
+                    "5xx answers within {} % of requests, or fewer than {} requests",
+                    threshold.percent, threshold.min_requests
+                ),
             )
         });
     }
@@ -353,7 +356,41 @@ mod traffic_tests {
             );
             assert_eq!(h.level, Level::Healthy, "{requests} requests, {errors} 5xx");
             assert_eq!(h.parts.len(), 2);
+            assert_eq!(
+                h.parts[1].reason,
+                "5xx answers within 5 % of requests, or fewer than 20 requests"
+            );
         }
+    }
+
+    #[test]
+    fn each_stage_is_its_own_part_and_the_worst_names_its_stage() {
+        let mut sprint = traffic(100.0, 50.0);
+        sprint.stage = "sprint".into();
+        let h = with_traffic(
+            healthy(),
+            &[traffic(400.0, 1.0), sprint],
+            ErrorThreshold::default(),
+        );
+        assert_eq!(h.level, Level::Degraded);
+        assert!(
+            h.reason.starts_with("stage sprint: 50 of 100"),
+            "{}",
+            h.reason
+        );
+        let parts: Vec<(&str, Level)> = h
+            .parts
+            .iter()
+            .map(|p| (p.resource.as_str(), p.level))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                ("load balancer", Level::Healthy),
+                ("stage prod traffic", Level::Healthy),
+                ("stage sprint traffic", Level::Degraded)
+            ]
+        );
     }
 
     #[test]

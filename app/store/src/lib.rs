@@ -26,10 +26,10 @@ pub mod gateways;
 pub mod installation;
 pub mod keys;
 pub mod lease;
-pub mod metrics;
 pub mod plans;
 pub mod prices;
 pub mod status;
+pub mod traffic;
 pub mod users;
 
 pub use backup::RestoreError;

@@ -7,6 +7,21 @@ use portico_core::health::StageTraffic;
 /// How long points are kept: a day's chart with a day to spare.
 pub const KEPT_SECONDS: i64 = 2 * 24 * 3600;
 
+/// The period of the points read (seconds): API Gateway's metrics are per minute; five
+/// minutes is the health threshold's window and the shortest refresh.
+pub const PERIOD: i64 = 300;
+
+/// How long after a period ends it is first read: CloudWatch counts a minute or two late,
+/// and a period read half-filled would be judged on a fraction of its requests.
+pub const SETTLE_SECONDS: i64 = 180;
+
+/// The end (exclusive) of the periods a read at `now` asks for: the start of the period that
+/// `SETTLE_SECONDS` ago fell in.
+pub fn read_end(now: i64) -> i64 {
+    let settled = now - SETTLE_SECONDS;
+    settled - settled.rem_euclid(PERIOD)
+}
+
 /// One value of one series for the period starting at `at` (unix seconds).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Point {
@@ -28,6 +43,12 @@ pub struct Reads {
 /// The series a stage's `metric` / `statistic` is stored under.
 pub fn stage_series(stage: &str, metric: &str, statistic: &str) -> String {
     format!("stage/{stage}/{metric}/{statistic}")
+}
+
+/// A stage's series read back: (stage, metric, statistic). Stage names hold no `/`.
+pub fn parse_stage_series(series: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = series.strip_prefix("stage/")?.splitn(3, '/');
+    Some((parts.next()?, parts.next()?, parts.next()?))
 }
 
 pub async fn reads(db: &Store, gateway: i64) -> StoreResult<Option<Reads>> {
@@ -135,11 +156,7 @@ pub async fn latest_traffic(
     let points = points(db, gateway, period, since).await?;
     let mut latest: std::collections::BTreeMap<&str, (i64, f64)> = Default::default();
     for p in &points {
-        if let Some(stage) = p
-            .series
-            .strip_prefix("stage/")
-            .and_then(|s| s.strip_suffix("/Count/Sum"))
-        {
+        if let Some((stage, "Count", "Sum")) = parse_stage_series(&p.series) {
             let seen = latest.entry(stage).or_insert((p.at, p.value));
             if p.at >= seen.0 {
                 *seen = (p.at, p.value);

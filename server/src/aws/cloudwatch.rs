@@ -7,11 +7,8 @@ use super::call::{AwsError, Caller, Service};
 use super::Clients;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
-use portico_store::metrics::{stage_series, Point};
-
-/// The period of the points read (seconds): API Gateway's metrics are per minute; five
-/// minutes is the health threshold's window and the default refresh.
-pub const PERIOD: i64 = 300;
+pub use portico_store::traffic::PERIOD;
+use portico_store::traffic::{stage_series, Point};
 
 /// What is read for each stage: (CloudWatch metric, statistic).
 pub const STAGE_METRICS: [(&str, &str); 6] = [
@@ -77,7 +74,13 @@ pub async fn read_stages(
                 };
                 let (stage, metric, statistic) = &chunk[index];
                 let series = stage_series(stage, metric, statistic);
-                for (at, value) in result.timestamps().iter().zip(result.values()) {
+                // A value CloudWatch could not work out (NaN, infinite) is no point.
+                for (at, value) in result
+                    .timestamps()
+                    .iter()
+                    .zip(result.values())
+                    .filter(|(_, v)| v.is_finite())
+                {
                     points.push(Point {
                         series: series.clone(),
                         period: PERIOD,

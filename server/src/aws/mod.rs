@@ -8,9 +8,9 @@
 //! gateway's region and account, `Clients::for_worker` turns the SDK's retries off.
 
 pub mod call;
+pub mod cloudwatch;
 pub mod convert;
 pub mod keys;
-pub mod metrics;
 pub mod network;
 pub mod pace;
 pub mod read;

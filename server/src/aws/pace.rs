@@ -71,7 +71,8 @@ const API_GATEWAY_QUOTAS: [(&str, f64, f64); 9] = [
 /// All operations together: AWS allows 10 per second with a burst of 40 (paced with
 /// `ARRIVAL_MARGIN` kept).
 const API_GATEWAY_ALL: (f64, f64) = shared((40.0, 10.0));
-/// Tokens of AWS's shared request buckets (API Gateway's, ELB's `Describe*`) Portico never
+/// Tokens of AWS's shared request buckets (API Gateway's, ELB's `Describe*`, CloudWatch's
+/// GetMetricData) Portico never
 /// spends. Requests reach AWS closer together than they were sent: a connection being set up
 /// or a busy event loop holds one back while the next goes out. Paced at exactly AWS's burst
 /// and rate, a long run of reads then meets an empty bucket now and again (a 200-gateway
@@ -125,12 +126,13 @@ pub fn api_gateway_lower_bound<'a>(calls: impl IntoIterator<Item = (&'a str, u64
 /// second: a margin under the page's buckets for mutating calls, kept for the console and
 /// other tools that share the account's buckets.
 const ELB_DESCRIBE: (f64, f64) = shared((40.0, 10.0));
+const ELB_CHANGES: (f64, f64) = (10.0, 2.0);
 
 /// CloudWatch's GetMetricData: 50 requests a second per account and region (the CloudWatch
-/// guide's quota table), shared with dashboards and alarms tools, so paced with
-/// `ARRIVAL_MARGIN` kept like ELB's. The worker asks once per gateway per metrics interval.
+/// guide's quota table), shared with dashboards and alarm tools: its burst keeps
+/// `ARRIVAL_MARGIN`, its rate is AWS's. The worker asks once per gateway per metrics
+/// interval, so this is reached only by hundreds of gateways read in the same second.
 const CLOUDWATCH_GET_METRIC_DATA: (f64, f64) = shared((50.0, 50.0));
-const ELB_CHANGES: (f64, f64) = (10.0, 2.0);
 
 /// The least time (seconds) ELB's buckets (as Portico paces them) allow for these calls, made
 /// at once from full buckets: `Describe*` calls in theirs, every other call in the changes'.

@@ -3,6 +3,7 @@
 
 use app::api::users::ssr as users;
 use clap::{Args, Parser, Subcommand};
+use portico_core::health::ErrorThreshold;
 use portico_core::model::topology::Topology;
 use portico_core::model::Role;
 use portico_store::{gateways, Store};
@@ -122,14 +123,14 @@ pub struct ServeArgs {
     pub health_interval: u64,
     /// Seconds between reads of a gateway's traffic from CloudWatch (billed per metric asked
     /// for: at least the points' period of 300 s); 0: never read.
-    #[arg(long, env = "PORTICO_METRICS_INTERVAL", default_value_t = 300)]
+    #[arg(long, env = "PORTICO_METRICS_INTERVAL", default_value_t = portico_store::traffic::PERIOD as u64)]
     pub metrics_interval: u64,
     /// A stage is degraded when more than this percentage of its requests in five minutes
     /// answered 5xx …
-    #[arg(long, env = "PORTICO_ERROR_RATE_PERCENT", default_value_t = 5.0)]
+    #[arg(long, env = "PORTICO_ERROR_RATE_PERCENT", default_value_t = ErrorThreshold::default().percent)]
     pub error_rate_percent: f64,
     /// … and it had at least this many requests.
-    #[arg(long, env = "PORTICO_ERROR_RATE_MIN_REQUESTS", default_value_t = 20.0)]
+    #[arg(long, env = "PORTICO_ERROR_RATE_MIN_REQUESTS", default_value_t = ErrorThreshold::default().min_requests)]
     pub error_rate_min_requests: f64,
     /// Serve the pages without the worker (nothing is written to AWS).
     #[arg(long, env = "PORTICO_NO_WORKER")]
@@ -192,9 +193,9 @@ impl Default for ServeArgs {
             insecure_cookies: false,
             drift_interval: 60,
             health_interval: 15,
-            metrics_interval: 300,
-            error_rate_percent: 5.0,
-            error_rate_min_requests: 20.0,
+            metrics_interval: portico_store::traffic::PERIOD as u64,
+            error_rate_percent: ErrorThreshold::default().percent,
+            error_rate_min_requests: ErrorThreshold::default().min_requests,
             no_worker: false,
             lease_seconds: 30,
             trusted_proxies: vec![],

@@ -75,8 +75,8 @@ pub struct WorkerConfig {
     /// every worker of one process shares.
     pub holder: Option<String>,
     /// How often a gateway's traffic is read from CloudWatch (with a health read that falls
-    /// due); None: never. CloudWatch bills each metric asked for, so never more often than
-    /// the points' period (`aws::metrics::PERIOD`).
+    /// due); None: never. CloudWatch bills each metric asked for: `serve` never asks more
+    /// often than the points' period (`aws::cloudwatch::PERIOD`); tests may.
     pub metrics_interval: Option<Duration>,
     /// When a stage's 5xx answers make it degraded.
     pub error_threshold: portico_core::health::ErrorThreshold,
@@ -97,7 +97,7 @@ impl Default for WorkerConfig {
             crash_after_call: None,
             lease_ttl: Duration::from_secs(30),
             holder: None,
-            metrics_interval: Some(Duration::from_secs(crate::aws::metrics::PERIOD as u64)),
+            metrics_interval: Some(Duration::from_secs(crate::aws::cloudwatch::PERIOD as u64)),
             error_threshold: Default::default(),
         }
     }
@@ -352,11 +352,13 @@ impl Worker {
             }
         };
         let now = portico_store::now_unix();
-        self.refresh_traffic(gateway, &clients, &caller, &actual, now)
-            .await?;
+        self.refresh_traffic(gw, gateway, &clients, &caller, &actual, now)
+            .await;
         let wanted = keys::desired_keys(&self.store, gateway, now).await?;
         let health = portico_core::health::assess(&g.topology, &key_wants(&wanted), &actual);
-        let health = self.with_traffic(gateway, health, now).await?;
+        let health = self
+            .health_with_traffic(gateway, &g.topology, health, now)
+            .await?;
         status::record_health(&self.store, gateway, &health, now).await?;
         Ok(health)
     }

@@ -166,7 +166,9 @@ impl Worker {
         let wanted = keys::desired_keys(&self.store, gateway, now).await?;
         if !g.deleting {
             let health = portico_core::health::assess(&g.topology, &key_wants(&wanted), &actual);
-            let health = self.with_traffic(gateway, health, now).await?;
+            let health = self
+                .health_with_traffic(gateway, &g.topology, health, now)
+                .await?;
             status::record_health(&self.store, gateway, &health, now).await?;
         }
         let p = plan(desired, &wanted, &actual);

@@ -6,7 +6,7 @@ use super::*;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use portico_core::health::Level;
-use portico_store::metrics::{points, reads, stage_series};
+use portico_store::traffic::{points, read_end, reads, stage_series, PERIOD};
 
 fn metrics_every_health_read() -> WorkerConfig {
     WorkerConfig {
@@ -70,8 +70,8 @@ async fn a_stage_answering_5xx_past_the_threshold_is_degraded_and_recovers() {
     rig.converge(&worker, 3).await;
     let (api, stage) = api_and_stage(&rig).await;
     let now = portico_store::now_unix();
-    // A moment into the last period that has ended.
-    let period = now - now.rem_euclid(300) - 300;
+    // A moment into the last period a read now takes (one that ended a while ago).
+    let period = read_end(now) - PERIOD;
     put(&rig, &api, &stage, "Count", period + 10, vec![400.0]).await;
     put(&rig, &api, &stage, "5XXError", period + 10, vec![30.0]).await;
     let latencies: Vec<f64> = (1..=100).map(f64::from).collect();
@@ -86,7 +86,9 @@ async fn a_stage_answering_5xx_past_the_threshold_is_degraded_and_recovers() {
         "{}",
         health.reason
     );
-    let stored = points(&rig.app.store, rig.id, 300, period).await.unwrap();
+    let stored = points(&rig.app.store, rig.id, PERIOD, period)
+        .await
+        .unwrap();
     let value = |metric: &str, statistic: &str| {
         let series = stage_series(&stage, metric, statistic);
         stored
@@ -97,6 +99,7 @@ async fn a_stage_answering_5xx_past_the_threshold_is_degraded_and_recovers() {
     assert_eq!(value("Count", "Sum"), Some(400.0));
     assert_eq!(value("5XXError", "Sum"), Some(30.0));
     assert_eq!(value("Latency", "p50"), Some(50.0));
+    assert_eq!(value("Latency", "p90"), Some(90.0));
     assert_eq!(value("Latency", "p99"), Some(99.0));
     assert_eq!(value("4XXError", "Sum"), None, "no 4xx put, no point");
 
@@ -127,9 +130,48 @@ async fn cloudwatch_refusing_leaves_health_as_aws_resources_say() {
     let health = worker.refresh_health(rig.id).await.unwrap();
     rig.turn().control("DELETE", "/faults", None).await;
     assert_eq!(health.level, Level::Healthy, "{health:?}");
-    let error = reads(&rig.app.store, rig.id).await.unwrap().unwrap().error;
+    let after = reads(&rig.app.store, rig.id).await.unwrap().unwrap();
     assert!(
-        error.as_deref().is_some_and(|e| e.contains("AccessDenied")),
-        "{error:?}"
+        after
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("AccessDenied")),
+        "{after:?}"
+    );
+    assert_eq!(after.read_until, 0, "nothing was read");
+    // Allowed again: the next read goes through and the error is gone.
+    worker.refresh_health(rig.id).await.unwrap();
+    let after = reads(&rig.app.store, rig.id).await.unwrap().unwrap();
+    assert_eq!(after.error, None);
+    assert!(after.read_until > 0);
+}
+
+/// GetMetricData calls in the sandbox's call log since its last reset.
+async fn metric_reads(rig: &Rig) -> u64 {
+    let log = rig.turn().control("GET", "/calls", None).await;
+    log["calls"]["monitoring"]["GetMetricData"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn reads_are_spaced_by_the_metrics_interval() {
+    let rig = rig().await;
+    let worker = rig
+        .worker(WorkerConfig {
+            metrics_interval: Some(Duration::from_secs(3600)),
+            ..fast()
+        })
+        .await;
+    rig.converge(&worker, 3).await;
+    rig.app.reset_aws_calls().await;
+    let now = portico_store::now_unix();
+    worker.refresh_health(rig.id).await.unwrap();
+    worker.refresh_health(rig.id).await.unwrap();
+    assert_eq!(metric_reads(&rig).await, 1, "one read an interval");
+    let read = reads(&rig.app.store, rig.id).await.unwrap().unwrap();
+    assert!(
+        read.read_until >= read_end(now) && read.read_until % PERIOD == 0,
+        "read up to the current period's start: {read:?}"
     );
 }
