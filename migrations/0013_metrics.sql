@@ -11,10 +11,12 @@ CREATE TABLE metric_points (
 ) WITHOUT ROWID;
 
 -- Per gateway: up to when CloudWatch has been read (so each refresh asks only for new
--- periods), when it was last asked, and its last error (shown, never fatal to health).
+-- periods): what health needs every read, the charts' other series once an hour; when it
+-- was last asked, and its last error (shown, never fatal to health).
 CREATE TABLE metric_reads (
-    gateway_id  INTEGER PRIMARY KEY REFERENCES gateways (id) ON DELETE CASCADE,
-    read_until  INTEGER NOT NULL,
-    asked_at    INTEGER NOT NULL,
-    error       TEXT
+    gateway_id         INTEGER PRIMARY KEY REFERENCES gateways (id) ON DELETE CASCADE,
+    read_until         INTEGER NOT NULL,
+    hourly_read_until  INTEGER NOT NULL DEFAULT 0,
+    asked_at           INTEGER NOT NULL,
+    error              TEXT
 );

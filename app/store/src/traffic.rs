@@ -34,8 +34,10 @@ pub struct Point {
 /// A gateway's CloudWatch reads so far.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reads {
-    /// Periods before this (unix seconds) have been read.
+    /// Periods before this (unix seconds) have been read: what health needs.
     pub read_until: i64,
+    /// The same for the series read once an hour.
+    pub hourly_read_until: i64,
     pub asked_at: i64,
     pub error: Option<String>,
 }
@@ -52,26 +54,32 @@ pub fn parse_stage_series(series: &str) -> Option<(&str, &str, &str)> {
 }
 
 pub async fn reads(db: &Store, gateway: i64) -> StoreResult<Option<Reads>> {
-    let row: Option<(i64, i64, Option<String>)> =
-        sqlx::query_as("SELECT read_until, asked_at, error FROM metric_reads WHERE gateway_id = ?")
-            .bind(gateway)
-            .fetch_optional(&db.pool)
-            .await?;
-    Ok(row.map(|(read_until, asked_at, error)| Reads {
-        read_until,
-        asked_at,
-        error,
-    }))
+    let row: Option<(i64, i64, i64, Option<String>)> = sqlx::query_as(
+        "SELECT read_until, hourly_read_until, asked_at, error FROM metric_reads \
+         WHERE gateway_id = ?",
+    )
+    .bind(gateway)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(
+        row.map(|(read_until, hourly_read_until, asked_at, error)| Reads {
+            read_until,
+            hourly_read_until,
+            asked_at,
+            error,
+        }),
+    )
 }
 
 /// Stores a refresh: its points (a period read again replaces what was there, since
-/// CloudWatch fills a recent period in late), how far it read, and prunes what is past
-/// `KEPT_SECONDS`. All or nothing.
+/// CloudWatch fills a recent period in late), how far it read (the hourly series too, when
+/// it read them), and prunes what is past `KEPT_SECONDS`. All or nothing.
 pub async fn record(
     db: &Store,
     gateway: i64,
     points: &[Point],
     read_until: i64,
+    hourly_read_until: Option<i64>,
     now: i64,
 ) -> StoreResult<()> {
     let mut tx = db.write().await?;
@@ -89,13 +97,17 @@ pub async fn record(
         .await?;
     }
     sqlx::query(
-        "INSERT INTO metric_reads (gateway_id, read_until, asked_at, error) VALUES (?, ?, ?, NULL) \
+        "INSERT INTO metric_reads (gateway_id, read_until, hourly_read_until, asked_at, error) \
+         VALUES (?, ?, COALESCE(?, 0), ?, NULL) \
          ON CONFLICT (gateway_id) DO UPDATE SET read_until = excluded.read_until, \
+         hourly_read_until = COALESCE(?, metric_reads.hourly_read_until), \
          asked_at = excluded.asked_at, error = NULL",
     )
     .bind(gateway)
     .bind(read_until)
+    .bind(hourly_read_until)
     .bind(now)
+    .bind(hourly_read_until)
     .execute(&mut *tx)
     .await?;
     sqlx::query("DELETE FROM metric_points WHERE gateway_id = ? AND at < ?")

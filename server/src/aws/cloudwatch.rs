@@ -1,7 +1,8 @@
 //! Traffic from CloudWatch: each stage's requests, 4xx and 5xx answers and latency
 //! percentiles, read with GetMetricData, as many stages per call as its 500-query limit allows,
 //! and only the periods not read yet. GetMetricData is billed per metric asked for ($0.01
-//! per 1,000), so a refresh asks for `STAGE_METRICS` per stage, once per period at most.
+//! per 1,000, whatever the number of points), so every read asks only for what health needs
+//! (`EVERY_READ`) and the rest (`HOURLY`) is asked for once an hour, for the hour's points.
 
 use super::call::{AwsError, Caller, Service};
 use super::Clients;
@@ -10,11 +11,15 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, 
 pub use portico_store::traffic::PERIOD;
 use portico_store::traffic::{stage_series, Point};
 
-/// What is read for each stage: (CloudWatch metric, statistic).
-pub const STAGE_METRICS: [(&str, &str); 6] = [
-    ("Count", "Sum"),
+/// A stage's (CloudWatch metric, statistic).
+pub type StageMetric = (&'static str, &'static str);
+
+/// Read every time: what the 5xx threshold judges.
+pub const EVERY_READ: [StageMetric; 2] = [("Count", "Sum"), ("5XXError", "Sum")];
+
+/// Read once an hour, for the charts.
+pub const HOURLY: [StageMetric; 4] = [
     ("4XXError", "Sum"),
-    ("5XXError", "Sum"),
     ("Latency", "p50"),
     ("Latency", "p90"),
     ("Latency", "p99"),
@@ -23,23 +28,20 @@ pub const STAGE_METRICS: [(&str, &str); 6] = [
 /// GetMetricData's limit of queries per request.
 const MAX_QUERIES: usize = 500;
 
-/// `api_name`'s stages' points for the periods in [`start`, `end`) (unix seconds, multiples
-/// of `PERIOD`). Periods without data have no point.
+/// `api_name`'s stages' `metrics` for the periods in [`start`, `end`) (unix seconds,
+/// multiples of `PERIOD`). Periods without data have no point.
 pub async fn read_stages(
     clients: &Clients,
     caller: &Caller,
     api_name: &str,
     stages: &[String],
+    metrics: &[StageMetric],
     start: i64,
     end: i64,
 ) -> Result<Vec<Point>, AwsError> {
     let wanted: Vec<(String, &str, &str)> = stages
         .iter()
-        .flat_map(|s| {
-            STAGE_METRICS
-                .iter()
-                .map(move |(m, st)| (s.clone(), *m, *st))
-        })
+        .flat_map(|s| metrics.iter().map(move |(m, st)| (s.clone(), *m, *st)))
         .collect();
     let mut points = vec![];
     for chunk in wanted.chunks(MAX_QUERIES) {

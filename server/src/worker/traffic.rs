@@ -5,6 +5,7 @@
 
 use super::Worker;
 use crate::aws::call::Caller;
+use crate::aws::cloudwatch::{StageMetric, EVERY_READ, HOURLY};
 use crate::aws::{cloudwatch, Clients};
 use app::error::AppError;
 use portico_core::health::{Health, StageTraffic};
@@ -24,6 +25,9 @@ const LATE_SECONDS: i64 = 3 * PERIOD;
 /// nothing about now.
 const RECENT_PERIODS: i64 = 3;
 
+/// How often the series health does not need (`cloudwatch::HOURLY`) are read.
+const HOURLY_SECONDS: i64 = 3600;
+
 /// A read gives up after this long (CloudWatch slow or unreachable) and after one retry, so
 /// it never holds the gateway's reconciles back for long; the next read asks again.
 const READ_TIMEOUT: Duration = Duration::from_secs(20);
@@ -31,7 +35,8 @@ const READ_TIMEOUT: Duration = Duration::from_secs(20);
 impl Worker {
     /// When the metrics interval has passed since the last read: reads the stages of the
     /// gateway's REST API for the periods that settled since then (`read_end`), the last three
-    /// read again, or the last day at first. A failure is logged and recorded, never returned:
+    /// read again, or the last day at first; what health needs every time, the rest once an
+    /// hour. A failure is logged and recorded, never returned:
     /// traffic never stops a health read.
     pub(super) async fn refresh_traffic(
         &self,
@@ -52,11 +57,25 @@ impl Worker {
                 return Ok(());
             }
             let end = read_end(now);
-            let start = match &reads {
-                Some(r) if r.read_until > 0 => {
-                    (r.read_until - LATE_SECONDS).max(end - FIRST_READ_SECONDS)
+            // From where a series read up to `until` (0: never) is asked for again.
+            let from = |until: i64| {
+                if until > 0 {
+                    (until - LATE_SECONDS).max(end - FIRST_READ_SECONDS)
+                } else {
+                    end - FIRST_READ_SECONDS
                 }
-                _ => end - FIRST_READ_SECONDS,
+            };
+            let (until, hourly_until) = reads
+                .as_ref()
+                .map_or((0, 0), |r| (r.read_until, r.hourly_read_until));
+            // The charts' other series, once an hour: one call asks for both sets, from the
+            // earlier start (CloudWatch bills metrics asked for, not points).
+            let hourly = end - hourly_until >= HOURLY_SECONDS;
+            let (metrics, start): (Vec<StageMetric>, i64) = if hourly {
+                let all = EVERY_READ.iter().chain(HOURLY.iter()).copied().collect();
+                (all, from(until).min(from(hourly_until)))
+            } else {
+                (EVERY_READ.to_vec(), from(until))
             };
             if start >= end {
                 return Ok(());
@@ -80,10 +99,14 @@ impl Worker {
                 },
                 ..caller.clone()
             };
-            let read = cloudwatch::read_stages(clients, &caller, &name, &stages, start, end);
+            let read =
+                cloudwatch::read_stages(clients, &caller, &name, &stages, &metrics, start, end);
             let error = match tokio::time::timeout(READ_TIMEOUT, read).await {
                 Ok(Ok(points)) => {
-                    return Ok(stored::record(&self.store, gateway_id, &points, end, now).await?);
+                    let hourly_until = hourly.then_some(end);
+                    stored::record(&self.store, gateway_id, &points, end, hourly_until, now)
+                        .await?;
+                    return Ok(());
                 }
                 Ok(Err(e)) => e.to_string(),
                 Err(_) => format!(

@@ -174,4 +174,8 @@ async fn reads_are_spaced_by_the_metrics_interval() {
         read.read_until >= read_end(now) && read.read_until % PERIOD == 0,
         "read up to the current period's start: {read:?}"
     );
+    assert_eq!(
+        read.hourly_read_until, read.read_until,
+        "the first read asks for the hourly series too"
+    );
 }
