@@ -111,7 +111,10 @@ pub mod ssr {
         now: i64,
     ) -> Result<(Vec<TrafficChart>, Option<String>), AppError> {
         use portico_core::chart::{LineChart, Series};
-        use portico_store::traffic::{self as stored, parse_stage_series, PERIOD};
+        use portico_store::traffic::{
+            self as stored, parse_stage_series, StageMetric, ERRORS_4XX, ERRORS_5XX, LATENCY_P50,
+            LATENCY_P90, LATENCY_P99, PERIOD, REQUESTS,
+        };
         let points = stored::points(db, g.id, PERIOD, from).await?;
         let error = stored::reads(db, g.id).await?.and_then(|r| r.error);
         let mut stages: Vec<String> = g.topology.stages.iter().map(|s| s.name.clone()).collect();
@@ -122,7 +125,7 @@ pub mod ssr {
                 }
             }
         }
-        let series = |stage: &str, metric: &str, statistic: &str, label: &str, colour| Series {
+        let series = |stage: &str, (metric, statistic): StageMetric, label: &str, colour| Series {
             label: label.to_owned(),
             colour,
             points: points
@@ -132,7 +135,7 @@ pub mod ssr {
                 .collect(),
         };
         let chart =
-            |stage: &str, what: &str, unit: &str, lines: [(&str, &str, &str, &'static str); 3]| {
+            |stage: &str, what: &str, unit: &str, lines: [(StageMetric, &str, &'static str); 3]| {
                 LineChart {
                     title: format!("Stage {stage}: {what}, last 24 hours"),
                     unit: unit.into(),
@@ -140,9 +143,7 @@ pub mod ssr {
                     to: now,
                     series: lines
                         .iter()
-                        .map(|(metric, statistic, label, colour)| {
-                            series(stage, metric, statistic, label, colour)
-                        })
+                        .map(|(metric, label, colour)| series(stage, *metric, label, colour))
                         .collect(),
                 }
             };
@@ -153,9 +154,9 @@ pub mod ssr {
                 "requests and errors per 5 minutes",
                 "requests per 5 minutes",
                 [
-                    ("Count", "Sum", "requests", "#2754c5"),
-                    ("4XXError", "Sum", "4xx", "#9a6700"),
-                    ("5XXError", "Sum", "5xx", "#c62828"),
+                    (REQUESTS, "requests", "#2754c5"),
+                    (ERRORS_4XX, "4xx", "#9a6700"),
+                    (ERRORS_5XX, "5xx", "#c62828"),
                 ],
             );
             let latency = chart(
@@ -163,9 +164,9 @@ pub mod ssr {
                 "latency",
                 "milliseconds",
                 [
-                    ("Latency", "p50", "p50", "#1a7f37"),
-                    ("Latency", "p90", "p90", "#9a6700"),
-                    ("Latency", "p99", "p99", "#c62828"),
+                    (LATENCY_P50, "p50", "#1a7f37"),
+                    (LATENCY_P90, "p90", "#9a6700"),
+                    (LATENCY_P99, "p99", "#c62828"),
                 ],
             );
             for c in [requests, latency] {

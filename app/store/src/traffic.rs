@@ -42,6 +42,16 @@ pub struct Reads {
     pub error: Option<String>,
 }
 
+/// A stage's CloudWatch (metric, statistic), as read and stored.
+pub type StageMetric = (&'static str, &'static str);
+
+pub const REQUESTS: StageMetric = ("Count", "Sum");
+pub const ERRORS_4XX: StageMetric = ("4XXError", "Sum");
+pub const ERRORS_5XX: StageMetric = ("5XXError", "Sum");
+pub const LATENCY_P50: StageMetric = ("Latency", "p50");
+pub const LATENCY_P90: StageMetric = ("Latency", "p90");
+pub const LATENCY_P99: StageMetric = ("Latency", "p99");
+
 /// The series a stage's `metric` / `statistic` is stored under.
 pub fn stage_series(stage: &str, metric: &str, statistic: &str) -> String {
     format!("stage/{stage}/{metric}/{statistic}")
@@ -168,7 +178,10 @@ pub async fn latest_traffic(
     let points = points(db, gateway, period, since).await?;
     let mut latest: std::collections::BTreeMap<&str, (i64, f64)> = Default::default();
     for p in &points {
-        if let Some((stage, "Count", "Sum")) = parse_stage_series(&p.series) {
+        if let Some((stage, metric, statistic)) = parse_stage_series(&p.series) {
+            if (metric, statistic) != REQUESTS {
+                continue;
+            }
             let seen = latest.entry(stage).or_insert((p.at, p.value));
             if p.at >= seen.0 {
                 *seen = (p.at, p.value);
@@ -178,7 +191,7 @@ pub async fn latest_traffic(
     Ok(latest
         .into_iter()
         .map(|(stage, (at, requests))| {
-            let errors = stage_series(stage, "5XXError", "Sum");
+            let errors = stage_series(stage, ERRORS_5XX.0, ERRORS_5XX.1);
             let errors_5xx = points
                 .iter()
                 .find(|p| p.series == errors && p.at == at)

@@ -8,22 +8,17 @@ use super::call::{AwsError, Caller, Service};
 use super::Clients;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
+pub use portico_store::traffic::StageMetric;
 pub use portico_store::traffic::PERIOD;
-use portico_store::traffic::{stage_series, Point};
-
-/// A stage's (CloudWatch metric, statistic).
-pub type StageMetric = (&'static str, &'static str);
+use portico_store::traffic::{
+    stage_series, Point, ERRORS_4XX, ERRORS_5XX, LATENCY_P50, LATENCY_P90, LATENCY_P99, REQUESTS,
+};
 
 /// Read every time: what the 5xx threshold judges.
-pub const EVERY_READ: [StageMetric; 2] = [("Count", "Sum"), ("5XXError", "Sum")];
+pub const EVERY_READ: [StageMetric; 2] = [REQUESTS, ERRORS_5XX];
 
 /// Read once an hour, for the charts.
-pub const HOURLY: [StageMetric; 4] = [
-    ("4XXError", "Sum"),
-    ("Latency", "p50"),
-    ("Latency", "p90"),
-    ("Latency", "p99"),
-];
+pub const HOURLY: [StageMetric; 4] = [ERRORS_4XX, LATENCY_P50, LATENCY_P90, LATENCY_P99];
 
 /// GetMetricData's limit of queries per request.
 const MAX_QUERIES: usize = 500;
