@@ -3,6 +3,7 @@
 //! It runs in the browser too, so the forms show what an edit costs as it is typed. Money is
 //! integer pico-dollars (`Money`), never f64.
 
+pub mod measured;
 pub mod money;
 pub mod prices;
 
