@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod context;
+pub mod cost;
 pub mod diagram;
 pub mod forms;
 pub mod gateways;

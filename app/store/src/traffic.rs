@@ -4,8 +4,14 @@
 use crate::{Store, StoreResult};
 use portico_core::health::StageTraffic;
 
-/// How long points are kept: a day's chart with a day to spare.
+/// How long five-minute points are kept: a day's chart with a day to spare.
 pub const KEPT_SECONDS: i64 = 2 * 24 * 3600;
+
+/// The period of the 30-day view's and the measured cost's points (seconds).
+pub const HOUR: i64 = 3600;
+
+/// How long hourly points are kept: the 30-day view with a day to spare.
+pub const KEPT_HOURLY_SECONDS: i64 = 31 * 24 * 3600;
 
 /// The period of the points read (seconds): API Gateway's metrics are per minute; five
 /// minutes is the health threshold's window and the shortest refresh.
@@ -18,8 +24,13 @@ pub const SETTLE_SECONDS: i64 = 180;
 /// The end (exclusive) of the periods a read at `now` asks for: the start of the period that
 /// `SETTLE_SECONDS` ago fell in.
 pub fn read_end(now: i64) -> i64 {
+    settled_end(now, PERIOD)
+}
+
+/// The same for periods of `period` seconds (the hourly points).
+pub fn settled_end(now: i64, period: i64) -> i64 {
     let settled = now - SETTLE_SECONDS;
-    settled - settled.rem_euclid(PERIOD)
+    settled - settled.rem_euclid(period)
 }
 
 /// One value of one series for the period starting at `at` (unix seconds).
@@ -36,8 +47,10 @@ pub struct Point {
 pub struct Reads {
     /// Periods before this (unix seconds) have been read: what health needs.
     pub read_until: i64,
-    /// The same for the series read once an hour.
+    /// The same for the five-minute series read once an hour.
     pub hourly_read_until: i64,
+    /// The same for the hourly points (`HOUR`).
+    pub month_read_until: i64,
     pub asked_at: i64,
     pub error: Option<String>,
 }
@@ -52,6 +65,23 @@ pub const LATENCY_P50: StageMetric = ("Latency", "p50");
 pub const LATENCY_P90: StageMetric = ("Latency", "p90");
 pub const LATENCY_P99: StageMetric = ("Latency", "p99");
 
+/// The load balancer's and its target groups' CloudWatch (metric, statistic), read hourly.
+pub const PROCESSED_BYTES: StageMetric = ("ProcessedBytes", "Sum");
+pub const NEW_FLOWS: StageMetric = ("NewFlowCount", "Sum");
+pub const ACTIVE_FLOWS: StageMetric = ("ActiveFlowCount", "Average");
+pub const HEALTHY_HOSTS: StageMetric = ("HealthyHostCount", "Minimum");
+pub const UNHEALTHY_HOSTS: StageMetric = ("UnHealthyHostCount", "Maximum");
+
+/// The series the gateway's load balancer's `metric` / `statistic` is stored under.
+pub fn load_balancer_series(metric: &str, statistic: &str) -> String {
+    format!("lb/{metric}/{statistic}")
+}
+
+/// The series the target group of backend `port`'s `metric` / `statistic` is stored under.
+pub fn port_series(port: u32, metric: &str, statistic: &str) -> String {
+    format!("port/{port}/{metric}/{statistic}")
+}
+
 /// The series a stage's `metric` / `statistic` is stored under.
 pub fn stage_series(stage: &str, metric: &str, statistic: &str) -> String {
     format!("stage/{stage}/{metric}/{statistic}")
@@ -64,32 +94,40 @@ pub fn parse_stage_series(series: &str) -> Option<(&str, &str, &str)> {
 }
 
 pub async fn reads(db: &Store, gateway: i64) -> StoreResult<Option<Reads>> {
-    let row: Option<(i64, i64, i64, Option<String>)> = sqlx::query_as(
-        "SELECT read_until, hourly_read_until, asked_at, error FROM metric_reads \
-         WHERE gateway_id = ?",
+    let row: Option<(i64, i64, i64, i64, Option<String>)> = sqlx::query_as(
+        "SELECT read_until, hourly_read_until, month_read_until, asked_at, error \
+         FROM metric_reads WHERE gateway_id = ?",
     )
     .bind(gateway)
     .fetch_optional(&db.pool)
     .await?;
-    Ok(
-        row.map(|(read_until, hourly_read_until, asked_at, error)| Reads {
+    Ok(row.map(
+        |(read_until, hourly_read_until, month_read_until, asked_at, error)| Reads {
             read_until,
             hourly_read_until,
+            month_read_until,
             asked_at,
             error,
-        }),
-    )
+        },
+    ))
+}
+
+/// How far a refresh read: always the series health needs; the others when it read them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadUpTo {
+    pub every: i64,
+    pub hourly: Option<i64>,
+    pub month: Option<i64>,
 }
 
 /// Stores a refresh: its points (a period read again replaces what was there, since
-/// CloudWatch fills a recent period in late), how far it read (the hourly series too, when
-/// it read them), and prunes what is past `KEPT_SECONDS`. All or nothing.
+/// CloudWatch fills a recent period in late), how far it read, and prunes what is past
+/// `KEPT_SECONDS` (hourly points: `KEPT_HOURLY_SECONDS`). All or nothing.
 pub async fn record(
     db: &Store,
     gateway: i64,
     points: &[Point],
-    read_until: i64,
-    hourly_read_until: Option<i64>,
+    read: ReadUpTo,
     now: i64,
 ) -> StoreResult<()> {
     let mut tx = db.write().await?;
@@ -107,24 +145,31 @@ pub async fn record(
         .await?;
     }
     sqlx::query(
-        "INSERT INTO metric_reads (gateway_id, read_until, hourly_read_until, asked_at, error) \
-         VALUES (?, ?, COALESCE(?, 0), ?, NULL) \
+        "INSERT INTO metric_reads \
+         (gateway_id, read_until, hourly_read_until, month_read_until, asked_at, error) \
+         VALUES (?1, ?2, COALESCE(?3, 0), COALESCE(?4, 0), ?5, NULL) \
          ON CONFLICT (gateway_id) DO UPDATE SET read_until = excluded.read_until, \
-         hourly_read_until = COALESCE(?, metric_reads.hourly_read_until), \
+         hourly_read_until = COALESCE(?3, metric_reads.hourly_read_until), \
+         month_read_until = COALESCE(?4, metric_reads.month_read_until), \
          asked_at = excluded.asked_at, error = NULL",
     )
     .bind(gateway)
-    .bind(read_until)
-    .bind(hourly_read_until)
+    .bind(read.every)
+    .bind(read.hourly)
+    .bind(read.month)
     .bind(now)
-    .bind(hourly_read_until)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM metric_points WHERE gateway_id = ? AND at < ?")
-        .bind(gateway)
-        .bind(now - KEPT_SECONDS)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "DELETE FROM metric_points WHERE gateway_id = ? AND \
+         ((period < ? AND at < ?) OR at < ?)",
+    )
+    .bind(gateway)
+    .bind(HOUR)
+    .bind(now - KEPT_SECONDS)
+    .bind(now - KEPT_HOURLY_SECONDS)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -205,4 +250,51 @@ pub async fn latest_traffic(
             }
         })
         .collect())
+}
+
+/// The gateway's hours in [`since`, `until`) as the measured cost counts them: every stage's
+/// requests, the load balancer's bytes and flows (values rounded to whole counts; an hour with
+/// nothing counted is absent), and the first hour with any point at all, if there is one.
+pub async fn measured_hours(
+    db: &Store,
+    gateway: i64,
+    since: i64,
+    until: i64,
+) -> StoreResult<(Vec<portico_core::cost::measured::Hour>, Option<i64>)> {
+    use portico_core::cost::measured::Hour;
+    let points = points(db, gateway, HOUR, since).await?;
+    let mut hours: std::collections::BTreeMap<i64, Hour> = Default::default();
+    let first = points.iter().map(|p| p.at).filter(|at| *at < until).min();
+    for p in points.iter().filter(|p| p.at < until) {
+        let whole = if p.value.is_finite() && p.value > 0.0 {
+            // `as` saturates: a value past u64 is u64::MAX, not a wrap.
+            p.value.round() as u64
+        } else {
+            0
+        };
+        let field = if let Some((_, metric, statistic)) = parse_stage_series(&p.series) {
+            ((metric, statistic) == REQUESTS).then_some(0)
+        } else if p.series == load_balancer_series(PROCESSED_BYTES.0, PROCESSED_BYTES.1) {
+            Some(1)
+        } else if p.series == load_balancer_series(NEW_FLOWS.0, NEW_FLOWS.1) {
+            Some(2)
+        } else if p.series == load_balancer_series(ACTIVE_FLOWS.0, ACTIVE_FLOWS.1) {
+            Some(3)
+        } else {
+            None
+        };
+        let Some(field) = field else { continue };
+        let hour = hours.entry(p.at).or_insert(Hour {
+            at: p.at,
+            ..Hour::default()
+        });
+        let slot = match field {
+            0 => &mut hour.requests,
+            1 => &mut hour.bytes,
+            2 => &mut hour.new_flows,
+            _ => &mut hour.active_flows,
+        };
+        *slot = slot.saturating_add(whole);
+    }
+    Ok((hours.into_values().collect(), first))
 }

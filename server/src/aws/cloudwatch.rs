@@ -1,9 +1,10 @@
-//! Traffic from CloudWatch: each stage's requests, 4xx and 5xx answers and latency
-//! percentiles, read with GetMetricData, as many stages per call as its 500-query limit allows,
-//! and only the periods not read yet. GetMetricData is billed per metric asked for ($0.01
-//! per 1,000, whatever the number of points), so every read asks only for what health needs
-//! (`EVERY_READ`) and the rest (`HOURLY`) is asked for once an hour, for the hour's points.
-
+//! Traffic from CloudWatch, read with GetMetricData (as many series per call as its 500-query
+//! limit allows, and only the periods not read yet): each stage's requests, 4xx and 5xx
+//! answers and latency percentiles; hourly, the load balancer's bytes and flows and its target
+//! groups' hosts. GetMetricData is billed per metric asked for ($0.01 per 1,000, whatever the
+//! number of points), so every read asks only for what health needs (`EVERY_READ`); the
+//! charts' other five-minute series (`HOURLY`) and the hourly points (`MONTH`,
+//! `network_queries`) are asked for once an hour.
 use super::call::{AwsError, Caller, Service};
 use super::Clients;
 use aws_sdk_cloudwatch::primitives::DateTime;
@@ -11,7 +12,9 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, 
 pub use portico_store::traffic::StageMetric;
 pub use portico_store::traffic::PERIOD;
 use portico_store::traffic::{
-    stage_series, Point, ERRORS_4XX, ERRORS_5XX, LATENCY_P50, LATENCY_P90, LATENCY_P99, REQUESTS,
+    load_balancer_series, port_series, stage_series, Point, ACTIVE_FLOWS, ERRORS_4XX, ERRORS_5XX,
+    HEALTHY_HOSTS, HOUR, LATENCY_P50, LATENCY_P90, LATENCY_P99, NEW_FLOWS, PROCESSED_BYTES,
+    REQUESTS, UNHEALTHY_HOSTS,
 };
 
 /// Read every time: what the 5xx threshold judges.
@@ -20,37 +23,109 @@ pub const EVERY_READ: [StageMetric; 2] = [REQUESTS, ERRORS_5XX];
 /// Read once an hour, for the charts.
 pub const HOURLY: [StageMetric; 4] = [ERRORS_4XX, LATENCY_P50, LATENCY_P90, LATENCY_P99];
 
+/// Read once an hour in hourly points, for the 30-day view and the measured cost.
+pub const MONTH: [StageMetric; 6] = [
+    REQUESTS,
+    ERRORS_4XX,
+    ERRORS_5XX,
+    LATENCY_P50,
+    LATENCY_P90,
+    LATENCY_P99,
+];
+
 /// GetMetricData's limit of queries per request.
 const MAX_QUERIES: usize = 500;
 
-/// `api_name`'s stages' `metrics` for the periods in [`start`, `end`) (unix seconds,
-/// multiples of `PERIOD`). Periods without data have no point.
-pub async fn read_stages(
-    clients: &Clients,
-    caller: &Caller,
+/// One series to read: where CloudWatch keeps it and where Portico stores it.
+#[derive(Clone, Debug)]
+pub struct Query {
+    pub series: String,
+    pub namespace: &'static str,
+    pub metric: &'static str,
+    pub statistic: &'static str,
+    pub dimensions: Vec<(&'static str, String)>,
+    pub period: i64,
+}
+
+/// `api_name`'s stages' `metrics` in periods of `period` seconds.
+pub fn stage_queries(
     api_name: &str,
     stages: &[String],
     metrics: &[StageMetric],
+    period: i64,
+) -> Vec<Query> {
+    stages
+        .iter()
+        .flat_map(|stage| {
+            metrics.iter().map(move |(metric, statistic)| Query {
+                series: stage_series(stage, metric, statistic),
+                namespace: "AWS/ApiGateway",
+                metric,
+                statistic,
+                dimensions: vec![("ApiName", api_name.to_owned()), ("Stage", stage.clone())],
+                period,
+            })
+        })
+        .collect()
+}
+
+/// The load balancer's bytes and flows and each target group's hosts, hourly (`HOUR`).
+/// `target_groups` are (backend port, ARN).
+pub fn network_queries(load_balancer_arn: &str, target_groups: &[(u32, String)]) -> Vec<Query> {
+    // CloudWatch names them by the ARN's last part: `net/<name>/<id>`, `targetgroup/<name>/<id>`.
+    let resource = |arn: &str| arn.rsplit_once(':').map(|(_, r)| r.to_owned());
+    let Some(lb) = resource(load_balancer_arn)
+        .and_then(|r| r.strip_prefix("loadbalancer/").map(str::to_owned))
+    else {
+        return vec![];
+    };
+    let mut queries: Vec<Query> = [PROCESSED_BYTES, NEW_FLOWS, ACTIVE_FLOWS]
+        .iter()
+        .map(|(metric, statistic)| Query {
+            series: load_balancer_series(metric, statistic),
+            namespace: "AWS/NetworkELB",
+            metric,
+            statistic,
+            dimensions: vec![("LoadBalancer", lb.clone())],
+            period: HOUR,
+        })
+        .collect();
+    for (port, arn) in target_groups {
+        let Some(tg) = resource(arn).filter(|r| r.starts_with("targetgroup/")) else {
+            continue;
+        };
+        for (metric, statistic) in [HEALTHY_HOSTS, UNHEALTHY_HOSTS] {
+            queries.push(Query {
+                series: port_series(*port, metric, statistic),
+                namespace: "AWS/NetworkELB",
+                metric,
+                statistic,
+                dimensions: vec![("TargetGroup", tg.clone()), ("LoadBalancer", lb.clone())],
+                period: HOUR,
+            });
+        }
+    }
+    queries
+}
+
+/// `queries` for the periods in [`start`, `end`) (unix seconds, multiples of each query's
+/// period). Periods without data have no point.
+pub async fn read(
+    clients: &Clients,
+    caller: &Caller,
+    queries: &[Query],
     start: i64,
     end: i64,
 ) -> Result<Vec<Point>, AwsError> {
-    let wanted: Vec<(String, &str, &str)> = stages
-        .iter()
-        .flat_map(|s| metrics.iter().map(move |(m, st)| (s.clone(), *m, *st)))
-        .collect();
     let mut points = vec![];
-    for chunk in wanted.chunks(MAX_QUERIES) {
-        let queries: Vec<MetricDataQuery> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, (stage, metric, statistic))| query(i, api_name, stage, metric, statistic))
-            .collect();
+    for chunk in queries.chunks(MAX_QUERIES) {
+        let asked: Vec<MetricDataQuery> = chunk.iter().enumerate().map(request_query).collect();
         let mut token: Option<String> = None;
         loop {
             let request = clients
                 .cloudwatch
                 .get_metric_data()
-                .set_metric_data_queries(Some(queries.clone()))
+                .set_metric_data_queries(Some(asked.clone()))
                 .start_time(DateTime::from_secs(start))
                 .end_time(DateTime::from_secs(end))
                 .scan_by(ScanBy::TimestampAscending)
@@ -61,16 +136,14 @@ pub async fn read_stages(
                 })
                 .await?;
             for result in page.metric_data_results() {
-                let Some(index) = result
+                let Some(query) = result
                     .id()
                     .and_then(|id| id.strip_prefix('q'))
                     .and_then(|i| i.parse::<usize>().ok())
-                    .filter(|i| *i < chunk.len())
+                    .and_then(|i| chunk.get(i))
                 else {
                     continue;
                 };
-                let (stage, metric, statistic) = &chunk[index];
-                let series = stage_series(stage, metric, statistic);
                 // A value CloudWatch could not work out (NaN, infinite) is no point.
                 for (at, value) in result
                     .timestamps()
@@ -79,8 +152,8 @@ pub async fn read_stages(
                     .filter(|(_, v)| v.is_finite())
                 {
                     points.push(Point {
-                        series: series.clone(),
-                        period: PERIOD,
+                        series: query.series.clone(),
+                        period: query.period,
                         at: at.secs(),
                         value: *value,
                     });
@@ -95,28 +168,20 @@ pub async fn read_stages(
     Ok(points)
 }
 
-fn query(
-    index: usize,
-    api_name: &str,
-    stage: &str,
-    metric: &str,
-    statistic: &str,
-) -> MetricDataQuery {
-    let dimension = |name: &str, value: &str| Dimension::builder().name(name).value(value).build();
+fn request_query((index, q): (usize, &Query)) -> MetricDataQuery {
+    let mut metric = Metric::builder()
+        .namespace(q.namespace)
+        .metric_name(q.metric);
+    for (name, value) in &q.dimensions {
+        metric = metric.dimensions(Dimension::builder().name(*name).value(value).build());
+    }
     MetricDataQuery::builder()
         .id(format!("q{index}"))
         .metric_stat(
             MetricStat::builder()
-                .metric(
-                    Metric::builder()
-                        .namespace("AWS/ApiGateway")
-                        .metric_name(metric)
-                        .dimensions(dimension("ApiName", api_name))
-                        .dimensions(dimension("Stage", stage))
-                        .build(),
-                )
-                .period(PERIOD as i32)
-                .stat(statistic)
+                .metric(metric.build())
+                .period(i32::try_from(q.period).unwrap_or(i32::MAX))
+                .stat(q.statistic)
                 .build(),
         )
         .build()

@@ -5,17 +5,23 @@
 
 use super::Worker;
 use crate::aws::call::Caller;
-use crate::aws::cloudwatch::{StageMetric, EVERY_READ, HOURLY};
+use crate::aws::cloudwatch::{StageMetric, EVERY_READ, HOURLY, MONTH};
 use crate::aws::{cloudwatch, Clients};
 use app::error::AppError;
 use portico_core::health::{Health, StageTraffic};
 use portico_core::plan::actual::Actual;
 use portico_store::traffic as stored;
 use std::time::Duration;
-use stored::{read_end, PERIOD};
+use stored::{read_end, settled_end, ReadUpTo, HOUR, PERIOD};
 
 /// How far back the first read of a gateway goes: the charts' day.
 const FIRST_READ_SECONDS: i64 = 24 * 3600;
+
+/// How far back the first read of the hourly points goes: the 30-day view and measured cost.
+const MONTH_SECONDS: i64 = portico_core::cost::measured::WINDOW_HOURS * HOUR;
+
+/// Hourly points asked for again at each hourly read (CloudWatch fills them in late too).
+const LATE_HOURS: i64 = 2;
 
 /// CloudWatch may fill a period in late, and this server's clock may run ahead of AWS's:
 /// each read asks again for the last three periods it read.
@@ -57,29 +63,19 @@ impl Worker {
                 return Ok(());
             }
             let end = read_end(now);
-            // From where a series read up to `until` (0: never) is asked for again.
-            let from = |until: i64| {
+            let month_end = settled_end(now, HOUR);
+            // From where a series read up to `until` (0: never) is asked for again: the last
+            // periods again (CloudWatch fills them in late), or the whole view at first.
+            let from = |until: i64, late: i64, first: i64, end: i64| {
                 if until > 0 {
-                    (until - LATE_SECONDS).max(end - FIRST_READ_SECONDS)
+                    (until - late).max(end - first)
                 } else {
-                    end - FIRST_READ_SECONDS
+                    end - first
                 }
             };
-            let (until, hourly_until) = reads
-                .as_ref()
-                .map_or((0, 0), |r| (r.read_until, r.hourly_read_until));
-            // The charts' other series, once an hour: one call asks for both sets, from the
-            // earlier start (CloudWatch bills metrics asked for, not points).
-            let hourly = end - hourly_until >= HOURLY_SECONDS;
-            let (metrics, start): (Vec<StageMetric>, i64) = if hourly {
-                let all = EVERY_READ.iter().chain(HOURLY.iter()).copied().collect();
-                (all, from(until).min(from(hourly_until)))
-            } else {
-                (EVERY_READ.to_vec(), from(until))
-            };
-            if start >= end {
-                return Ok(());
-            }
+            let (until, hourly_until, month_until) = reads.as_ref().map_or((0, 0, 0), |r| {
+                (r.read_until, r.hourly_read_until, r.month_read_until)
+            });
             // The REST API health judges (its name, as Portico gave it or adopted it); another
             // API with the same stage names is not this gateway's traffic.
             let name = portico_core::plan::names::rest_api(gateway);
@@ -89,7 +85,44 @@ impl Worker {
                 .find(|a| a.name == name)
                 .map(|a| a.stages.keys().cloned().collect())
                 .unwrap_or_default();
-            if stages.is_empty() {
+            // The charts' other series, once an hour: one call asks for both sets, from the
+            // earlier start (CloudWatch bills metrics asked for, not points).
+            let hourly = end - hourly_until >= HOURLY_SECONDS;
+            let (metrics, start): (Vec<StageMetric>, i64) = if hourly {
+                let all = EVERY_READ.iter().chain(HOURLY.iter()).copied().collect();
+                let start = from(until, LATE_SECONDS, FIRST_READ_SECONDS, end).min(from(
+                    hourly_until,
+                    LATE_SECONDS,
+                    FIRST_READ_SECONDS,
+                    end,
+                ));
+                (all, start)
+            } else {
+                (
+                    EVERY_READ.to_vec(),
+                    from(until, LATE_SECONDS, FIRST_READ_SECONDS, end),
+                )
+            };
+            let five_minutes = cloudwatch::stage_queries(&name, &stages, &metrics, PERIOD);
+            // The hourly points, once an hour: the stages' and the load balancer's.
+            let month = month_end - month_until >= HOUR;
+            let month_start = from(month_until, LATE_HOURS * HOUR, MONTH_SECONDS, month_end);
+            let mut hours = vec![];
+            if month {
+                hours = cloudwatch::stage_queries(&name, &stages, &MONTH, HOUR);
+                let lb_name = portico_core::plan::names::load_balancer(gateway);
+                if let Some(lb) = actual.load_balancers.values().find(|lb| lb.name == lb_name) {
+                    let groups: Vec<(u32, String)> = actual
+                        .target_groups
+                        .values()
+                        .map(|tg| (tg.port, tg.arn.clone()))
+                        .collect();
+                    hours.extend(cloudwatch::network_queries(&lb.arn, &groups));
+                }
+            }
+            let read_five = !five_minutes.is_empty() && start < end;
+            let read_month = !hours.is_empty();
+            if !read_five && !read_month {
                 return Ok(());
             }
             let caller = Caller {
@@ -99,13 +132,26 @@ impl Worker {
                 },
                 ..caller.clone()
             };
-            let read =
-                cloudwatch::read_stages(clients, &caller, &name, &stages, &metrics, start, end);
+            let read = async {
+                let mut points = vec![];
+                if read_five {
+                    points = cloudwatch::read(clients, &caller, &five_minutes, start, end).await?;
+                }
+                if read_month {
+                    points.extend(
+                        cloudwatch::read(clients, &caller, &hours, month_start, month_end).await?,
+                    );
+                }
+                Ok::<_, crate::aws::call::AwsError>(points)
+            };
             let error = match tokio::time::timeout(READ_TIMEOUT, read).await {
                 Ok(Ok(points)) => {
-                    let hourly_until = hourly.then_some(end);
-                    stored::record(&self.store, gateway_id, &points, end, hourly_until, now)
-                        .await?;
+                    let read = ReadUpTo {
+                        every: if read_five { end } else { until },
+                        hourly: (read_five && hourly).then_some(end),
+                        month: read_month.then_some(month_end),
+                    };
+                    stored::record(&self.store, gateway_id, &points, read, now).await?;
                     return Ok(());
                 }
                 Ok(Err(e)) => e.to_string(),

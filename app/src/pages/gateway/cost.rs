@@ -5,8 +5,10 @@
 use super::{CostActions, Ctx, StatusActions};
 use crate::api::gateways::PricesView;
 use leptos::prelude::*;
+use portico_core::cost::measured::Measured;
 use portico_core::cost::prices::Prices;
 use portico_core::cost::{alternatives, estimate, LambdaInputs};
+use portico_core::model::keys::format_time;
 use portico_core::model::topology::Topology;
 
 /// The month's total on the status tab, with what weighs most; the details are on the cost tab.
@@ -108,6 +110,72 @@ pub fn CostSection(ctx: Ctx<CostActions>, prices: PricesView) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+        </section>
+    }
+    .into_any()
+}
+
+/// The last 30 days as CloudWatch counted them, at the same prices, line by line with the
+/// formulas; and, for editors, the same usage as the assumptions (saved like any edit of them).
+#[component]
+pub fn MeasuredCost(ctx: Ctx<CostActions>, measured: Option<Measured>) -> impl IntoView {
+    let Some(m) = measured else {
+        return view! {
+            <section class="card" id="measured-cost" aria-labelledby="measured-title">
+                <h2 id="measured-title">"Last 30 days, measured"</h2>
+                <p class="muted">"Nothing measured yet: the worker reads the stages' requests and the load balancer's bytes and flows from CloudWatch once an hour (the health section says why, when it cannot)."</p>
+            </section>
+        }
+        .into_any();
+    };
+    let u = m.usage.clone();
+    let same = u == ctx.topology.usage;
+    let days = m.hours / 24;
+    let span = if days >= 1 {
+        format!("{days} days and {} hours", m.hours % 24)
+    } else {
+        format!("{} hours", m.hours)
+    };
+    view! {
+        <section class="card" id="measured-cost" aria-labelledby="measured-title">
+            <h2 id="measured-title">{format!("Last 30 days, measured: {}", m.estimate.total)}</h2>
+            <p class="muted small">
+                {format!(
+                    "{span} counted by CloudWatch, {} to {} UTC, at {} prices of {}. Hours without data count as none.",
+                    format_time(m.from), format_time(m.to), m.estimate.region, m.estimate.price_date
+                )}
+            </p>
+            <table class="table" id="measured-lines">
+                <thead><tr><th scope="col">"For"</th><th scope="col">"Measured"</th><th scope="col">"How"</th></tr></thead>
+                <tbody>
+                    {m.estimate.lines.iter().map(|l| view! {
+                        <tr data-measured=l.resource.clone()>
+                            <td>{l.resource.clone()}</td>
+                            <td class="mono" title=l.amount.exact()>{l.amount.cents()}</td>
+                            <td class="small"><details><summary>"formula"</summary><span class="mono">{l.formula.clone()}</span></details></td>
+                        </tr>
+                    }).collect_view()}
+                    <tr><th scope="row">"Total"</th><td class="mono"><strong>{m.estimate.total.cents()}</strong></td><td></td></tr>
+                </tbody>
+            </table>
+            <p class="small">
+                {format!(
+                    "As a month's assumptions: {} requests, {} KB per response, {} new connections per second, {} active connections{}",
+                    u.requests_per_month, u.average_response_kb, u.new_connections_per_second, u.active_connections,
+                    if same { " (the assumptions now)." } else { "." }
+                )}
+            </p>
+            {(ctx.can_edit && !same).then(|| view! {
+                <ActionForm action=ctx.actions.save_usage attr:id="use-measured">
+                    <input type="hidden" name="gateway" value=ctx.gateway.clone()/>
+                    <input type="hidden" name="from" value=ctx.generation/>
+                    <input type="hidden" name="requests_per_month" value=u.requests_per_month/>
+                    <input type="hidden" name="average_response_kb" value=u.average_response_kb/>
+                    <input type="hidden" name="new_connections_per_second" value=u.new_connections_per_second/>
+                    <input type="hidden" name="active_connections" value=u.active_connections/>
+                    <button type="submit">"Use measured usage as the assumptions"</button>
+                </ActionForm>
+            })}
         </section>
     }
     .into_any()

@@ -413,16 +413,21 @@ pub fn CostTab() -> impl IntoView {
         move || shared.name.get(),
         crate::api::gateways::gateway_prices,
     );
+    let measured = Resource::new(
+        move || shared.name.get(),
+        crate::api::cost::gateway_measured_cost,
+    );
     tab_view(Tab::Cost, actions, move |ctx| {
         view! {
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || {
                     let ctx = ctx.clone();
                     Suspend::new(async move {
-                        match prices.await {
-                            Err(err) => view! { <LoadError err/> }.into_any(),
-                            Ok(p) => view! {
+                        match (prices.await, measured.await) {
+                            (Err(err), _) | (_, Err(err)) => view! { <LoadError err/> }.into_any(),
+                            (Ok(p), Ok(m)) => view! {
                                 <cost::CostSection ctx=ctx.clone() prices=p.clone()/>
+                                <cost::MeasuredCost ctx=ctx.clone() measured=m/>
                                 <usage_plans::Usage ctx prices=p/>
                             }
                             .into_any(),

@@ -5,8 +5,9 @@
 use super::*;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use portico_core::cost::Money;
 use portico_core::health::Level;
-use portico_store::traffic::{points, read_end, reads, stage_series, PERIOD};
+use portico_store::traffic::{points, read_end, reads, settled_end, stage_series, HOUR, PERIOD};
 
 fn metrics_every_health_read() -> WorkerConfig {
     WorkerConfig {
@@ -168,7 +169,8 @@ async fn reads_are_spaced_by_the_metrics_interval() {
     let now = portico_store::now_unix();
     worker.refresh_health(rig.id).await.unwrap();
     worker.refresh_health(rig.id).await.unwrap();
-    assert_eq!(metric_reads(&rig).await, 1, "one read an interval");
+    // The five-minute series and the hourly points: two calls, then none until the interval.
+    assert_eq!(metric_reads(&rig).await, 2, "one read an interval");
     let read = reads(&rig.app.store, rig.id).await.unwrap().unwrap();
     assert!(
         read.read_until >= read_end(now) && read.read_until % PERIOD == 0,
@@ -178,4 +180,78 @@ async fn reads_are_spaced_by_the_metrics_interval() {
         read.hourly_read_until, read.read_until,
         "the first read asks for the hourly series too"
     );
+    assert_eq!(read.month_read_until, settled_end(now, HOUR));
+}
+
+/// Puts a load balancer's `metric` value at `at`, as the NLB would.
+async fn put_nlb(rig: &Rig, lb: &str, metric: &str, at: i64, value: f64) {
+    let c = rig.turn().clients(REGION, 3).await;
+    c.cloudwatch
+        .put_metric_data()
+        .namespace("AWS/NetworkELB")
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name(metric)
+                .dimensions(Dimension::builder().name("LoadBalancer").value(lb).build())
+                .timestamp(DateTime::from_secs(at))
+                .value(value)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_measured_cost_is_the_hours_cloudwatch_counted_at_the_prices() {
+    let rig = rig().await;
+    let worker = rig.worker(metrics_every_health_read()).await;
+    rig.converge(&worker, 3).await;
+    let (api, stage) = api_and_stage(&rig).await;
+    let c = rig.turn().clients(REGION, 3).await;
+    let lbs = c.elb.describe_load_balancers().send().await.unwrap();
+    let arn = lbs.load_balancers()[0].load_balancer_arn().unwrap();
+    // CloudWatch's dimension: the ARN after `loadbalancer/`.
+    let lb = arn.split_once(":loadbalancer/").unwrap().1.to_owned();
+    let now = portico_store::now_unix();
+    let (first, second) = (
+        settled_end(now, HOUR) - 2 * HOUR,
+        settled_end(now, HOUR) - HOUR,
+    );
+    put(&rig, &api, &stage, "Count", first + 60, vec![600_000.0]).await;
+    put(&rig, &api, &stage, "Count", second + 60, vec![400_000.0]).await;
+    // The first hour: 3 GB is 3 NLCU (720,000 new flows, 200 a second, is 0.25).
+    put_nlb(&rig, &lb, "ProcessedBytes", first + 60, 3e9).await;
+    put_nlb(&rig, &lb, "NewFlowCount", first + 60, 720_000.0).await;
+    // The second: 250,000 active flows is 2.5 NLCU (1 GB is 1).
+    put_nlb(&rig, &lb, "ProcessedBytes", second + 60, 1e9).await;
+    put_nlb(&rig, &lb, "ActiveFlowCount", second + 60, 250_000.0).await;
+
+    worker.refresh_health(rig.id).await.unwrap();
+    let m = app::api::cost::ssr::measured(&rig.app.store, "seed", now)
+        .await
+        .unwrap()
+        .expect("measured");
+    assert_eq!((m.from, m.to, m.hours), (first, first + 2 * HOUR, 2));
+    let line = |resource: &str| {
+        m.estimate
+            .lines
+            .iter()
+            .find(|l| l.resource == resource)
+            .unwrap_or_else(|| panic!("no {resource} in {:?}", m.estimate.lines))
+            .amount
+    };
+    // By hand, at ap-northeast-2's prices: 2 h × $0.0225; 5.5 NLCU-h × $0.006; 1 M requests
+    // × $3.50/M; 4 GB within the free 100 GB.
+    let d = Money::dollars;
+    assert_eq!(line("NLB hours"), d("0.045"));
+    assert_eq!(line("NLB capacity units (NLCU)"), d("0.033"));
+    assert_eq!(line("REST API requests"), d("3.50"));
+    assert_eq!(line("data transfer out"), Money::ZERO);
+    assert_eq!(m.estimate.total, d("3.578"));
+    // As a month: 1 M in 2 h is 365 M in 730 h; 4 GB over 1 M requests is 4 KB each.
+    assert_eq!(m.usage.requests_per_month, 365_000_000);
+    assert_eq!(m.usage.average_response_kb, 4);
+    assert_eq!(m.usage.new_connections_per_second, 100);
+    assert_eq!(m.usage.active_connections, 125_000);
 }

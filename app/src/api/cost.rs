@@ -1,0 +1,43 @@
+//! The cost tab's measured side: the last 30 days as CloudWatch counted them, at the prices of
+//! the estimate (`portico_core::cost::measured`).
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use portico_core::cost::measured::Measured;
+
+/// The gateway's last 30 days as measured, or none when no hourly traffic has been read yet.
+#[server(prefix = "/api", endpoint = "gateway_measured_cost")]
+pub async fn gateway_measured_cost(name: String) -> Result<Option<Measured>, AppError> {
+    let (_, state) =
+        crate::api::context::require(portico_core::model::Role::Viewer, "read gateways").await?;
+    ssr::measured(&state.store, &name, portico_store::now_unix()).await
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::*;
+    use portico_core::cost::measured::{measured as priced, WINDOW_HOURS};
+    use portico_store::traffic::{measured_hours, settled_end, HOUR};
+    use portico_store::Store;
+
+    /// The hours that settled by `now`, from the first one read (at most 30 days back).
+    pub async fn measured(db: &Store, name: &str, now: i64) -> Result<Option<Measured>, AppError> {
+        let g = portico_store::gateways::load(db, name).await?;
+        let until = settled_end(now, HOUR);
+        let since = until - WINDOW_HOURS * HOUR;
+        let (hours, first) = measured_hours(db, g.id, since, until).await?;
+        let Some(first) = first else {
+            return Ok(None);
+        };
+        let region = &g.topology.gateway.region;
+        let (prices, exact) = portico_store::prices::for_region(db, region).await?;
+        Ok(Some(priced(
+            &g.topology,
+            &hours,
+            first.max(since),
+            until,
+            &prices,
+            exact,
+        )))
+    }
+}
