@@ -14,8 +14,9 @@ Prints `READY http://127.0.0.1:PORT` once it answers. Control API (JSON), beside
     GET  /_sandbox/config    POST /_sandbox/config {vpc_link_pending_seconds, vpc_link_fail_message,
                                                     target_initial_seconds, unhealthy_instances}
     POST /_sandbox/demo {"region": "ap-northeast-2"} → the demo account's VPC, subnets, instances
-    POST /_sandbox/traffic {"region", "api", "stages": […]} or {"topology": PATH} → a day of API
-                                          Gateway metrics for a REST API's stages (demo.traffic)
+    POST /_sandbox/traffic {"region", "api", "stages": […], "gateway"?} or {"topology": PATH} → 30
+                                          days of API Gateway metrics for a REST API's stages, and of
+                                          the gateway's load balancer once it exists (demo.traffic)
     POST /_sandbox/handbuilt {"region": …, "name": "orders"} → a hand-built setup to adopt
     POST /_sandbox/instances/stop|start {"region", "instance_id"}
 """
@@ -73,6 +74,7 @@ class ControlApi:
             return 200, {"ok": True, "patched": self.settings is not None}
         if path == "/reset" and method == "POST":
             self.reset_moto()
+            demo.forget()
             self.faults.clear()
             self.faults.reset_calls()
             self.faults.quotas.set(False)
@@ -114,10 +116,11 @@ class ControlApi:
                     topology = yaml.safe_load(f)
                 gateway = topology["gateway"]
                 api = ((gateway.get("adopted") or {}).get("rest_api") or {}).get("name") or gateway["name"]
-                body = {"region": gateway["region"], "api": api,
+                body = {"region": gateway["region"], "api": api, "gateway": gateway["name"],
                         "stages": [s["name"] for s in topology.get("stages") or []]}
             return 200, demo.traffic(
-                self.base_url_ref[0], body.get("region", "ap-northeast-2"), body["api"], list(body["stages"])
+                self.base_url_ref[0], body.get("region", "ap-northeast-2"), body["api"], list(body["stages"]),
+                now=body.get("now"), gateway=body.get("gateway"),
             )
         if path == "/handbuilt" and method == "POST":
             region = body.get("region", "ap-northeast-2")
@@ -180,6 +183,8 @@ def main() -> None:
     if not args.stock:
         settings = patches.Settings()
         patches.apply(settings)
+    # Not a fidelity patch: inert until the demo's traffic waits for a load balancer.
+    demo.install_load_balancer_traffic()
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 

@@ -180,3 +180,36 @@ def test_quotas_throttle_what_aws_would_and_count_it(patched):  # type: ignore[n
     assert injected["elasticloadbalancing"]["SetSecurityGroups"] == {"quota": 2}
     patched.control("POST", "/reset", {})
     assert patched.control("GET", "/quotas") == {"enforce": False}
+
+
+def test_demo_traffic_covers_30_days_and_the_load_balancer_made_later(patched):  # type: ignore[no-untyped-def]
+    import datetime
+
+    patched.control("POST", "/reset")
+    now = 1_700_000_000
+    out = patched.control("POST", "/traffic", {"region": "us-east-1", "api": "demo-api",
+                                               "stages": ["dev"], "gateway": "demo", "now": now})
+    assert out["load_balancer"] is None, "not made yet: its traffic waits for it"
+    cw = patched.client("cloudwatch")
+    start = datetime.datetime.fromtimestamp(now - 30 * 86_400, tz=datetime.timezone.utc)
+    end = datetime.datetime.fromtimestamp(now, tz=datetime.timezone.utc)
+
+    def hourly(namespace, name, dims, stat="Sum"):  # type: ignore[no-untyped-def]
+        query = {"Id": "q", "MetricStat": {"Metric": {"Namespace": namespace, "MetricName": name, "Dimensions": dims},
+                                           "Period": 3600, "Stat": stat}}
+        return cw.get_metric_data(MetricDataQueries=[query], StartTime=start, EndTime=end)["MetricDataResults"][0]
+
+    stage = [{"Name": "ApiName", "Value": "demo-api"}, {"Name": "Stage", "Value": "dev"}]
+    requests = hourly("AWS/ApiGateway", "Count", stage)["Values"]
+    assert len(requests) >= 29 * 24 and min(requests) > 0, "an hour of requests for each of the 30 days"
+    elb = patched.client("elbv2")
+    ec2 = patched.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    arn = elb.create_load_balancer(Name="pt-demo-1a2b", Subnets=[subnet], Type="network",
+                                   Scheme="internal")["LoadBalancers"][0]["LoadBalancerArn"]
+    lb = [{"Name": "LoadBalancer", "Value": arn.split(":loadbalancer/", 1)[1]}]
+    flows = hourly("AWS/NetworkELB", "ActiveFlowCount", lb, "Average")
+    processed = hourly("AWS/NetworkELB", "ProcessedBytes", lb)
+    assert len(flows["Values"]) == len(processed["Values"]) >= 29 * 24
+    assert sum(processed["Values"]) == sum(requests) * 11_500, "bytes follow the requests"
