@@ -51,6 +51,8 @@ pub struct Reads {
     pub hourly_read_until: i64,
     /// The same for the hourly points (`HOUR`).
     pub month_read_until: i64,
+    /// What the cursors are for (a fingerprint of the resources read).
+    pub resources: String,
     pub asked_at: i64,
     pub error: Option<String>,
 }
@@ -94,30 +96,33 @@ pub fn parse_stage_series(series: &str) -> Option<(&str, &str, &str)> {
 }
 
 pub async fn reads(db: &Store, gateway: i64) -> StoreResult<Option<Reads>> {
-    let row: Option<(i64, i64, i64, i64, Option<String>)> = sqlx::query_as(
-        "SELECT read_until, hourly_read_until, month_read_until, asked_at, error \
+    let row: Option<(i64, i64, i64, String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT read_until, hourly_read_until, month_read_until, resources, asked_at, error \
          FROM metric_reads WHERE gateway_id = ?",
     )
     .bind(gateway)
     .fetch_optional(&db.pool)
     .await?;
     Ok(row.map(
-        |(read_until, hourly_read_until, month_read_until, asked_at, error)| Reads {
+        |(read_until, hourly_read_until, month_read_until, resources, asked_at, error)| Reads {
             read_until,
             hourly_read_until,
             month_read_until,
+            resources,
             asked_at,
             error,
         },
     ))
 }
 
-/// How far a refresh read: always the series health needs; the others when it read them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How far a refresh read: always the series health needs; the others when it read them;
+/// and which resources it read (`Reads::resources`).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadUpTo {
     pub every: i64,
     pub hourly: Option<i64>,
     pub month: Option<i64>,
+    pub resources: String,
 }
 
 /// Stores a refresh: its points (a period read again replaces what was there, since
@@ -146,17 +151,18 @@ pub async fn record(
     }
     sqlx::query(
         "INSERT INTO metric_reads \
-         (gateway_id, read_until, hourly_read_until, month_read_until, asked_at, error) \
-         VALUES (?1, ?2, COALESCE(?3, 0), COALESCE(?4, 0), ?5, NULL) \
+         (gateway_id, read_until, hourly_read_until, month_read_until, resources, asked_at, error) \
+         VALUES (?1, ?2, COALESCE(?3, 0), COALESCE(?4, 0), ?5, ?6, NULL) \
          ON CONFLICT (gateway_id) DO UPDATE SET read_until = excluded.read_until, \
          hourly_read_until = COALESCE(?3, metric_reads.hourly_read_until), \
          month_read_until = COALESCE(?4, metric_reads.month_read_until), \
-         asked_at = excluded.asked_at, error = NULL",
+         resources = excluded.resources, asked_at = excluded.asked_at, error = NULL",
     )
     .bind(gateway)
     .bind(read.every)
     .bind(read.hourly)
     .bind(read.month)
+    .bind(&read.resources)
     .bind(now)
     .execute(&mut *tx)
     .await?;

@@ -73,9 +73,6 @@ impl Worker {
                     end - first
                 }
             };
-            let (until, hourly_until, month_until) = reads.as_ref().map_or((0, 0, 0), |r| {
-                (r.read_until, r.hourly_read_until, r.month_read_until)
-            });
             // The REST API health judges (its name, as Portico gave it or adopted it); another
             // API with the same stage names is not this gateway's traffic.
             let name = portico_core::plan::names::rest_api(gateway);
@@ -85,6 +82,29 @@ impl Worker {
                 .find(|a| a.name == name)
                 .map(|a| a.stages.keys().cloned().collect())
                 .unwrap_or_default();
+            let lb_name = portico_core::plan::names::load_balancer(gateway);
+            let network = actual
+                .load_balancers
+                .values()
+                .find(|lb| lb.name == lb_name)
+                .map(|lb| {
+                    let groups: Vec<(u32, String)> = actual
+                        .target_groups
+                        .values()
+                        .map(|tg| (tg.port, tg.arn.clone()))
+                        .collect();
+                    cloudwatch::network_queries(&lb.arn, &groups)
+                })
+                .unwrap_or_default();
+            // What the cursors are for: a stage, load balancer or target group that is new
+            // since (or replaced) has its past read too, so every cursor starts over.
+            let resources = resources(&name, &stages, &network);
+            let (until, hourly_until, month_until) = match &reads {
+                Some(r) if r.resources == resources => {
+                    (r.read_until, r.hourly_read_until, r.month_read_until)
+                }
+                _ => (0, 0, 0),
+            };
             // The charts' other series, once an hour: one call asks for both sets, from the
             // earlier start (CloudWatch bills metrics asked for, not points).
             let hourly = end - hourly_until >= HOURLY_SECONDS;
@@ -110,15 +130,7 @@ impl Worker {
             let mut hours = vec![];
             if month {
                 hours = cloudwatch::stage_queries(&name, &stages, &MONTH, HOUR);
-                let lb_name = portico_core::plan::names::load_balancer(gateway);
-                if let Some(lb) = actual.load_balancers.values().find(|lb| lb.name == lb_name) {
-                    let groups: Vec<(u32, String)> = actual
-                        .target_groups
-                        .values()
-                        .map(|tg| (tg.port, tg.arn.clone()))
-                        .collect();
-                    hours.extend(cloudwatch::network_queries(&lb.arn, &groups));
-                }
+                hours.extend(network);
             }
             let read_five = !five_minutes.is_empty() && start < end;
             let read_month = !hours.is_empty();
@@ -150,6 +162,7 @@ impl Worker {
                         every: if read_five { end } else { until },
                         hourly: (read_five && hourly).then_some(end),
                         month: read_month.then_some(month_end),
+                        resources,
                     };
                     stored::record(&self.store, gateway_id, &points, read, now).await?;
                     return Ok(());
@@ -207,4 +220,20 @@ impl Worker {
             self.config.error_threshold,
         ))
     }
+}
+
+/// A fingerprint of the series a gateway's reads are for: the API and its stages, the load
+/// balancer's and target groups' dimensions.
+fn resources(api: &str, stages: &[String], network: &[cloudwatch::Query]) -> String {
+    let mut names: Vec<String> = stages.iter().map(|s| format!("stage {api} {s}")).collect();
+    names.extend(
+        network
+            .iter()
+            .map(|q| format!("{} {:?}", q.series, q.dimensions)),
+    );
+    names.sort();
+    format!(
+        "{:016x}",
+        portico_core::plan::names::fnv1a64(names.join("\n").as_bytes())
+    )
 }

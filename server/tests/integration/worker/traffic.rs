@@ -255,3 +255,33 @@ async fn the_measured_cost_is_the_hours_cloudwatch_counted_at_the_prices() {
     assert_eq!(m.usage.new_connections_per_second, 100);
     assert_eq!(m.usage.active_connections, 125_000);
 }
+
+#[tokio::test]
+async fn a_stage_added_later_has_its_past_read_too() {
+    let rig = rig().await;
+    let worker = rig.worker(metrics_every_health_read()).await;
+    rig.converge(&worker, 3).await;
+    worker.refresh_health(rig.id).await.unwrap();
+    let first = reads(&rig.app.store, rig.id).await.unwrap().unwrap();
+    assert!(first.month_read_until > 0);
+    // A stage with traffic from before Portico knew it (one adopted or renamed back, say).
+    rig.edit(|t| {
+        let mut stage = t.stages[0].clone();
+        stage.name = "canary".into();
+        t.stages.push(stage);
+    })
+    .await;
+    rig.converge(&worker, 3).await;
+    let (api, _) = api_and_stage(&rig).await;
+    let hour = settled_end(portico_store::now_unix(), HOUR) - 10 * HOUR;
+    put(&rig, &api, "canary", "Count", hour + 60, vec![1234.0]).await;
+    worker.refresh_health(rig.id).await.unwrap();
+    let stored = points(&rig.app.store, rig.id, HOUR, hour).await.unwrap();
+    let series = stage_series("canary", "Count", "Sum");
+    assert!(
+        stored
+            .iter()
+            .any(|p| p.series == series && p.at == hour && p.value == 1234.0),
+        "the new stage's hour ten hours back was read: {stored:?}"
+    );
+}
