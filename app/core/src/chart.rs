@@ -30,7 +30,12 @@ pub struct LineChart {
     pub from: i64,
     pub to: i64,
     pub series: Vec<Series>,
+    /// What an empty window says ("No traffic in this window.").
+    pub empty: &'static str,
 }
+
+/// What a traffic chart's empty window says.
+pub const NO_TRAFFIC: &str = "No traffic in this window.";
 
 impl LineChart {
     /// The top of the value axis: the largest value rounded up to 1, 2 or 5 × a power of 10.
@@ -76,11 +81,12 @@ impl LineChart {
         if !self.has_points() {
             let _ = write!(
                 out,
-                r#"<rect x="{PLOT_LEFT}" y="{PLOT_TOP}" width="{}" height="{}" fill="none" stroke="currentColor" stroke-opacity="0.2"/><text x="{}" y="{}" text-anchor="middle" font-size="13" fill="currentColor" class="no-traffic">No traffic in this window.</text></svg>"#,
+                r#"<rect x="{PLOT_LEFT}" y="{PLOT_TOP}" width="{}" height="{}" fill="none" stroke="currentColor" stroke-opacity="0.2"/><text x="{}" y="{}" text-anchor="middle" font-size="13" fill="currentColor" class="no-traffic">{}</text></svg>"#,
                 PLOT_RIGHT - PLOT_LEFT,
                 PLOT_BOTTOM - PLOT_TOP,
                 (PLOT_LEFT + PLOT_RIGHT) / 2.0,
                 (PLOT_TOP + PLOT_BOTTOM) / 2.0 + 4.0,
+                esc(self.empty),
             );
             return out;
         }
@@ -100,13 +106,13 @@ impl LineChart {
             out,
             r#"<text x="{PLOT_LEFT}" y="{}" font-size="11" fill="currentColor" opacity="0.7">{}</text>"#,
             HEIGHT - 6.0,
-            esc(&format!("{} UTC", clock(self.from))),
+            esc(&format!("{} UTC", self.clock(self.from))),
         );
         let _ = write!(
             out,
             r#"<text x="{PLOT_RIGHT}" y="{}" text-anchor="end" font-size="11" fill="currentColor" opacity="0.7">{}</text>"#,
             HEIGHT - 6.0,
-            esc(&format!("{} UTC", clock(self.to))),
+            esc(&format!("{} UTC", self.clock(self.to))),
         );
         let _ = write!(
             out,
@@ -153,15 +159,25 @@ impl LineChart {
     }
 }
 
-/// HH:MM of a unix time, UTC.
-fn clock(at: i64) -> String {
-    let day = at.rem_euclid(86_400);
-    format!("{:02}:{:02}", day / 3600, day % 3600 / 60)
+impl LineChart {
+    /// HH:MM of a unix time, UTC; with the date when the window is longer than a day.
+    fn clock(&self, at: i64) -> String {
+        if self.to - self.from > 86_400 {
+            return crate::model::keys::format_time(at);
+        }
+        let day = at.rem_euclid(86_400);
+        format!("{:02}:{:02}", day / 3600, day % 3600 / 60)
+    }
 }
 
-/// An axis value: whole numbers as such, thousands as "k", small ones with a decimal.
+/// An axis value: whole numbers as such, thousands as "k" (millions "M", billions "G"),
+/// small ones with a decimal.
 fn number(v: f64) -> String {
-    if v >= 10_000.0 {
+    if v >= 10_000_000_000.0 {
+        format!("{}G", (v / 1e9).round())
+    } else if v >= 10_000_000.0 {
+        format!("{}M", (v / 1e6).round())
+    } else if v >= 10_000.0 {
         format!("{}k", (v / 1000.0).round())
     } else if v >= 10.0 || v == v.round() {
         format!("{}", v.round())
@@ -185,6 +201,7 @@ mod tests {
                 colour: "#c62828",
                 points,
             }],
+            empty: NO_TRAFFIC,
         }
     }
 
@@ -248,5 +265,17 @@ mod tests {
         ] {
             assert_eq!(chart(vec![(0, max)]).top(), top, "{max}");
         }
+    }
+
+    #[test]
+    fn a_window_longer_than_a_day_is_labelled_with_dates_and_large_values_shortened() {
+        let mut c = chart(vec![(0, 2.5e9), (30 * 86_400, 1e9)]);
+        c.to = 30 * 86_400;
+        let svg = c.svg();
+        assert!(
+            svg.contains(">1970-01-01 00:00 UTC<") && svg.contains(">1970-01-31 00:00 UTC<"),
+            "{svg}"
+        );
+        assert!(svg.contains(">5000M<") && svg.contains(">2500M<"), "{svg}");
     }
 }

@@ -26,7 +26,8 @@ pub struct HealthView {
     pub from: i64,
     pub to: i64,
     pub tracks: Vec<Track>,
-    /// Each stage's traffic over the window, as SVG drawn on the server.
+    /// The traffic charts' window, and the charts, as SVG drawn on the server.
+    pub window: TrafficWindow,
     pub traffic: Vec<TrafficChart>,
     /// Why CloudWatch could not be read at the last try, when it could not.
     pub traffic_error: Option<String>,
@@ -34,18 +35,68 @@ pub struct HealthView {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrafficChart {
-    pub stage: String,
+    /// What it is of: `stage dev`, `load balancer`, `port 8080`.
+    pub of: String,
     pub svg: String,
 }
 
 /// The timeline's window.
 pub const WINDOW_SECONDS: i64 = 24 * 3600;
 
+/// The traffic charts' window: the URL's `?traffic=1h|24h|30d` (24 hours when absent).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TrafficWindow {
+    Hour,
+    #[default]
+    Day,
+    Month,
+}
+
+impl TrafficWindow {
+    pub const ALL: [TrafficWindow; 3] = [Self::Hour, Self::Day, Self::Month];
+
+    pub fn param(self) -> &'static str {
+        match self {
+            Self::Hour => "1h",
+            Self::Day => "24h",
+            Self::Month => "30d",
+        }
+    }
+
+    /// An unknown value is the default window, as a link from an older page would want.
+    pub fn from_param(param: Option<&str>) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|w| Some(w.param()) == param)
+            .unwrap_or_default()
+    }
+
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Hour => "last hour",
+            Self::Day => "last 24 hours",
+            Self::Month => "last 30 days",
+        }
+    }
+
+    pub fn seconds(self) -> i64 {
+        match self {
+            Self::Hour => 3600,
+            Self::Day => 24 * 3600,
+            Self::Month => 30 * 24 * 3600,
+        }
+    }
+}
+
 #[server(prefix = "/api", endpoint = "gateway_health")]
-pub async fn gateway_health(name: String) -> Result<HealthView, AppError> {
+pub async fn gateway_health(
+    name: String,
+    window: Option<TrafficWindow>,
+) -> Result<HealthView, AppError> {
     let (_, state) =
         crate::api::context::require(portico_core::model::Role::Viewer, "read gateways").await?;
-    ssr::view(&state.store, &name, portico_store::now_unix()).await
+    let window = window.unwrap_or_default();
+    ssr::view(&state.store, &name, window, portico_store::now_unix()).await
 }
 
 #[cfg(feature = "ssr")]
@@ -53,8 +104,14 @@ pub mod ssr {
     use super::*;
     use portico_store::{gateways, status, Store};
 
-    /// The latest assessment and, per resource, its levels over the window ending at `now`.
-    pub async fn view(db: &Store, name: &str, now: i64) -> Result<HealthView, AppError> {
+    /// The latest assessment and, per resource, its levels over the day ending at `now`; the
+    /// traffic over `window`.
+    pub async fn view(
+        db: &Store,
+        name: &str,
+        window: TrafficWindow,
+        now: i64,
+    ) -> Result<HealthView, AppError> {
         let g = gateways::load(db, name).await?;
         let (health, at) = match status::latest_health(db, g.id).await? {
             Some(latest) => (Some(latest.health), Some(latest.read_at)),
@@ -90,32 +147,48 @@ pub mod ssr {
                     .unwrap_or(usize::MAX)
             });
         }
-        let (traffic, traffic_error) = traffic(db, &g, from, now).await?;
+        let (traffic, traffic_error) = traffic(db, &g, window, now).await?;
         Ok(HealthView {
             health,
             at,
             from,
             to: now,
             tracks,
+            window,
             traffic,
             traffic_error,
         })
     }
 
-    /// Two charts per stage (requests and errors; latency) over [`from`, `now`], for the
-    /// topology's stages and any other stage CloudWatch counted.
+    /// Two charts per stage (requests and errors; latency) over `window` to `now`, for the
+    /// topology's stages and any other stage CloudWatch counted; over a day or more, the load
+    /// balancer's bytes and flows and each backend port's hosts (read in hourly points only).
     async fn traffic(
         db: &Store,
         g: &gateways::Desired,
-        from: i64,
+        window: TrafficWindow,
         now: i64,
     ) -> Result<(Vec<TrafficChart>, Option<String>), AppError> {
-        use portico_core::chart::{LineChart, Series};
+        use portico_core::chart::{LineChart, Series, NO_TRAFFIC};
         use portico_store::traffic::{
-            self as stored, parse_stage_series, StageMetric, ERRORS_4XX, ERRORS_5XX, LATENCY_P50,
-            LATENCY_P90, LATENCY_P99, PERIOD, REQUESTS,
+            self as stored, load_balancer_series, parse_stage_series, port_series, StageMetric,
+            ACTIVE_FLOWS, ERRORS_4XX, ERRORS_5XX, HEALTHY_HOSTS, HOUR, LATENCY_P50, LATENCY_P90,
+            LATENCY_P99, NEW_FLOWS, PERIOD, PROCESSED_BYTES, REQUESTS, UNHEALTHY_HOSTS,
         };
-        let points = stored::points(db, g.id, PERIOD, from).await?;
+        let from = now - window.seconds();
+        // The month in hourly points; a day or an hour in five-minute ones.
+        let (period, per) = match window {
+            TrafficWindow::Month => (HOUR, "per hour"),
+            _ => (PERIOD, "per 5 minutes"),
+        };
+        let points = stored::points(db, g.id, period, from).await?;
+        let hourly = if period == HOUR {
+            points.clone()
+        } else if window == TrafficWindow::Day {
+            stored::points(db, g.id, HOUR, from).await?
+        } else {
+            vec![]
+        };
         let error = stored::reads(db, g.id).await?.and_then(|r| r.error);
         let mut stages: Vec<String> = g.topology.stages.iter().map(|s| s.name.clone()).collect();
         for p in &points {
@@ -125,54 +198,101 @@ pub mod ssr {
                 }
             }
         }
-        let series = |stage: &str, (metric, statistic): StageMetric, label: &str, colour| Series {
-            label: label.to_owned(),
-            colour,
-            points: points
-                .iter()
-                .filter(|p| parse_stage_series(&p.series) == Some((stage, metric, statistic)))
-                .map(|p| (p.at, p.value))
-                .collect(),
-        };
-        let chart =
-            |stage: &str, what: &str, unit: &str, lines: [(StageMetric, &str, &'static str); 3]| {
-                LineChart {
-                    title: format!("Stage {stage}: {what}, last 24 hours"),
-                    unit: unit.into(),
-                    from,
-                    to: now,
-                    series: lines
-                        .iter()
-                        .map(|(metric, label, colour)| series(stage, *metric, label, colour))
-                        .collect(),
-                }
+        let line =
+            |points: &[stored::Point], series: &str, label: &str, colour, scale: f64| Series {
+                label: label.to_owned(),
+                colour,
+                points: points
+                    .iter()
+                    .filter(|p| p.series == series)
+                    .map(|p| (p.at, p.value * scale))
+                    .collect(),
             };
+        let chart = |title: String, unit: String, series: Vec<Series>, empty| LineChart {
+            title,
+            unit,
+            from,
+            to: now,
+            series,
+            empty,
+        };
         let mut charts = vec![];
+        let when = window.words();
         for stage in &stages {
+            let of = |(metric, statistic): StageMetric| {
+                portico_store::traffic::stage_series(stage, metric, statistic)
+            };
             let requests = chart(
-                stage,
-                "requests and errors per 5 minutes",
-                "requests per 5 minutes",
-                [
-                    (REQUESTS, "requests", "#2754c5"),
-                    (ERRORS_4XX, "4xx", "#9a6700"),
-                    (ERRORS_5XX, "5xx", "#c62828"),
+                format!("Stage {stage}: requests and errors {per}, {when}"),
+                format!("requests {per}"),
+                vec![
+                    line(&points, &of(REQUESTS), "requests", "#2754c5", 1.0),
+                    line(&points, &of(ERRORS_4XX), "4xx", "#9a6700", 1.0),
+                    line(&points, &of(ERRORS_5XX), "5xx", "#c62828", 1.0),
                 ],
+                NO_TRAFFIC,
             );
             let latency = chart(
-                stage,
-                "latency",
-                "milliseconds",
-                [
-                    (LATENCY_P50, "p50", "#1a7f37"),
-                    (LATENCY_P90, "p90", "#9a6700"),
-                    (LATENCY_P99, "p99", "#c62828"),
+                format!("Stage {stage}: latency, {when}"),
+                "milliseconds".into(),
+                vec![
+                    line(&points, &of(LATENCY_P50), "p50", "#1a7f37", 1.0),
+                    line(&points, &of(LATENCY_P90), "p90", "#9a6700", 1.0),
+                    line(&points, &of(LATENCY_P99), "p99", "#c62828", 1.0),
                 ],
+                NO_TRAFFIC,
             );
             for c in [requests, latency] {
                 charts.push(TrafficChart {
-                    stage: stage.clone(),
+                    of: format!("stage {stage}"),
                     svg: c.svg(),
+                });
+            }
+        }
+        if window != TrafficWindow::Hour {
+            let lb = |(metric, statistic): StageMetric| load_balancer_series(metric, statistic);
+            let flows = chart(
+                format!("Load balancer: flows per hour, {when}"),
+                "flows".into(),
+                vec![
+                    line(&hourly, &lb(NEW_FLOWS), "new", "#2754c5", 1.0),
+                    line(&hourly, &lb(ACTIVE_FLOWS), "active", "#1a7f37", 1.0),
+                ],
+                NO_TRAFFIC,
+            );
+            let bytes = chart(
+                format!("Load balancer: MB processed per hour, {when}"),
+                "MB per hour".into(),
+                vec![line(
+                    &hourly,
+                    &lb(PROCESSED_BYTES),
+                    "processed",
+                    "#2754c5",
+                    1e-6,
+                )],
+                NO_TRAFFIC,
+            );
+            for c in [flows, bytes] {
+                charts.push(TrafficChart {
+                    of: "load balancer".into(),
+                    svg: c.svg(),
+                });
+            }
+            for port in &g.topology.ports {
+                let of =
+                    |(metric, statistic): StageMetric| port_series(port.port, metric, statistic);
+                let hosts = chart(
+                    format!("Backend port {}: hosts, {when}", port.port),
+                    "hosts (fewest healthy, most unhealthy in the hour)".into(),
+                    vec![
+                        line(&hourly, &of(HEALTHY_HOSTS), "healthy", "#1a7f37", 1.0),
+                        line(&hourly, &of(UNHEALTHY_HOSTS), "unhealthy", "#c62828", 1.0),
+                    ],
+                    "No host counts in this window.",
+                );
+                charts.push(TrafficChart {
+                    of: format!("port {}", port.port),
+                    svg: hosts.svg(),
                 });
             }
         }

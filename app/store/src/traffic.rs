@@ -180,14 +180,28 @@ pub async fn record(
     Ok(())
 }
 
-/// A refresh that failed: asked now, read no further, and why.
-pub async fn record_error(db: &Store, gateway: i64, error: &str, now: i64) -> StoreResult<()> {
+/// A refresh that failed: asked now, and why. Its cursors stay, unless it was for other
+/// `resources` than they are: then they start over, for those resources (so a failing read
+/// waits for the interval like any other, and the next good one reads their past).
+pub async fn record_error(
+    db: &Store,
+    gateway: i64,
+    error: &str,
+    resources: &str,
+    now: i64,
+) -> StoreResult<()> {
     let mut tx = db.write().await?;
     sqlx::query(
-        "INSERT INTO metric_reads (gateway_id, read_until, asked_at, error) VALUES (?, 0, ?, ?) \
-         ON CONFLICT (gateway_id) DO UPDATE SET asked_at = excluded.asked_at, error = excluded.error",
+        "INSERT INTO metric_reads (gateway_id, read_until, resources, asked_at, error) \
+         VALUES (?1, 0, ?2, ?3, ?4) \
+         ON CONFLICT (gateway_id) DO UPDATE SET \
+         read_until = CASE WHEN resources = ?2 THEN read_until ELSE 0 END, \
+         hourly_read_until = CASE WHEN resources = ?2 THEN hourly_read_until ELSE 0 END, \
+         month_read_until = CASE WHEN resources = ?2 THEN month_read_until ELSE 0 END, \
+         resources = ?2, asked_at = ?3, error = ?4",
     )
     .bind(gateway)
+    .bind(resources)
     .bind(now)
     .bind(error)
     .execute(&mut *tx)

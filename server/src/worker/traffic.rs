@@ -39,11 +39,13 @@ const HOURLY_SECONDS: i64 = 3600;
 const READ_TIMEOUT: Duration = Duration::from_secs(20);
 
 impl Worker {
-    /// When the metrics interval has passed since the last read: reads the stages of the
-    /// gateway's REST API for the periods that settled since then (`read_end`), the last three
-    /// read again, or the last day at first; what health needs every time, the rest once an
-    /// hour. A failure is logged and recorded, never returned:
-    /// traffic never stops a health read.
+    /// When the metrics interval has passed since the last read (or what there is to read
+    /// changed: a stage, the load balancer, a target group): reads the stages of the gateway's
+    /// REST API for the periods that settled since then (`read_end`), the last three read
+    /// again, or the last day at first; what health needs every time, the charts' other
+    /// series once an hour; and once an hour the hourly points of the stages, the load
+    /// balancer and its target groups (the last 30 days at first). A failure is logged and
+    /// recorded, never returned: traffic never stops a health read.
     pub(super) async fn refresh_traffic(
         &self,
         gateway: &portico_core::model::topology::Gateway,
@@ -58,10 +60,6 @@ impl Worker {
                 return Ok::<(), AppError>(());
             };
             let reads = stored::reads(&self.store, gateway_id).await?;
-            let interval = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
-            if reads.as_ref().is_some_and(|r| now - r.asked_at < interval) {
-                return Ok(());
-            }
             let end = read_end(now);
             let month_end = settled_end(now, HOUR);
             // From where a series read up to `until` (0: never) is asked for again: the last
@@ -99,6 +97,14 @@ impl Worker {
             // What the cursors are for: a stage, load balancer or target group that is new
             // since (or replaced) has its past read too, so every cursor starts over.
             let resources = resources(&name, &stages, &network);
+            // Once an interval, or at once when what is read changed.
+            let interval = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
+            if reads
+                .as_ref()
+                .is_some_and(|r| r.resources == resources && now - r.asked_at < interval)
+            {
+                return Ok(());
+            }
             let (until, hourly_until, month_until) = match &reads {
                 Some(r) if r.resources == resources => {
                     (r.read_until, r.hourly_read_until, r.month_read_until)
@@ -175,7 +181,7 @@ impl Worker {
             };
             // Nothing of this read is kept: the next one asks for the same periods.
             tracing::warn!(gateway = gateway_id, error = %error, "traffic metrics not read");
-            stored::record_error(&self.store, gateway_id, &error, now).await?;
+            stored::record_error(&self.store, gateway_id, &error, &resources, now).await?;
             Ok::<(), AppError>(())
         };
         if let Err(e) = read.await {

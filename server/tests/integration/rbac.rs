@@ -386,6 +386,11 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "gateway_health",
+            form: |_| vec![("name", "seed".into()), ("window", "Month".into())],
+            expect: READERS,
+        },
+        Case {
+            name: "gateway_measured_cost",
             form: |_| vec![("name", "seed".into())],
             expect: READERS,
         },

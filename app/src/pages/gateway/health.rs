@@ -1,7 +1,8 @@
 //! Health: the gateway's level with the reason in words, each part, and a timeline per resource
-//! over the last 24 hours (plain SVG: works without JavaScript, prints, has titles).
+//! over the last 24 hours, and the traffic over the last hour, day or 30 days (plain SVG: works
+//! without JavaScript, prints, has titles).
 
-use crate::api::health::HealthView;
+use crate::api::health::{HealthView, TrafficWindow};
 use crate::components::error::LoadError;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -17,24 +18,31 @@ fn colour(level: portico_core::health::Level) -> &'static str {
 }
 
 #[component]
-pub fn HealthSection(data: Resource<Result<HealthView, AppError>>) -> impl IntoView {
+pub fn HealthSection(
+    data: Resource<Result<HealthView, AppError>>,
+    /// The tab's URL, for the traffic window's links.
+    here: String,
+) -> impl IntoView {
     view! {
         <section class="card" id="health" aria-labelledby="health-title">
             <h2 id="health-title">"Health"</h2>
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    let here = here.clone();
+                    Suspend::new(async move {
                     match data.await {
                         Err(err) => view! { <LoadError err/> }.into_any(),
-                        Ok(view) => view! { <HealthBody view/> }.into_any(),
+                        Ok(view) => view! { <HealthBody view here/> }.into_any(),
                     }
-                })}
+                })}}
             </Transition>
         </section>
     }
 }
 
 #[component]
-fn HealthBody(view: HealthView) -> impl IntoView {
+fn HealthBody(view: HealthView, here: String) -> impl IntoView {
+    let window = view.window;
     let Some(health) = view.health.clone() else {
         return view! { <p class="empty">"The worker has not read this gateway's health yet."</p> }
             .into_any();
@@ -94,13 +102,21 @@ fn HealthBody(view: HealthView) -> impl IntoView {
             </svg>
             <figcaption class="muted small">"Green healthy, blue pending, amber degraded, red unhealthy; hover a bar for AWS's words."</figcaption>
         </figure>
-        <h3 id="traffic-title">"Traffic, last 24 hours"</h3>
+        <h3 id="traffic-title">{format!("Traffic, {}", window.words())}</h3>
+        <nav class="windows" aria-label="Traffic window">
+            {TrafficWindow::ALL.into_iter().map(|w| {
+                let href = format!("{here}?traffic={}#traffic-title", w.param());
+                view! {
+                    <a href=href aria-current=(w == window).then_some("true")>{w.words()}</a>
+                }
+            }).collect_view()}
+        </nav>
         {view.traffic_error.clone().map(|e| view! {
             <p class="alert warn">"CloudWatch could not be read at the last try: "{e}</p>
         })}
         <div class="traffic" aria-labelledby="traffic-title">
             {view.traffic.iter().map(|c| view! {
-                <figure class="chart" data-stage=c.stage.clone() inner_html=c.svg.clone()></figure>
+                <figure class="chart" data-of=c.of.clone() inner_html=c.svg.clone()></figure>
             }).collect_view()}
         </div>
     }

@@ -362,14 +362,19 @@ pub fn StatusTab() -> impl IntoView {
         reconcile: ServerAction::new(),
     };
     // The tab's own data, made here, outside the suspended view that draws it.
+    let query = use_query_map();
+    let window = Memo::new(move |_| {
+        crate::api::health::TrafficWindow::from_param(query.read().get_str("traffic"))
+    });
     let health = Resource::new(
-        move || shared.name.get(),
-        crate::api::health::gateway_health,
+        move || (shared.name.get(), window.get()),
+        |(name, window)| crate::api::health::gateway_health(name, Some(window)),
     );
     let runs = RunsSource::new(shared.name, actions);
     tab_view(Tab::Status, actions, move |ctx| {
+        let here = ctx.here();
         view! {
-            <health::HealthSection data=health/>
+            <health::HealthSection data=health here/>
             <runs::Runs ctx=ctx.clone() runs/>
             <cost::CostSummary ctx/>
         }
