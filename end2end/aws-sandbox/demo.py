@@ -75,6 +75,9 @@ def seed(base_url: str, region: str) -> dict:
 # Load balancers whose traffic waits for them to be made (the worker makes them after the demo
 # is seeded): (region, name pattern) → requests per hour, by the hour's start.
 _waiting_load_balancers: dict[tuple[str, "re.Pattern[str]"], dict[int, int]] = {}
+# Load balancers whose traffic was put: ARN → its hours, for the host counts of the target
+# groups its listeners forward to, as they are added.
+_load_balancer_hours: dict[str, list[int]] = {}
 
 
 def _requests(scale: float, at: int) -> float:
@@ -161,6 +164,24 @@ def _put_load_balancer_traffic(account: str, region: str, arn: str, per_hour: di
         ):
             data.append({"MetricName": name, "Dimensions": dims, "Timestamp": when, "Value": float(value)})
     cloudwatch_backends[account][region].put_metric_data("AWS/NetworkELB", data)
+    _load_balancer_hours[arn] = sorted(per_hour)
+
+
+def _put_host_counts(account: str, region: str, load_balancer_arn: str, target_group_arn: str) -> None:
+    """A healthy host every hour of the load balancer's traffic, none unhealthy."""
+    import datetime
+
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    dims = [{"Name": "TargetGroup", "Value": target_group_arn.rsplit(":", 1)[1]},
+            {"Name": "LoadBalancer", "Value": load_balancer_arn.split(":loadbalancer/", 1)[1]}]
+    data = []
+    for hour in _load_balancer_hours.get(load_balancer_arn, []):
+        when = datetime.datetime.fromtimestamp(hour + 60, tz=datetime.timezone.utc).replace(tzinfo=None)
+        for name, value in (("HealthyHostCount", 1.0), ("UnHealthyHostCount", 0.0)):
+            data.append({"MetricName": name, "Dimensions": dims, "Timestamp": when, "Value": value})
+    if data:
+        cloudwatch_backends[account][region].put_metric_data("AWS/NetworkELB", data)
 
 
 def _load_balancer_made(region: str, pattern) -> str | None:  # type: ignore[no-untyped-def]
@@ -177,7 +198,8 @@ def _load_balancer_made(region: str, pattern) -> str | None:  # type: ignore[no-
 
 
 def install_load_balancer_traffic() -> None:
-    """When a load balancer the demo's traffic waits for is made, its traffic is put."""
+    """When a load balancer the demo's traffic waits for is made, its traffic is put; when a
+    listener of it forwards to a target group, that group's host counts."""
     from moto.elbv2 import models as elb
 
     original = elb.ELBv2Backend.create_load_balancer
@@ -190,9 +212,22 @@ def install_load_balancer_traffic() -> None:
                 _put_load_balancer_traffic(self.account_id, region, lb.arn, per_hour)
         return lb
 
+    original_listener = elb.ELBv2Backend.create_listener
+
+    def create_listener(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        listener = original_listener(self, *args, **kwargs)
+        if listener.load_balancer_arn in _load_balancer_hours:
+            for action in listener.default_actions:
+                if action.data.get("TargetGroupArn"):
+                    _put_host_counts(self.account_id, self.region_name, listener.load_balancer_arn,
+                                     action.data["TargetGroupArn"])
+        return listener
+
     elb.ELBv2Backend.create_load_balancer = create_load_balancer
+    elb.ELBv2Backend.create_listener = create_listener
 
 
 def forget() -> None:
     """A reset: nothing waits any more."""
     _waiting_load_balancers.clear()
+    _load_balancer_hours.clear()

@@ -165,20 +165,60 @@ test.describe('without JavaScript', () => {
 });
 
 test("the health section charts each stage's traffic, without JavaScript too", async ({ browser }) => {
-  // The sandbox holds a day of the seed's traffic (.ci/sandbox.sh's demo_seed); the worker reads
-  // it from CloudWatch with the gateway's first health read.
+  // The sandbox holds 30 days of the seed's traffic (.ci/sandbox.sh's demo_seed), and of its
+  // load balancer once the worker made it; the worker reads it with the gateway's health.
   const plain = await signInWithoutJs(browser, 'viewer', '/gateways/seed');
-  const requests = plain.locator('#health figure.chart[data-stage="dev"] polyline[data-series="requests"]');
+  const dev = plain.locator('#health figure.chart[data-of="stage dev"]');
+  const requests = dev.locator('polyline[data-series="requests"]');
   await expect(async () => {
     await plain.reload();
     await expect(requests).toHaveCount(1, { timeout: 500 });
   }).toPass({ timeout: 30_000 });
   // A point per 5 minutes of the day, drawn on the server.
   expect((await requests.getAttribute('points'))!.trim().split(' ').length).toBeGreaterThan(250);
-  const dev = plain.locator('#health figure.chart[data-stage="dev"] svg > title');
-  await expect(dev.first()).toHaveText('Stage dev: requests and errors per 5 minutes, last 24 hours');
-  await expect(dev.nth(1)).toHaveText('Stage dev: latency, last 24 hours');
-  await expect(plain.locator('#health figure.chart[data-stage="dev"] polyline[data-series="p99"]')).toHaveCount(1);
+  const titles = dev.locator('svg > title');
+  await expect(titles.first()).toHaveText('Stage dev: requests and errors per 5 minutes, last 24 hours');
+  await expect(titles.nth(1)).toHaveText('Stage dev: latency, last 24 hours');
+  await expect(dev.locator('polyline[data-series="p99"]')).toHaveCount(1);
+
+  // The 30 days, in hourly points: the stage's and the load balancer's.
+  await plain.getByRole('link', { name: 'last 30 days' }).click();
+  await expect(plain).toHaveURL(/\?traffic=30d/);
+  await expect(plain.getByRole('heading', { name: 'Traffic, last 30 days' })).toBeVisible();
+  await expect(titles.first()).toHaveText('Stage dev: requests and errors per hour, last 30 days');
+  const hourly = dev.locator('polyline[data-series="requests"]');
+  expect((await hourly.getAttribute('points'))!.trim().split(' ').length).toBeGreaterThan(29 * 24);
+  const processed = plain.locator('#health figure.chart[data-of="load balancer"] polyline[data-series="processed"]');
+  await expect(async () => {
+    await plain.reload();
+    await expect(processed).toHaveCount(1, { timeout: 500 });
+  }).toPass({ timeout: 30_000 });
+  expect((await processed.getAttribute('points'))!.trim().split(' ').length).toBeGreaterThan(29 * 24);
+  await plain.context().close();
+});
+
+test('the cost tab shows the last 30 days as measured, and an editor makes them the assumptions without JavaScript', async ({ browser }) => {
+  const plain = await signInWithoutJs(browser, 'editor', '/gateways/seed/cost');
+  const measured = plain.locator('#measured-cost');
+  await expect(async () => {
+    await plain.reload();
+    await expect(measured.locator('h2')).toContainText('Last 30 days, measured: $', { timeout: 500 });
+  }).toPass({ timeout: 30_000 });
+  for (const line of ['NLB hours', 'NLB capacity units (NLCU)', 'REST API requests', 'data transfer out']) {
+    await expect(measured.locator(`tr[data-measured="${line}"] td.mono`)).toHaveText(/^\$[0-9,]+\.[0-9]{2}$/);
+  }
+  // The load balancer's flows were counted: the NLCU line is not nothing.
+  await expect(measured.locator('tr[data-measured="NLB capacity units (NLCU)"] td.mono')).not.toHaveText('$0.00');
+  const requests = await measured.locator('input[name="requests_per_month"]').getAttribute('value');
+  expect(Number(requests)).toBeGreaterThan(0);
+  await measured.getByRole('button', { name: 'Use measured usage as the assumptions' }).click();
+  await expect(plain).toHaveURL(/\/gateways\/seed\/cost$/);
+  await expect(plain.getByLabel('Requests per month')).toHaveValue(requests!);
+  // An edit like any other: in the gateway's history.
+  await plain.goto('/gateways/seed/history');
+  const newest = plain.locator('#history tr[data-generation]').first();
+  await expect(newest).toContainText('usage assumptions');
+  await expect(newest).toContainText('e2e-editor');
   await plain.context().close();
 });
 

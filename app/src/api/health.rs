@@ -37,6 +37,8 @@ pub struct HealthView {
 pub struct TrafficChart {
     /// What it is of: `stage dev`, `load balancer`, `port 8080`.
     pub of: String,
+    /// Its title, shown above it (the SVG's own title is a tooltip).
+    pub title: String,
     pub svg: String,
 }
 
@@ -245,6 +247,7 @@ pub mod ssr {
             for c in [requests, latency] {
                 charts.push(TrafficChart {
                     of: format!("stage {stage}"),
+                    title: c.title.clone(),
                     svg: c.svg(),
                 });
             }
@@ -275,6 +278,7 @@ pub mod ssr {
             for c in [flows, bytes] {
                 charts.push(TrafficChart {
                     of: "load balancer".into(),
+                    title: c.title.clone(),
                     svg: c.svg(),
                 });
             }
@@ -292,6 +296,7 @@ pub mod ssr {
                 );
                 charts.push(TrafficChart {
                     of: format!("port {}", port.port),
+                    title: hosts.title.clone(),
                     svg: hosts.svg(),
                 });
             }

@@ -213,3 +213,11 @@ def test_demo_traffic_covers_30_days_and_the_load_balancer_made_later(patched): 
     processed = hourly("AWS/NetworkELB", "ProcessedBytes", lb)
     assert len(flows["Values"]) == len(processed["Values"]) >= 29 * 24
     assert sum(processed["Values"]) == sum(requests) * 11_500, "bytes follow the requests"
+    # A listener forwarding to a target group: the group's hosts, every hour.
+    tg = elb.create_target_group(Name="pt-demo-8080-1a2b", Protocol="TCP", Port=8080, VpcId=vpc,
+                                 TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+    elb.create_listener(LoadBalancerArn=arn, Protocol="TCP", Port=8080,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    hosts = hourly("AWS/NetworkELB", "HealthyHostCount",
+                   [{"Name": "TargetGroup", "Value": tg.rsplit(":", 1)[1]}] + lb, "Minimum")
+    assert len(hosts["Values"]) == len(processed["Values"]) and set(hosts["Values"]) == {1.0}

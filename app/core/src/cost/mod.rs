@@ -40,7 +40,8 @@ pub struct Estimate {
     pub total: Money,
 }
 
-fn plain(n: i128) -> String {
+/// A whole number with thousands separated: 4,175,611.
+pub fn plain(n: i128) -> String {
     Money(n * money::PICO_PER_DOLLAR)
         .exact()
         .trim_start_matches('$')

@@ -7,7 +7,7 @@ use crate::api::gateways::PricesView;
 use leptos::prelude::*;
 use portico_core::cost::measured::Measured;
 use portico_core::cost::prices::Prices;
-use portico_core::cost::{alternatives, estimate, LambdaInputs};
+use portico_core::cost::{alternatives, estimate, plain, LambdaInputs};
 use portico_core::model::keys::format_time;
 use portico_core::model::topology::Topology;
 
@@ -131,10 +131,11 @@ pub fn MeasuredCost(ctx: Ctx<CostActions>, measured: Option<Measured>) -> impl I
     let u = m.usage.clone();
     let same = u == ctx.topology.usage;
     let days = m.hours / 24;
-    let span = if days >= 1 {
-        format!("{days} days and {} hours", m.hours % 24)
-    } else {
-        format!("{} hours", m.hours)
+    let plural = |n: i64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    let span = match (days, m.hours % 24) {
+        (0, hours) => plural(hours, "hour"),
+        (days, 0) => plural(days, "day"),
+        (days, hours) => format!("{} and {}", plural(days, "day"), plural(hours, "hour")),
     };
     view! {
         <section class="card" id="measured-cost" aria-labelledby="measured-title">
@@ -161,7 +162,7 @@ pub fn MeasuredCost(ctx: Ctx<CostActions>, measured: Option<Measured>) -> impl I
             <p class="small">
                 {format!(
                     "As a month's assumptions: {} requests, {} KB per response, {} new connections per second, {} active connections{}",
-                    u.requests_per_month, u.average_response_kb, u.new_connections_per_second, u.active_connections,
+                    plain(i128::from(u.requests_per_month)), u.average_response_kb, u.new_connections_per_second, plain(i128::from(u.active_connections)),
                     if same { " (the assumptions now)." } else { "." }
                 )}
             </p>

@@ -116,7 +116,10 @@ fn HealthBody(view: HealthView, here: String) -> impl IntoView {
         })}
         <div class="traffic" aria-labelledby="traffic-title">
             {view.traffic.iter().map(|c| view! {
-                <figure class="chart" data-of=c.of.clone() inner_html=c.svg.clone()></figure>
+                <figure class="chart" data-of=c.of.clone()>
+                    <figcaption class="small">{c.title.clone()}</figcaption>
+                    <div inner_html=c.svg.clone()></div>
+                </figure>
             }).collect_view()}
         </div>
     }
