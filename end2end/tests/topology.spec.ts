@@ -194,6 +194,12 @@ test("the health section charts each stage's traffic, without JavaScript too", a
     await expect(processed).toHaveCount(1, { timeout: 500 });
   }).toPass({ timeout: 30_000 });
   expect((await processed.getAttribute('points'))!.trim().split(' ').length).toBeGreaterThan(29 * 24);
+
+  // The overview: the day's requests per hour beside each gateway.
+  await plain.goto('/');
+  const spark = plain.locator('tr', { has: plain.getByRole('link', { name: 'seed', exact: true }) }).locator('td.spark svg');
+  await expect(spark.locator('title')).toHaveText(/^Requests per hour to seed, last 24 hours: [0-9.k]+ in all$/);
+  expect((await spark.locator('polyline').getAttribute('points'))!.trim().split(' ').length).toBeGreaterThan(20);
   await plain.context().close();
 });
 

@@ -186,6 +186,42 @@ fn number(v: f64) -> String {
     }
 }
 
+/// A sparkline for a table cell: one series over [`from`, `to`], with its title (and the
+/// total, for a text alternative); a window without points says so in words.
+pub fn sparkline(title: &str, points: &[(i64, f64)], from: i64, to: i64) -> String {
+    const W: f64 = 120.0;
+    const H: f64 = 24.0;
+    let mut inside: Vec<(i64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|(at, v)| v.is_finite() && (from..=to).contains(at))
+        .collect();
+    inside.sort_by_key(|p| p.0);
+    let total: f64 = inside.iter().map(|p| p.1).sum();
+    if inside.is_empty() {
+        return format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" class="sparkline" viewBox="0 0 {W} {H}" width="{W}" height="{H}"><title>{}: no traffic</title><text x="0" y="16" font-size="11" fill="currentColor" opacity="0.6">no traffic</text></svg>"#,
+            esc(title)
+        );
+    }
+    let max = inside.iter().map(|p| p.1).fold(0.0_f64, f64::max).max(1.0);
+    let span = (to - from).max(1) as f64;
+    let coords: Vec<String> = inside
+        .iter()
+        .map(|(at, v)| {
+            let x = W * ((at - from) as f64 / span);
+            let y = H - 2.0 - (H - 4.0) * (v / max);
+            format!("{x:.1},{y:.1}")
+        })
+        .collect();
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" role="img" class="sparkline" viewBox="0 0 {W} {H}" width="{W}" height="{H}"><title>{}: {} in all</title><polyline points="{}" fill="none" stroke="#2754c5" stroke-width="1.5"/></svg>"##,
+        esc(title),
+        number(total),
+        coords.join(" ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,5 +313,25 @@ mod tests {
             "{svg}"
         );
         assert!(svg.contains(">5000M<") && svg.contains(">2500M<"), "{svg}");
+    }
+
+    #[test]
+    fn a_sparkline_draws_the_points_in_order_and_names_the_total() {
+        let svg = sparkline(
+            "Requests <24 h>",
+            &[(3600, 10.0), (0, 30.0), (9999, 5.0)],
+            0,
+            7200,
+        );
+        assert!(
+            svg.contains("<title>Requests &lt;24 h&gt;: 40 in all</title>"),
+            "{svg}"
+        );
+        assert!(svg.contains(r#"points="0.0,2.0 60.0,15.3""#), "{svg}");
+        let empty = sparkline("Requests", &[], 0, 7200);
+        assert!(
+            empty.contains("no traffic") && !empty.contains("polyline"),
+            "{empty}"
+        );
     }
 }

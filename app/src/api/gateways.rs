@@ -26,6 +26,8 @@ pub struct GatewaySummary {
     pub health_reason: String,
     /// The monthly estimate, in cents: "$65.23".
     pub monthly: String,
+    /// Requests per hour over the last 24 hours, as a sparkline drawn on the server.
+    pub traffic: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -104,6 +106,11 @@ pub async fn list_gateways(page: u32) -> Result<GatewayPage, AppError> {
     let mut rows = vec![];
     // Prices are read once per region, however many gateways share it.
     let mut prices = std::collections::HashMap::new();
+    // The page's sparklines in one query.
+    let now = portico_store::now_unix();
+    let day = now - 24 * 3600;
+    let ids: Vec<i64> = listed.iter().map(|g| g.id).collect();
+    let mut hourly = portico_store::traffic::hourly_requests(&state.store, &ids, day).await?;
     for listed in listed {
         let region = listed.topology.gateway.region.clone();
         if !prices.contains_key(&region) {
@@ -112,7 +119,13 @@ pub async fn list_gateways(page: u32) -> Result<GatewayPage, AppError> {
         }
         let (prices, _) = &prices[&region];
         let monthly = portico_core::cost::monthly_total(&listed.topology, prices).cents();
-        rows.push(ssr::summary(listed, monthly));
+        let traffic = portico_core::chart::sparkline(
+            &format!("Requests per hour to {}, last 24 hours", listed.name),
+            &hourly.remove(&listed.id).unwrap_or_default(),
+            day,
+            now,
+        );
+        rows.push(ssr::summary(listed, monthly, traffic));
     }
     Ok(GatewayPage {
         rows,
@@ -356,7 +369,7 @@ pub mod ssr {
     }
 
     /// The overview's row: a gateway being deleted says so whatever the worker last wrote.
-    pub fn summary(g: Listed, monthly: String) -> GatewaySummary {
+    pub fn summary(g: Listed, monthly: String, traffic: String) -> GatewaySummary {
         let (state, state_message) = match (g.deleting, g.state) {
             (true, _) => (
                 GatewayState::Deleting,
@@ -385,6 +398,7 @@ pub mod ssr {
                 .map(|h| h.reason)
                 .unwrap_or_else(|| "not read yet".into()),
             monthly,
+            traffic,
         }
     }
 }

@@ -40,6 +40,7 @@ pub fn OverviewPage() -> impl IntoView {
                                 <tr>
                                     <th scope="col">"Gateway"</th>
                                     <th scope="col">"Health"</th>
+                                    <th scope="col">"Requests, 24 h"</th>
                                     <th scope="col">"Per month"</th>
                                     <th scope="col">"AWS"</th>
                                     <th scope="col">"Region"</th>
@@ -63,6 +64,7 @@ pub fn OverviewPage() -> impl IntoView {
                                             }}
                                             <div class="muted small">{g.health_reason.clone()}</div>
                                         </td>
+                                        <td class="spark" inner_html=g.traffic.clone()></td>
                                         <td class="mono">{g.monthly.clone()}</td>
                                         <td><span class=format!("pill {}", g.state.badge().1) title=g.state_message.clone()>{g.state.badge().0}</span></td>
                                         <td>{g.region}</td>

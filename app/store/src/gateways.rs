@@ -120,6 +120,7 @@ pub async fn snapshot(db: &Store, id: i64, generation: i64) -> StoreResult<Topol
 /// A gateway as the overview lists it: its latest generation and what the worker last said.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Listed {
+    pub id: i64,
     pub name: String,
     pub generation: i64,
     pub topology: Topology,
@@ -135,6 +136,7 @@ pub struct Listed {
 
 #[derive(sqlx::FromRow)]
 struct ListRecord {
+    id: i64,
     name: String,
     generation: i64,
     topology: String,
@@ -172,7 +174,7 @@ pub async fn list_worst_first(
 
 async fn listed(db: &Store, order: &str, offset: i64, limit: i64) -> StoreResult<Vec<Listed>> {
     let rows: Vec<ListRecord> = sqlx::query_as(&format!(
-        "SELECT g.name, g.generation, v.topology, v.actor, \
+        "SELECT g.id, g.name, g.generation, v.topology, v.actor, \
          strftime('%Y-%m-%d %H:%M', v.at, 'unixepoch') AS at, \
          s.state, s.message, g.deleting_at, s.health \
          FROM gateways g JOIN generations v ON v.gateway_id = g.id AND v.generation = g.generation \
@@ -192,6 +194,7 @@ async fn listed(db: &Store, order: &str, offset: i64, limit: i64) -> StoreResult
                 (None, _) => None,
             };
             Ok(Listed {
+                id: r.id,
                 name: r.name,
                 generation: r.generation,
                 topology: decode("topology", &r.topology)?,

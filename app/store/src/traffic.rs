@@ -318,3 +318,36 @@ pub async fn measured_hours(
     }
     Ok((hours.into_values().collect(), first))
 }
+
+/// Each of `gateways`' requests per hour since `since` (every stage's `Count` summed), by
+/// gateway: the overview's sparklines, in one query for a page of gateways.
+pub async fn hourly_requests(
+    db: &Store,
+    gateways: &[i64],
+    since: i64,
+) -> StoreResult<std::collections::HashMap<i64, Vec<(i64, f64)>>> {
+    let mut by_gateway: std::collections::HashMap<i64, Vec<(i64, f64)>> = Default::default();
+    if gateways.is_empty() {
+        return Ok(by_gateway);
+    }
+    let marks = vec!["?"; gateways.len()].join(", ");
+    let sql = format!(
+        "SELECT gateway_id, at, SUM(value) FROM metric_points \
+         WHERE gateway_id IN ({marks}) AND period = ? AND at >= ? AND series LIKE ? \
+         GROUP BY gateway_id, at ORDER BY gateway_id, at"
+    );
+    let mut query = sqlx::query_as::<_, (i64, i64, f64)>(&sql);
+    for id in gateways {
+        query = query.bind(id);
+    }
+    let rows = query
+        .bind(HOUR)
+        .bind(since)
+        .bind(format!("stage/%/{}/{}", REQUESTS.0, REQUESTS.1))
+        .fetch_all(&db.pool)
+        .await?;
+    for (gateway, at, requests) in rows {
+        by_gateway.entry(gateway).or_default().push((at, requests));
+    }
+    Ok(by_gateway)
+}
