@@ -92,7 +92,7 @@ def traffic(base_url: str, region: str, api: str, stages: list[str], now: float 
             gateway: str | None = None) -> dict:
     """Plausible API Gateway traffic for `api`'s stages: the last day in 5-minute periods ending
     now, and the 29 days before it in hours. Requests rise by day and fall by night, about 2 %
-    4xx and 0.2 % 5xx, latency samples around 40 ms, and one incident hour (five to four hours
+    4xx and 0.2 % 5xx, latency samples around 40 ms (80 % of it the backend's), and one incident hour (five to four hours
     ago) where 12 % of the requests answer 5xx and latency triples. With `gateway`, its load
     balancer (`pt-<gateway>-<epoch>`, made by Portico later or already) gets the same 30 days
     in hours: bytes, new and active flows that follow the requests. Deterministic for `now`."""
@@ -119,9 +119,11 @@ def traffic(base_url: str, region: str, api: str, stages: list[str], now: float 
                          "Value": float(value), "Unit": "Count"})
         base = 40.0 * (3 if bad else 1)
         factors = (0.6, 0.8, 1.0, 1.1, 1.3, 1.6, 2.5, 4.0)
-        data.append({"MetricName": "Latency", "Dimensions": dims, "Timestamp": when,
-                     "Values": [base * f for f in factors], "Counts": [float(samples)] * len(factors),
-                     "Unit": "Milliseconds"})
+        # The backend's share (IntegrationLatency): most of it, the rest API Gateway's own.
+        for name, share in (("Latency", 1.0), ("IntegrationLatency", 0.8)):
+            data.append({"MetricName": name, "Dimensions": dims, "Timestamp": when,
+                         "Values": [share * base * f for f in factors],
+                         "Counts": [float(samples)] * len(factors), "Unit": "Milliseconds"})
         hour = stamp - stamp % 3600
         per_hour[hour] = per_hour.get(hour, 0) + requests
 

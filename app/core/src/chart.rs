@@ -13,11 +13,13 @@ pub const PLOT_RIGHT: f64 = WIDTH - 110.0;
 pub const PLOT_TOP: f64 = 12.0;
 pub const PLOT_BOTTOM: f64 = HEIGHT - 24.0;
 
-/// One line: its name in the legend, its colour, and (time in unix seconds, value) points.
+/// One line: its name in the legend, its colour, whether it is dashed (a second family of
+/// lines beside the first), and (time in unix seconds, value) points.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
     pub label: String,
     pub colour: &'static str,
+    pub dashed: bool,
     pub points: Vec<(i64, f64)>,
 }
 
@@ -137,16 +139,21 @@ impl LineChart {
                 })
                 .collect();
             let label = esc(&s.label);
+            let dash = if s.dashed {
+                r#" stroke-dasharray="4 3""#
+            } else {
+                ""
+            };
             let _ = write!(
                 out,
-                r#"<polyline data-series="{label}" points="{}" fill="none" stroke="{}" stroke-width="1.5"><title>{label}</title></polyline>"#,
+                r#"<polyline data-series="{label}" points="{}" fill="none" stroke="{}" stroke-width="1.5"{dash}><title>{label}</title></polyline>"#,
                 coords.join(" "),
                 s.colour,
             );
             let y = PLOT_TOP + 8.0 + 16.0 * i as f64;
             let _ = write!(
                 out,
-                r#"<line x1="{}" x2="{}" y1="{y}" y2="{y}" stroke="{}" stroke-width="3"/><text x="{}" y="{}" font-size="11" fill="currentColor">{label}</text>"#,
+                r#"<line x1="{}" x2="{}" y1="{y}" y2="{y}" stroke="{}" stroke-width="3"{dash}/><text x="{}" y="{}" font-size="11" fill="currentColor">{label}</text>"#,
                 PLOT_RIGHT + 10.0,
                 PLOT_RIGHT + 24.0,
                 s.colour,
@@ -235,6 +242,7 @@ mod tests {
             series: vec![Series {
                 label: "5xx".into(),
                 colour: "#c62828",
+                dashed: false,
                 points,
             }],
             empty: NO_TRAFFIC,

@@ -174,8 +174,9 @@ pub mod ssr {
         use portico_core::chart::{LineChart, Series, NO_TRAFFIC};
         use portico_store::traffic::{
             self as stored, load_balancer_series, parse_stage_series, port_series, StageMetric,
-            ACTIVE_FLOWS, ERRORS_4XX, ERRORS_5XX, HEALTHY_HOSTS, HOUR, LATENCY_P50, LATENCY_P90,
-            LATENCY_P99, NEW_FLOWS, PERIOD, PROCESSED_BYTES, REQUESTS, UNHEALTHY_HOSTS,
+            ACTIVE_FLOWS, ERRORS_4XX, ERRORS_5XX, HEALTHY_HOSTS, HOUR, INTEGRATION_P50,
+            INTEGRATION_P90, INTEGRATION_P99, LATENCY_P50, LATENCY_P90, LATENCY_P99, NEW_FLOWS,
+            PERIOD, PROCESSED_BYTES, REQUESTS, UNHEALTHY_HOSTS,
         };
         let from = now - window.seconds();
         // The month in hourly points; a day or an hour in five-minute ones.
@@ -202,6 +203,7 @@ pub mod ssr {
         }
         let line =
             |points: &[stored::Point], series: &str, label: &str, colour, scale: f64| Series {
+                dashed: false,
                 label: label.to_owned(),
                 colour,
                 points: points
@@ -210,6 +212,7 @@ pub mod ssr {
                     .map(|p| (p.at, p.value * scale))
                     .collect(),
             };
+        let dashed = |s: Series| Series { dashed: true, ..s };
         let chart = |title: String, unit: String, series: Vec<Series>, empty| LineChart {
             title,
             unit,
@@ -235,12 +238,33 @@ pub mod ssr {
                 NO_TRAFFIC,
             );
             let latency = chart(
-                format!("Stage {stage}: latency, {when}"),
+                format!("Stage {stage}: latency (dashed: the backend's share), {when}"),
                 "milliseconds".into(),
                 vec![
                     line(&points, &of(LATENCY_P50), "p50", "#1a7f37", 1.0),
                     line(&points, &of(LATENCY_P90), "p90", "#9a6700", 1.0),
                     line(&points, &of(LATENCY_P99), "p99", "#c62828", 1.0),
+                    dashed(line(
+                        &points,
+                        &of(INTEGRATION_P50),
+                        "backend p50",
+                        "#1a7f37",
+                        1.0,
+                    )),
+                    dashed(line(
+                        &points,
+                        &of(INTEGRATION_P90),
+                        "backend p90",
+                        "#9a6700",
+                        1.0,
+                    )),
+                    dashed(line(
+                        &points,
+                        &of(INTEGRATION_P99),
+                        "backend p99",
+                        "#c62828",
+                        1.0,
+                    )),
                 ],
                 NO_TRAFFIC,
             );

@@ -66,6 +66,10 @@ pub const ERRORS_5XX: StageMetric = ("5XXError", "Sum");
 pub const LATENCY_P50: StageMetric = ("Latency", "p50");
 pub const LATENCY_P90: StageMetric = ("Latency", "p90");
 pub const LATENCY_P99: StageMetric = ("Latency", "p99");
+/// The backend's share of the latency (API Gateway to the NLB and back).
+pub const INTEGRATION_P50: StageMetric = ("IntegrationLatency", "p50");
+pub const INTEGRATION_P90: StageMetric = ("IntegrationLatency", "p90");
+pub const INTEGRATION_P99: StageMetric = ("IntegrationLatency", "p99");
 
 /// The load balancer's and its target groups' CloudWatch (metric, statistic), read hourly.
 pub const PROCESSED_BYTES: StageMetric = ("ProcessedBytes", "Sum");

@@ -1,6 +1,6 @@
 //! Traffic from CloudWatch, read with GetMetricData (as many series per call as its 500-query
 //! limit allows, and only the periods not read yet): each stage's requests, 4xx and 5xx
-//! answers and latency percentiles; hourly, the load balancer's bytes and flows and its target
+//! answers and latency percentiles (its own and its integration's); hourly, the load balancer's bytes and flows and its target
 //! groups' hosts. GetMetricData is billed per metric asked for ($0.01 per 1,000, whatever the
 //! number of points), so every read asks only for what health needs (`EVERY_READ`); the
 //! charts' other five-minute series (`HOURLY`) and the hourly points (`MONTH`,
@@ -13,24 +13,35 @@ pub use portico_store::traffic::StageMetric;
 pub use portico_store::traffic::PERIOD;
 use portico_store::traffic::{
     load_balancer_series, port_series, stage_series, Point, ACTIVE_FLOWS, ERRORS_4XX, ERRORS_5XX,
-    HEALTHY_HOSTS, HOUR, LATENCY_P50, LATENCY_P90, LATENCY_P99, NEW_FLOWS, PROCESSED_BYTES,
-    REQUESTS, UNHEALTHY_HOSTS,
+    HEALTHY_HOSTS, HOUR, INTEGRATION_P50, INTEGRATION_P90, INTEGRATION_P99, LATENCY_P50,
+    LATENCY_P90, LATENCY_P99, NEW_FLOWS, PROCESSED_BYTES, REQUESTS, UNHEALTHY_HOSTS,
 };
 
 /// Read every time: what the 5xx threshold judges.
 pub const EVERY_READ: [StageMetric; 2] = [REQUESTS, ERRORS_5XX];
 
 /// Read once an hour, for the charts.
-pub const HOURLY: [StageMetric; 4] = [ERRORS_4XX, LATENCY_P50, LATENCY_P90, LATENCY_P99];
+pub const HOURLY: [StageMetric; 7] = [
+    ERRORS_4XX,
+    LATENCY_P50,
+    LATENCY_P90,
+    LATENCY_P99,
+    INTEGRATION_P50,
+    INTEGRATION_P90,
+    INTEGRATION_P99,
+];
 
 /// Read once an hour in hourly points, for the 30-day view and the measured cost.
-pub const MONTH: [StageMetric; 6] = [
+pub const MONTH: [StageMetric; 9] = [
     REQUESTS,
     ERRORS_4XX,
     ERRORS_5XX,
     LATENCY_P50,
     LATENCY_P90,
     LATENCY_P99,
+    INTEGRATION_P50,
+    INTEGRATION_P90,
+    INTEGRATION_P99,
 ];
 
 /// GetMetricData's limit of queries per request.

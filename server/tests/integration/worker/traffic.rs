@@ -41,7 +41,7 @@ async fn api_and_stage(rig: &Rig) -> (String, String) {
 async fn put(rig: &Rig, api: &str, stage: &str, metric: &str, at: i64, values: Vec<f64>) {
     let c = rig.turn().clients(REGION, 3).await;
     let dimension = |name: &str, value: &str| Dimension::builder().name(name).value(value).build();
-    let unit = if metric == "Latency" {
+    let unit = if metric.ends_with("Latency") {
         StandardUnit::Milliseconds
     } else {
         StandardUnit::Count
@@ -76,7 +76,17 @@ async fn a_stage_answering_5xx_past_the_threshold_is_degraded_and_recovers() {
     put(&rig, &api, &stage, "Count", period + 10, vec![400.0]).await;
     put(&rig, &api, &stage, "5XXError", period + 10, vec![30.0]).await;
     let latencies: Vec<f64> = (1..=100).map(f64::from).collect();
+    let backend: Vec<f64> = latencies.iter().map(|l| l / 2.0).collect();
     put(&rig, &api, &stage, "Latency", period + 20, latencies).await;
+    put(
+        &rig,
+        &api,
+        &stage,
+        "IntegrationLatency",
+        period + 20,
+        backend,
+    )
+    .await;
 
     let health = worker.refresh_health(rig.id).await.unwrap();
     assert_eq!(health.level, Level::Degraded, "{health:?}");
@@ -102,6 +112,8 @@ async fn a_stage_answering_5xx_past_the_threshold_is_degraded_and_recovers() {
     assert_eq!(value("Latency", "p50"), Some(50.0));
     assert_eq!(value("Latency", "p90"), Some(90.0));
     assert_eq!(value("Latency", "p99"), Some(99.0));
+    assert_eq!(value("IntegrationLatency", "p50"), Some(25.0));
+    assert_eq!(value("IntegrationLatency", "p99"), Some(49.5));
     assert_eq!(value("4XXError", "Sum"), None, "no 4xx put, no point");
 
     // The period fills in late (CloudWatch's way): read again, the rate is back under 5 %.
