@@ -186,6 +186,14 @@ def _put_host_counts(account: str, region: str, load_balancer_arn: str, target_g
         cloudwatch_backends[account][region].put_metric_data("AWS/NetworkELB", data)
 
 
+def _put_listener_hosts(account: str, region: str, listener) -> None:  # type: ignore[no-untyped-def]
+    """The host counts of the target groups a listener of a load balancer with traffic forwards to."""
+    if listener.load_balancer_arn in _load_balancer_hours:
+        for action in listener.default_actions:
+            if action.data.get("TargetGroupArn"):
+                _put_host_counts(account, region, listener.load_balancer_arn, action.data["TargetGroupArn"])
+
+
 def _load_balancer_made(region: str, pattern) -> str | None:  # type: ignore[no-untyped-def]
     """Puts the traffic of a waiting load balancer that already exists; its name, if one did."""
     from moto.elbv2.models import elbv2_backends
@@ -194,7 +202,11 @@ def _load_balancer_made(region: str, pattern) -> str | None:  # type: ignore[no-
         backend = regions.get(region) if hasattr(regions, "get") else None
         for lb in (backend.load_balancers.values() if backend else []):
             if pattern.match(lb.name):
-                _put_load_balancer_traffic(account, region, lb.arn, _waiting_load_balancers.pop((region, pattern)))
+                per_hour = _waiting_load_balancers.pop((region, pattern), None)
+                if per_hour is not None:  # (another thread's create may have taken it)
+                    _put_load_balancer_traffic(account, region, lb.arn, per_hour)
+                    for listener in lb.listeners.values():
+                        _put_listener_hosts(account, region, listener)
                 return lb.name
     return None
 
@@ -210,19 +222,16 @@ def install_load_balancer_traffic() -> None:
         lb = original(self, *args, **kwargs)
         for (region, pattern) in list(_waiting_load_balancers):
             if region == self.region_name and pattern.match(lb.name):
-                per_hour = _waiting_load_balancers.pop((region, pattern))
-                _put_load_balancer_traffic(self.account_id, region, lb.arn, per_hour)
+                per_hour = _waiting_load_balancers.pop((region, pattern), None)
+                if per_hour is not None:  # (another thread's create may have taken it)
+                    _put_load_balancer_traffic(self.account_id, region, lb.arn, per_hour)
         return lb
 
     original_listener = elb.ELBv2Backend.create_listener
 
     def create_listener(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         listener = original_listener(self, *args, **kwargs)
-        if listener.load_balancer_arn in _load_balancer_hours:
-            for action in listener.default_actions:
-                if action.data.get("TargetGroupArn"):
-                    _put_host_counts(self.account_id, self.region_name, listener.load_balancer_arn,
-                                     action.data["TargetGroupArn"])
+        _put_listener_hosts(self.account_id, self.region_name, listener)
         return listener
 
     elb.ELBv2Backend.create_load_balancer = create_load_balancer

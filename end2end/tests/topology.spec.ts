@@ -168,7 +168,7 @@ test("the health section charts each stage's traffic, without JavaScript too", a
   // The sandbox holds 30 days of the seed's traffic (.ci/sandbox.sh's demo_seed), and of its
   // load balancer once the worker made it; the worker reads it with the gateway's health.
   const plain = await signInWithoutJs(browser, 'viewer', '/gateways/seed');
-  const dev = plain.locator('#health figure.chart[data-of="stage dev"]');
+  const dev = plain.locator('#health figure.chart[data-subject="stage dev"]');
   const requests = dev.locator('polyline[data-series="requests"]');
   await expect(async () => {
     await plain.reload();
@@ -178,7 +178,7 @@ test("the health section charts each stage's traffic, without JavaScript too", a
   expect((await requests.getAttribute('points'))!.trim().split(' ').length).toBeGreaterThan(250);
   const titles = dev.locator('svg > title');
   await expect(titles.first()).toHaveText('Stage dev: requests and errors per 5 minutes, last 24 hours');
-  await expect(titles.nth(1)).toHaveText('Stage dev: latency, last 24 hours');
+  await expect(titles.nth(1)).toHaveText('Stage dev: latency (dashed: backend time), last 24 hours');
   await expect(dev.locator('polyline[data-series="p99"]')).toHaveCount(1);
 
   // The 30 days, in hourly points: the stage's and the load balancer's.
@@ -188,7 +188,7 @@ test("the health section charts each stage's traffic, without JavaScript too", a
   await expect(titles.first()).toHaveText('Stage dev: requests and errors per hour, last 30 days');
   const hourly = dev.locator('polyline[data-series="requests"]');
   expect((await hourly.getAttribute('points'))!.trim().split(' ').length).toBeGreaterThan(29 * 24);
-  const processed = plain.locator('#health figure.chart[data-of="load balancer"] polyline[data-series="processed"]');
+  const processed = plain.locator('#health figure.chart[data-subject="load balancer"] polyline[data-series="processed"]');
   await expect(async () => {
     await plain.reload();
     await expect(processed).toHaveCount(1, { timeout: 500 });
@@ -208,7 +208,7 @@ test('the cost tab shows the last 30 days as measured, and an editor makes them 
   const measured = plain.locator('#measured-cost');
   await expect(async () => {
     await plain.reload();
-    await expect(measured.locator('h2')).toContainText('Last 30 days, measured: $', { timeout: 500 });
+    await expect(measured.locator('h2')).toHaveText(/^Measured over [0-9a-z ]+: \$[0-9,]+\.[0-9]{2}$/, { timeout: 500 });
   }).toPass({ timeout: 30_000 });
   for (const line of ['NLB hours', 'NLB capacity units (NLCU)', 'REST API requests', 'data transfer out']) {
     await expect(measured.locator(`tr[data-measured="${line}"] td.mono`)).toHaveText(/^\$[0-9,]+\.[0-9]{2}$/);

@@ -177,15 +177,22 @@ impl LineChart {
     }
 }
 
-/// An axis value: whole numbers as such, thousands as "k" (millions "M", billions "G"),
-/// small ones with a decimal.
+/// An axis value: whole numbers as such, thousands as "k", millions "M", billions "G" (one
+/// decimal under 10), small ones with a decimal.
 fn number(v: f64) -> String {
-    if v >= 10_000_000_000.0 {
-        format!("{}G", (v / 1e9).round())
-    } else if v >= 10_000_000.0 {
-        format!("{}M", (v / 1e6).round())
+    let short = |scaled: f64, suffix: &str| {
+        if scaled < 10.0 && scaled != scaled.round() {
+            format!("{scaled:.1}{suffix}")
+        } else {
+            format!("{}{suffix}", scaled.round())
+        }
+    };
+    if v >= 1e9 {
+        short(v / 1e9, "G")
+    } else if v >= 1e6 {
+        short(v / 1e6, "M")
     } else if v >= 10_000.0 {
-        format!("{}k", (v / 1000.0).round())
+        short(v / 1e3, "k")
     } else if v >= 10.0 || v == v.round() {
         format!("{}", v.round())
     } else {
@@ -320,7 +327,7 @@ mod tests {
             svg.contains(">1970-01-01 00:00 UTC<") && svg.contains(">1970-01-31 00:00 UTC<"),
             "{svg}"
         );
-        assert!(svg.contains(">5000M<") && svg.contains(">2500M<"), "{svg}");
+        assert!(svg.contains(">5G<") && svg.contains(">2.5G<"), "{svg}");
     }
 
     #[test]

@@ -10,28 +10,34 @@ use portico_core::cost::measured::Measured;
 pub async fn gateway_measured_cost(name: String) -> Result<Option<Measured>, AppError> {
     let (_, state) =
         crate::api::context::require(portico_core::model::Role::Viewer, "read gateways").await?;
-    ssr::measured(&state.store, &name, portico_store::now_unix()).await
+    ssr::measured_cost(&state.store, &name, portico_store::now_unix()).await
 }
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::*;
-    use portico_core::cost::measured::{measured as priced, WINDOW_HOURS};
-    use portico_store::traffic::{measured_hours, settled_end, HOUR};
+    use portico_core::cost::measured::measured;
+    use portico_store::traffic::{measured_hours, reads, settled_end, HOUR, MONTH};
     use portico_store::Store;
 
-    /// The hours that settled by `now`, from the first one read (at most 30 days back).
-    pub async fn measured(db: &Store, name: &str, now: i64) -> Result<Option<Measured>, AppError> {
+    /// The hours read from CloudWatch (never one not read yet: it would count as no traffic)
+    /// that settled by `now`, from the first one with data, at most 30 days back.
+    pub async fn measured_cost(
+        db: &Store,
+        name: &str,
+        now: i64,
+    ) -> Result<Option<Measured>, AppError> {
         let g = portico_store::gateways::load(db, name).await?;
-        let until = settled_end(now, HOUR);
-        let since = until - WINDOW_HOURS * HOUR;
+        let read = reads(db, g.id).await?.map_or(0, |r| r.points_read_until);
+        let until = settled_end(now, HOUR).min(read);
+        let since = settled_end(now, HOUR) - MONTH;
         let (hours, first) = measured_hours(db, g.id, since, until).await?;
         let Some(first) = first else {
             return Ok(None);
         };
         let region = &g.topology.gateway.region;
         let (prices, exact) = portico_store::prices::for_region(db, region).await?;
-        Ok(Some(priced(
+        Ok(Some(measured(
             &g.topology,
             &hours,
             first.max(since),

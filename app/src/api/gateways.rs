@@ -108,7 +108,7 @@ pub async fn list_gateways(page: u32) -> Result<GatewayPage, AppError> {
     let mut prices = std::collections::HashMap::new();
     // The page's sparklines in one query.
     let now = portico_store::now_unix();
-    let day = now - 24 * 3600;
+    let day = now - portico_store::traffic::DAY;
     let ids: Vec<i64> = listed.iter().map(|g| g.id).collect();
     let mut hourly = portico_store::traffic::hourly_requests(&state.store, &ids, day).await?;
     for listed in listed {

@@ -35,15 +35,16 @@ pub struct HealthView {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrafficChart {
-    /// What it is of: `stage dev`, `load balancer`, `port 8080`.
-    pub of: String,
+    /// What it charts: `stage dev`, `load balancer`, `port 8080`.
+    pub subject: String,
     /// Its title, shown above it (the SVG's own title is a tooltip).
     pub title: String,
     pub svg: String,
 }
 
 /// The timeline's window.
-pub const WINDOW_SECONDS: i64 = 24 * 3600;
+#[cfg(feature = "ssr")]
+const WINDOW_SECONDS: i64 = portico_store::traffic::DAY;
 
 /// The traffic charts' window: the URL's `?traffic=1h|24h|30d` (24 hours when absent).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,9 +84,12 @@ impl TrafficWindow {
 
     pub fn seconds(self) -> i64 {
         match self {
-            Self::Hour => 3600,
-            Self::Day => 24 * 3600,
-            Self::Month => 30 * 24 * 3600,
+            Self::Hour => portico_core::cost::measured::HOUR_SECONDS,
+            Self::Day => 24 * portico_core::cost::measured::HOUR_SECONDS,
+            Self::Month => {
+                portico_core::cost::measured::WINDOW_HOURS
+                    * portico_core::cost::measured::HOUR_SECONDS
+            }
         }
     }
 }
@@ -173,7 +177,7 @@ pub mod ssr {
     ) -> Result<(Vec<TrafficChart>, Option<String>), AppError> {
         use portico_core::chart::{LineChart, Series, NO_TRAFFIC};
         use portico_store::traffic::{
-            self as stored, load_balancer_series, parse_stage_series, port_series, StageMetric,
+            self as stored, load_balancer_series, parse_stage_series, port_series, MetricStat,
             ACTIVE_FLOWS, ERRORS_4XX, ERRORS_5XX, HEALTHY_HOSTS, HOUR, INTEGRATION_P50,
             INTEGRATION_P90, INTEGRATION_P99, LATENCY_P50, LATENCY_P90, LATENCY_P99, NEW_FLOWS,
             PERIOD, PROCESSED_BYTES, REQUESTS, UNHEALTHY_HOSTS,
@@ -185,33 +189,39 @@ pub mod ssr {
             _ => (PERIOD, "per 5 minutes"),
         };
         let points = stored::points(db, g.id, period, from).await?;
-        let hourly = if period == HOUR {
-            points.clone()
-        } else if window == TrafficWindow::Day {
-            stored::points(db, g.id, HOUR, from).await?
-        } else {
-            vec![]
+        // The load balancer's and the ports' series are hourly only.
+        let hourly = match window {
+            TrafficWindow::Day => stored::points(db, g.id, HOUR, from).await?,
+            _ => vec![],
         };
         let error = stored::reads(db, g.id).await?.and_then(|r| r.error);
         let mut stages: Vec<String> = g.topology.stages.iter().map(|s| s.name.clone()).collect();
-        for p in &points {
+        // Each series' points, grouped once (a 30-day window holds tens of thousands).
+        let mut by_series: std::collections::HashMap<&str, Vec<(i64, f64)>> = Default::default();
+        // (The hourly points' stage series are not the day's: those are five-minute ones.)
+        let network = hourly
+            .iter()
+            .filter(|p| parse_stage_series(&p.series).is_none());
+        for p in points.iter().chain(network) {
+            by_series
+                .entry(p.series.as_str())
+                .or_default()
+                .push((p.at, p.value));
             if let Some((stage, _, _)) = parse_stage_series(&p.series) {
                 if !stages.iter().any(|s| s == stage) {
                     stages.push(stage.to_owned());
                 }
             }
         }
-        let line =
-            |points: &[stored::Point], series: &str, label: &str, colour, scale: f64| Series {
-                dashed: false,
-                label: label.to_owned(),
-                colour,
-                points: points
-                    .iter()
-                    .filter(|p| p.series == series)
-                    .map(|p| (p.at, p.value * scale))
-                    .collect(),
-            };
+        let line = |series: &str, label: &str, colour, scale: f64| Series {
+            dashed: false,
+            label: label.to_owned(),
+            colour,
+            points: by_series
+                .get(series)
+                .map(|points| points.iter().map(|(at, v)| (*at, v * scale)).collect())
+                .unwrap_or_default(),
+        };
         let dashed = |s: Series| Series { dashed: true, ..s };
         let chart = |title: String, unit: String, series: Vec<Series>, empty| LineChart {
             title,
@@ -224,102 +234,78 @@ pub mod ssr {
         let mut charts = vec![];
         let when = window.words();
         for stage in &stages {
-            let of = |(metric, statistic): StageMetric| {
+            let of = |(metric, statistic): MetricStat| {
                 portico_store::traffic::stage_series(stage, metric, statistic)
             };
             let requests = chart(
                 format!("Stage {stage}: requests and errors {per}, {when}"),
                 format!("requests {per}"),
                 vec![
-                    line(&points, &of(REQUESTS), "requests", "#2754c5", 1.0),
-                    line(&points, &of(ERRORS_4XX), "4xx", "#9a6700", 1.0),
-                    line(&points, &of(ERRORS_5XX), "5xx", "#c62828", 1.0),
+                    line(&of(REQUESTS), "requests", "#2754c5", 1.0),
+                    line(&of(ERRORS_4XX), "4xx", "#9a6700", 1.0),
+                    line(&of(ERRORS_5XX), "5xx", "#c62828", 1.0),
                 ],
                 NO_TRAFFIC,
             );
             let latency = chart(
-                format!("Stage {stage}: latency (dashed: the backend's share), {when}"),
+                format!("Stage {stage}: latency (dashed: backend time), {when}"),
                 "milliseconds".into(),
                 vec![
-                    line(&points, &of(LATENCY_P50), "p50", "#1a7f37", 1.0),
-                    line(&points, &of(LATENCY_P90), "p90", "#9a6700", 1.0),
-                    line(&points, &of(LATENCY_P99), "p99", "#c62828", 1.0),
-                    dashed(line(
-                        &points,
-                        &of(INTEGRATION_P50),
-                        "backend p50",
-                        "#1a7f37",
-                        1.0,
-                    )),
-                    dashed(line(
-                        &points,
-                        &of(INTEGRATION_P90),
-                        "backend p90",
-                        "#9a6700",
-                        1.0,
-                    )),
-                    dashed(line(
-                        &points,
-                        &of(INTEGRATION_P99),
-                        "backend p99",
-                        "#c62828",
-                        1.0,
-                    )),
+                    line(&of(LATENCY_P50), "p50", "#1a7f37", 1.0),
+                    line(&of(LATENCY_P90), "p90", "#9a6700", 1.0),
+                    line(&of(LATENCY_P99), "p99", "#c62828", 1.0),
+                    dashed(line(&of(INTEGRATION_P50), "backend p50", "#1a7f37", 1.0)),
+                    dashed(line(&of(INTEGRATION_P90), "backend p90", "#9a6700", 1.0)),
+                    dashed(line(&of(INTEGRATION_P99), "backend p99", "#c62828", 1.0)),
                 ],
                 NO_TRAFFIC,
             );
             for c in [requests, latency] {
                 charts.push(TrafficChart {
-                    of: format!("stage {stage}"),
+                    subject: format!("stage {stage}"),
                     title: c.title.clone(),
                     svg: c.svg(),
                 });
             }
         }
         if window != TrafficWindow::Hour {
-            let lb = |(metric, statistic): StageMetric| load_balancer_series(metric, statistic);
+            let lb = |(metric, statistic): MetricStat| load_balancer_series(metric, statistic);
             let flows = chart(
-                format!("Load balancer: flows per hour, {when}"),
+                format!("Load balancer: flows (new per hour; active, hourly average), {when}"),
                 "flows".into(),
                 vec![
-                    line(&hourly, &lb(NEW_FLOWS), "new", "#2754c5", 1.0),
-                    line(&hourly, &lb(ACTIVE_FLOWS), "active", "#1a7f37", 1.0),
+                    line(&lb(NEW_FLOWS), "new", "#2754c5", 1.0),
+                    line(&lb(ACTIVE_FLOWS), "active", "#1a7f37", 1.0),
                 ],
                 NO_TRAFFIC,
             );
             let bytes = chart(
                 format!("Load balancer: MB processed per hour, {when}"),
                 "MB per hour".into(),
-                vec![line(
-                    &hourly,
-                    &lb(PROCESSED_BYTES),
-                    "processed",
-                    "#2754c5",
-                    1e-6,
-                )],
+                vec![line(&lb(PROCESSED_BYTES), "processed", "#2754c5", 1e-6)],
                 NO_TRAFFIC,
             );
             for c in [flows, bytes] {
                 charts.push(TrafficChart {
-                    of: "load balancer".into(),
+                    subject: "load balancer".into(),
                     title: c.title.clone(),
                     svg: c.svg(),
                 });
             }
             for port in &g.topology.ports {
                 let of =
-                    |(metric, statistic): StageMetric| port_series(port.port, metric, statistic);
+                    |(metric, statistic): MetricStat| port_series(port.port, metric, statistic);
                 let hosts = chart(
                     format!("Backend port {}: hosts, {when}", port.port),
                     "hosts (fewest healthy, most unhealthy in the hour)".into(),
                     vec![
-                        line(&hourly, &of(HEALTHY_HOSTS), "healthy", "#1a7f37", 1.0),
-                        line(&hourly, &of(UNHEALTHY_HOSTS), "unhealthy", "#c62828", 1.0),
+                        line(&of(HEALTHY_HOSTS), "healthy", "#1a7f37", 1.0),
+                        line(&of(UNHEALTHY_HOSTS), "unhealthy", "#c62828", 1.0),
                     ],
                     "No host counts in this window.",
                 );
                 charts.push(TrafficChart {
-                    of: format!("port {}", port.port),
+                    subject: format!("port {}", port.port),
                     title: hosts.title.clone(),
                     svg: hosts.svg(),
                 });

@@ -40,7 +40,7 @@ pub fn OverviewPage() -> impl IntoView {
                                 <tr>
                                     <th scope="col">"Gateway"</th>
                                     <th scope="col">"Health"</th>
-                                    <th scope="col">"Requests, 24 h"</th>
+                                    <th scope="col">"Requests, last 24 hours"</th>
                                     <th scope="col">"Per month"</th>
                                     <th scope="col">"AWS"</th>
                                     <th scope="col">"Region"</th>

@@ -4,14 +4,20 @@
 use crate::{Store, StoreResult};
 use portico_core::health::StageTraffic;
 
-/// How long five-minute points are kept: a day's chart with a day to spare.
-pub const KEPT_SECONDS: i64 = 2 * 24 * 3600;
-
 /// The period of the 30-day view's and the measured cost's points (seconds).
-pub const HOUR: i64 = 3600;
+pub const HOUR: i64 = portico_core::cost::measured::HOUR_SECONDS;
+
+/// The day's charts' window, and how far back a first read of five-minute series goes.
+pub const DAY: i64 = 24 * HOUR;
+
+/// The 30-day view's and the measured cost's window.
+pub const MONTH: i64 = portico_core::cost::measured::WINDOW_HOURS * HOUR;
+
+/// How long five-minute points are kept: a day's chart with a day to spare.
+pub const KEPT_SECONDS: i64 = 2 * DAY;
 
 /// How long hourly points are kept: the 30-day view with a day to spare.
-pub const KEPT_HOURLY_SECONDS: i64 = 31 * 24 * 3600;
+pub const KEPT_HOURLY_SECONDS: i64 = MONTH + DAY;
 
 /// The period of the points read (seconds): API Gateway's metrics are per minute; five
 /// minutes is the health threshold's window and the shortest refresh.
@@ -48,35 +54,35 @@ pub struct Reads {
     /// Periods before this (unix seconds) have been read: what health needs.
     pub read_until: i64,
     /// The same for the five-minute series read once an hour.
-    pub hourly_read_until: i64,
+    pub extras_read_until: i64,
     /// The same for the hourly points (`HOUR`).
-    pub month_read_until: i64,
+    pub points_read_until: i64,
     /// What the cursors are for (a fingerprint of the resources read).
     pub resources: String,
     pub asked_at: i64,
     pub error: Option<String>,
 }
 
-/// A stage's CloudWatch (metric, statistic), as read and stored.
-pub type StageMetric = (&'static str, &'static str);
+/// A CloudWatch (metric, statistic), as read and stored: a stage's, the load balancer's, a target group's.
+pub type MetricStat = (&'static str, &'static str);
 
-pub const REQUESTS: StageMetric = ("Count", "Sum");
-pub const ERRORS_4XX: StageMetric = ("4XXError", "Sum");
-pub const ERRORS_5XX: StageMetric = ("5XXError", "Sum");
-pub const LATENCY_P50: StageMetric = ("Latency", "p50");
-pub const LATENCY_P90: StageMetric = ("Latency", "p90");
-pub const LATENCY_P99: StageMetric = ("Latency", "p99");
+pub const REQUESTS: MetricStat = ("Count", "Sum");
+pub const ERRORS_4XX: MetricStat = ("4XXError", "Sum");
+pub const ERRORS_5XX: MetricStat = ("5XXError", "Sum");
+pub const LATENCY_P50: MetricStat = ("Latency", "p50");
+pub const LATENCY_P90: MetricStat = ("Latency", "p90");
+pub const LATENCY_P99: MetricStat = ("Latency", "p99");
 /// The backend's share of the latency (API Gateway to the NLB and back).
-pub const INTEGRATION_P50: StageMetric = ("IntegrationLatency", "p50");
-pub const INTEGRATION_P90: StageMetric = ("IntegrationLatency", "p90");
-pub const INTEGRATION_P99: StageMetric = ("IntegrationLatency", "p99");
+pub const INTEGRATION_P50: MetricStat = ("IntegrationLatency", "p50");
+pub const INTEGRATION_P90: MetricStat = ("IntegrationLatency", "p90");
+pub const INTEGRATION_P99: MetricStat = ("IntegrationLatency", "p99");
 
 /// The load balancer's and its target groups' CloudWatch (metric, statistic), read hourly.
-pub const PROCESSED_BYTES: StageMetric = ("ProcessedBytes", "Sum");
-pub const NEW_FLOWS: StageMetric = ("NewFlowCount", "Sum");
-pub const ACTIVE_FLOWS: StageMetric = ("ActiveFlowCount", "Average");
-pub const HEALTHY_HOSTS: StageMetric = ("HealthyHostCount", "Minimum");
-pub const UNHEALTHY_HOSTS: StageMetric = ("UnHealthyHostCount", "Maximum");
+pub const PROCESSED_BYTES: MetricStat = ("ProcessedBytes", "Sum");
+pub const NEW_FLOWS: MetricStat = ("NewFlowCount", "Sum");
+pub const ACTIVE_FLOWS: MetricStat = ("ActiveFlowCount", "Average");
+pub const HEALTHY_HOSTS: MetricStat = ("HealthyHostCount", "Minimum");
+pub const UNHEALTHY_HOSTS: MetricStat = ("UnHealthyHostCount", "Maximum");
 
 /// The series the gateway's load balancer's `metric` / `statistic` is stored under.
 pub fn load_balancer_series(metric: &str, statistic: &str) -> String {
@@ -99,19 +105,27 @@ pub fn parse_stage_series(series: &str) -> Option<(&str, &str, &str)> {
     Some((parts.next()?, parts.next()?, parts.next()?))
 }
 
+impl Reads {
+    /// Whether the cursors are for `resources`. Reads from before fingerprints (none kept)
+    /// count as for the resources read now (`record` and `record_error` say the same in SQL).
+    pub fn is_for(&self, resources: &str) -> bool {
+        self.resources.is_empty() || self.resources == resources
+    }
+}
+
 pub async fn reads(db: &Store, gateway: i64) -> StoreResult<Option<Reads>> {
     let row: Option<(i64, i64, i64, String, i64, Option<String>)> = sqlx::query_as(
-        "SELECT read_until, hourly_read_until, month_read_until, resources, asked_at, error \
+        "SELECT read_until, extras_read_until, points_read_until, resources, asked_at, error \
          FROM metric_reads WHERE gateway_id = ?",
     )
     .bind(gateway)
     .fetch_optional(&db.pool)
     .await?;
     Ok(row.map(
-        |(read_until, hourly_read_until, month_read_until, resources, asked_at, error)| Reads {
+        |(read_until, extras_read_until, points_read_until, resources, asked_at, error)| Reads {
             read_until,
-            hourly_read_until,
-            month_read_until,
+            extras_read_until,
+            points_read_until,
             resources,
             asked_at,
             error,
@@ -119,53 +133,69 @@ pub async fn reads(db: &Store, gateway: i64) -> StoreResult<Option<Reads>> {
     ))
 }
 
-/// How far a refresh read: always the series health needs; the others when it read them;
-/// and which resources it read (`Reads::resources`).
+/// How far a refresh read, for each of its cursors it moved (`None`: left as it was, or 0
+/// when the reads were for other resources), and which resources it read
+/// (`Reads::resources`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadUpTo {
-    pub every: i64,
-    pub hourly: Option<i64>,
-    pub month: Option<i64>,
+    /// The five-minute series health needs.
+    pub every: Option<i64>,
+    /// The charts' other five-minute series.
+    pub extras: Option<i64>,
+    /// The hourly points.
+    pub points: Option<i64>,
     pub resources: String,
 }
 
-/// Stores a refresh: its points (a period read again replaces what was there, since
+/// Points written per statement (5 values each, well within SQLite's limit on variables).
+const ROWS_PER_INSERT: usize = 200;
+
+/// Stores a read: its points (a period read again replaces what was there, since
 /// CloudWatch fills a recent period in late), how far it read, and prunes what is past
 /// `KEPT_SECONDS` (hourly points: `KEPT_HOURLY_SECONDS`). All or nothing.
 pub async fn record(
     db: &Store,
     gateway: i64,
     points: &[Point],
-    read: ReadUpTo,
+    read: &ReadUpTo,
     now: i64,
 ) -> StoreResult<()> {
     let mut tx = db.write().await?;
-    for p in points {
-        sqlx::query(
-            "INSERT INTO metric_points (gateway_id, series, period, at, value) VALUES (?, ?, ?, ?, ?) \
-             ON CONFLICT (gateway_id, series, period, at) DO UPDATE SET value = excluded.value",
-        )
-        .bind(gateway)
-        .bind(&p.series)
-        .bind(p.period)
-        .bind(p.at)
-        .bind(p.value)
-        .execute(&mut *tx)
-        .await?;
+    for rows in points.chunks(ROWS_PER_INSERT) {
+        let values = vec!["(?, ?, ?, ?, ?)"; rows.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO metric_points (gateway_id, series, period, at, value) VALUES {values} \
+             ON CONFLICT (gateway_id, series, period, at) DO UPDATE SET value = excluded.value"
+        );
+        let mut insert = sqlx::query(&sql);
+        for p in rows {
+            insert = insert
+                .bind(gateway)
+                .bind(&p.series)
+                .bind(p.period)
+                .bind(p.at)
+                .bind(p.value);
+        }
+        insert.execute(&mut *tx).await?;
     }
+    // A cursor not moved stays, unless the reads were for other resources: then it is 0.
     sqlx::query(
         "INSERT INTO metric_reads \
-         (gateway_id, read_until, hourly_read_until, month_read_until, resources, asked_at, error) \
-         VALUES (?1, ?2, COALESCE(?3, 0), COALESCE(?4, 0), ?5, ?6, NULL) \
-         ON CONFLICT (gateway_id) DO UPDATE SET read_until = excluded.read_until, \
-         hourly_read_until = COALESCE(?3, metric_reads.hourly_read_until), \
-         month_read_until = COALESCE(?4, metric_reads.month_read_until), \
-         resources = excluded.resources, asked_at = excluded.asked_at, error = NULL",
+         (gateway_id, read_until, extras_read_until, points_read_until, resources, asked_at, error) \
+         VALUES (?1, COALESCE(?2, 0), COALESCE(?3, 0), COALESCE(?4, 0), ?5, ?6, NULL) \
+         ON CONFLICT (gateway_id) DO UPDATE SET \
+         read_until = COALESCE(?2, CASE WHEN metric_reads.resources IN (?5, '') \
+             THEN metric_reads.read_until ELSE 0 END), \
+         extras_read_until = COALESCE(?3, CASE WHEN metric_reads.resources IN (?5, '') \
+             THEN metric_reads.extras_read_until ELSE 0 END), \
+         points_read_until = COALESCE(?4, CASE WHEN metric_reads.resources IN (?5, '') \
+             THEN metric_reads.points_read_until ELSE 0 END), \
+         resources = ?5, asked_at = ?6, error = NULL",
     )
     .bind(gateway)
     .bind(read.every)
-    .bind(read.hourly)
-    .bind(read.month)
+    .bind(read.extras)
+    .bind(read.points)
     .bind(&read.resources)
     .bind(now)
     .execute(&mut *tx)
@@ -199,9 +229,9 @@ pub async fn record_error(
         "INSERT INTO metric_reads (gateway_id, read_until, resources, asked_at, error) \
          VALUES (?1, 0, ?2, ?3, ?4) \
          ON CONFLICT (gateway_id) DO UPDATE SET \
-         read_until = CASE WHEN resources = ?2 THEN read_until ELSE 0 END, \
-         hourly_read_until = CASE WHEN resources = ?2 THEN hourly_read_until ELSE 0 END, \
-         month_read_until = CASE WHEN resources = ?2 THEN month_read_until ELSE 0 END, \
+         read_until = CASE WHEN resources IN (?2, '') THEN read_until ELSE 0 END, \
+         extras_read_until = CASE WHEN resources IN (?2, '') THEN extras_read_until ELSE 0 END, \
+         points_read_until = CASE WHEN resources IN (?2, '') THEN points_read_until ELSE 0 END, \
          resources = ?2, asked_at = ?3, error = ?4",
     )
     .bind(gateway)
@@ -286,10 +316,41 @@ pub async fn measured_hours(
     until: i64,
 ) -> StoreResult<(Vec<portico_core::cost::measured::Hour>, Option<i64>)> {
     use portico_core::cost::measured::Hour;
-    let points = points(db, gateway, HOUR, since).await?;
+    let first: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(at) FROM metric_points WHERE gateway_id = ? AND period = ? AND at >= ? AND at < ?",
+    )
+    .bind(gateway)
+    .bind(HOUR)
+    .bind(since)
+    .bind(until)
+    .fetch_one(&db.pool)
+    .await?;
+    // Only the series counted: every stage's requests and the load balancer's three.
+    let rows: Vec<(String, i64, f64)> = sqlx::query_as(
+        "SELECT series, at, value FROM metric_points WHERE gateway_id = ? AND period = ? \
+         AND at >= ? AND at < ? AND (series LIKE ? OR series IN (?, ?, ?))",
+    )
+    .bind(gateway)
+    .bind(HOUR)
+    .bind(since)
+    .bind(until)
+    .bind(stage_series("%", REQUESTS.0, REQUESTS.1))
+    .bind(load_balancer_series(PROCESSED_BYTES.0, PROCESSED_BYTES.1))
+    .bind(load_balancer_series(NEW_FLOWS.0, NEW_FLOWS.1))
+    .bind(load_balancer_series(ACTIVE_FLOWS.0, ACTIVE_FLOWS.1))
+    .fetch_all(&db.pool)
+    .await?;
+    let points: Vec<Point> = rows
+        .into_iter()
+        .map(|(series, at, value)| Point {
+            series,
+            period: HOUR,
+            at,
+            value,
+        })
+        .collect();
     let mut hours: std::collections::BTreeMap<i64, Hour> = Default::default();
-    let first = points.iter().map(|p| p.at).filter(|at| *at < until).min();
-    for p in points.iter().filter(|p| p.at < until) {
+    for p in &points {
         let whole = if p.value.is_finite() && p.value > 0.0 {
             // `as` saturates: a value past u64 is u64::MAX, not a wrap.
             p.value.round() as u64
@@ -347,7 +408,7 @@ pub async fn hourly_requests(
     let rows = query
         .bind(HOUR)
         .bind(since)
-        .bind(format!("stage/%/{}/{}", REQUESTS.0, REQUESTS.1))
+        .bind(stage_series("%", REQUESTS.0, REQUESTS.1))
         .fetch_all(&db.pool)
         .await?;
     for (gateway, at, requests) in rows {

@@ -3,13 +3,13 @@
 //! answers and latency percentiles (its own and its integration's); hourly, the load balancer's bytes and flows and its target
 //! groups' hosts. GetMetricData is billed per metric asked for ($0.01 per 1,000, whatever the
 //! number of points), so every read asks only for what health needs (`EVERY_READ`); the
-//! charts' other five-minute series (`HOURLY`) and the hourly points (`MONTH`,
+//! charts' other five-minute series (`CHART_EXTRAS`) and the hourly points (`HOURLY_POINTS`,
 //! `network_queries`) are asked for once an hour.
 use super::call::{AwsError, Caller, Service};
 use super::Clients;
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
-pub use portico_store::traffic::StageMetric;
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, ScanBy};
+pub use portico_store::traffic::MetricStat;
 pub use portico_store::traffic::PERIOD;
 use portico_store::traffic::{
     load_balancer_series, port_series, stage_series, Point, ACTIVE_FLOWS, ERRORS_4XX, ERRORS_5XX,
@@ -18,10 +18,10 @@ use portico_store::traffic::{
 };
 
 /// Read every time: what the 5xx threshold judges.
-pub const EVERY_READ: [StageMetric; 2] = [REQUESTS, ERRORS_5XX];
+pub const EVERY_READ: [MetricStat; 2] = [REQUESTS, ERRORS_5XX];
 
 /// Read once an hour, for the charts.
-pub const HOURLY: [StageMetric; 7] = [
+pub const CHART_EXTRAS: [MetricStat; 7] = [
     ERRORS_4XX,
     LATENCY_P50,
     LATENCY_P90,
@@ -31,18 +31,15 @@ pub const HOURLY: [StageMetric; 7] = [
     INTEGRATION_P99,
 ];
 
-/// Read once an hour in hourly points, for the 30-day view and the measured cost.
-pub const MONTH: [StageMetric; 9] = [
-    REQUESTS,
-    ERRORS_4XX,
-    ERRORS_5XX,
-    LATENCY_P50,
-    LATENCY_P90,
-    LATENCY_P99,
-    INTEGRATION_P50,
-    INTEGRATION_P90,
-    INTEGRATION_P99,
-];
+/// Read once an hour in hourly points, for the 30-day view and the measured cost: every
+/// stage series there is.
+pub fn hourly_points() -> Vec<MetricStat> {
+    EVERY_READ
+        .iter()
+        .chain(CHART_EXTRAS.iter())
+        .copied()
+        .collect()
+}
 
 /// GetMetricData's limit of queries per request.
 const MAX_QUERIES: usize = 500;
@@ -62,7 +59,7 @@ pub struct Query {
 pub fn stage_queries(
     api_name: &str,
     stages: &[String],
-    metrics: &[StageMetric],
+    metrics: &[MetricStat],
     period: i64,
 ) -> Vec<Query> {
     stages
@@ -189,7 +186,7 @@ fn request_query((index, q): (usize, &Query)) -> MetricDataQuery {
     MetricDataQuery::builder()
         .id(format!("q{index}"))
         .metric_stat(
-            MetricStat::builder()
+            aws_sdk_cloudwatch::types::MetricStat::builder()
                 .metric(metric.build())
                 .period(i32::try_from(q.period).unwrap_or(i32::MAX))
                 .stat(q.statistic)

@@ -1,24 +1,25 @@
-//! A gateway's traffic, read from CloudWatch with a health read when it falls due, and taken
-//! into its health: a stage answering too many 5xx is degraded. CloudWatch being unreadable
+//! A gateway's traffic, read from CloudWatch with a health read when it falls due (five-minute
+//! series for health and the day's charts, hourly points for the 30-day view and the measured
+//! cost), and taken into its health: a stage answering too many 5xx is degraded. CloudWatch being unreadable
 //! (no permission, a stock emulator, an outage) is recorded and shown, and never keeps health
 //! or a reconcile from going on.
 
 use super::Worker;
 use crate::aws::call::Caller;
-use crate::aws::cloudwatch::{StageMetric, EVERY_READ, HOURLY, MONTH};
+use crate::aws::cloudwatch::{hourly_points, MetricStat, CHART_EXTRAS, EVERY_READ};
 use crate::aws::{cloudwatch, Clients};
 use app::error::AppError;
 use portico_core::health::{Health, StageTraffic};
 use portico_core::plan::actual::Actual;
 use portico_store::traffic as stored;
 use std::time::Duration;
-use stored::{read_end, settled_end, ReadUpTo, HOUR, PERIOD};
-
-/// How far back the first read of a gateway goes: the charts' day.
-const FIRST_READ_SECONDS: i64 = 24 * 3600;
+use stored::{read_end, settled_end, ReadUpTo, DAY, HOUR, PERIOD};
 
 /// How far back the first read of the hourly points goes: the 30-day view and measured cost.
 const MONTH_SECONDS: i64 = portico_core::cost::measured::WINDOW_HOURS * HOUR;
+
+/// The hourly points' first read asks for this much a call (and keeps each).
+const CHUNK_SECONDS: i64 = 10 * DAY;
 
 /// Hourly points asked for again at each hourly read (CloudWatch fills them in late too).
 const LATE_HOURS: i64 = 2;
@@ -31,12 +32,25 @@ const LATE_SECONDS: i64 = 3 * PERIOD;
 /// nothing about now.
 const RECENT_PERIODS: i64 = 3;
 
-/// How often the series health does not need (`cloudwatch::HOURLY`) are read.
-const HOURLY_SECONDS: i64 = 3600;
-
-/// A read gives up after this long (CloudWatch slow or unreachable) and after one retry, so
-/// it never holds the gateway's reconciles back for long; the next read asks again.
+/// A call gives up after this long (CloudWatch slow or unreachable) and after one retry, and
+/// the hourly points' calls after twice that in all, so a read never holds the gateway's
+/// reconciles back for long; the next read asks again.
 const READ_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// `read` within `limit`, its failure in words.
+async fn bounded(
+    read: impl std::future::Future<Output = Result<Vec<stored::Point>, crate::aws::call::AwsError>>,
+    limit: Duration,
+) -> Result<Vec<stored::Point>, String> {
+    match tokio::time::timeout(limit, read).await {
+        Ok(Ok(points)) => Ok(points),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "CloudWatch did not answer within {} s",
+            limit.as_secs()
+        )),
+    }
+}
 
 impl Worker {
     /// When the metrics interval has passed since the last read (or what there is to read
@@ -61,7 +75,7 @@ impl Worker {
             };
             let reads = stored::reads(&self.store, gateway_id).await?;
             let end = read_end(now);
-            let month_end = settled_end(now, HOUR);
+            let points_end = settled_end(now, HOUR);
             // From where a series read up to `until` (0: never) is asked for again: the last
             // periods again (CloudWatch fills them in late), or the whole view at first.
             let from = |until: i64, late: i64, first: i64, end: i64| {
@@ -80,16 +94,18 @@ impl Worker {
                 .find(|a| a.name == name)
                 .map(|a| a.stages.keys().cloned().collect())
                 .unwrap_or_default();
+            // The gateway's load balancer and the target groups its listeners forward to (not
+            // every owned group: a network being replaced has two for a port).
             let lb_name = portico_core::plan::names::load_balancer(gateway);
             let network = actual
                 .load_balancers
                 .values()
                 .find(|lb| lb.name == lb_name)
                 .map(|lb| {
-                    let groups: Vec<(u32, String)> = actual
-                        .target_groups
-                        .values()
-                        .map(|tg| (tg.port, tg.arn.clone()))
+                    let groups: Vec<(u32, String)> = lb
+                        .listeners
+                        .iter()
+                        .filter_map(|(port, l)| Some((*port, l.target_group_arn.clone()?)))
                         .collect();
                     cloudwatch::network_queries(&lb.arn, &groups)
                 })
@@ -101,48 +117,16 @@ impl Worker {
             let interval = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
             if reads
                 .as_ref()
-                .is_some_and(|r| r.resources == resources && now - r.asked_at < interval)
+                .is_some_and(|r| r.is_for(&resources) && now - r.asked_at < interval)
             {
                 return Ok(());
             }
-            let (until, hourly_until, month_until) = match &reads {
-                Some(r) if r.resources == resources => {
-                    (r.read_until, r.hourly_read_until, r.month_read_until)
+            let (until, extras_until, points_until) = match &reads {
+                Some(r) if r.is_for(&resources) => {
+                    (r.read_until, r.extras_read_until, r.points_read_until)
                 }
                 _ => (0, 0, 0),
             };
-            // The charts' other series, once an hour: one call asks for both sets, from the
-            // earlier start (CloudWatch bills metrics asked for, not points).
-            let hourly = end - hourly_until >= HOURLY_SECONDS;
-            let (metrics, start): (Vec<StageMetric>, i64) = if hourly {
-                let all = EVERY_READ.iter().chain(HOURLY.iter()).copied().collect();
-                let start = from(until, LATE_SECONDS, FIRST_READ_SECONDS, end).min(from(
-                    hourly_until,
-                    LATE_SECONDS,
-                    FIRST_READ_SECONDS,
-                    end,
-                ));
-                (all, start)
-            } else {
-                (
-                    EVERY_READ.to_vec(),
-                    from(until, LATE_SECONDS, FIRST_READ_SECONDS, end),
-                )
-            };
-            let five_minutes = cloudwatch::stage_queries(&name, &stages, &metrics, PERIOD);
-            // The hourly points, once an hour: the stages' and the load balancer's.
-            let month = month_end - month_until >= HOUR;
-            let month_start = from(month_until, LATE_HOURS * HOUR, MONTH_SECONDS, month_end);
-            let mut hours = vec![];
-            if month {
-                hours = cloudwatch::stage_queries(&name, &stages, &MONTH, HOUR);
-                hours.extend(network);
-            }
-            let read_five = !five_minutes.is_empty() && start < end;
-            let read_month = !hours.is_empty();
-            if !read_five && !read_month {
-                return Ok(());
-            }
             let caller = Caller {
                 retry: crate::aws::call::Retry {
                     attempts: 2,
@@ -150,38 +134,82 @@ impl Worker {
                 },
                 ..caller.clone()
             };
-            let read = async {
-                let mut points = vec![];
-                if read_five {
-                    points = cloudwatch::read(clients, &caller, &five_minutes, start, end).await?;
-                }
-                if read_month {
-                    points.extend(
-                        cloudwatch::read(clients, &caller, &hours, month_start, month_end).await?,
-                    );
-                }
-                Ok::<_, crate::aws::call::AwsError>(points)
+            let mut error = None;
+            // The five-minute series: what health needs, and once an hour the charts' extras
+            // in the same call, from the earlier start (CloudWatch bills metrics asked for,
+            // not points).
+            let extras = end - extras_until >= HOUR;
+            let (metrics, start): (Vec<MetricStat>, i64) = if extras {
+                let all = EVERY_READ
+                    .iter()
+                    .chain(CHART_EXTRAS.iter())
+                    .copied()
+                    .collect();
+                let start = from(until, LATE_SECONDS, DAY, end).min(from(
+                    extras_until,
+                    LATE_SECONDS,
+                    DAY,
+                    end,
+                ));
+                (all, start)
+            } else {
+                (EVERY_READ.to_vec(), from(until, LATE_SECONDS, DAY, end))
             };
-            let error = match tokio::time::timeout(READ_TIMEOUT, read).await {
-                Ok(Ok(points)) => {
-                    let read = ReadUpTo {
-                        every: if read_five { end } else { until },
-                        hourly: (read_five && hourly).then_some(end),
-                        month: read_month.then_some(month_end),
-                        resources,
-                    };
-                    stored::record(&self.store, gateway_id, &points, read, now).await?;
-                    return Ok(());
+            let five_minutes = cloudwatch::stage_queries(&name, &stages, &metrics, PERIOD);
+            if !five_minutes.is_empty() && start < end {
+                let read = cloudwatch::read(clients, &caller, &five_minutes, start, end);
+                match bounded(read, READ_TIMEOUT).await {
+                    Ok(points) => {
+                        let read = ReadUpTo {
+                            every: Some(end),
+                            extras: extras.then_some(end),
+                            points: None,
+                            resources: resources.clone(),
+                        };
+                        stored::record(&self.store, gateway_id, &points, &read, now).await?;
+                    }
+                    Err(e) => error = Some(e),
                 }
-                Ok(Err(e)) => e.to_string(),
-                Err(_) => format!(
-                    "CloudWatch did not answer within {} s",
-                    READ_TIMEOUT.as_secs()
-                ),
-            };
-            // Nothing of this read is kept: the next one asks for the same periods.
-            tracing::warn!(gateway = gateway_id, error = %error, "traffic metrics not read");
-            stored::record_error(&self.store, gateway_id, &error, &resources, now).await?;
+            }
+            // The hourly points, once an hour, in their own calls: the stages' and the load
+            // balancer's, a few days a call at first (kept as each arrives), so a slow first
+            // read never costs health its five-minute figures.
+            let mut hourly: Vec<cloudwatch::Query> = vec![];
+            if error.is_none() && points_end - points_until >= HOUR {
+                hourly = cloudwatch::stage_queries(&name, &stages, &hourly_points(), HOUR);
+                hourly.extend(network);
+            }
+            let deadline = tokio::time::Instant::now() + 2 * READ_TIMEOUT;
+            let mut chunk = from(points_until, LATE_HOURS * HOUR, MONTH_SECONDS, points_end);
+            while !hourly.is_empty() && chunk < points_end {
+                let chunk_end = (chunk + CHUNK_SECONDS).min(points_end);
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                if left.is_zero() {
+                    break; // the rest at the next read
+                }
+                let read = cloudwatch::read(clients, &caller, &hourly, chunk, chunk_end);
+                match bounded(read, left.min(READ_TIMEOUT)).await {
+                    Ok(points) => {
+                        let read = ReadUpTo {
+                            every: None,
+                            extras: None,
+                            points: Some(chunk_end),
+                            resources: resources.clone(),
+                        };
+                        stored::record(&self.store, gateway_id, &points, &read, now).await?;
+                    }
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+                chunk = chunk_end;
+            }
+            if let Some(error) = error {
+                // What failed is asked for again at the next read.
+                tracing::warn!(gateway = gateway_id, error = %error, "traffic metrics not read");
+                stored::record_error(&self.store, gateway_id, &error, &resources, now).await?;
+            }
             Ok::<(), AppError>(())
         };
         if let Err(e) = read.await {

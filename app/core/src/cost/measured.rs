@@ -5,12 +5,18 @@
 //! measurements into usage assumptions, for the estimate and the alternatives.
 
 use super::prices::Prices;
-use super::{plain, ratio, tiered, Estimate, Line, HOURS, KB_PER_GB};
+use super::{
+    plain, ratio, tiered, Estimate, Line, Money, HOURS, KB_PER_GB, NLCU_ACTIVE, NLCU_DIMENSIONS,
+    NLCU_GB, NLCU_NEW_PER_SECOND,
+};
 use crate::model::topology::{Topology, UsageAssumptions};
 use serde::{Deserialize, Serialize};
 
-/// The window measured: the last 30 days.
+/// The window measured (and the 30-day view's): the last 30 days, in hours.
 pub const WINDOW_HOURS: i64 = 30 * 24;
+
+/// An hour in seconds: the measured hours' period.
+pub const HOUR_SECONDS: i64 = 3600;
 
 /// One hour as CloudWatch counted it (whole numbers: AWS bills whole requests and bytes).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,20 +41,27 @@ pub struct Measured {
     /// Hours in the window: from the first hour CloudWatch had data for (at most 30 days ago).
     pub hours: i64,
     pub estimate: Estimate,
+    /// The total as a 730-hour month (the window is shorter while data builds up).
+    pub monthly: Money,
     /// The same usage as assumptions for a 730-hour month.
     pub usage: UsageAssumptions,
 }
 
-/// NLCU-hours are summed exactly in units of 1 / `NLCU_UNIT`: the common multiple of the
-/// three dimensions' divisors (800 new flows a second for an hour, 100,000 active flows,
-/// 1 GB).
+/// NLCU-hours are summed exactly in units of 1 / `NLCU_UNIT`: a common multiple of the
+/// three dimensions' divisors in an hour (800 new connections a second × 3,600 s, 100,000
+/// active, 1 GB in bytes).
 const NLCU_UNIT: i128 = 9_000_000_000;
+const _: () = assert!(
+    NLCU_UNIT % (3600 * NLCU_NEW_PER_SECOND) == 0
+        && NLCU_UNIT % NLCU_ACTIVE == 0
+        && NLCU_UNIT % (NLCU_GB * 1_000_000_000) == 0
+);
 
 /// An hour's NLCU in units of 1 / `NLCU_UNIT`: the highest of its three dimensions.
 fn hour_nlcu(h: &Hour) -> i128 {
-    let new_flows = i128::from(h.new_flows) * (NLCU_UNIT / (3600 * 800));
-    let active = i128::from(h.active_flows) * (NLCU_UNIT / 100_000);
-    let bytes = i128::from(h.bytes) * (NLCU_UNIT / 1_000_000_000);
+    let new_flows = i128::from(h.new_flows) * (NLCU_UNIT / (3600 * NLCU_NEW_PER_SECOND));
+    let active = i128::from(h.active_flows) * (NLCU_UNIT / NLCU_ACTIVE);
+    let bytes = i128::from(h.bytes) * (NLCU_UNIT / (NLCU_GB * 1_000_000_000));
     new_flows.max(active).max(bytes)
 }
 
@@ -63,7 +76,11 @@ pub fn measured(
     p: &Prices,
     exact_region: bool,
 ) -> Measured {
-    let window = ((to - from) / 3600).max(0);
+    let window = ((to - from) / HOUR_SECONDS).max(0);
+    let hours: Vec<&Hour> = hours
+        .iter()
+        .filter(|h| (from..to).contains(&h.at))
+        .collect();
     // Summed in i128: 720 hours of any u64 cannot overflow it.
     let sum = |of: fn(&Hour) -> u64| -> i128 { hours.iter().map(|h| i128::from(of(h))).sum() };
     let (requests, bytes) = (sum(|h| h.requests), sum(|h| h.bytes));
@@ -77,12 +94,12 @@ pub fn measured(
             amount: p.nlb_hour.times(i128::from(window), 1),
             formula: format!("{window} h × {}/h", p.nlb_hour.exact()),
         });
-        let units: i128 = hours.iter().map(hour_nlcu).sum();
+        let units: i128 = hours.iter().map(|h| hour_nlcu(h)).sum();
         lines.push(Line {
             resource: "NLB capacity units (NLCU)".into(),
             amount: p.nlcu_hour.times(units, NLCU_UNIT),
             formula: format!(
-                "each hour's highest of new flows/s ÷ 800, active flows ÷ 100,000, GB processed ÷ 1, summed over {window} h = {} NLCU-h × {}/NLCU-h",
+                "each hour's highest of {NLCU_DIMENSIONS} (connections as the load balancer's flows), summed over {window} h = {} NLCU-h × {}/NLCU-h",
                 ratio(units, NLCU_UNIT),
                 p.nlcu_hour.exact()
             ),
@@ -105,7 +122,8 @@ pub fn measured(
             }
         }
     }
-    // The load balancer's bytes both ways: an upper bound of what API Gateway sent out.
+    // The load balancer's bytes, both ways, stand in for what API Gateway sent out: an
+    // approximation (requests count too, and answers from a stage's cache never pass it).
     let kb = bytes / 1000;
     let free = i128::from(p.transfer_free_gb) * KB_PER_GB;
     let billable = (kb - free).max(0);
@@ -113,28 +131,35 @@ pub fn measured(
         resource: "data transfer out".into(),
         amount: p.transfer_gb.times(billable, KB_PER_GB),
         formula: format!(
-            "{} GB through the NLB (both ways: at most what went out); first {} GB free; {} GB × {}/GB",
+            "{} GB through the NLB (both ways, standing in for what went out); first {} GB free; {} GB × {}/GB",
             ratio(kb, KB_PER_GB),
             p.transfer_free_gb,
             ratio(billable, KB_PER_GB),
             p.transfer_gb.exact()
         ),
     });
-    let total = lines.iter().map(|l| l.amount).sum();
+    let total: Money = lines.iter().map(|l| l.amount).sum();
     let usage = UsageAssumptions {
         requests_per_month: u64::try_from(requests * HOURS / window_i).unwrap_or(u64::MAX),
+        // Any bytes at all are at least 1 KB a request: 0 would make the data out free.
         average_response_kb: if requests == 0 {
             t.usage.average_response_kb
+        } else if bytes > 0 {
+            narrow(div_round(bytes, requests * 1000).max(1))
         } else {
-            narrow(div_round(bytes, requests * 1000))
+            0
         },
-        new_connections_per_second: narrow(div_round(new_flows, window_i * 3600)),
+        new_connections_per_second: narrow(div_round(
+            new_flows,
+            window_i * i128::from(HOUR_SECONDS),
+        )),
         active_connections: narrow(div_round(active_hours, window_i)),
     };
     Measured {
         from,
         to,
         hours: window,
+        monthly: total.times(HOURS, i128::from(window.max(1))),
         estimate: Estimate {
             region: p.region.clone(),
             price_date: p.date.clone(),
@@ -224,7 +249,14 @@ mod tests {
             "{:?}",
             m.estimate.lines
         );
-        assert!(m.estimate.lines[1].formula.contains("5.000 NLCU-h"));
+        let nlcu = m
+            .estimate
+            .lines
+            .iter()
+            .find(|l| l.resource.starts_with("NLB capacity"));
+        assert!(nlcu.unwrap().formula.contains("5.000 NLCU-h"));
+        // A 730-hour month of it: the total × 365.
+        assert_eq!(m.monthly, m.estimate.total.times(365, 1));
         // As a 730-hour month: 1.5 M × 365; 2 GB over 1.5 M requests is 1.3 KB each; 2.88 M
         // flows over 7,200 s; 350,000 active flow-hours over 2 h.
         assert_eq!(
@@ -235,6 +267,34 @@ mod tests {
                 new_connections_per_second: 400,
                 active_connections: 175_000,
             }
+        );
+    }
+
+    #[test]
+    fn hours_outside_the_window_are_not_counted() {
+        let t = seed();
+        let p = embedded().remove(0);
+        let inside = measured(&t, &two_hours()[..1], 0, 3600, &p, true);
+        let both = measured(&t, &two_hours(), 0, 3600, &p, true);
+        assert_eq!(inside.estimate.total, both.estimate.total);
+        assert_eq!(inside.usage, both.usage);
+    }
+
+    #[test]
+    fn small_answers_are_at_least_a_kilobyte() {
+        let t = seed();
+        let p = embedded().remove(0);
+        let hour = Hour {
+            at: 0,
+            requests: 1000,
+            bytes: 200_000,
+            ..Hour::default()
+        };
+        assert_eq!(
+            measured(&t, &[hour], 0, 3600, &p, true)
+                .usage
+                .average_response_kb,
+            1
         );
     }
 

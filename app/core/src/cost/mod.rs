@@ -113,19 +113,32 @@ fn kb_per_month(u: &UsageAssumptions) -> i128 {
     i128::from(u.requests_per_month) * i128::from(u.average_response_kb)
 }
 
+/// What one NLB capacity unit (NLCU) covers for TCP in an hour: new connections a second,
+/// connections open at once, and GB processed (AWS's Elastic Load Balancing pricing).
+const NLCU_NEW_PER_SECOND: i128 = 800;
+const NLCU_ACTIVE: i128 = 100_000;
+const NLCU_GB: i128 = 1;
+
+/// The NLCU dimensions in words, for formulas.
+const NLCU_DIMENSIONS: &str =
+    "new connections/s ÷ 800, active connections ÷ 100,000, GB processed per hour ÷ 1";
+
 /// The highest NLCU dimension per hour, as a fraction (numerator, denominator), and its name.
 fn nlcu(u: &UsageAssumptions) -> ((i128, i128), String) {
     let dims = [
         (
-            (i128::from(u.new_connections_per_second), 800),
+            (
+                i128::from(u.new_connections_per_second),
+                NLCU_NEW_PER_SECOND,
+            ),
             "new connections/s ÷ 800",
         ),
         (
-            (i128::from(u.active_connections), 100_000),
+            (i128::from(u.active_connections), NLCU_ACTIVE),
             "active connections ÷ 100,000",
         ),
         (
-            (kb_per_month(u), KB_PER_GB * HOURS),
+            (kb_per_month(u), KB_PER_GB * NLCU_GB * HOURS),
             "GB processed per hour ÷ 1",
         ),
     ];
@@ -202,11 +215,13 @@ fn estimate_at(
         lines.push(Line {
             resource: "NLB capacity units (NLCU)".into(),
             amount: p.nlcu_hour.times(num * HOURS, den),
-            formula: say.text(|| format!(
-                "highest of new connections/s ÷ 800, active ÷ 100,000, GB/h ÷ 1 = {} NLCU ({dim}) × 730 h × {}/NLCU-h",
-                ratio(num, den),
-                p.nlcu_hour.exact()
-            )),
+            formula: say.text(|| {
+                format!(
+                    "highest of {NLCU_DIMENSIONS} = {} NLCU ({dim}) × 730 h × {}/NLCU-h",
+                    ratio(num, den),
+                    p.nlcu_hour.exact()
+                )
+            }),
         });
     }
     lines.push(rest_requests(u, p, say));

@@ -115,15 +115,19 @@ pub fn CostSection(ctx: Ctx<CostActions>, prices: PricesView) -> impl IntoView {
     .into_any()
 }
 
-/// The last 30 days as CloudWatch counted them, at the same prices, line by line with the
+/// Up to the last 30 days as CloudWatch counted them, at the same prices, line by line with the
 /// formulas; and, for editors, the same usage as the assumptions (saved like any edit of them).
 #[component]
 pub fn MeasuredCost(ctx: Ctx<CostActions>, measured: Option<Measured>) -> impl IntoView {
     let Some(m) = measured else {
         return view! {
             <section class="card" id="measured-cost" aria-labelledby="measured-title">
-                <h2 id="measured-title">"Last 30 days, measured"</h2>
-                <p class="muted">"Nothing measured yet: the worker reads the stages' requests and the load balancer's bytes and flows from CloudWatch once an hour (the health section says why, when it cannot)."</p>
+                <h2 id="measured-title">"Measured cost"</h2>
+                <p class="muted">
+                    "Nothing measured yet: the worker reads the stages' requests and the load balancer's bytes and flows from CloudWatch once an hour (the "
+                    <a href=super::Tab::Status.href(&ctx.gateway)>"status tab's health section"</a>
+                    " says why, when it cannot)."
+                </p>
             </section>
         }
         .into_any();
@@ -139,11 +143,11 @@ pub fn MeasuredCost(ctx: Ctx<CostActions>, measured: Option<Measured>) -> impl I
     };
     view! {
         <section class="card" id="measured-cost" aria-labelledby="measured-title">
-            <h2 id="measured-title">{format!("Last 30 days, measured: {}", m.estimate.total)}</h2>
+            <h2 id="measured-title">{format!("Measured over {span}: {}", m.estimate.total.cents())}</h2>
             <p class="muted small">
                 {format!(
-                    "{span} counted by CloudWatch, {} to {} UTC, at {} prices of {}. Hours without data count as none.",
-                    format_time(m.from), format_time(m.to), m.estimate.region, m.estimate.price_date
+                    "As CloudWatch counted it, {} to {} UTC (up to the last 30 days), at {} prices of {}: about {} for a 730-hour month. Hours without data count as no traffic.",
+                    format_time(m.from), format_time(m.to), m.estimate.region, m.estimate.price_date, m.monthly.cents()
                 )}
             </p>
             <table class="table" id="measured-lines">

@@ -111,12 +111,15 @@ fn HealthBody(view: HealthView, here: String) -> impl IntoView {
                 }
             }).collect_view()}
         </nav>
+        {(window == TrafficWindow::Hour).then(|| view! {
+            <p class="muted small">"The load balancer's and the backend ports' charts are in hourly points: see them over the last 24 hours or 30 days."</p>
+        })}
         {view.traffic_error.clone().map(|e| view! {
             <p class="alert warn">"CloudWatch could not be read at the last try: "{e}</p>
         })}
         <div class="traffic" aria-labelledby="traffic-title">
             {view.traffic.iter().map(|c| view! {
-                <figure class="chart" data-of=c.of.clone()>
+                <figure class="chart" data-subject=c.subject.clone()>
                     <figcaption class="small">{c.title.clone()}</figcaption>
                     <div inner_html=c.svg.clone()></div>
                 </figure>

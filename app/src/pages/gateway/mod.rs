@@ -428,11 +428,16 @@ pub fn CostTab() -> impl IntoView {
                 {move || {
                     let ctx = ctx.clone();
                     Suspend::new(async move {
-                        match (prices.await, measured.await) {
-                            (Err(err), _) | (_, Err(err)) => view! { <LoadError err/> }.into_any(),
-                            (Ok(p), Ok(m)) => view! {
+                        // The measured side failing (a busy database, say) leaves the rest.
+                        let measured = match measured.await {
+                            Ok(m) => view! { <cost::MeasuredCost ctx=ctx.clone() measured=m/> }.into_any(),
+                            Err(err) => view! { <LoadError err/> }.into_any(),
+                        };
+                        match prices.await {
+                            Err(err) => view! { <LoadError err/> }.into_any(),
+                            Ok(p) => view! {
                                 <cost::CostSection ctx=ctx.clone() prices=p.clone()/>
-                                <cost::MeasuredCost ctx=ctx.clone() measured=m/>
+                                {measured}
                                 <usage_plans::Usage ctx prices=p/>
                             }
                             .into_any(),

@@ -181,18 +181,23 @@ async fn reads_are_spaced_by_the_metrics_interval() {
     let now = portico_store::now_unix();
     worker.refresh_health(rig.id).await.unwrap();
     worker.refresh_health(rig.id).await.unwrap();
-    // The five-minute series and the hourly points: two calls, then none until the interval.
-    assert_eq!(metric_reads(&rig).await, 2, "one read an interval");
+    // The five-minute series, and the first 30 days of hourly points in three calls of ten
+    // days; then none until the interval.
+    assert_eq!(metric_reads(&rig).await, 4, "one read an interval");
     let read = reads(&rig.app.store, rig.id).await.unwrap().unwrap();
     assert!(
         read.read_until >= read_end(now) && read.read_until % PERIOD == 0,
         "read up to the current period's start: {read:?}"
     );
     assert_eq!(
-        read.hourly_read_until, read.read_until,
+        read.extras_read_until, read.read_until,
         "the first read asks for the hourly series too"
     );
-    assert_eq!(read.month_read_until, settled_end(now, HOUR));
+    // (At least: an hour may have settled since `now`.)
+    assert!(
+        read.points_read_until >= settled_end(now, HOUR) && read.points_read_until % HOUR == 0,
+        "{read:?}"
+    );
 }
 
 /// Puts a load balancer's `metric` value at `at`, as the NLB would.
@@ -240,7 +245,7 @@ async fn the_measured_cost_is_the_hours_cloudwatch_counted_at_the_prices() {
     put_nlb(&rig, &lb, "ActiveFlowCount", second + 60, 250_000.0).await;
 
     worker.refresh_health(rig.id).await.unwrap();
-    let m = app::api::cost::ssr::measured(&rig.app.store, "seed", now)
+    let m = app::api::cost::ssr::measured_cost(&rig.app.store, "seed", now)
         .await
         .unwrap()
         .expect("measured");
@@ -275,7 +280,7 @@ async fn a_stage_added_later_has_its_past_read_too() {
     rig.converge(&worker, 3).await;
     worker.refresh_health(rig.id).await.unwrap();
     let first = reads(&rig.app.store, rig.id).await.unwrap().unwrap();
-    assert!(first.month_read_until > 0);
+    assert!(first.points_read_until > 0);
     // A stage with traffic from before Portico knew it (one adopted or renamed back, say).
     rig.edit(|t| {
         let mut stage = t.stages[0].clone();
