@@ -302,3 +302,78 @@ async fn a_stage_added_later_has_its_past_read_too() {
         "the new stage's hour ten hours back was read: {stored:?}"
     );
 }
+
+/// The `points` attribute of the polyline of `series` in the chart of `subject` titled
+/// `title`, as drawn in the health view.
+fn drawn(view: &app::api::health::HealthView, title: &str, series: &str) -> Vec<(f64, f64)> {
+    let chart = view
+        .traffic
+        .iter()
+        .find(|c| c.title == title)
+        .unwrap_or_else(|| panic!("no chart {title}"));
+    let marker = format!(r#"data-series="{series}" points=""#);
+    let start = chart.svg.find(&marker).expect("the series' line") + marker.len();
+    let points = &chart.svg[start..start + chart.svg[start..].find('"').unwrap()];
+    points
+        .split_whitespace()
+        .map(|xy| {
+            let (x, y) = xy.split_once(',').unwrap();
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_charts_draw_the_points_cloudwatch_answered() {
+    use portico_core::chart::{LineChart, Series, NO_TRAFFIC};
+    let rig = rig().await;
+    let worker = rig.worker(metrics_every_health_read()).await;
+    rig.converge(&worker, 3).await;
+    let (api, stage) = api_and_stage(&rig).await;
+    let now = portico_store::now_unix();
+    let last = read_end(now) - PERIOD;
+    let put_at = [
+        (last - 2 * PERIOD, 100.0),
+        (last - PERIOD, 200.0),
+        (last, 400.0),
+    ];
+    for (at, requests) in put_at {
+        put(&rig, &api, &stage, "Count", at + 10, vec![requests]).await;
+    }
+    worker.refresh_health(rig.id).await.unwrap();
+    let window = app::api::health::TrafficWindow::Day;
+    let view = app::api::health::ssr::view(&rig.app.store, "seed", window, now)
+        .await
+        .unwrap();
+    let title = format!("Stage {stage}: requests and errors per 5 minutes, last 24 hours");
+    // Where the data should be drawn, by the chart's own scale.
+    let expected = LineChart {
+        title: title.clone(),
+        unit: String::new(),
+        from: now - window.seconds(),
+        to: now,
+        series: vec![Series {
+            label: "requests".into(),
+            colour: "#000",
+            dashed: false,
+            points: put_at.to_vec(),
+        }],
+        empty: NO_TRAFFIC,
+    };
+    let points = drawn(&view, &title, "requests");
+    assert_eq!(points.len(), put_at.len(), "{points:?}");
+    for ((x, y), (at, value)) in points.iter().zip(put_at) {
+        let (ex, ey) = expected.xy(at, value);
+        assert!(
+            (x - ex).abs() < 0.06 && (y - ey).abs() < 0.06,
+            "({x}, {y}) for {at}: {value}"
+        );
+    }
+    // Nothing counted for another stage: its chart says so.
+    let other = view
+        .traffic
+        .iter()
+        .find(|c| c.subject.starts_with("stage ") && c.subject != format!("stage {stage}"))
+        .expect("another stage");
+    assert!(other.svg.contains(NO_TRAFFIC), "{}", other.svg);
+}
