@@ -166,15 +166,52 @@ pub mod ssr {
         })
     }
 
-    /// Two charts per stage (requests and errors; latency) over `window` to `now`, for the
-    /// topology's stages and any other stage CloudWatch counted; over a day or more, the load
-    /// balancer's bytes and flows and each backend port's hosts (read in hourly points only).
+    /// The traffic over `window` and why CloudWatch could not be read at the last try. The
+    /// window ends where the reads so far end, so the charts change only when a read is
+    /// stored or the topology changes: they are drawn once for each (a month's are tens of
+    /// thousands of points) and kept (`Store::keep`) under a key naming all of that.
     async fn traffic(
         db: &Store,
         g: &gateways::Desired,
         window: TrafficWindow,
         now: i64,
     ) -> Result<(Vec<TrafficChart>, Option<String>), AppError> {
+        let Some(reads) = portico_store::traffic::reads(db, g.id).await? else {
+            return Ok((charts(db, g, window, now).await?, None));
+        };
+        let to = if reads.read_until > 0 {
+            reads.read_until
+        } else {
+            now
+        };
+        // (The time of the last write as well: a deleted gateway's id can be a new one's.)
+        let key = format!(
+            "traffic charts: gateway {} generation {} {window:?} to {to} after {} writes, \
+             the last at {}",
+            g.id, g.generation, reads.writes, reads.asked_at,
+        );
+        let drawn = db
+            .kept_or(&key, || async {
+                let drawn = charts(db, g, window, to).await?;
+                let weight = drawn
+                    .iter()
+                    .map(|c| (c.svg.len() + c.title.len() + c.subject.len()) as u64)
+                    .sum();
+                Ok::<_, AppError>((drawn, weight))
+            })
+            .await?;
+        Ok((drawn.as_ref().clone(), reads.error))
+    }
+
+    /// Two charts per stage (requests and errors; latency) over `window` to `to`, for the
+    /// topology's stages and any other stage CloudWatch counted; over a day or more, the load
+    /// balancer's bytes and flows and each backend port's hosts (read in hourly points only).
+    async fn charts(
+        db: &Store,
+        g: &gateways::Desired,
+        window: TrafficWindow,
+        now: i64,
+    ) -> Result<Vec<TrafficChart>, AppError> {
         use portico_core::chart::{LineChart, Series, NO_TRAFFIC};
         use portico_store::traffic::{
             self as stored, load_balancer_series, parse_stage_series, port_series, MetricStat,
@@ -194,7 +231,6 @@ pub mod ssr {
             TrafficWindow::Day => stored::points(db, g.id, HOUR, from).await?,
             _ => vec![],
         };
-        let error = stored::reads(db, g.id).await?.and_then(|r| r.error);
         let mut stages: Vec<String> = g.topology.stages.iter().map(|s| s.name.clone()).collect();
         // Each series' points, grouped once (a 30-day window holds tens of thousands).
         let mut by_series: std::collections::HashMap<&str, Vec<(i64, f64)>> = Default::default();
@@ -311,6 +347,6 @@ pub mod ssr {
                 });
             }
         }
-        Ok((charts, error))
+        Ok(charts)
     }
 }

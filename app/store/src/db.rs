@@ -51,7 +51,11 @@ impl Store {
                 source,
             })?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, memo: None })
+        Ok(Store {
+            pool,
+            memo: None,
+            kept: Default::default(),
+        })
     }
 
     /// Starts a write transaction with `BEGIN IMMEDIATE`: it takes SQLite's write lock up

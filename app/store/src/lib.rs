@@ -18,6 +18,7 @@
 mod backup;
 mod db;
 mod error;
+mod kept;
 mod memo;
 
 pub mod alerts;
@@ -42,6 +43,8 @@ pub struct Store {
     pool: sqlx::SqlitePool,
     /// Set on the handle of one page render (`for_one_render`).
     memo: Option<std::sync::Arc<memo::Memo>>,
+    /// What pages work out from rows, kept across requests (`kept`).
+    kept: std::sync::Arc<kept::Kept>,
 }
 
 impl Store {
@@ -54,6 +57,7 @@ impl Store {
         Store {
             pool: self.pool.clone(),
             memo: Some(std::sync::Arc::default()),
+            kept: self.kept.clone(),
         }
     }
 

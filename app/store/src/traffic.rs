@@ -61,6 +61,9 @@ pub struct Reads {
     pub resources: String,
     pub asked_at: i64,
     pub error: Option<String>,
+    /// How many reads have been stored (points or an error): it changes with every write of
+    /// the gateway's points, so what is drawn from them can be kept under it.
+    pub writes: i64,
 }
 
 /// A CloudWatch (metric, statistic), as read and stored: a stage's, the load balancer's, a target group's.
@@ -114,21 +117,25 @@ impl Reads {
 }
 
 pub async fn reads(db: &Store, gateway: i64) -> StoreResult<Option<Reads>> {
-    let row: Option<(i64, i64, i64, String, i64, Option<String>)> = sqlx::query_as(
-        "SELECT read_until, extras_read_until, points_read_until, resources, asked_at, error \
+    let row: Option<(i64, i64, i64, String, i64, Option<String>, i64)> = sqlx::query_as(
+        "SELECT read_until, extras_read_until, points_read_until, resources, asked_at, error, \
+         writes \
          FROM metric_reads WHERE gateway_id = ?",
     )
     .bind(gateway)
     .fetch_optional(&db.pool)
     .await?;
     Ok(row.map(
-        |(read_until, extras_read_until, points_read_until, resources, asked_at, error)| Reads {
-            read_until,
-            extras_read_until,
-            points_read_until,
-            resources,
-            asked_at,
-            error,
+        |(read_until, extras_read_until, points_read_until, resources, asked_at, error, writes)| {
+            Reads {
+                read_until,
+                extras_read_until,
+                points_read_until,
+                resources,
+                asked_at,
+                error,
+                writes,
+            }
         },
     ))
 }
@@ -190,7 +197,7 @@ pub async fn record(
              THEN metric_reads.extras_read_until ELSE 0 END), \
          points_read_until = COALESCE(?4, CASE WHEN metric_reads.resources IN (?5, '') \
              THEN metric_reads.points_read_until ELSE 0 END), \
-         resources = ?5, asked_at = ?6, error = NULL",
+         resources = ?5, asked_at = ?6, error = NULL, writes = metric_reads.writes + 1",
     )
     .bind(gateway)
     .bind(read.every)
@@ -232,7 +239,7 @@ pub async fn record_error(
          read_until = CASE WHEN resources IN (?2, '') THEN read_until ELSE 0 END, \
          extras_read_until = CASE WHEN resources IN (?2, '') THEN extras_read_until ELSE 0 END, \
          points_read_until = CASE WHEN resources IN (?2, '') THEN points_read_until ELSE 0 END, \
-         resources = ?2, asked_at = ?3, error = ?4",
+         resources = ?2, asked_at = ?3, error = ?4, writes = writes + 1",
     )
     .bind(gateway)
     .bind(resources)

@@ -346,12 +346,18 @@ async fn the_charts_draw_the_points_cloudwatch_answered() {
         .await
         .unwrap();
     let title = format!("Stage {stage}: requests and errors per 5 minutes, last 24 hours");
-    // Where the data should be drawn, by the chart's own scale.
+    // The window ends where the reads end; where the data should be drawn, by the chart's own
+    // scale.
+    let reads = portico_store::traffic::reads(&rig.app.store, rig.id)
+        .await
+        .unwrap()
+        .expect("read");
+    let to = reads.read_until;
     let expected = LineChart {
         title: title.clone(),
         unit: String::new(),
-        from: now - window.seconds(),
-        to: now,
+        from: to - window.seconds(),
+        to,
         series: vec![Series {
             label: "requests".into(),
             colour: "#000",
@@ -376,4 +382,42 @@ async fn the_charts_draw_the_points_cloudwatch_answered() {
         .find(|c| c.subject.starts_with("stage ") && c.subject != format!("stage {stage}"))
         .expect("another stage");
     assert!(other.svg.contains(NO_TRAFFIC), "{}", other.svg);
+
+    // The charts are kept until the next stored read: with the points gone behind the
+    // store's back, the same charts; once a read is stored, its points alone.
+    sqlx::query("DELETE FROM metric_points")
+        .execute(rig.app.store.raw_pool_for_tests())
+        .await
+        .unwrap();
+    let later = app::api::health::ssr::view(&rig.app.store, "seed", window, now + 60)
+        .await
+        .unwrap();
+    assert_eq!(later.traffic, view.traffic);
+    let series = portico_store::traffic::stage_series(&stage, "Count", "Sum");
+    let point = portico_store::traffic::Point {
+        series,
+        period: PERIOD,
+        at: last,
+        value: 50.0,
+    };
+    let read = portico_store::traffic::ReadUpTo {
+        every: None,
+        extras: None,
+        points: None,
+        resources: reads.resources.clone(),
+    };
+    portico_store::traffic::record(&rig.app.store, rig.id, &[point], &read, now)
+        .await
+        .unwrap();
+    let after = app::api::health::ssr::view(&rig.app.store, "seed", window, now + 60)
+        .await
+        .unwrap();
+    let mut alone = expected.clone();
+    alone.series[0].points = vec![(last, 50.0)];
+    let (ex, ey) = alone.xy(last, 50.0);
+    let points = drawn(&after, &title, "requests");
+    assert!(
+        matches!(points[..], [(x, y)] if (x - ex).abs() < 0.06 && (y - ey).abs() < 0.06),
+        "{points:?}"
+    );
 }

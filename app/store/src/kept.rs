@@ -1,0 +1,131 @@
+//! What pages work out from rows that change far less often than pages are read (a gateway's
+//! traffic charts: tens of thousands of points drawn into SVG), kept across requests in this
+//! process. A value is kept under a key made of everything it was worked out from, read from
+//! the database on each request (cursors, generations, times of the last write), so a change
+//! by this process, the worker or another server on the same database makes a new key: nothing
+//! is ever invalidated by hand, and a value never outlives what it came from. What is kept is
+//! bounded by its weight (about its size in bytes); the least used goes first.
+
+use std::any::Any;
+use std::future::Future;
+use std::sync::Arc;
+
+/// About 64 MB of kept values: the 30-day charts of a gateway of the seed's shape weigh about
+/// half a megabyte.
+const CAPACITY_BYTES: u64 = 64 << 20;
+
+type Value = (Arc<dyn Any + Send + Sync>, u64);
+
+#[derive(Clone)]
+struct ByWeight;
+
+impl quick_cache::Weighter<String, Value> for ByWeight {
+    fn weight(&self, _key: &String, value: &Value) -> u64 {
+        value.1.max(1)
+    }
+}
+
+pub(crate) struct Kept(quick_cache::sync::Cache<String, Value, ByWeight>);
+
+impl Default for Kept {
+    fn default() -> Self {
+        Self(quick_cache::sync::Cache::with_weighter(
+            1_024,
+            CAPACITY_BYTES,
+            ByWeight,
+        ))
+    }
+}
+
+impl std::fmt::Debug for Kept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kept")
+            .field("values", &self.0.len())
+            .field("weight", &self.0.weight())
+            .finish()
+    }
+}
+
+impl crate::Store {
+    /// The value kept under `key`, or else the one `work` works out, then kept with the
+    /// weight it gives (about its size in bytes). Callers asking for a key meanwhile wait for
+    /// that work instead of doing it again; an error is not kept. The key must name
+    /// everything the value was worked out from (see the module's comment); its type is part
+    /// of it.
+    pub async fn kept_or<V, E, Fut>(
+        &self,
+        key: &str,
+        work: impl FnOnce() -> Fut,
+    ) -> Result<Arc<V>, E>
+    where
+        V: Any + Send + Sync,
+        Fut: Future<Output = Result<(V, u64), E>>,
+    {
+        let key = format!("{}: {key}", std::any::type_name::<V>());
+        let (value, _) = self
+            .kept
+            .0
+            .get_or_insert_async(key.as_str(), async {
+                let (value, weight) = work().await?;
+                Ok::<Value, E>((Arc::new(value), weight))
+            })
+            .await?;
+        Ok(value
+            .downcast::<V>()
+            .expect("a key names the type of its value"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn works_once_per_key_and_forgets_past_its_capacity() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(&dir.path().join("k.db")).await.unwrap();
+        let worked = AtomicUsize::new(0);
+        let work = |value: &'static str| {
+            let worked = &worked;
+            move || async move {
+                worked.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, Infallible>((value.to_owned(), 3))
+            }
+        };
+        let one = store.kept_or("a", work("one")).await.unwrap();
+        assert_eq!(*one, "one");
+        // Kept: asked again (through a render's handle too), nothing is worked out.
+        let again = store
+            .for_one_render()
+            .kept_or("a", work("other"))
+            .await
+            .unwrap();
+        assert_eq!(*again, "one");
+        assert_eq!(worked.load(Ordering::SeqCst), 1);
+        // The same key for another type is another value.
+        let number = store
+            .kept_or("a", || async { Ok::<_, Infallible>((7_u64, 8)) })
+            .await
+            .unwrap();
+        assert_eq!(*number, 7);
+        // An error is not kept.
+        let failed = store
+            .kept_or::<String, _, _>("b", || async { Err("no") })
+            .await;
+        assert_eq!(failed.unwrap_err(), "no");
+        assert_eq!(*store.kept_or("b", work("two")).await.unwrap(), "two");
+        // Far past the capacity, some go.
+        for i in 0..100_u64 {
+            let weight = super::CAPACITY_BYTES / 50;
+            store
+                .kept_or(&format!("big {i}"), || async move {
+                    Ok::<_, Infallible>((i, weight))
+                })
+                .await
+                .unwrap();
+        }
+        assert!(store.kept.0.weight() <= super::CAPACITY_BYTES);
+        assert!(store.kept.0.len() < 100, "{}", store.kept.0.len());
+    }
+}
