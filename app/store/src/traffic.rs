@@ -49,7 +49,7 @@ pub struct Point {
 }
 
 /// A gateway's CloudWatch reads so far.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Reads {
     /// Periods before this (unix seconds) have been read: what health needs.
     pub read_until: i64,
@@ -117,27 +117,13 @@ impl Reads {
 }
 
 pub async fn reads(db: &Store, gateway: i64) -> StoreResult<Option<Reads>> {
-    let row: Option<(i64, i64, i64, String, i64, Option<String>, i64)> = sqlx::query_as(
+    Ok(sqlx::query_as::<_, Reads>(
         "SELECT read_until, extras_read_until, points_read_until, resources, asked_at, error, \
-         writes \
-         FROM metric_reads WHERE gateway_id = ?",
+         writes FROM metric_reads WHERE gateway_id = ?",
     )
     .bind(gateway)
     .fetch_optional(&db.pool)
-    .await?;
-    Ok(row.map(
-        |(read_until, extras_read_until, points_read_until, resources, asked_at, error, writes)| {
-            Reads {
-                read_until,
-                extras_read_until,
-                points_read_until,
-                resources,
-                asked_at,
-                error,
-                writes,
-            }
-        },
-    ))
+    .await?)
 }
 
 /// How far a refresh read, for each of its cursors it moved (`None`: left as it was, or 0
