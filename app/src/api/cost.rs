@@ -16,7 +16,7 @@ pub async fn gateway_measured_cost(name: String) -> Result<Option<Measured>, App
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::*;
-    use portico_core::cost::measured::measured;
+    use portico_core::cost::measured::{measured, Hour};
     use portico_store::traffic::{measured_hours, reads, settled_end, HOUR, MONTH};
     use portico_store::Store;
 
@@ -28,18 +28,34 @@ pub mod ssr {
         now: i64,
     ) -> Result<Option<Measured>, AppError> {
         let g = portico_store::gateways::load(db, name).await?;
-        let read = reads(db, g.id).await?.map_or(0, |r| r.points_read_until);
-        let until = settled_end(now, HOUR).min(read);
+        let Some(reads) = reads(db, g.id).await? else {
+            return Ok(None);
+        };
+        let until = settled_end(now, HOUR).min(reads.points_read_until);
         let since = settled_end(now, HOUR) - MONTH;
-        let (hours, first) = measured_hours(db, g.id, since, until).await?;
-        let Some(first) = first else {
+        // A month of hourly points changes once an hour: read (and summed by hour) once for
+        // each stored read and kept, not on every look at the tab.
+        let key = format!(
+            "measured hours: gateway {} from {since} to {until} {}",
+            g.id,
+            reads.stamp()
+        );
+        let kept = db
+            .kept_or(&key, || async {
+                let (hours, first) = measured_hours(db, g.id, since, until).await?;
+                let weight = (hours.len() * std::mem::size_of::<Hour>()) as u64;
+                Ok::<_, AppError>(((hours, first), weight))
+            })
+            .await?;
+        let (hours, first) = kept.as_ref();
+        let Some(first) = *first else {
             return Ok(None);
         };
         let region = &g.topology.gateway.region;
         let (prices, exact) = portico_store::prices::for_region(db, region).await?;
         Ok(Some(measured(
             &g.topology,
-            &hours,
+            hours,
             first.max(since),
             until,
             &prices,

@@ -106,11 +106,10 @@ pub async fn list_gateways(page: u32) -> Result<GatewayPage, AppError> {
     let mut rows = vec![];
     // Prices are read once per region, however many gateways share it.
     let mut prices = std::collections::HashMap::new();
-    // The page's sparklines in one query.
     let now = portico_store::now_unix();
     let day = now - portico_store::traffic::DAY;
     let ids: Vec<i64> = listed.iter().map(|g| g.id).collect();
-    let mut hourly = portico_store::traffic::hourly_requests(&state.store, &ids, day).await?;
+    let hourly = ssr::hourly_requests(&state.store, &ids, day).await?;
     for listed in listed {
         let region = listed.topology.gateway.region.clone();
         if !prices.contains_key(&region) {
@@ -121,7 +120,7 @@ pub async fn list_gateways(page: u32) -> Result<GatewayPage, AppError> {
         let monthly = portico_core::cost::monthly_total(&listed.topology, prices).cents();
         let traffic = portico_core::chart::sparkline(
             &format!("Requests per hour to {}, last 24 hours", listed.name),
-            &hourly.remove(&listed.id).unwrap_or_default(),
+            hourly.get(&listed.id).map_or(&[][..], Vec::as_slice),
             day,
             now,
         );
@@ -316,6 +315,33 @@ pub mod ssr {
     use portico_core::plan::lifecycle::GatewayState;
     use portico_store::gateways::Listed;
     use portico_store::Store;
+    use std::collections::HashMap;
+
+    /// Each of `gateways`' requests per hour from the hour `since` falls in (the sparkline
+    /// keeps those from `since` on): read in one query for a page of gateways, and kept until
+    /// one of them stores a read or the next hour starts.
+    pub async fn hourly_requests(
+        db: &Store,
+        gateways: &[i64],
+        since: i64,
+    ) -> Result<std::sync::Arc<HashMap<i64, Vec<(i64, f64)>>>, AppError> {
+        use portico_store::traffic::{self, HOUR};
+        let since = since - since.rem_euclid(HOUR);
+        let reads = traffic::reads_of(db, gateways).await?;
+        let mut key = format!("hourly requests from {since}:");
+        for id in gateways {
+            let stamp = reads
+                .get(id)
+                .map_or_else(|| "never read".into(), |r| r.stamp());
+            key.push_str(&format!(" gateway {id} {stamp};"));
+        }
+        db.kept_or(&key, || async {
+            let hourly = traffic::hourly_requests(db, gateways, since).await?;
+            let weight = hourly.values().map(|h| 16 * h.len() as u64 + 32).sum();
+            Ok::<_, AppError>((hourly, weight))
+        })
+        .await
+    }
 
     /// A gateway's page: its latest topology, its generation and the month's cost in a line
     /// (amounts only: no formula is written out for it).

@@ -184,11 +184,11 @@ pub mod ssr {
         } else {
             now
         };
-        // (The time of the last write as well: a deleted gateway's id can be a new one's.)
         let key = format!(
-            "traffic charts: gateway {} generation {} {window:?} to {to} after {} writes, \
-             the last at {}",
-            g.id, g.generation, reads.writes, reads.asked_at,
+            "traffic charts: gateway {} generation {} {window:?} to {to} {}",
+            g.id,
+            g.generation,
+            reads.stamp(),
         );
         let drawn = db
             .kept_or(&key, || async {

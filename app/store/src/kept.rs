@@ -20,8 +20,10 @@ type Value = (Arc<dyn Any + Send + Sync>, u64);
 struct ByWeight;
 
 impl quick_cache::Weighter<String, Value> for ByWeight {
-    fn weight(&self, _key: &String, value: &Value) -> u64 {
-        value.1.max(1)
+    /// The value's weight and its key's: a key naming a page of gateways can outweigh what it
+    /// keeps.
+    fn weight(&self, key: &String, value: &Value) -> u64 {
+        value.1.saturating_add(key.len() as u64).max(1)
     }
 }
 

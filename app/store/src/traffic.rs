@@ -114,16 +114,55 @@ impl Reads {
     pub fn is_for(&self, resources: &str) -> bool {
         self.resources.is_empty() || self.resources == resources
     }
+
+    /// Which reads a value worked out from the gateway's points came from: the part of its
+    /// key (`Store::kept_or`) that moves with every stored read. The time as well as the
+    /// count: a deleted gateway's id can be a new one's.
+    pub fn stamp(&self) -> String {
+        format!(
+            "after {} writes, the last at {}",
+            self.writes, self.asked_at
+        )
+    }
 }
 
+const READS_COLUMNS: &str =
+    "read_until, extras_read_until, points_read_until, resources, asked_at, error, writes";
+
 pub async fn reads(db: &Store, gateway: i64) -> StoreResult<Option<Reads>> {
-    Ok(sqlx::query_as::<_, Reads>(
-        "SELECT read_until, extras_read_until, points_read_until, resources, asked_at, error, \
-         writes FROM metric_reads WHERE gateway_id = ?",
-    )
+    Ok(sqlx::query_as::<_, Reads>(&format!(
+        "SELECT {READS_COLUMNS} FROM metric_reads WHERE gateway_id = ?"
+    ))
     .bind(gateway)
     .fetch_optional(&db.pool)
     .await?)
+}
+
+/// `reads` of each of `gateways` that has been read, by gateway, in one query.
+pub async fn reads_of(
+    db: &Store,
+    gateways: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, Reads>> {
+    if gateways.is_empty() {
+        return Ok(Default::default());
+    }
+    let marks = vec!["?"; gateways.len()].join(", ");
+    let sql = format!(
+        "SELECT gateway_id, {READS_COLUMNS} FROM metric_reads WHERE gateway_id IN ({marks})"
+    );
+    let mut query = sqlx::query(&sql);
+    for id in gateways {
+        query = query.bind(id);
+    }
+    use sqlx::{FromRow, Row};
+    query
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|row| -> StoreResult<(i64, Reads)> {
+            Ok((row.try_get("gateway_id")?, Reads::from_row(row)?))
+        })
+        .collect()
 }
 
 /// How far a refresh read, for each of its cursors it moved (`None`: left as it was, or 0

@@ -7,7 +7,9 @@ use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use portico_core::cost::Money;
 use portico_core::health::Level;
-use portico_store::traffic::{points, read_end, reads, settled_end, stage_series, HOUR, PERIOD};
+use portico_store::traffic::{
+    points, read_end, reads, record, settled_end, stage_series, Point, ReadUpTo, DAY, HOUR, PERIOD,
+};
 
 fn metrics_every_health_read() -> WorkerConfig {
     WorkerConfig {
@@ -271,6 +273,40 @@ async fn the_measured_cost_is_the_hours_cloudwatch_counted_at_the_prices() {
     assert_eq!(m.usage.average_response_kb, 4);
     assert_eq!(m.usage.new_connections_per_second, 100);
     assert_eq!(m.usage.active_connections, 125_000);
+    // The overview's sparkline counts the same hours.
+    let store = &rig.app.store;
+    let ids = [rig.id];
+    let sparkline = || app::api::gateways::ssr::hourly_requests(store, &ids, now - DAY);
+    let hourly = sparkline().await.unwrap();
+    assert_eq!(hourly[&rig.id], [(first, 600_000.0), (second, 400_000.0)]);
+
+    // Both are kept until the next stored read: with the points gone behind the store's back,
+    // the same figures; once a read is stored, its hour alone.
+    sqlx::query("DELETE FROM metric_points")
+        .execute(store.raw_pool_for_tests())
+        .await
+        .unwrap();
+    let measured = || app::api::cost::ssr::measured_cost(store, "seed", now);
+    assert_eq!(measured().await.unwrap().as_ref(), Some(&m));
+    assert_eq!(sparkline().await.unwrap(), hourly);
+    let resources = reads(store, rig.id).await.unwrap().unwrap().resources;
+    let point = Point {
+        series: stage_series(&stage, "Count", "Sum"),
+        period: HOUR,
+        at: second,
+        value: 1000.0,
+    };
+    let read = ReadUpTo {
+        every: None,
+        extras: None,
+        points: None,
+        resources,
+    };
+    record(store, rig.id, &[point], &read, now).await.unwrap();
+    let after = measured().await.unwrap().expect("measured");
+    assert_eq!((after.from, after.hours), (second, 1));
+    assert_eq!(after.usage.requests_per_month, 730_000);
+    assert_eq!(sparkline().await.unwrap()[&rig.id], [(second, 1000.0)]);
 }
 
 #[tokio::test]
