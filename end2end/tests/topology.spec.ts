@@ -164,7 +164,7 @@ test.describe('without JavaScript', () => {
   });
 });
 
-test("the health section charts each stage's traffic, without JavaScript too", async ({ browser }) => {
+test("the health section charts each stage's traffic, without JavaScript too", async ({ browser, page }) => {
   // The sandbox holds 30 days of the seed's traffic (.ci/sandbox.sh's demo_seed), and of its
   // load balancer once the worker made it; the worker reads it with the gateway's health.
   const plain = await signInWithoutJs(browser, 'viewer', '/gateways/seed');
@@ -194,6 +194,20 @@ test("the health section charts each stage's traffic, without JavaScript too", a
     await expect(processed).toHaveCount(1, { timeout: 500 });
   }).toPass({ timeout: 30_000 });
   expect((await processed.getAttribute('points'))!.trim().split(' ').length).toBeGreaterThan(29 * 24);
+
+  // With JavaScript: the charts the server drew stay once the page is hydrated (the data it
+  // hydrates with leaves them out), and another window's are fetched whole.
+  await signIn(page, 'viewer', '/gateways/seed');
+  await page.goto('/gateways/seed');
+  await hydrated(page);
+  const live = page.locator('#health figure.chart[data-subject="stage dev"] polyline[data-series="requests"]');
+  expect((await live.getAttribute('points'))!.trim().split(' ').length).toBeGreaterThan(250);
+  expect((await live.getAttribute('points'))!.trim().split(' ').length).toBeLessThan(29 * 24);
+  await page.getByRole('link', { name: 'last 30 days' }).click();
+  await expect(page.getByRole('heading', { name: 'Traffic, last 30 days' })).toBeVisible();
+  await expect(async () => {
+    expect((await live.getAttribute('points'))!.trim().split(' ').length).toBeGreaterThan(29 * 24);
+  }).toPass({ timeout: 10_000 });
 
   // The overview: the day's requests per hour beside each gateway.
   await plain.goto('/');

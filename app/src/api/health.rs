@@ -42,6 +42,43 @@ pub struct TrafficChart {
     pub svg: String,
 }
 
+/// How the health section's data goes from the server's render to the browser, which
+/// hydrates the page with it: as JSON, without the charts' SVG, which the page's HTML already
+/// holds. Hydrating leaves an element's inner HTML as the server wrote it, and the section is
+/// drawn again only for new data, which the browser fetches whole (`gateway_health`). The
+/// charts are most of a status tab: sent twice, they were half its bytes and most of its
+/// render (escaping them into the page's script).
+pub struct ChartsInTheHtml;
+
+type HealthData = Result<HealthView, AppError>;
+
+impl codee::Encoder<HealthData> for ChartsInTheHtml {
+    type Error = serde_json::Error;
+    type Encoded = String;
+
+    fn encode(data: &HealthData) -> Result<String, serde_json::Error> {
+        match data {
+            Ok(view) if !view.traffic.is_empty() => {
+                let mut view = view.clone();
+                for chart in &mut view.traffic {
+                    chart.svg.clear();
+                }
+                serde_json::to_string(&HealthData::Ok(view))
+            }
+            _ => serde_json::to_string(data),
+        }
+    }
+}
+
+impl codee::Decoder<HealthData> for ChartsInTheHtml {
+    type Error = serde_json::Error;
+    type Encoded = str;
+
+    fn decode(json: &str) -> Result<HealthData, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+}
+
 /// The timeline's window.
 #[cfg(feature = "ssr")]
 const WINDOW_SECONDS: i64 = portico_store::traffic::DAY;

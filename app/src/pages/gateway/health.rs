@@ -2,7 +2,7 @@
 //! over the last 24 hours, and the traffic over the last hour, day or 30 days (plain SVG: works
 //! without JavaScript, prints, has titles).
 
-use crate::api::health::{HealthView, TrafficWindow};
+use crate::api::health::{ChartsInTheHtml, HealthView, TrafficWindow};
 use crate::components::error::LoadError;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -19,7 +19,7 @@ fn colour(level: portico_core::health::Level) -> &'static str {
 
 #[component]
 pub fn HealthSection(
-    data: Resource<Result<HealthView, AppError>>,
+    data: Resource<Result<HealthView, AppError>, ChartsInTheHtml>,
     /// The tab's URL, for the traffic window's links.
     here: String,
 ) -> impl IntoView {

@@ -366,9 +366,10 @@ pub fn StatusTab() -> impl IntoView {
     let window = Memo::new(move |_| {
         crate::api::health::TrafficWindow::from_param(query.read().get_str("traffic"))
     });
-    let health = Resource::new(
+    let health = Resource::<_, crate::api::health::ChartsInTheHtml>::new_with_options(
         move || (shared.name.get(), window.get()),
         |(name, window)| crate::api::health::gateway_health(name, Some(window)),
+        false,
     );
     let runs = RunsSource::new(shared.name, actions);
     tab_view(Tab::Status, actions, move |ctx| {
