@@ -39,7 +39,8 @@ pub struct TrafficChart {
     pub subject: String,
     /// Its title, shown above it (the SVG's own title is a tooltip).
     pub title: String,
-    pub svg: String,
+    /// Shared: a page's copy of a kept chart is a count, not 20 KB.
+    pub svg: std::sync::Arc<str>,
 }
 
 /// How the health section's data goes from the server's render to the browser, which
@@ -61,7 +62,7 @@ impl codee::Encoder<HealthData> for ChartsInTheHtml {
             Ok(view) if !view.traffic.is_empty() => {
                 let mut view = view.clone();
                 for chart in &mut view.traffic {
-                    chart.svg.clear();
+                    chart.svg = "".into();
                 }
                 serde_json::to_string(&HealthData::Ok(view))
             }
@@ -337,7 +338,7 @@ pub mod ssr {
                 charts.push(TrafficChart {
                     subject: format!("stage {stage}"),
                     title: c.title.clone(),
-                    svg: c.svg(),
+                    svg: c.svg().into(),
                 });
             }
         }
@@ -362,7 +363,7 @@ pub mod ssr {
                 charts.push(TrafficChart {
                     subject: "load balancer".into(),
                     title: c.title.clone(),
-                    svg: c.svg(),
+                    svg: c.svg().into(),
                 });
             }
             for port in &g.topology.ports {
@@ -380,7 +381,7 @@ pub mod ssr {
                 charts.push(TrafficChart {
                     subject: format!("port {}", port.port),
                     title: hosts.title.clone(),
-                    svg: hosts.svg(),
+                    svg: hosts.svg().into(),
                 });
             }
         }
