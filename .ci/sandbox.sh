@@ -31,13 +31,13 @@ start_sandbox() {
   export AWS_EC2_METADATA_DISABLED=true
 }
 
-# The seed topology with the demo account's VPC, subnets and instance, written to $1, and a
-# day of its stages' traffic put in the sandbox.
+# The seed topology with the demo account's VPC, subnets and instance, written to $1, and 30
+# days of its traffic put in the sandbox (end2end/aws-sandbox/demo.py).
 demo_seed() {
   sed -e "s/vpc-0a1b2c3d4e5f60718/$DEMO_VPC/" \
       -e "s/subnet-0a1b2c3d4e5f60719/$DEMO_SUBNET_A/" -e "s/subnet-0a1b2c3d4e5f6071a/$DEMO_SUBNET_B/" \
       -e "s/i-0a1b2c3d4e5f6071b/$DEMO_INSTANCE/" examples/seed-topology.yaml >"$1"
-  # A day of traffic for its stages in the sandbox's CloudWatch, so the charts have data.
+  # Its traffic in the sandbox's CloudWatch, so the charts have data.
   python3 - "$SANDBOX_URL" "$(realpath "$1")" <<'PY'
 import json, sys, urllib.request
 request = urllib.request.Request(sys.argv[1] + "/_sandbox/traffic", method="POST",

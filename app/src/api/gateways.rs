@@ -109,7 +109,7 @@ pub async fn list_gateways(page: u32) -> Result<GatewayPage, AppError> {
     let now = portico_store::now_unix();
     let day = now - portico_store::traffic::DAY;
     let ids: Vec<i64> = listed.iter().map(|g| g.id).collect();
-    let hourly = ssr::hourly_requests(&state.store, &ids, day).await?;
+    let hourly = ssr::sparkline_hours(&state.store, &ids, day).await?;
     for listed in listed {
         let region = listed.topology.gateway.region.clone();
         if !prices.contains_key(&region) {
@@ -317,10 +317,10 @@ pub mod ssr {
     use portico_store::Store;
     use std::collections::HashMap;
 
-    /// Each of `gateways`' requests per hour from the hour `since` falls in (the sparkline
-    /// keeps those from `since` on): read in one query for a page of gateways, and kept until
-    /// one of them stores a read or the next hour starts.
-    pub async fn hourly_requests(
+    /// The sparklines' points: each of `gateways`' requests per hour from the hour `since`
+    /// falls in (the sparkline draws those from `since` on), read in one query for a page of
+    /// gateways and kept until one of them stores a read or the next hour starts.
+    pub async fn sparkline_hours(
         db: &Store,
         gateways: &[i64],
         since: i64,

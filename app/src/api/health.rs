@@ -207,21 +207,24 @@ pub mod ssr {
     /// The traffic over `window` and why CloudWatch could not be read at the last try. The
     /// window ends where the reads so far end, so the charts change only when a read is
     /// stored or the topology changes: they are drawn once for each (a month's are tens of
-    /// thousands of points) and kept (`Store::keep`) under a key naming all of that.
+    /// thousands of points) and kept (`Store::kept_or`) under a key naming all of that.
     async fn traffic(
         db: &Store,
         g: &gateways::Desired,
         window: TrafficWindow,
         now: i64,
     ) -> Result<(Vec<TrafficChart>, Option<String>), AppError> {
-        let Some(reads) = portico_store::traffic::reads(db, g.id).await? else {
-            return Ok((charts(db, g, window, now).await?, None));
+        let reads = match portico_store::traffic::reads(db, g.id).await? {
+            Some(reads) if reads.read_until > 0 => reads,
+            // No five-minute read stored (none yet, the first failed, the cursors went back to
+            // 0 after a change of resources, a gateway without stages): drawn to now, and not
+            // kept, since `now` moves.
+            other => {
+                let error = other.and_then(|r| r.error);
+                return Ok((charts(db, g, window, now).await?, error));
+            }
         };
-        let to = if reads.read_until > 0 {
-            reads.read_until
-        } else {
-            now
-        };
+        let to = reads.read_until;
         let key = format!(
             "traffic charts: gateway {} generation {} {window:?} to {to} {}",
             g.id,

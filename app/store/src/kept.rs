@@ -3,7 +3,8 @@
 //! process. A value is kept under a key made of everything it was worked out from, read from
 //! the database on each request (cursors, generations, times of the last write), so a change
 //! by this process, the worker or another server on the same database makes a new key: nothing
-//! is ever invalidated by hand, and a value never outlives what it came from. What is kept is
+//! is ever invalidated by hand, and a value is never served once what it came from changed
+//! (it stays in memory until it is the least used). What is kept is
 //! bounded by its weight (about its size in bytes); the least used goes first.
 
 use std::any::Any;
@@ -31,13 +32,29 @@ pub(crate) struct Kept(quick_cache::sync::Cache<String, Value, ByWeight>);
 
 impl Default for Kept {
     fn default() -> Self {
-        Self(quick_cache::sync::Cache::with_weighter(
-            1_024,
-            CAPACITY_BYTES,
+        let options = quick_cache::OptionsBuilder::new()
+            .estimated_items_capacity(1_024)
+            .weight_capacity(CAPACITY_BYTES)
+            // Few shards, so that each holds large values: a value over its shard's share of
+            // the capacity is not kept at all (the default, four a core, leaves 2 MB a shard
+            // on eight cores, less than a large gateway's month of charts) …
+            .shards(SHARDS)
+            // … and half of each for what is new: a key is new with every stored read and is
+            // asked for again soon after (the default, 3 %, makes a value that weighs more
+            // than that wait for a second miss).
+            .hot_allocation(0.5)
+            .build()
+            .expect("the options are in range");
+        Self(quick_cache::sync::Cache::with_options(
+            options,
             ByWeight,
+            Default::default(),
+            Default::default(),
         ))
     }
 }
+
+const SHARDS: usize = 4;
 
 impl std::fmt::Debug for Kept {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -129,5 +146,18 @@ mod tests {
         }
         assert!(store.kept.0.weight() <= super::CAPACITY_BYTES);
         assert!(store.kept.0.len() < 100, "{}", store.kept.0.len());
+        // A value of a third of a shard's share (5 MB: ten times a month of the seed's charts)
+        // is kept from its first time, in a cache already full.
+        let large = super::CAPACITY_BYTES / super::SHARDS as u64 / 3;
+        for _ in 0..2 {
+            store
+                .kept_or("large", || async {
+                    worked.fetch_add(1, Ordering::SeqCst);
+                    Ok::<_, Infallible>(((), large))
+                })
+                .await
+                .unwrap();
+        }
+        assert_eq!(worked.load(Ordering::SeqCst), 3);
     }
 }

@@ -61,9 +61,13 @@ pub struct Reads {
     pub resources: String,
     pub asked_at: i64,
     pub error: Option<String>,
-    /// How many reads have been stored (points or an error): it changes with every write of
-    /// the gateway's points, so what is drawn from them can be kept under it.
+    /// How many times points or an error were stored after the first (several times for one
+    /// read: its five-minute points, then each of its ten-day hourly calls): it changes with
+    /// every write of the gateway's points, so what is drawn from them can be kept under it.
     pub writes: i64,
+    /// When the gateway was made: with the rest, it tells a gateway from a later one given
+    /// the same id.
+    pub gateway_created_at: i64,
 }
 
 /// A CloudWatch (metric, statistic), as read and stored: a stage's, the load balancer's, a target group's.
@@ -116,22 +120,24 @@ impl Reads {
     }
 
     /// Which reads a value worked out from the gateway's points came from: the part of its
-    /// key (`Store::kept_or`) that moves with every stored read. The time as well as the
-    /// count: a deleted gateway's id can be a new one's.
+    /// key (`Store::kept_or`) that moves with every stored read. The gateway's making too: a
+    /// deleted gateway's id can be a new one's.
     pub fn stamp(&self) -> String {
         format!(
-            "after {} writes, the last at {}",
-            self.writes, self.asked_at
+            "made at {} after {} writes, the last at {}",
+            self.gateway_created_at, self.writes, self.asked_at
         )
     }
 }
 
-const READS_COLUMNS: &str =
-    "read_until, extras_read_until, points_read_until, resources, asked_at, error, writes";
+/// `Reads`' columns, from `metric_reads r JOIN gateways g`.
+const READS_COLUMNS: &str = "r.read_until, r.extras_read_until, r.points_read_until, r.resources, \
+     r.asked_at, r.error, r.writes, g.created_at AS gateway_created_at";
 
 pub async fn reads(db: &Store, gateway: i64) -> StoreResult<Option<Reads>> {
     Ok(sqlx::query_as::<_, Reads>(&format!(
-        "SELECT {READS_COLUMNS} FROM metric_reads WHERE gateway_id = ?"
+        "SELECT {READS_COLUMNS} FROM metric_reads r JOIN gateways g ON g.id = r.gateway_id \
+         WHERE r.gateway_id = ?"
     ))
     .bind(gateway)
     .fetch_optional(&db.pool)
@@ -148,7 +154,8 @@ pub async fn reads_of(
     }
     let marks = vec!["?"; gateways.len()].join(", ");
     let sql = format!(
-        "SELECT gateway_id, {READS_COLUMNS} FROM metric_reads WHERE gateway_id IN ({marks})"
+        "SELECT r.gateway_id, {READS_COLUMNS} FROM metric_reads r \
+         JOIN gateways g ON g.id = r.gateway_id WHERE r.gateway_id IN ({marks})"
     );
     let mut query = sqlx::query(&sql);
     for id in gateways {

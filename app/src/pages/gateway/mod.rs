@@ -49,6 +49,9 @@ pub struct StatusActions {
 }
 
 impl TabActions for StatusActions {
+    /// None: the frame's gateway is not read again while the status tab shows, and must not
+    /// be (`tab_view` would draw the health section again from the data the page hydrated
+    /// with, which leaves the charts out: `ChartsInTheHtml`).
     fn edits(&self) -> usize {
         0
     }

@@ -276,7 +276,7 @@ async fn the_measured_cost_is_the_hours_cloudwatch_counted_at_the_prices() {
     // The overview's sparkline counts the same hours.
     let store = &rig.app.store;
     let ids = [rig.id];
-    let sparkline = || app::api::gateways::ssr::hourly_requests(store, &ids, now - DAY);
+    let sparkline = || app::api::gateways::ssr::sparkline_hours(store, &ids, now - DAY);
     let hourly = sparkline().await.unwrap();
     assert_eq!(hourly[&rig.id], [(first, 600_000.0), (second, 400_000.0)]);
 
