@@ -4,10 +4,10 @@
 //! the database on each request (cursors, generations, times of the last write), so a change
 //! by this process, the worker or another server on the same database makes a new key: nothing
 //! is ever invalidated by hand, and a value is never served once what it came from changed
-//! (it stays in memory until it is the least used). What is kept is
-//! bounded by its weight (about its size in bytes); the least used goes first.
+//! (it stays in memory until it is the least used). What is kept is bounded by its weight
+//! (about its size in bytes); the least used goes first.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -15,20 +15,22 @@ use std::sync::Arc;
 /// half a megabyte.
 const CAPACITY_BYTES: u64 = 64 << 20;
 
+/// A value's type and the caller's key.
+type Key = (TypeId, String);
 type Value = (Arc<dyn Any + Send + Sync>, u64);
 
 #[derive(Clone)]
 struct ByWeight;
 
-impl quick_cache::Weighter<String, Value> for ByWeight {
+impl quick_cache::Weighter<Key, Value> for ByWeight {
     /// The value's weight and its key's: a key naming a page of gateways can outweigh what it
     /// keeps.
-    fn weight(&self, key: &String, value: &Value) -> u64 {
-        value.1.saturating_add(key.len() as u64).max(1)
+    fn weight(&self, key: &Key, value: &Value) -> u64 {
+        value.1.saturating_add(key.1.len() as u64).max(1)
     }
 }
 
-pub(crate) struct Kept(quick_cache::sync::Cache<String, Value, ByWeight>);
+pub(crate) struct Kept(quick_cache::sync::Cache<Key, Value, ByWeight>);
 
 impl Default for Kept {
     fn default() -> Self {
@@ -80,18 +82,18 @@ impl crate::Store {
         V: Any + Send + Sync,
         Fut: Future<Output = Result<(V, u64), E>>,
     {
-        let key = format!("{}: {key}", std::any::type_name::<V>());
+        let key = (TypeId::of::<V>(), key.to_owned());
         let (value, _) = self
             .kept
             .0
-            .get_or_insert_async(key.as_str(), async {
+            .get_or_insert_async(&key, async {
                 let (value, weight) = work().await?;
                 Ok::<Value, E>((Arc::new(value), weight))
             })
             .await?;
         Ok(value
             .downcast::<V>()
-            .expect("a key names the type of its value"))
+            .expect("a key holds the type of its value"))
     }
 }
 
