@@ -20,6 +20,10 @@ mod db;
 mod error;
 mod kept;
 mod memo;
+#[cfg(test)]
+mod schema_parity;
+#[cfg(test)]
+mod test_postgres;
 
 pub mod alerts;
 pub mod audit;
@@ -34,7 +38,7 @@ pub mod traffic;
 pub mod users;
 
 pub use backup::RestoreError;
-pub use db::{OpenError, Tx, MIGRATOR};
+pub use db::{OpenError, Tx, MIGRATOR, POSTGRES_MIGRATOR};
 pub use error::{StoreError, StoreResult};
 
 /// A handle on the database; cheap to clone (a connection pool inside).
