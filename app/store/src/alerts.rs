@@ -5,6 +5,7 @@
 //! an event seen by many reconciles is one message.
 
 use crate::plans::NewPlan;
+use crate::sql;
 use crate::{audit, now_ms, now_unix, Store, StoreError, StoreResult, Tx};
 use portico_core::alerts::{self, Event, Format, Kind};
 use portico_core::plan::lifecycle::{PlanReason, PlanStatus};
@@ -57,14 +58,14 @@ pub async fn create(db: &Store, actor: &str, new: &NewWebhook<'_>) -> StoreResul
     let gateway_id = match new.gateway {
         None => None,
         Some(name) => Some(
-            sqlx::query_scalar::<_, i64>("SELECT id FROM gateways WHERE name = ?")
+            sql::query_scalar::<i64>("SELECT id FROM gateways WHERE name = ?")
                 .bind(name)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut tx)
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("Gateway {name} does not exist.")))?,
         ),
     };
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = sql::query_scalar(
         "INSERT INTO webhooks (gateway_id, url, events, format, secret, created_by, created_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
@@ -75,10 +76,10 @@ pub async fn create(db: &Store, actor: &str, new: &NewWebhook<'_>) -> StoreResul
     .bind(new.secret)
     .bind(actor)
     .bind(now_unix())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut tx)
     .await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         actor,
         "webhook.create",
         &format!("webhook {id}"),
@@ -98,9 +99,9 @@ pub async fn create(db: &Store, actor: &str, new: &NewWebhook<'_>) -> StoreResul
 /// Removes a webhook and its delivery log.
 pub async fn delete(db: &Store, actor: &str, id: i64) -> StoreResult<()> {
     let mut tx = db.write().await?;
-    let url: Option<String> = sqlx::query_scalar("DELETE FROM webhooks WHERE id = ? RETURNING url")
+    let url: Option<String> = sql::query_scalar("DELETE FROM webhooks WHERE id = ? RETURNING url")
         .bind(id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut tx)
         .await?;
     let Some(url) = url else {
         return Err(StoreError::NotFound(format!(
@@ -108,7 +109,7 @@ pub async fn delete(db: &Store, actor: &str, id: i64) -> StoreResult<()> {
         )));
     };
     audit::record(
-        &mut *tx,
+        &mut tx,
         actor,
         "webhook.delete",
         &format!("webhook {id}"),
@@ -124,7 +125,7 @@ type WebhookRow = (i64, Option<String>, String, String, String, String, i64);
 
 /// Every webhook, oldest first.
 pub async fn list(db: &Store) -> StoreResult<Vec<Webhook>> {
-    let rows: Vec<WebhookRow> = sqlx::query_as(
+    let rows: Vec<WebhookRow> = sql::query_as(
         "SELECT w.id, g.name, w.url, w.events, w.format, w.created_by, w.created_at \
          FROM webhooks w LEFT JOIN gateways g ON g.id = w.gateway_id ORDER BY w.id",
     )
@@ -151,7 +152,7 @@ const DELIVERY_COLUMNS: &str = "id, webhook_id, kind, gateway, text, at, status,
 
 /// The newest `limit` deliveries of every webhook.
 pub async fn deliveries(db: &Store, limit: i64) -> StoreResult<Vec<Delivery>> {
-    Ok(sqlx::query_as(&format!(
+    Ok(sql::query_as(&format!(
         "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries ORDER BY id DESC LIMIT ?"
     ))
     .bind(limit)
@@ -162,17 +163,17 @@ pub async fn deliveries(db: &Store, limit: i64) -> StoreResult<Vec<Delivery>> {
 /// Queues `kind` about gateway `gateway_id` for every webhook that hears it, once per `event`
 /// key. `exec` is the transaction of the change that is the event.
 pub(crate) async fn emit<'e>(
-    exec: impl sqlx::SqliteExecutor<'e>,
+    exec: impl crate::sql::Exec<'e>,
     gateway_id: i64,
     kind: Kind,
     event: &str,
     text: &str,
 ) -> StoreResult<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO webhook_deliveries (webhook_id, event_key, kind, gateway, text, at, status, next_at_ms) \
          SELECT w.id, ?1, ?2, g.name, ?3, ?4, 'pending', ?5 FROM webhooks w JOIN gateways g ON g.id = ?6 \
          WHERE (w.gateway_id IS NULL OR w.gateway_id = g.id) \
-         AND instr(',' || w.events || ',', ',' || ?2 || ',') > 0 \
+         AND (',' || w.events || ',') LIKE ('%,' || REPLACE(?2, '_', '\\_') || ',%') ESCAPE '\\' \
          ON CONFLICT (webhook_id, kind, event_key) DO NOTHING",
     )
     .bind(event)
@@ -202,11 +203,11 @@ pub(crate) async fn new_plan(tx: &mut Tx, new: &NewPlan<'_>, id: i64) -> StoreRe
         };
         let text =
             format!("AWS differs from the topology in {steps} place(s), first: {first}; {then}.");
-        emit(&mut **tx, new.gateway, Kind::Drift, &event, &text).await?;
+        emit(&mut *tx, new.gateway, Kind::Drift, &event, &text).await?;
     }
     if new.status == PlanStatus::AwaitingApproval {
         let text = new.plan.approval_message();
-        emit(&mut **tx, new.gateway, Kind::Approval, &event, &text).await?;
+        emit(&mut *tx, new.gateway, Kind::Approval, &event, &text).await?;
     }
     Ok(())
 }
@@ -214,7 +215,7 @@ pub(crate) async fn new_plan(tx: &mut Tx, new: &NewPlan<'_>, id: i64) -> StoreRe
 /// Queues a notice for every key that expires within `EXPIRY_NOTICE_DAYS` of `now` and is
 /// still in use (once per key and expiry: a new expiry is a new notice).
 pub async fn emit_expiring_keys(db: &Store, now: i64) -> StoreResult<()> {
-    let soon: Vec<(i64, i64, String, String, i64)> = sqlx::query_as(
+    let soon: Vec<(i64, i64, String, String, i64)> = sql::query_as(
         "SELECT k.id, k.gateway_id, g.name, k.name, k.expires_at FROM api_keys k \
          JOIN gateways g ON g.id = k.gateway_id \
          WHERE k.expires_at > ? AND k.expires_at <= ? AND k.revoked_at IS NULL \
@@ -264,12 +265,13 @@ type DueRow = (
 /// dies mid-send leaves its claim to run out; the delivery is then sent again (receivers drop
 /// a repeated `X-Portico-Delivery`).
 pub async fn claim_due(db: &Store, now_ms: i64, hold_ms: i64, limit: i64) -> StoreResult<Vec<Due>> {
-    let rows: Vec<DueRow> = sqlx::query_as(
+    let rows: Vec<DueRow> = sql::query_as(
         "UPDATE webhook_deliveries SET sending_until_ms = ?1 + ?2 WHERE id IN \
          (SELECT MIN(id) FROM webhook_deliveries WHERE status = 'pending' AND next_at_ms <= ?1 \
           AND webhook_id NOT IN (SELECT webhook_id FROM webhook_deliveries \
             WHERE status = 'pending' AND sending_until_ms > ?1) \
           GROUP BY webhook_id ORDER BY MIN(next_at_ms) LIMIT ?3) \
+         AND status = 'pending' AND (sending_until_ms IS NULL OR sending_until_ms <= ?1) \
          RETURNING id, \
          (SELECT url FROM webhooks WHERE webhooks.id = webhook_deliveries.webhook_id), \
          (SELECT secret FROM webhooks WHERE webhooks.id = webhook_deliveries.webhook_id), \
@@ -319,7 +321,7 @@ pub enum Attempt<'a> {
 
 /// Forgets deliveries that ended before `before` (unix seconds): the log keeps a month.
 pub async fn prune(db: &Store, before: i64) -> StoreResult<()> {
-    sqlx::query("DELETE FROM webhook_deliveries WHERE status != 'pending' AND finished_at < ?")
+    sql::query("DELETE FROM webhook_deliveries WHERE status != 'pending' AND finished_at < ?")
         .bind(before)
         .execute(&db.pool)
         .await?;
@@ -345,7 +347,7 @@ pub async fn record_attempt(db: &Store, id: i64, attempt: Attempt<'_>) -> StoreR
             retry_at_ms: None,
         } => ("failed", code, Some(error), 0, Some(now)),
     };
-    sqlx::query(
+    sql::query(
         "UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, last_code = ?, \
          last_error = ?, next_at_ms = ?, finished_at = ?, sending_until_ms = NULL WHERE id = ?",
     )

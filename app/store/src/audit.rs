@@ -1,14 +1,16 @@
 //! The audit log: who did what and when. Each entry is written in the same transaction as the
-//! change it describes (callers pass `&mut *tx`), so the log never claims a change that was
+//! change it describes (callers pass `&mut tx`), so the log never claims a change that was
 //! rolled back, nor misses one that was saved.
 
+use crate::sql;
 use crate::{now_unix, Store, StoreResult};
+use portico_core::model::keys::format_timestamp;
 
 /// One entry, as the audit page shows it.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     pub id: i64,
-    /// "2026-11-25 19:40:12" (UTC), formatted by SQLite.
+    /// "2026-11-25 19:40:12" (UTC).
     pub at: String,
     pub actor: String,
     pub action: String,
@@ -27,17 +29,17 @@ pub struct Page {
 }
 
 /// Records that `actor` did `action` to `target`. `exec` is the caller's transaction
-/// (`&mut *tx`) when the change is written in one, or `&db.pool` for a standalone fact
+/// (`&mut tx`) when the change is written in one, or `&db.pool` for a standalone fact
 /// (a sign-in).
-pub async fn record<'e>(
-    exec: impl sqlx::SqliteExecutor<'e>,
+pub(crate) async fn record<'e>(
+    exec: impl crate::sql::Exec<'e>,
     actor: &str,
     action: &str,
     target: &str,
     before: Option<&serde_json::Value>,
     after: Option<&serde_json::Value>,
 ) -> StoreResult<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO audit (at, actor, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(now_unix())
@@ -54,14 +56,35 @@ pub async fn record<'e>(
 /// Up to `size` entries older than `before` (the newest when `None`), newest first.
 pub async fn page(db: &Store, before: Option<i64>, size: i64) -> StoreResult<Page> {
     // One more than asked tells whether an older page exists without counting.
-    let mut entries: Vec<Entry> = sqlx::query_as(
-        "SELECT id, strftime('%Y-%m-%d %H:%M:%S', at, 'unixepoch') AS at, actor, action, \
-         target, before, after FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?",
+    type Row = (
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sql::query_as(
+        "SELECT id, at, actor, action, target, before, after FROM audit \
+         WHERE id < ? ORDER BY id DESC LIMIT ?",
     )
     .bind(before.unwrap_or(i64::MAX))
     .bind(size + 1)
     .fetch_all(&db.pool)
     .await?;
+    let mut entries: Vec<Entry> = rows
+        .into_iter()
+        .map(|(id, at, actor, action, target, before, after)| Entry {
+            id,
+            at: format_timestamp(at),
+            actor,
+            action,
+            target,
+            before,
+            after,
+        })
+        .collect();
     let older = (entries.len() as i64 > size).then(|| {
         entries.truncate(size.max(0) as usize);
         entries.last().map(|e| e.id)
@@ -78,8 +101,7 @@ mod tests {
 
     #[tokio::test]
     async fn pages_go_from_newest_to_oldest() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Store::open(&dir.path().join("t.db")).await.unwrap();
+        let (_held, db) = crate::testing::store().await;
         for target in ["a", "b", "c"] {
             let after = serde_json::json!({ "name": target });
             record(&db.pool, "ann", "user.add", target, None, Some(&after))

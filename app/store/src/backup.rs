@@ -16,9 +16,16 @@ impl Store {
                 to.display()
             )));
         }
+        let crate::db::Pool::Sqlite(pool) = &self.pool else {
+            return Err(StoreError::Invalid(
+                "This installation keeps its state in PostgreSQL: back it up with PostgreSQL's \
+                 own tools (pg_dump, or your provider's snapshots)."
+                    .into(),
+            ));
+        };
         sqlx::query("VACUUM INTO ?")
             .bind(to.display().to_string())
-            .execute(&self.pool)
+            .execute(pool)
             .await?;
         Ok(())
     }
@@ -185,7 +192,7 @@ mod tests {
         ));
         let count = |s: Store| async move {
             sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit")
-                .fetch_one(&s.pool)
+                .fetch_one(s.raw_pool_for_tests())
                 .await
                 .unwrap()
         };

@@ -1,10 +1,16 @@
-//! Opening the SQLite database (WAL for concurrent readers, foreign keys on, a busy timeout so
-//! writers queue instead of failing, the migrations applied before anything else runs) and the
-//! one way a write transaction starts.
+//! Opening the database: a SQLite file (WAL for concurrent readers, foreign keys on, a busy
+//! timeout so writers queue instead of failing) or a PostgreSQL server (`postgres://…`), the
+//! migrations applied before anything else runs; and the one way a write transaction starts.
 
-use crate::{Store, StoreError};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, Transaction};
+use crate::sql::{Connection, Exec, On};
+use crate::{Sessions, Store, StoreError};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
+use sqlx::sqlite::{
+    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::Transaction;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -12,6 +18,10 @@ use std::time::Duration;
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 /// PostgreSQL's migrations, one per SQLite migration (`schema_parity` holds them in step).
 pub static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// The key of the PostgreSQL advisory lock every write transaction takes first (`Store::write`):
+/// "portico" in ASCII.
+const WRITE_LOCK: i64 = 0x0070_6f72_7469_636f;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -21,12 +31,131 @@ pub enum OpenError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// A write transaction. Callers run their statements on `&mut *tx` and `commit()`; dropping it
+/// The store's connections, to one database or the other.
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A write transaction. Callers run their statements on `&mut tx` and `commit()`; dropping it
 /// rolls back.
-pub type Tx = Transaction<'static, Sqlite>;
+#[derive(Debug)]
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// One connection taken from the pool, for reads that must see one state of the database.
+pub(crate) enum Conn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Postgres(tx) => tx.rollback().await,
+        }
+    }
+}
+
+impl Connection for Tx {
+    fn on(&mut self) -> On<'_> {
+        match self {
+            Tx::Sqlite(tx) => On::Sqlite(tx),
+            Tx::Postgres(tx) => On::Postgres(tx),
+        }
+    }
+}
+
+impl Connection for Conn {
+    fn on(&mut self) -> On<'_> {
+        match self {
+            Conn::Sqlite(c) => On::Sqlite(c),
+            Conn::Postgres(c) => On::Postgres(c),
+        }
+    }
+}
+
+impl<'c> Exec<'c> for &'c Pool {
+    fn on(self) -> On<'c> {
+        match self {
+            Pool::Sqlite(p) => On::SqlitePool(p),
+            Pool::Postgres(p) => On::PostgresPool(p),
+        }
+    }
+}
+
+impl Pool {
+    pub(crate) async fn acquire(&self) -> Result<Conn, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
+            Pool::Postgres(p) => Conn::Postgres(p.acquire().await?),
+        })
+    }
+
+    /// A transaction that only reads: it sees one state of the database throughout (SQLite's
+    /// deferred transaction; PostgreSQL's REPEATABLE READ, whose snapshot is taken at its first
+    /// statement) and queues behind no writer.
+    pub(crate) async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(
+                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
+        })
+    }
+
+    pub(crate) async fn close(&self) {
+        match self {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// Whether `db` (what `--db` says) names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+/// `db` as messages and logs show it: a URL without its password.
+pub fn shown(db: &str) -> String {
+    if !is_postgres(db) {
+        return db.to_owned();
+    }
+    let (scheme, rest) = db.split_once("://").unwrap_or(("postgres", db));
+    match rest.rsplit_once('@') {
+        Some((user, server)) => {
+            let user = user.split_once(':').map_or(user, |(name, _)| name);
+            format!("{scheme}://{user}@{server}")
+        }
+        None => db.to_owned(),
+    }
+}
 
 impl Store {
-    /// Opens (creating if missing) the database file and applies the migrations.
+    /// Opens the database `db` names, a file path (SQLite, created if missing) or a
+    /// `postgres://` URL, and applies the migrations.
+    pub async fn connect(db: &str) -> Result<Store, OpenError> {
+        if is_postgres(db) {
+            Store::open_postgres(db).await
+        } else {
+            Store::open(Path::new(db)).await
+        }
+    }
+
+    /// Opens (creating if missing) the SQLite database file and applies the migrations.
     pub async fn open(path: &Path) -> Result<Store, OpenError> {
         let shown = path.display().to_string();
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{shown}"))
@@ -53,28 +182,68 @@ impl Store {
                 source,
             })?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store {
+        Ok(Store::on(Pool::Sqlite(pool)))
+    }
+
+    /// Connects to the PostgreSQL database `url` names and applies the migrations.
+    pub async fn open_postgres(url: &str) -> Result<Store, OpenError> {
+        let shown = shown(url);
+        let options = PgConnectOptions::from_str(url).map_err(|source| OpenError::Open {
+            path: shown.clone(),
+            source,
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(|source| OpenError::Open {
+                path: shown,
+                source,
+            })?;
+        POSTGRES_MIGRATOR.run(&pool).await?;
+        Ok(Store::on(Pool::Postgres(pool)))
+    }
+
+    fn on(pool: Pool) -> Store {
+        Store {
             pool,
             memo: None,
             kept: Default::default(),
-        })
+        }
     }
 
-    /// Starts a write transaction with `BEGIN IMMEDIATE`: it takes SQLite's write lock up
-    /// front (queueing behind another writer for up to the busy timeout), so a transaction that
-    /// reads before it writes can never fail to upgrade with SQLITE_BUSY_SNAPSHOT because
-    /// someone else wrote in between. Every multi-statement write goes through here.
+    /// Starts a write transaction that holds the database's one write lock from its start: on
+    /// SQLite `BEGIN IMMEDIATE` (queueing behind another writer for up to the busy timeout), on
+    /// PostgreSQL a transaction-scoped advisory lock. Writers thus go one at a time on both, so
+    /// a transaction that reads before it writes can never find the rows it read changed under
+    /// it (nor fail to upgrade with SQLITE_BUSY_SNAPSHOT). Every multi-statement write goes
+    /// through here.
     pub(crate) async fn write(&self) -> Result<Tx, StoreError> {
         debug_assert!(
             self.memo.is_none(),
             "a page render's store (Store::for_one_render) writes nothing"
         );
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                // Waits as long as SQLite's busy timeout, then fails as busy (55P03).
+                sqlx::query("SET LOCAL lock_timeout = '5s'")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Tx::Postgres(tx)
+            }
+        })
     }
 
     /// Answers when the database does (`/healthz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query_scalar::<_, i64>("SELECT 1")
+        crate::sql::query_scalar::<i64>("SELECT CAST(1 AS BIGINT)")
             .fetch_one(&self.pool)
             .await?;
         Ok(())
@@ -86,32 +255,53 @@ impl Store {
     }
 
     /// The session store over the same database, its table created.
-    pub async fn sessions(&self) -> Result<tower_sessions_sqlx_store::SqliteStore, StoreError> {
-        let store = tower_sessions_sqlx_store::SqliteStore::new(self.pool.clone());
-        store.migrate().await?;
-        Ok(store)
+    pub async fn sessions(&self) -> Result<Sessions, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => {
+                let store = tower_sessions_sqlx_store::SqliteStore::new(p.clone());
+                store.migrate().await?;
+                Sessions::Sqlite(store)
+            }
+            Pool::Postgres(p) => {
+                let store = tower_sessions_sqlx_store::PostgresStore::new(p.clone());
+                store.migrate().await?;
+                Sessions::Postgres(store)
+            }
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql;
+
+    #[test]
+    fn a_url_is_shown_without_its_password() {
+        assert_eq!(
+            shown("postgres://portico:s3cr%40t@db.internal:5432/portico?sslmode=require"),
+            "postgres://portico@db.internal:5432/portico?sslmode=require"
+        );
+        assert_eq!(shown("postgresql://db/portico"), "postgresql://db/portico");
+        assert_eq!(shown("state/portico.db"), "state/portico.db");
+        assert!(is_postgres("postgres://db/p") && !is_postgres("postgres.db"));
+    }
 
     #[tokio::test]
     async fn opens_with_wal_foreign_keys_and_migrations() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db")).await.unwrap();
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        let mode: String = sql::query_scalar("PRAGMA journal_mode")
             .fetch_one(&store.pool)
             .await
             .unwrap();
         assert_eq!(mode, "wal");
-        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        let fk: i64 = sql::query_scalar("PRAGMA foreign_keys")
             .fetch_one(&store.pool)
             .await
             .unwrap();
         assert_eq!(fk, 1);
-        let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        let users: i64 = sql::query_scalar("SELECT count(*) FROM users")
             .fetch_one(&store.pool)
             .await
             .unwrap();
@@ -122,16 +312,16 @@ mod tests {
     }
 
     /// A transaction that reads, then writes while another connection wrote in between, is
-    /// what failed with SQLITE_BUSY_SNAPSHOT (code 517) under a deferred BEGIN.
+    /// what failed with SQLITE_BUSY_SNAPSHOT (code 517) under a deferred BEGIN, and what would
+    /// lose an increment under PostgreSQL's READ COMMITTED without the write lock.
     #[tokio::test]
     async fn a_read_then_write_transaction_survives_a_concurrent_writer() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
-        sqlx::query("CREATE TABLE counter (n INTEGER NOT NULL)")
+        let (_held, store) = crate::testing::store().await;
+        sql::query("CREATE TABLE counter (n BIGINT NOT NULL)")
             .execute(&store.pool)
             .await
             .unwrap();
-        sqlx::query("INSERT INTO counter VALUES (0)")
+        sql::query("INSERT INTO counter VALUES (0)")
             .execute(&store.pool)
             .await
             .unwrap();
@@ -140,13 +330,13 @@ mod tests {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
                 let mut tx = store.write().await?;
-                let n: i64 = sqlx::query_scalar("SELECT n FROM counter")
-                    .fetch_one(&mut *tx)
+                let n: i64 = sql::query_scalar("SELECT n FROM counter")
+                    .fetch_one(&mut tx)
                     .await?;
                 tokio::task::yield_now().await;
-                sqlx::query("UPDATE counter SET n = ?")
+                sql::query("UPDATE counter SET n = ?")
                     .bind(n + 1)
-                    .execute(&mut *tx)
+                    .execute(&mut tx)
                     .await?;
                 tx.commit().await?;
                 Ok::<_, StoreError>(())
@@ -155,7 +345,7 @@ mod tests {
         for t in tasks {
             t.await.unwrap().unwrap();
         }
-        let n: i64 = sqlx::query_scalar("SELECT n FROM counter")
+        let n: i64 = sql::query_scalar("SELECT n FROM counter")
             .fetch_one(&store.pool)
             .await
             .unwrap();

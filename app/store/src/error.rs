@@ -39,14 +39,8 @@ impl StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &err {
-            // SQLITE_BUSY (5) and its extended codes (517 busy snapshot, 261 busy recovery),
-            // SQLITE_LOCKED (6): contention, not a fault.
-            if let Some(code) = db.code() {
-                if let Ok(code) = code.parse::<i64>() {
-                    if matches!(code & 0xff, 5 | 6) {
-                        return StoreError::Busy;
-                    }
-                }
+            if contention(db.as_ref()) {
+                return StoreError::Busy;
             }
         }
         if matches!(err, sqlx::Error::PoolTimedOut) {
@@ -57,6 +51,26 @@ impl From<sqlx::Error> for StoreError {
         }
         StoreError::internal("database error", err)
     }
+}
+
+/// Whether a database refused for contention (retry shortly), not for a fault.
+fn contention(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let Some(code) = db.code() else {
+        return false;
+    };
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        // SQLITE_BUSY (5) and its extended codes (517 busy snapshot, 261 busy recovery),
+        // SQLITE_LOCKED (6).
+        return code
+            .parse::<i64>()
+            .is_ok_and(|code| matches!(code & 0xff, 5 | 6));
+    }
+    // PostgreSQL's SQLSTATEs: a serialization failure, a deadlock, a lock not had within
+    // `lock_timeout` (the write lock, `Store::write`), a server shutting down or starting.
+    matches!(
+        code.as_ref(),
+        "40001" | "40P01" | "55P03" | "57P01" | "57P02" | "57P03"
+    )
 }
 
 /// Turns a unique-constraint violation into a clear `Conflict` (the row already exists).
@@ -95,6 +109,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql;
 
     /// A write that waited past the busy timeout is contention, shown as "busy" (503), not
     /// an internal error (500).
@@ -104,8 +119,8 @@ mod tests {
         let path = dir.path().join("t.db");
         let store = crate::Store::open(&path).await.unwrap();
         let mut holder = store.write().await.unwrap();
-        sqlx::query("INSERT INTO audit (at, actor, action, target) VALUES (0, 'a', 'b', 'c')")
-            .execute(&mut *holder)
+        sql::query("INSERT INTO audit (at, actor, action, target) VALUES (0, 'a', 'b', 'c')")
+            .execute(&mut holder)
             .await
             .unwrap();
         let options = sqlx::sqlite::SqliteConnectOptions::new()
@@ -124,8 +139,7 @@ mod tests {
     /// and is not an internal error (those are logged as errors).
     #[tokio::test]
     async fn a_closed_database_is_shutting_down() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = crate::Store::open(&dir.path().join("p.db")).await.unwrap();
+        let (_held, store) = crate::testing::store().await;
         store.close().await;
         let err = crate::users::count(&store).await.unwrap_err();
         assert!(matches!(err, StoreError::Closed), "{err:?}");

@@ -5,12 +5,13 @@
 //! and marks on the `gateways` table are here too.
 
 use crate::error::{decode, word};
+use crate::sql::{self, Connection};
 use crate::{audit, now_unix, Store, StoreError, StoreResult};
 use portico_core::health::Health;
+use portico_core::model::keys::{format_time, format_timestamp};
 use portico_core::model::topology::Topology;
 use portico_core::plan::lifecycle::GatewayState;
 use serde_json::json;
-use sqlx::SqliteConnection;
 
 /// A gateway's latest desired state, as the edit core and the worker read it.
 #[derive(Clone, Debug, PartialEq)]
@@ -83,8 +84,8 @@ pub async fn load(db: &Store, name: &str) -> StoreResult<Desired> {
 }
 
 /// `load` inside a caller's transaction (`&mut tx`), so what is checked is what is written.
-pub async fn load_in(conn: &mut SqliteConnection, name: &str) -> StoreResult<Desired> {
-    let row: Option<DesiredRecord> = sqlx::query_as(desired!("WHERE g.name = ?"))
+pub(crate) async fn load_in(conn: &mut impl Connection, name: &str) -> StoreResult<Desired> {
+    let row: Option<DesiredRecord> = sql::query_as(desired!("WHERE g.name = ?"))
         .bind(name)
         .fetch_optional(&mut *conn)
         .await?;
@@ -94,7 +95,7 @@ pub async fn load_in(conn: &mut SqliteConnection, name: &str) -> StoreResult<Des
 
 /// A gateway by id, `None` once it is gone (the worker's tasks outlive a deleted gateway).
 pub async fn by_id(db: &Store, id: i64) -> StoreResult<Option<Desired>> {
-    let row: Option<DesiredRecord> = sqlx::query_as(desired!("WHERE g.id = ?"))
+    let row: Option<DesiredRecord> = sql::query_as(desired!("WHERE g.id = ?"))
         .bind(id)
         .fetch_optional(&db.pool)
         .await?;
@@ -104,7 +105,7 @@ pub async fn by_id(db: &Store, id: i64) -> StoreResult<Option<Desired>> {
 /// The topology of one generation of a gateway (a plan is drawn and costed over the
 /// generation it was made from).
 pub async fn snapshot(db: &Store, id: i64, generation: i64) -> StoreResult<Topology> {
-    let json: Option<String> = sqlx::query_scalar(
+    let json: Option<String> = sql::query_scalar(
         "SELECT topology FROM generations WHERE gateway_id = ? AND generation = ?",
     )
     .bind(id)
@@ -141,7 +142,7 @@ struct ListRecord {
     generation: i64,
     topology: String,
     actor: String,
-    at: String,
+    at: i64,
     state: Option<String>,
     message: Option<String>,
     deleting_at: Option<i64>,
@@ -166,17 +167,15 @@ pub async fn list_worst_first(
     offset: i64,
     limit: i64,
 ) -> StoreResult<(Vec<Listed>, i64)> {
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM gateways")
+    let total: i64 = sql::query_scalar("SELECT COUNT(*) FROM gateways")
         .fetch_one(&db.pool)
         .await?;
     Ok((listed(db, WORST_FIRST, offset, limit).await?, total))
 }
 
 async fn listed(db: &Store, order: &str, offset: i64, limit: i64) -> StoreResult<Vec<Listed>> {
-    let rows: Vec<ListRecord> = sqlx::query_as(&format!(
-        "SELECT g.id, g.name, g.generation, v.topology, v.actor, \
-         strftime('%Y-%m-%d %H:%M', v.at, 'unixepoch') AS at, \
-         s.state, s.message, g.deleting_at, s.health \
+    let rows: Vec<ListRecord> = sql::query_as(&format!(
+        "SELECT g.id, g.name, g.generation, v.topology, v.actor, v.at, s.state, s.message, g.deleting_at, s.health \
          FROM gateways g JOIN generations v ON v.gateway_id = g.id AND v.generation = g.generation \
          LEFT JOIN gateway_status s ON s.gateway_id = g.id {order} LIMIT ? OFFSET ?"
     ))
@@ -199,7 +198,7 @@ async fn listed(db: &Store, order: &str, offset: i64, limit: i64) -> StoreResult
                 generation: r.generation,
                 topology: decode("topology", &r.topology)?,
                 updated_by: r.actor,
-                updated_at: r.at,
+                updated_at: format_time(r.at),
                 deleting: r.deleting_at.is_some(),
                 state,
                 health: r.health.map(|h| decode("health", &h)).transpose()?,
@@ -209,7 +208,7 @@ async fn listed(db: &Store, order: &str, offset: i64, limit: i64) -> StoreResult
 }
 
 /// One saved generation, as the history lists it.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Generation {
     pub generation: i64,
     pub actor: String,
@@ -221,28 +220,35 @@ pub struct Generation {
 
 /// The latest 100 generations of a gateway, newest first.
 pub async fn history(db: &Store, id: i64) -> StoreResult<Vec<Generation>> {
-    Ok(sqlx::query_as(
-        "SELECT generation, actor, strftime('%Y-%m-%d %H:%M:%S', at, 'unixepoch') AS at, summary \
+    let rows: Vec<(i64, String, i64, String)> = sql::query_as(
+        "SELECT generation, actor, at, summary \
          FROM generations WHERE gateway_id = ? ORDER BY generation DESC LIMIT 100",
     )
     .bind(id)
     .fetch_all(&db.pool)
-    .await?)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(generation, actor, at, summary)| Generation {
+            generation,
+            actor,
+            at: format_timestamp(at),
+            summary,
+        })
+        .collect())
 }
 
 /// Every gateway's name, sorted (to switch between diagrams).
 pub async fn names(db: &Store) -> StoreResult<Vec<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT name FROM gateways ORDER BY name")
-            .fetch_all(&db.pool)
-            .await?,
-    )
+    Ok(sql::query_scalar("SELECT name FROM gateways ORDER BY name")
+        .fetch_all(&db.pool)
+        .await?)
 }
 
 /// The gateway in the worst health (ties by name), leaving out those being deleted: where a
 /// viewer lands after signing in. `None` when there is none.
 pub async fn worst_health(db: &Store) -> StoreResult<Option<String>> {
-    Ok(sqlx::query_scalar(&format!(
+    Ok(sql::query_scalar(&format!(
         "SELECT g.name FROM gateways g LEFT JOIN gateway_status s ON s.gateway_id = g.id \
              WHERE g.deleting_at IS NULL {WORST_FIRST} LIMIT 1"
     ))
@@ -252,7 +258,7 @@ pub async fn worst_health(db: &Store) -> StoreResult<Option<String>> {
 
 /// Asks the worker to observe and reconcile a gateway now: the bump moves its change mark.
 pub async fn nudge(db: &Store, name: &str) -> StoreResult<()> {
-    let done = sqlx::query("UPDATE gateways SET nudged_at = nudged_at + 1 WHERE name = ?")
+    let done = sql::query("UPDATE gateways SET nudged_at = nudged_at + 1 WHERE name = ?")
         .bind(name)
         .execute(&db.pool)
         .await?;
@@ -266,10 +272,13 @@ pub async fn nudge(db: &Store, name: &str) -> StoreResult<()> {
 /// edit, a delete, an approval, a nudge, a key issued, rotated or revoked. The worker compares
 /// them between polls and wakes the task of each gateway whose mark moved.
 pub async fn change_marks(db: &Store) -> StoreResult<Vec<(i64, String)>> {
-    Ok(sqlx::query_as(
-        "SELECT g.id, g.generation || '/' || COALESCE(g.deleting_at, '') || '/' || g.nudged_at || '/' || \
-         COALESCE((SELECT MAX(approved_at) FROM plans p WHERE p.gateway_id = g.id), '') || '/' || \
-         COALESCE((SELECT MAX(id) || '-' || COUNT(revoked_at) || '-' || COUNT(replaced_at) \
+    Ok(sql::query_as(
+        "SELECT g.id, CAST(g.generation AS TEXT) || '/' || COALESCE(CAST(g.deleting_at AS TEXT), '') \
+         || '/' || CAST(g.nudged_at AS TEXT) || '/' || \
+         COALESCE(CAST((SELECT MAX(approved_at) FROM plans p WHERE p.gateway_id = g.id) AS TEXT), '') \
+         || '/' || \
+         COALESCE((SELECT CAST(MAX(id) AS TEXT) || '-' || CAST(COUNT(revoked_at) AS TEXT) || '-' \
+                   || CAST(COUNT(replaced_at) AS TEXT) \
                    FROM api_keys k WHERE k.gateway_id = g.id), '') FROM gateways g",
     )
     .fetch_all(&db.pool)
@@ -278,7 +287,7 @@ pub async fn change_marks(db: &Store) -> StoreResult<Vec<(i64, String)>> {
 
 /// AWS matched `generation`; a mark never moves backwards (a slow run finishing late).
 pub async fn mark_converged(db: &Store, id: i64, generation: i64) -> StoreResult<()> {
-    sqlx::query(
+    sql::query(
         "UPDATE gateways SET converged_generation = ? WHERE id = ? AND converged_generation < ?",
     )
     .bind(generation)
@@ -292,7 +301,7 @@ pub async fn mark_converged(db: &Store, id: i64, generation: i64) -> StoreResult
 /// Everything the gateway owns carries this installation's tag: it stops claiming resources
 /// tagged with its name alone.
 pub async fn tags_current(db: &Store, id: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE gateways SET legacy_tags = 0 WHERE id = ?")
+    sql::query("UPDATE gateways SET legacy_tags = FALSE WHERE id = ?")
         .bind(id)
         .execute(&db.pool)
         .await?;
@@ -302,7 +311,7 @@ pub async fn tags_current(db: &Store, id: i64) -> StoreResult<()> {
 /// The finalizer's last step, once AWS holds nothing of the gateway: its rows go (generations,
 /// plans, status and keys cascade). Only a gateway an admin asked to delete is removed.
 pub async fn remove(db: &Store, id: i64) -> StoreResult<()> {
-    sqlx::query("DELETE FROM gateways WHERE id = ? AND deleting_at IS NOT NULL")
+    sql::query("DELETE FROM gateways WHERE id = ? AND deleting_at IS NOT NULL")
         .bind(id)
         .execute(&db.pool)
         .await?;
@@ -327,12 +336,12 @@ pub async fn delete(db: &Store, actor: &str, name: &str, removal: Removal) -> St
     let g = load_in(&mut tx, name).await?;
     refuse_deleting(&mut tx, g.id, name).await?;
     let release = removal == Removal::Release;
-    sqlx::query("UPDATE gateways SET deleting_at = ?, deleting_by = ?, releasing = ? WHERE id = ?")
+    sql::query("UPDATE gateways SET deleting_at = ?, deleting_by = ?, releasing = ? WHERE id = ?")
         .bind(now_unix())
         .bind(actor)
         .bind(release)
         .bind(g.id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     let before = json!({ "generation": g.generation, "topology": g.topology });
     let action = if release {
@@ -340,14 +349,18 @@ pub async fn delete(db: &Store, actor: &str, name: &str, removal: Removal) -> St
     } else {
         "gateway.delete"
     };
-    audit::record(&mut *tx, actor, action, name, Some(&before), None).await?;
+    audit::record(&mut tx, actor, action, name, Some(&before), None).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// A gateway being deleted takes no more edits (nor new keys): `Conflict` naming who deletes it.
-pub async fn refuse_deleting(conn: &mut SqliteConnection, id: i64, name: &str) -> StoreResult<()> {
-    let by: Option<Option<String>> = sqlx::query_scalar(
+pub(crate) async fn refuse_deleting(
+    conn: &mut impl Connection,
+    id: i64,
+    name: &str,
+) -> StoreResult<()> {
+    let by: Option<Option<String>> = sql::query_scalar(
         "SELECT deleting_by FROM gateways WHERE id = ? AND deleting_at IS NOT NULL",
     )
     .bind(id)

@@ -104,8 +104,7 @@ mod tests {
 
     #[tokio::test]
     async fn works_once_per_key_and_forgets_past_its_capacity() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = crate::Store::open(&dir.path().join("k.db")).await.unwrap();
+        let (_held, store) = crate::testing::store().await;
         let worked = AtomicUsize::new(0);
         let work = |value: &'static str| {
             let worked = &worked;

@@ -4,6 +4,7 @@
 //! it should make and records what it made.
 
 use crate::error::{decode, encode};
+use crate::sql;
 use crate::{audit, Store, StoreError, StoreResult};
 use portico_core::alerts::Kind;
 use portico_core::model::keys::{KeyDates, REVOKED_KEPT_SECONDS};
@@ -125,11 +126,11 @@ const COLUMNS: &str = "id, name, owner, description, plans, enabled, expires_at,
     aws_id, hint, revealed_at, revoked_at, revoked_by, delete_after, rotated_from, replaced_at, disable_at, deleted_at";
 
 async fn fetch<'e>(
-    exec: impl sqlx::SqliteExecutor<'e>,
+    exec: impl crate::sql::Exec<'e>,
     gateway: i64,
     key: i64,
 ) -> StoreResult<KeyRecord> {
-    let row: Option<Row> = sqlx::query_as(&format!(
+    let row: Option<Row> = sql::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys WHERE id = ? AND gateway_id = ?"
     ))
     .bind(key)
@@ -147,7 +148,7 @@ pub async fn get(db: &Store, gateway: i64, key: i64) -> StoreResult<KeyRecord> {
 
 /// A gateway's keys, newest first, deleted ones included (the page keeps the record).
 pub async fn list(db: &Store, gateway: i64) -> StoreResult<Vec<KeyRecord>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
+    let rows: Vec<Row> = sql::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys WHERE gateway_id = ? ORDER BY id DESC"
     ))
     .bind(gateway)
@@ -158,7 +159,7 @@ pub async fn list(db: &Store, gateway: i64) -> StoreResult<Vec<KeyRecord>> {
 
 /// Keys that still hold a place in AWS: neither revoked nor deleted (the diagram counts them).
 pub async fn live_count(db: &Store, gateway: i64) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar(
+    Ok(sql::query_scalar(
         "SELECT COUNT(*) FROM api_keys WHERE gateway_id = ? AND revoked_at IS NULL AND deleted_at IS NULL",
     )
     .bind(gateway)
@@ -170,7 +171,7 @@ pub async fn live_count(db: &Store, gateway: i64) -> StoreResult<i64> {
 /// any can own no key in AWS, so observing it skips the account's key listing.
 pub async fn any(db: &Store, gateway: i64) -> StoreResult<bool> {
     Ok(
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM api_keys WHERE gateway_id = ?)")
+        sql::query_scalar("SELECT EXISTS (SELECT 1 FROM api_keys WHERE gateway_id = ?)")
             .bind(gateway)
             .fetch_one(&db.pool)
             .await?,
@@ -180,7 +181,7 @@ pub async fn any(db: &Store, gateway: i64) -> StoreResult<bool> {
 /// The AWS keys the gateway's key rows recorded (`(Portico's id, AWS's id)`), not yet deleted:
 /// the gateway's own even before they carry its tags (an adopted key).
 pub async fn recorded(db: &Store, gateway: i64) -> StoreResult<Vec<(i64, String)>> {
-    Ok(sqlx::query_as(
+    Ok(sql::query_as(
         "SELECT id, aws_id FROM api_keys \
          WHERE gateway_id = ? AND aws_id IS NOT NULL AND deleted_at IS NULL ORDER BY id",
     )
@@ -201,9 +202,9 @@ pub async fn issue(
     let gateway_id = crate::gateways::load(db, gateway).await?.id;
     let mut tx = db.write().await?;
     crate::gateways::refuse_deleting(&mut tx, gateway_id, gateway).await?;
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = sql::query_scalar(
         "INSERT INTO api_keys (gateway_id, name, owner, description, plans, enabled, expires_at, created_by, created_at) \
-         VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id",
+         VALUES (?, ?, ?, ?, ?, TRUE, ?, ?, ?) RETURNING id",
     )
     .bind(gateway_id)
     .bind(&key.name)
@@ -213,12 +214,12 @@ pub async fn issue(
     .bind(key.expires_at)
     .bind(actor)
     .bind(now)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut tx)
     .await?;
     let after =
         json!({ "owner": key.owner, "usage_plans": key.usage_plans, "expires": key.expires });
     audit::record(
-        &mut *tx,
+        &mut tx,
         actor,
         "key.issue",
         &format!("{gateway}: key {} ({id})", key.name),
@@ -259,16 +260,16 @@ pub async fn rotate(
 ) -> StoreResult<i64> {
     let gateway_id = crate::gateways::load(db, gateway).await?.id;
     let mut tx = db.write().await?;
-    let old = fetch(&mut *tx, gateway_id, key).await?;
+    let old = fetch(&mut tx, gateway_id, key).await?;
     refuse_if_ended(&old, "rotated")?;
     crate::gateways::refuse_deleting(&mut tx, gateway_id, gateway).await?;
-    let moved = sqlx::query(
+    let moved = sql::query(
         "UPDATE api_keys SET replaced_at = ?, disable_at = ? WHERE id = ? AND replaced_at IS NULL AND revoked_at IS NULL",
     )
     .bind(now)
     .bind(now + grace_seconds)
     .bind(key)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     if moved.rows_affected() != 1 {
         return Err(StoreError::Conflict(format!(
@@ -276,7 +277,7 @@ pub async fn rotate(
             old.name
         )));
     }
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = sql::query_scalar(
         "INSERT INTO api_keys (gateway_id, name, owner, description, plans, enabled, expires_at, created_by, created_at, rotated_from) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
@@ -290,10 +291,10 @@ pub async fn rotate(
     .bind(actor)
     .bind(now)
     .bind(key)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut tx)
     .await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         actor,
         "key.rotate",
         &format!("{gateway}: key {} ({key} → {id})", old.name),
@@ -307,7 +308,7 @@ pub async fn rotate(
         grace_seconds / 3600
     );
     let event = format!("key:{key}:rotated");
-    crate::alerts::emit(&mut *tx, gateway_id, Kind::KeyChanged, &event, &text).await?;
+    crate::alerts::emit(&mut tx, gateway_id, Kind::KeyChanged, &event, &text).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -316,24 +317,24 @@ pub async fn rotate(
 pub async fn revoke(db: &Store, actor: &str, gateway: &str, key: i64, now: i64) -> StoreResult<()> {
     let gateway_id = crate::gateways::load(db, gateway).await?.id;
     let mut tx = db.write().await?;
-    let old = fetch(&mut *tx, gateway_id, key).await?;
+    let old = fetch(&mut tx, gateway_id, key).await?;
     if old.revoked_at.is_some() {
         return Err(StoreError::Conflict(format!(
             "Key {} is already revoked.",
             old.name
         )));
     }
-    sqlx::query(
+    sql::query(
         "UPDATE api_keys SET revoked_at = ?, revoked_by = ?, delete_after = ? WHERE id = ? AND revoked_at IS NULL",
     )
     .bind(now)
     .bind(actor)
     .bind(now + REVOKED_KEPT_SECONDS)
     .bind(key)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         actor,
         "key.revoke",
         &format!("{gateway}: key {} ({key})", old.name),
@@ -346,7 +347,7 @@ pub async fn revoke(db: &Store, actor: &str, gateway: &str, key: i64, now: i64) 
         old.name
     );
     let event = format!("key:{key}:revoked");
-    crate::alerts::emit(&mut *tx, gateway_id, Kind::KeyChanged, &event, &text).await?;
+    crate::alerts::emit(&mut tx, gateway_id, Kind::KeyChanged, &event, &text).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -354,7 +355,7 @@ pub async fn revoke(db: &Store, actor: &str, gateway: &str, key: i64, now: i64) 
 /// Claims the one showing of a key's value; false when it was claimed before (another tab).
 pub async fn claim_reveal(db: &Store, key: i64, now: i64) -> StoreResult<bool> {
     let claimed =
-        sqlx::query("UPDATE api_keys SET revealed_at = ? WHERE id = ? AND revealed_at IS NULL")
+        sql::query("UPDATE api_keys SET revealed_at = ? WHERE id = ? AND revealed_at IS NULL")
             .bind(now)
             .bind(key)
             .execute(&db.pool)
@@ -364,7 +365,7 @@ pub async fn claim_reveal(db: &Store, key: i64, now: i64) -> StoreResult<bool> {
 
 /// The value could not be read after all: the key stays showable.
 pub async fn release_reveal(db: &Store, key: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE api_keys SET revealed_at = NULL WHERE id = ?")
+    sql::query("UPDATE api_keys SET revealed_at = NULL WHERE id = ?")
         .bind(key)
         .execute(&db.pool)
         .await?;
@@ -380,13 +381,13 @@ pub async fn record_reveal(
     hint: &str,
 ) -> StoreResult<()> {
     let mut tx = db.write().await?;
-    sqlx::query("UPDATE api_keys SET hint = ? WHERE id = ?")
+    sql::query("UPDATE api_keys SET hint = ? WHERE id = ?")
         .bind(hint)
         .bind(key.id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         actor,
         "key.reveal",
         &format!("{gateway}: key {} ({})", key.name, key.id),
@@ -402,7 +403,7 @@ pub async fn record_reveal(
 /// rotation's grace period applied (the planner has no clock). A revoked key past its
 /// deletion time is not wanted at all, so the planner deletes it from AWS.
 pub async fn desired_keys(db: &Store, gateway: i64, now: i64) -> StoreResult<Vec<DesiredKey>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
+    let rows: Vec<Row> = sql::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys WHERE gateway_id = ? AND deleted_at IS NULL ORDER BY id"
     ))
     .bind(gateway)
@@ -429,10 +430,11 @@ pub async fn desired_keys(db: &Store, gateway: i64, now: i64) -> StoreResult<Vec
 /// The next moment a key changes by the clock (expiry, end of a grace period, deletion of a
 /// revoked key), so the worker looks again then.
 pub async fn next_key_deadline(db: &Store, gateway: i64, now: i64) -> StoreResult<Option<i64>> {
-    Ok(sqlx::query_scalar(
+    Ok(sql::query_scalar(
         "SELECT MIN(t) FROM (SELECT expires_at AS t FROM api_keys WHERE gateway_id = ?1 AND deleted_at IS NULL \
          UNION ALL SELECT disable_at FROM api_keys WHERE gateway_id = ?1 AND deleted_at IS NULL \
-         UNION ALL SELECT delete_after FROM api_keys WHERE gateway_id = ?1 AND deleted_at IS NULL) WHERE t > ?2",
+         UNION ALL SELECT delete_after FROM api_keys WHERE gateway_id = ?1 AND deleted_at IS NULL) AS deadlines \
+         WHERE t > ?2",
     )
     .bind(gateway)
     .bind(now)
@@ -447,7 +449,7 @@ pub async fn key_created(
     aws_id: &str,
     hint: Option<&str>,
 ) -> StoreResult<()> {
-    sqlx::query("UPDATE api_keys SET aws_id = ?, hint = COALESCE(?, hint) WHERE id = ?")
+    sql::query("UPDATE api_keys SET aws_id = ?, hint = COALESCE(?, hint) WHERE id = ?")
         .bind(aws_id)
         .bind(hint)
         .bind(key)
@@ -461,29 +463,29 @@ pub async fn key_created(
 pub async fn sync_keys(db: &Store, gateway: i64, actual: &Actual, now: i64) -> StoreResult<()> {
     let mut tx = db.write().await?;
     for (key, k) in &actual.api_keys {
-        sqlx::query(
+        sql::query(
             "UPDATE api_keys SET aws_id = ? WHERE id = ? AND gateway_id = ? AND aws_id IS NULL",
         )
         .bind(&k.id)
         .bind(key)
         .bind(gateway)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     }
-    let gone: Vec<i64> = sqlx::query_scalar(
+    let gone: Vec<i64> = sql::query_scalar(
         "SELECT id FROM api_keys WHERE gateway_id = ? AND deleted_at IS NULL AND revoked_at IS NOT NULL \
          AND delete_after <= ?",
     )
     .bind(gateway)
     .bind(now)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut tx)
     .await?;
     for id in gone {
         if !actual.api_keys.contains_key(&id) {
-            sqlx::query("UPDATE api_keys SET deleted_at = ? WHERE id = ?")
+            sql::query("UPDATE api_keys SET deleted_at = ? WHERE id = ?")
                 .bind(now)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
         }
     }
@@ -498,10 +500,9 @@ mod tests {
 
     /// A gateway row and keys in every state, written directly (the issue path needs a
     /// topology; these functions only read the key rows).
-    async fn seeded() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Store::open(&dir.path().join("t.db")).await.unwrap();
-        sqlx::query(
+    async fn seeded() -> (crate::testing::Held, Store) {
+        let (dir, db) = crate::testing::store().await;
+        sql::query(
             "INSERT INTO gateways (id, name, generation, created_at, created_by) VALUES (1, 'g', 1, 0, 't')",
         )
         .execute(&db.pool)
@@ -517,9 +518,9 @@ mod tests {
             (5, None, None, None, Some(120)),
         ];
         for (id, expires_at, revoked_at, delete_after, disable_at) in keys {
-            sqlx::query(
+            sql::query(
                 "INSERT INTO api_keys (id, gateway_id, name, owner, plans, enabled, expires_at, created_by, \
-                 created_at, revoked_at, delete_after, disable_at) VALUES (?, 1, 'k', 'o', '[\"p\"]', 1, ?, 't', 0, ?, ?, ?)",
+                 created_at, revoked_at, delete_after, disable_at) VALUES (?, 1, 'k', 'o', '[\"p\"]', TRUE, ?, 't', 0, ?, ?, ?)",
             )
             .bind(id)
             .bind(expires_at)

@@ -2,6 +2,7 @@
 //! Claiming is one compare-and-set statement, so two processes racing for it can never both
 //! win: it succeeds for the holder (a renewal) or for anyone once the lease has expired.
 
+use crate::sql;
 use crate::{now_ms, Store, StoreResult};
 use std::time::Duration;
 
@@ -35,7 +36,7 @@ impl Lease {
 pub async fn claim(db: &Store, holder: &str, ttl: Duration) -> StoreResult<bool> {
     let now = now_ms();
     let until = now + ttl.as_millis() as i64;
-    let done = sqlx::query(
+    let done = sql::query(
         "INSERT INTO worker_lease (id, holder, acquired_ms, renewed_ms, expires_ms) \
          VALUES (1, ?1, ?2, ?2, ?3) \
          ON CONFLICT (id) DO UPDATE SET \
@@ -58,7 +59,7 @@ pub async fn claim(db: &Store, holder: &str, ttl: Duration) -> StoreResult<bool>
 /// is left as it ended.
 pub async fn release(db: &Store, holder: &str) -> StoreResult<()> {
     // Renewed and ended at the same instant: what `Lease::given_up` tells apart.
-    sqlx::query(
+    sql::query(
         "UPDATE worker_lease SET expires_ms = ?1, renewed_ms = ?1 \
          WHERE holder = ?2 AND expires_ms > ?1",
     )
@@ -71,7 +72,7 @@ pub async fn release(db: &Store, holder: &str) -> StoreResult<()> {
 
 /// The lease as it stands (expired or not), for `portico status`.
 pub async fn current(db: &Store) -> StoreResult<Option<Lease>> {
-    Ok(sqlx::query_as(
+    Ok(sql::query_as(
         "SELECT holder, acquired_ms, renewed_ms, expires_ms FROM worker_lease WHERE id = 1",
     )
     .fetch_optional(&db.pool)
@@ -82,9 +83,8 @@ pub async fn current(db: &Store) -> StoreResult<Option<Lease>> {
 mod tests {
     use super::*;
 
-    async fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Store::open(&dir.path().join("t.db")).await.unwrap();
+    async fn store() -> (crate::testing::Held, Store) {
+        let (dir, db) = crate::testing::store().await;
         (dir, db)
     }
 

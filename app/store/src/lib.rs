@@ -22,8 +22,10 @@ mod kept;
 mod memo;
 #[cfg(test)]
 mod schema_parity;
+mod sessions;
+mod sql;
 #[cfg(test)]
-mod test_postgres;
+mod testing;
 
 pub mod alerts;
 pub mod audit;
@@ -38,13 +40,14 @@ pub mod traffic;
 pub mod users;
 
 pub use backup::RestoreError;
-pub use db::{OpenError, Tx, MIGRATOR, POSTGRES_MIGRATOR};
+pub use db::{is_postgres, shown, OpenError, Tx, MIGRATOR, POSTGRES_MIGRATOR};
 pub use error::{StoreError, StoreResult};
+pub use sessions::Sessions;
 
 /// A handle on the database; cheap to clone (a connection pool inside).
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: sqlx::SqlitePool,
+    pool: db::Pool,
     /// Set on the handle of one page render (`for_one_render`).
     memo: Option<std::sync::Arc<memo::Memo>>,
     /// What pages work out from rows, kept across requests (`kept`).
@@ -69,7 +72,10 @@ impl Store {
     /// Portico calls it.
     #[doc(hidden)]
     pub fn raw_pool_for_tests(&self) -> &sqlx::SqlitePool {
-        &self.pool
+        match &self.pool {
+            db::Pool::Sqlite(pool) => pool,
+            db::Pool::Postgres(_) => panic!("raw_pool_for_tests: a SQLite store only"),
+        }
     }
 }
 

@@ -8,8 +8,10 @@
 //! (what the pages lay over the diagram); the SQL lists here are built from those two.
 
 use crate::error::{decode, encode, word};
+use crate::sql;
 use crate::{now_ms, now_unix, Store, StoreError, StoreResult, Tx};
 use portico_core::alerts::Kind;
+use portico_core::model::keys::format_timestamp;
 use portico_core::plan::lifecycle::{PlanReason, PlanStatus, StepStatus};
 use portico_core::plan::Plan;
 
@@ -83,7 +85,7 @@ struct PlanRecord {
     status: String,
     needs_approval: bool,
     plan: String,
-    created_at: String,
+    created_at: i64,
     approved_by: Option<String>,
     error: Option<String>,
 }
@@ -98,7 +100,7 @@ impl PlanRecord {
             status: word("plan status", &self.status)?,
             needs_approval: self.needs_approval,
             plan: decode("plan", &self.plan)?,
-            created_at: self.created_at,
+            created_at: format_timestamp(self.created_at),
             approved_by: self.approved_by,
             error: self.error,
         })
@@ -134,9 +136,8 @@ impl StepRecord {
 }
 
 const SELECT_PLAN: &str =
-    "SELECT id, gateway_id, generation, reason, status, needs_approval, plan, \
-     strftime('%Y-%m-%d %H:%M:%S', created_at, 'unixepoch') AS created_at, approved_by, error \
-     FROM plans";
+    "SELECT id, gateway_id, generation, reason, status, needs_approval, plan, created_at, \
+     approved_by, error FROM plans";
 
 /// `'awaiting_approval', 'approved', 'reported'`: the stored words of the statuses `keep`
 /// accepts, as an SQL list. The words are the core's constants (letters and underscores), so
@@ -161,7 +162,7 @@ async fn latest_where(
         "{SELECT_PLAN} WHERE gateway_id = ? AND status IN ({}) ORDER BY id DESC LIMIT 1",
         statuses_where(keep)
     );
-    sqlx::query_as::<_, PlanRecord>(&sql)
+    sql::query_as::<PlanRecord>(&sql)
         .bind(gateway)
         .fetch_optional(&db.pool)
         .await?
@@ -182,7 +183,7 @@ pub async fn current_plan(db: &Store, gateway: i64) -> StoreResult<Option<PlanRo
 
 /// One of the gateway's plans (`None` if it has no plan of that id).
 pub async fn by_id(db: &Store, gateway: i64, plan: i64) -> StoreResult<Option<PlanRow>> {
-    sqlx::query_as::<_, PlanRecord>(&format!("{SELECT_PLAN} WHERE id = ? AND gateway_id = ?"))
+    sql::query_as::<PlanRecord>(&format!("{SELECT_PLAN} WHERE id = ? AND gateway_id = ?"))
         .bind(plan)
         .bind(gateway)
         .fetch_optional(&db.pool)
@@ -193,7 +194,7 @@ pub async fn by_id(db: &Store, gateway: i64, plan: i64) -> StoreResult<Option<Pl
 
 /// The gateway's latest `limit` plans, newest first.
 pub async fn recent(db: &Store, gateway: i64, limit: i64) -> StoreResult<Vec<PlanRow>> {
-    sqlx::query_as::<_, PlanRecord>(&format!(
+    sql::query_as::<PlanRecord>(&format!(
         "{SELECT_PLAN} WHERE gateway_id = ? ORDER BY id DESC LIMIT ?"
     ))
     .bind(gateway)
@@ -211,7 +212,7 @@ pub async fn latest_for(
     gateway: i64,
     reason: PlanReason,
 ) -> StoreResult<Option<PlanRow>> {
-    sqlx::query_as::<_, PlanRecord>(&format!(
+    sql::query_as::<PlanRecord>(&format!(
         "{SELECT_PLAN} WHERE gateway_id = ? AND reason = ? ORDER BY id DESC LIMIT 1"
     ))
     .bind(gateway)
@@ -224,7 +225,7 @@ pub async fn latest_for(
 
 /// A plan's journal, in step order.
 pub async fn steps(db: &Store, plan: i64) -> StoreResult<Vec<StepRow>> {
-    sqlx::query_as::<_, StepRecord>(
+    sql::query_as::<StepRecord>(
         "SELECT idx, operation, status, started_ms, finished_ms, request_id, error_code, error_message \
          FROM plan_steps WHERE plan_id = ? ORDER BY idx",
     )
@@ -237,8 +238,8 @@ pub async fn steps(db: &Store, plan: i64) -> StoreResult<Vec<StepRow>> {
 }
 
 /// Marks every open plan of the gateway superseded: it will never run.
-async fn supersede_on<'e>(exec: impl sqlx::SqliteExecutor<'e>, gateway: i64) -> StoreResult<()> {
-    sqlx::query(&format!(
+async fn supersede_on<'e>(exec: impl crate::sql::Exec<'e>, gateway: i64) -> StoreResult<()> {
+    sql::query(&format!(
         "UPDATE plans SET status = ?, finished_at = ? WHERE gateway_id = ? AND status IN ({})",
         statuses_where(PlanStatus::is_open)
     ))
@@ -267,7 +268,7 @@ pub async fn insert(db: &Store, new: &NewPlan<'_>) -> StoreResult<i64> {
 /// transaction (so the gateway never has two open plans); its id.
 pub async fn replace_open(db: &Store, new: &NewPlan<'_>) -> StoreResult<i64> {
     let mut tx = db.write().await?;
-    supersede_on(&mut *tx, new.gateway).await?;
+    supersede_on(&mut tx, new.gateway).await?;
     let id = insert_in(&mut tx, new).await?;
     tx.commit().await?;
     Ok(id)
@@ -275,7 +276,7 @@ pub async fn replace_open(db: &Store, new: &NewPlan<'_>) -> StoreResult<i64> {
 
 async fn insert_in(tx: &mut Tx, new: &NewPlan<'_>) -> StoreResult<i64> {
     let json = encode("plan", new.plan)?;
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = sql::query_scalar(
         "INSERT INTO plans (gateway_id, generation, created_at, reason, plan, needs_approval, status) \
          VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
@@ -286,16 +287,16 @@ async fn insert_in(tx: &mut Tx, new: &NewPlan<'_>) -> StoreResult<i64> {
     .bind(json)
     .bind(new.needs_approval)
     .bind(new.status.as_str())
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     crate::alerts::new_plan(tx, new, id).await?;
     for (i, step) in new.plan.steps.iter().enumerate() {
-        sqlx::query("INSERT INTO plan_steps (plan_id, idx, operation, status) VALUES (?, ?, ?, ?)")
+        sql::query("INSERT INTO plan_steps (plan_id, idx, operation, status) VALUES (?, ?, ?, ?)")
             .bind(id)
             .bind(i as i64)
             .bind(step.op.operation())
             .bind(StepStatus::Pending.as_str())
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
     }
     Ok(id)
@@ -303,7 +304,7 @@ async fn insert_in(tx: &mut Tx, new: &NewPlan<'_>) -> StoreResult<i64> {
 
 /// The worker starts running the plan.
 pub async fn start(db: &Store, plan: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE plans SET status = ?, started_at = ? WHERE id = ?")
+    sql::query("UPDATE plans SET status = ?, started_at = ? WHERE id = ?")
         .bind(PlanStatus::Running.as_str())
         .bind(now_unix())
         .bind(plan)
@@ -320,14 +321,14 @@ pub async fn finish(
     error: Option<&str>,
 ) -> StoreResult<()> {
     let mut tx = db.write().await?;
-    let gateway: Option<i64> = sqlx::query_scalar(
+    let gateway: Option<i64> = sql::query_scalar(
         "UPDATE plans SET status = ?, finished_at = ?, error = ? WHERE id = ? RETURNING gateway_id",
     )
     .bind(status.as_str())
     .bind(now_unix())
     .bind(error)
     .bind(plan)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut tx)
     .await?;
     if let (Some(gateway), PlanStatus::Failed) = (gateway, status) {
         let text = format!(
@@ -335,7 +336,7 @@ pub async fn finish(
             error.unwrap_or("no reason was recorded")
         );
         let event = format!("plan:{plan}");
-        crate::alerts::emit(&mut *tx, gateway, Kind::ApplyFailed, &event, &text).await?;
+        crate::alerts::emit(&mut tx, gateway, Kind::ApplyFailed, &event, &text).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -343,7 +344,7 @@ pub async fn finish(
 
 /// Journal: the step is about to call AWS.
 pub async fn step_started(db: &Store, plan: i64, idx: usize) -> StoreResult<()> {
-    sqlx::query(
+    sql::query(
         "UPDATE plan_steps SET status = ?, started_ms = ?, attempts = attempts + 1 \
          WHERE plan_id = ? AND idx = ?",
     )
@@ -371,7 +372,7 @@ pub async fn step_finished(
             message,
         } => (StepStatus::Failed, request_id, code, Some(message), None),
     };
-    sqlx::query(
+    sql::query(
         "UPDATE plan_steps SET status = ?, finished_ms = ?, request_id = ?, error_code = ?, \
          error_message = ?, output = ? WHERE plan_id = ? AND idx = ?",
     )
@@ -392,12 +393,12 @@ pub async fn step_finished(
 /// what is left; nothing is re-run from the journal blindly. How many plans were cut off.
 pub async fn interrupt_running(db: &Store) -> StoreResult<u64> {
     let mut tx = db.write().await?;
-    sqlx::query("UPDATE plan_steps SET status = ? WHERE status = ?")
+    sql::query("UPDATE plan_steps SET status = ? WHERE status = ?")
         .bind(StepStatus::Interrupted.as_str())
         .bind(StepStatus::Running.as_str())
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
-    let n = sqlx::query(
+    let n = sql::query(
         "UPDATE plans SET status = ?, finished_at = ?, \
          error = 'Portico stopped while this plan ran; the next run observed AWS again and planned what was left.' \
          WHERE status = ?",
@@ -405,7 +406,7 @@ pub async fn interrupt_running(db: &Store) -> StoreResult<u64> {
     .bind(PlanStatus::Interrupted.as_str())
     .bind(now_unix())
     .bind(PlanStatus::Running.as_str())
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?
     .rows_affected();
     tx.commit().await?;
@@ -424,13 +425,13 @@ pub async fn approve(
     plan: i64,
 ) -> StoreResult<()> {
     let mut tx = db.write().await?;
-    let row: Option<(i64, String, i64)> = sqlx::query_as(
+    let row: Option<(i64, String, i64)> = sql::query_as(
         "SELECT p.generation, p.status, g.generation FROM plans p \
          JOIN gateways g ON g.id = p.gateway_id WHERE p.id = ? AND p.gateway_id = ?",
     )
     .bind(plan)
     .bind(gateway)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut tx)
     .await?;
     let (made_from, status, generation) =
         row.ok_or_else(|| StoreError::NotFound(format!("Gateway {name} has no plan {plan}.")))?;
@@ -447,7 +448,7 @@ pub async fn approve(
              {generation} now: it will never run. The worker makes a new plan."
         )));
     }
-    sqlx::query(
+    sql::query(
         "UPDATE plans SET status = ?, approved_by = ?, approved_at = ? WHERE id = ? AND status = ?",
     )
     .bind(PlanStatus::Approved.as_str())
@@ -455,10 +456,10 @@ pub async fn approve(
     .bind(now_unix())
     .bind(plan)
     .bind(PlanStatus::AwaitingApproval.as_str())
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     crate::audit::record(
-        &mut *tx,
+        &mut tx,
         actor,
         "plan.approve",
         &format!("{name}: plan {plan}"),
@@ -486,10 +487,9 @@ mod tests {
         );
     }
 
-    async fn store_with_gateway() -> (tempfile::TempDir, Store, i64) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
-        let id: i64 = sqlx::query_scalar(
+    async fn store_with_gateway() -> (crate::testing::Held, Store, i64) {
+        let (dir, store) = crate::testing::store().await;
+        let id: i64 = sql::query_scalar(
             "INSERT INTO gateways (name, generation, created_at, created_by) \
              VALUES ('seed', 2, 0, 'test') RETURNING id",
         )

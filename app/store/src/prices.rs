@@ -1,6 +1,7 @@
 //! Prices refreshed from the AWS Price List API (`portico prices refresh`), one row per region.
 //! They override the table embedded in the core; a region never refreshed uses the embedded one.
 
+use crate::sql;
 use crate::{now_unix, Store, StoreResult};
 use portico_core::cost::prices::Prices;
 use portico_core::model::topology::Topology;
@@ -14,7 +15,7 @@ pub async fn for_region(db: &Store, region: &str) -> StoreResult<(Prices, bool)>
 }
 
 async fn read(db: &Store, region: &str) -> StoreResult<(Prices, bool)> {
-    let stored: Option<String> = sqlx::query_scalar("SELECT prices FROM prices WHERE region = ?")
+    let stored: Option<String> = sql::query_scalar("SELECT prices FROM prices WHERE region = ?")
         .bind(region)
         .fetch_optional(&db.pool)
         .await?;
@@ -29,7 +30,7 @@ async fn read(db: &Store, region: &str) -> StoreResult<(Prices, bool)> {
 
 /// Stores `prices` as the region's, replacing what an earlier refresh stored.
 pub async fn save(db: &Store, region: &str, prices: &Prices) -> StoreResult<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO prices (region, prices, refreshed_at) VALUES (?, ?, ?) \
          ON CONFLICT (region) DO UPDATE SET prices = excluded.prices, refreshed_at = excluded.refreshed_at",
     )
@@ -44,7 +45,7 @@ pub async fn save(db: &Store, region: &str, prices: &Prices) -> StoreResult<()> 
 /// The regions of every gateway's latest generation, sorted, each once: what a refresh reads
 /// when no region is named.
 pub async fn regions_in_use(db: &Store) -> StoreResult<Vec<String>> {
-    let topologies: Vec<String> = sqlx::query_scalar(
+    let topologies: Vec<String> = sql::query_scalar(
         "SELECT v.topology FROM gateways g \
          JOIN generations v ON v.gateway_id = g.id AND v.generation = g.generation",
     )
@@ -66,8 +67,7 @@ mod tests {
 
     #[tokio::test]
     async fn refreshed_prices_override_the_embedded_table() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Store::open(&dir.path().join("t.db")).await.unwrap();
+        let (_held, db) = crate::testing::store().await;
         let (embedded, _) = portico_core::cost::prices::for_region("ap-northeast-2", &[]);
         assert_eq!(for_region(&db, "ap-northeast-2").await.unwrap().0, embedded);
 

@@ -3,7 +3,7 @@
 //! alike), primary keys and other indexes (by columns and uniqueness).
 
 use crate::db::{MIGRATOR, POSTGRES_MIGRATOR};
-use crate::test_postgres::TestPostgres;
+use crate::testing::TestPostgres;
 use std::collections::BTreeMap;
 
 /// A table as both databases can describe it.
@@ -28,7 +28,7 @@ fn same_type(sqlite: &str, pg: &str) -> bool {
 async fn sqlite_schema() -> BTreeMap<String, Table> {
     let dir = tempfile::tempdir().unwrap();
     let store = crate::Store::open(&dir.path().join("t.db")).await.unwrap();
-    let pool = &store.pool;
+    let pool = store.raw_pool_for_tests();
     let names: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' \
          AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'",

@@ -3,9 +3,11 @@
 //! assessment) and `health_events`, the history of each resource's health, kept a week.
 
 use crate::error::encode;
+use crate::sql;
 use crate::{now_unix, Store, StoreError, StoreResult};
 use portico_core::alerts::Kind;
 use portico_core::health::{Health, Level};
+use portico_core::model::keys::format_timestamp;
 use portico_core::plan::actual::Actual;
 use portico_core::plan::lifecycle::GatewayState;
 
@@ -78,10 +80,11 @@ pub async fn set(
     failures: i64,
 ) -> StoreResult<()> {
     let json = actual.map(|a| encode("observed state", a)).transpose()?;
-    sqlx::query(
+    sql::query(
         "INSERT INTO gateway_status (gateway_id, observed_at, actual, state, message, failures) \
          VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (gateway_id) DO UPDATE SET \
-         observed_at = COALESCE(excluded.observed_at, observed_at), actual = COALESCE(excluded.actual, actual), \
+         observed_at = COALESCE(excluded.observed_at, gateway_status.observed_at), \
+         actual = COALESCE(excluded.actual, gateway_status.actual), \
          state = excluded.state, message = excluded.message, failures = excluded.failures",
     )
     .bind(gateway)
@@ -98,7 +101,7 @@ pub async fn set(
 /// Runs failed in a row (the worker's backoff).
 pub async fn failures(db: &Store, gateway: i64) -> StoreResult<i64> {
     Ok(
-        sqlx::query_scalar("SELECT failures FROM gateway_status WHERE gateway_id = ?")
+        sql::query_scalar("SELECT failures FROM gateway_status WHERE gateway_id = ?")
             .bind(gateway)
             .fetch_optional(&db.pool)
             .await?
@@ -108,9 +111,8 @@ pub async fn failures(db: &Store, gateway: i64) -> StoreResult<i64> {
 
 /// What the worker last saw of the gateway, if it has looked yet.
 pub async fn observed(db: &Store, gateway: i64) -> StoreResult<Option<Observed>> {
-    let row: Option<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT state, message, strftime('%Y-%m-%d %H:%M:%S', observed_at, 'unixepoch'), actual \
-         FROM gateway_status WHERE gateway_id = ?",
+    let row: Option<(String, String, Option<i64>, Option<String>)> = sql::query_as(
+        "SELECT state, message, observed_at, actual FROM gateway_status WHERE gateway_id = ?",
     )
     .bind(gateway)
     .fetch_optional(&db.pool)
@@ -119,7 +121,7 @@ pub async fn observed(db: &Store, gateway: i64) -> StoreResult<Option<Observed>>
         Ok(Observed {
             state: crate::error::word("gateway state", &state)?,
             message,
-            observed_at,
+            observed_at: observed_at.map(format_timestamp),
             // An observation an older Portico stored in another shape is not shown; the
             // worker replaces it at its next run.
             actual: actual.and_then(|a| serde_json::from_str(&a).ok()),
@@ -130,7 +132,7 @@ pub async fn observed(db: &Store, gateway: i64) -> StoreResult<Option<Observed>>
 
 /// When AWS was last read successfully for this gateway (unix seconds), if ever.
 pub async fn health_read_at(db: &Store, gateway: i64) -> StoreResult<Option<i64>> {
-    Ok(sqlx::query_scalar::<_, Option<i64>>(
+    Ok(sql::query_scalar::<Option<i64>>(
         "SELECT health_at FROM gateway_status WHERE gateway_id = ?",
     )
     .bind(gateway)
@@ -149,7 +151,7 @@ pub async fn record_unreadable(
     now: i64,
 ) -> StoreResult<()> {
     record_health(db, gateway, health, now).await?;
-    sqlx::query("UPDATE gateway_status SET health_at = ? WHERE gateway_id = ?")
+    sql::query("UPDATE gateway_status SET health_at = ? WHERE gateway_id = ?")
         .bind(read_at)
         .bind(gateway)
         .execute(&db.pool)
@@ -163,9 +165,9 @@ pub async fn record_health(db: &Store, gateway: i64, health: &Health, now: i64) 
     let json = encode("health", health)?;
     let mut tx = db.write().await?;
     let before: Option<Option<String>> =
-        sqlx::query_scalar("SELECT health_level FROM gateway_status WHERE gateway_id = ?")
+        sql::query_scalar("SELECT health_level FROM gateway_status WHERE gateway_id = ?")
             .bind(gateway)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut tx)
             .await?;
     let now_level = level_word(health.level);
     if let Some(before) = before.flatten().filter(|b| b != now_level) {
@@ -174,9 +176,9 @@ pub async fn record_health(db: &Store, gateway: i64, health: &Health, now: i64) 
             health.reason
         );
         let event = format!("health:{gateway}:{now}:{now_level}");
-        crate::alerts::emit(&mut *tx, gateway, Kind::Health, &event, &text).await?;
+        crate::alerts::emit(&mut tx, gateway, Kind::Health, &event, &text).await?;
     }
-    sqlx::query(
+    sql::query(
         "INSERT INTO gateway_status (gateway_id, state, message, health, health_level, health_at) \
          VALUES (?, ?, 'The worker has not planned for this gateway yet.', ?, ?, ?) \
          ON CONFLICT (gateway_id) DO UPDATE SET health = excluded.health, \
@@ -187,23 +189,23 @@ pub async fn record_health(db: &Store, gateway: i64, health: &Health, now: i64) 
     .bind(&json)
     .bind(now_level)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     for part in &health.parts {
-        let last: Option<(String, String)> = sqlx::query_as(
+        let last: Option<(String, String)> = sql::query_as(
             "SELECT level, reason FROM health_events WHERE gateway_id = ? AND resource = ? \
-             ORDER BY at DESC, rowid DESC LIMIT 1",
+             ORDER BY at DESC, id DESC LIMIT 1",
         )
         .bind(gateway)
         .bind(&part.resource)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut tx)
         .await?;
         let level = level_word(part.level);
         let unchanged = last
             .as_ref()
             .is_some_and(|(l, r)| l == level && *r == part.reason);
         if !unchanged {
-            sqlx::query(
+            sql::query(
                 "INSERT INTO health_events (gateway_id, resource, at, level, reason) VALUES (?, ?, ?, ?, ?)",
             )
             .bind(gateway)
@@ -211,14 +213,14 @@ pub async fn record_health(db: &Store, gateway: i64, health: &Health, now: i64) 
             .bind(now)
             .bind(level)
             .bind(&part.reason)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
     }
-    sqlx::query("DELETE FROM health_events WHERE gateway_id = ? AND at < ?")
+    sql::query("DELETE FROM health_events WHERE gateway_id = ? AND at < ?")
         .bind(gateway)
         .bind(now - HEALTH_KEPT_SECONDS)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     tx.commit().await?;
     Ok(())
@@ -228,17 +230,15 @@ pub async fn record_health(db: &Store, gateway: i64, health: &Health, now: i64) 
 /// Portico wrote in another shape counts as not read yet: the worker replaces it within one
 /// health interval, and a page should not fail meanwhile.
 pub async fn latest_health(db: &Store, gateway: i64) -> StoreResult<Option<LatestHealth>> {
-    let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT health, strftime('%Y-%m-%d %H:%M:%S', health_at, 'unixepoch') \
-         FROM gateway_status WHERE gateway_id = ?",
-    )
-    .bind(gateway)
-    .fetch_optional(&db.pool)
-    .await?;
+    let row: Option<(Option<String>, Option<i64>)> =
+        sql::query_as("SELECT health, health_at FROM gateway_status WHERE gateway_id = ?")
+            .bind(gateway)
+            .fetch_optional(&db.pool)
+            .await?;
     Ok(row.and_then(|(health, at)| {
         Some(LatestHealth {
             health: serde_json::from_str(&health?).ok()?,
-            read_at: at.unwrap_or_default(),
+            read_at: at.map(format_timestamp).unwrap_or_default(),
         })
     }))
 }
@@ -251,10 +251,10 @@ pub async fn health(db: &Store, gateway: i64) -> StoreResult<Option<Health>> {
 /// Health history from `from` on, and for each resource the last change before `from` (its
 /// level when the window opens), ordered by resource, then time.
 pub async fn health_events(db: &Store, gateway: i64, from: i64) -> StoreResult<Vec<HealthEvent>> {
-    let rows: Vec<(String, i64, String, String)> = sqlx::query_as(
+    let rows: Vec<(String, i64, String, String)> = sql::query_as(
         "SELECT resource, at, level, reason FROM health_events WHERE gateway_id = ?1 \
-         AND (at >= ?2 OR rowid IN (SELECT MAX(rowid) FROM health_events WHERE gateway_id = ?1 AND at < ?2 GROUP BY resource)) \
-         ORDER BY resource, at, rowid",
+         AND (at >= ?2 OR id IN (SELECT MAX(id) FROM health_events WHERE gateway_id = ?1 AND at < ?2 GROUP BY resource)) \
+         ORDER BY resource, at, id",
     )
     .bind(gateway)
     .bind(from)
@@ -300,9 +300,8 @@ mod tests {
 
     #[tokio::test]
     async fn health_history_keeps_changes_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Store::open(&dir.path().join("t.db")).await.unwrap();
-        let gw: i64 = sqlx::query_scalar(
+        let (_held, db) = crate::testing::store().await;
+        let gw: i64 = sql::query_scalar(
             "INSERT INTO gateways (name, generation, created_at, created_by) \
              VALUES ('seed', 1, 0, 'test') RETURNING id",
         )

@@ -1,6 +1,7 @@
 //! Traffic read from CloudWatch (`metric_points`) and how far each gateway's reads have come
 //! (`metric_reads`): the worker stores each refresh's new periods, health and pages read them.
 
+use crate::sql;
 use crate::{Store, StoreResult};
 use portico_core::health::StageTraffic;
 
@@ -135,7 +136,7 @@ const READS_COLUMNS: &str = "r.read_until, r.extras_read_until, r.points_read_un
      r.asked_at, r.error, r.writes, g.created_at AS gateway_created_at";
 
 pub async fn reads(db: &Store, gateway: i64) -> StoreResult<Option<Reads>> {
-    Ok(sqlx::query_as::<_, Reads>(&format!(
+    Ok(sql::query_as::<Reads>(&format!(
         "SELECT {READS_COLUMNS} FROM metric_reads r JOIN gateways g ON g.id = r.gateway_id \
          WHERE r.gateway_id = ?"
     ))
@@ -157,19 +158,22 @@ pub async fn reads_of(
         "SELECT r.gateway_id, {READS_COLUMNS} FROM metric_reads r \
          JOIN gateways g ON g.id = r.gateway_id WHERE r.gateway_id IN ({marks})"
     );
-    let mut query = sqlx::query(&sql);
+    #[derive(sqlx::FromRow)]
+    struct Of {
+        gateway_id: i64,
+        #[sqlx(flatten)]
+        reads: Reads,
+    }
+    let mut query = sql::query_as::<Of>(&sql);
     for id in gateways {
         query = query.bind(id);
     }
-    use sqlx::{FromRow, Row};
-    query
+    Ok(query
         .fetch_all(&db.pool)
         .await?
-        .iter()
-        .map(|row| -> StoreResult<(i64, Reads)> {
-            Ok((row.try_get("gateway_id")?, Reads::from_row(row)?))
-        })
-        .collect()
+        .into_iter()
+        .map(|of| (of.gateway_id, of.reads))
+        .collect())
 }
 
 /// How far a refresh read, for each of its cursors it moved (`None`: left as it was, or 0
@@ -206,7 +210,7 @@ pub async fn record(
             "INSERT INTO metric_points (gateway_id, series, period, at, value) VALUES {values} \
              ON CONFLICT (gateway_id, series, period, at) DO UPDATE SET value = excluded.value"
         );
-        let mut insert = sqlx::query(&sql);
+        let mut insert = sql::query(&sql);
         for p in rows {
             insert = insert
                 .bind(gateway)
@@ -215,10 +219,10 @@ pub async fn record(
                 .bind(p.at)
                 .bind(p.value);
         }
-        insert.execute(&mut *tx).await?;
+        insert.execute(&mut tx).await?;
     }
     // A cursor not moved stays, unless the reads were for other resources: then it is 0.
-    sqlx::query(
+    sql::query(
         "INSERT INTO metric_reads \
          (gateway_id, read_until, extras_read_until, points_read_until, resources, asked_at, error) \
          VALUES (?1, COALESCE(?2, 0), COALESCE(?3, 0), COALESCE(?4, 0), ?5, ?6, NULL) \
@@ -237,9 +241,9 @@ pub async fn record(
     .bind(read.points)
     .bind(&read.resources)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
-    sqlx::query(
+    sql::query(
         "DELETE FROM metric_points WHERE gateway_id = ? AND \
          ((period < ? AND at < ?) OR at < ?)",
     )
@@ -247,7 +251,7 @@ pub async fn record(
     .bind(HOUR)
     .bind(now - KEPT_SECONDS)
     .bind(now - KEPT_HOURLY_SECONDS)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     tx.commit().await?;
     Ok(())
@@ -264,20 +268,23 @@ pub async fn record_error(
     now: i64,
 ) -> StoreResult<()> {
     let mut tx = db.write().await?;
-    sqlx::query(
+    sql::query(
         "INSERT INTO metric_reads (gateway_id, read_until, resources, asked_at, error) \
          VALUES (?1, 0, ?2, ?3, ?4) \
          ON CONFLICT (gateway_id) DO UPDATE SET \
-         read_until = CASE WHEN resources IN (?2, '') THEN read_until ELSE 0 END, \
-         extras_read_until = CASE WHEN resources IN (?2, '') THEN extras_read_until ELSE 0 END, \
-         points_read_until = CASE WHEN resources IN (?2, '') THEN points_read_until ELSE 0 END, \
-         resources = ?2, asked_at = ?3, error = ?4, writes = writes + 1",
+         read_until = CASE WHEN metric_reads.resources IN (?2, '') \
+           THEN metric_reads.read_until ELSE 0 END, \
+         extras_read_until = CASE WHEN metric_reads.resources IN (?2, '') \
+           THEN metric_reads.extras_read_until ELSE 0 END, \
+         points_read_until = CASE WHEN metric_reads.resources IN (?2, '') \
+           THEN metric_reads.points_read_until ELSE 0 END, \
+         resources = ?2, asked_at = ?3, error = ?4, writes = metric_reads.writes + 1",
     )
     .bind(gateway)
     .bind(resources)
     .bind(now)
     .bind(error)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     tx.commit().await?;
     Ok(())
@@ -285,7 +292,7 @@ pub async fn record_error(
 
 /// A gateway's points of `period` since `since`, by series then time.
 pub async fn points(db: &Store, gateway: i64, period: i64, since: i64) -> StoreResult<Vec<Point>> {
-    let rows: Vec<(String, i64, i64, f64)> = sqlx::query_as(
+    let rows: Vec<(String, i64, i64, f64)> = sql::query_as(
         "SELECT series, period, at, value FROM metric_points \
          WHERE gateway_id = ? AND period = ? AND at >= ? ORDER BY series, at",
     )
@@ -355,7 +362,7 @@ pub async fn measured_hours(
     until: i64,
 ) -> StoreResult<(Vec<portico_core::cost::measured::Hour>, Option<i64>)> {
     use portico_core::cost::measured::Hour;
-    let first: Option<i64> = sqlx::query_scalar(
+    let first: Option<i64> = sql::query_scalar(
         "SELECT MIN(at) FROM metric_points WHERE gateway_id = ? AND period = ? AND at >= ? AND at < ?",
     )
     .bind(gateway)
@@ -365,7 +372,7 @@ pub async fn measured_hours(
     .fetch_one(&db.pool)
     .await?;
     // Only the series counted: every stage's requests and the load balancer's three.
-    let rows: Vec<(String, i64, f64)> = sqlx::query_as(
+    let rows: Vec<(String, i64, f64)> = sql::query_as(
         "SELECT series, at, value FROM metric_points WHERE gateway_id = ? AND period = ? \
          AND at >= ? AND at < ? AND (series LIKE ? OR series IN (?, ?, ?))",
     )
@@ -440,7 +447,7 @@ pub async fn hourly_requests(
          WHERE gateway_id IN ({marks}) AND period = ? AND at >= ? AND series LIKE ? \
          GROUP BY gateway_id, at ORDER BY gateway_id, at"
     );
-    let mut query = sqlx::query_as::<_, (i64, i64, f64)>(&sql);
+    let mut query = sql::query_as::<(i64, i64, f64)>(&sql);
     for id in gateways {
         query = query.bind(id);
     }

@@ -3,11 +3,12 @@
 //! web layer, off the database's connections.
 
 use crate::error::{word, OnUnique};
+use crate::sql::{self, Connection};
 use crate::{audit, now_unix, Store, StoreError, StoreResult};
+use portico_core::model::keys::format_time;
 use portico_core::model::user::CurrentUser;
 use portico_core::model::Role;
 use serde_json::json;
-use sqlx::SqliteConnection;
 
 /// A user as the admin page and `portico user list` show them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,8 +37,8 @@ pub struct Credentials {
 /// theirs: every request re-reads it, so a role change, a disabled account or a password
 /// change takes effect at once.
 pub async fn session_user(db: &Store, id: i64, epoch: i64) -> StoreResult<Option<CurrentUser>> {
-    let row: Option<(i64, String, String)> = sqlx::query_as(
-        "SELECT id, name, role FROM users WHERE id = ? AND disabled = 0 AND session_epoch = ?",
+    let row: Option<(i64, String, String)> = sql::query_as(
+        "SELECT id, name, role FROM users WHERE id = ? AND NOT disabled AND session_epoch = ?",
     )
     .bind(id)
     .bind(epoch)
@@ -55,19 +56,20 @@ pub async fn session_user(db: &Store, id: i64, epoch: i64) -> StoreResult<Option
 
 /// How many users exist (none: the login page explains how to add the first admin).
 pub async fn count(db: &Store) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM users")
+    Ok(sql::query_scalar("SELECT count(*) FROM users")
         .fetch_one(&db.pool)
         .await?)
 }
 
 /// Every user, by name.
 pub async fn list(db: &Store) -> StoreResult<Vec<UserRecord>> {
-    let rows: Vec<(i64, String, String, bool, String)> = sqlx::query_as(
-        "SELECT id, name, role, disabled, strftime('%Y-%m-%d %H:%M', created_at, 'unixepoch') \
-         FROM users ORDER BY name",
-    )
-    .fetch_all(&db.pool)
-    .await?;
+    let mut rows: Vec<(i64, String, String, bool, i64)> =
+        sql::query_as("SELECT id, name, role, disabled, created_at FROM users")
+            .fetch_all(&db.pool)
+            .await?;
+    // Sorted here, as names compare (without case, ASCII): the databases' collations would
+    // order punctuation differently.
+    rows.sort_by_cached_key(|r| r.1.to_ascii_lowercase());
     rows.into_iter()
         .map(|(id, name, role, disabled, created)| {
             Ok(UserRecord {
@@ -75,7 +77,7 @@ pub async fn list(db: &Store) -> StoreResult<Vec<UserRecord>> {
                 name,
                 role: word("role", &role)?,
                 disabled,
-                created,
+                created: format_time(created),
             })
         })
         .collect()
@@ -84,7 +86,7 @@ pub async fn list(db: &Store) -> StoreResult<Vec<UserRecord>> {
 /// The account a sign-in names (names compare without case), disabled or not: sign-in tells a
 /// disabled account apart only after the password matched.
 pub async fn credentials(db: &Store, name: &str) -> StoreResult<Option<Credentials>> {
-    let row: Option<(i64, String, String, bool, String, i64)> = sqlx::query_as(
+    let row: Option<(i64, String, String, bool, String, i64)> = sql::query_as(
         "SELECT id, name, password_hash, disabled, role, session_epoch FROM users WHERE name = ?",
     )
     .bind(name.trim())
@@ -113,20 +115,20 @@ pub async fn create(
 ) -> StoreResult<i64> {
     let mut tx = db.write().await?;
     let now = now_unix();
-    let id = sqlx::query(
-        "INSERT INTO users (name, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+    let id: i64 = sql::query_scalar(
+        "INSERT INTO users (name, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?) \
+         RETURNING id",
     )
     .bind(name)
     .bind(password_hash)
     .bind(role.as_str())
     .bind(now)
     .bind(now)
-    .execute(&mut *tx)
+    .fetch_one(&mut tx)
     .await
-    .on_unique(|| format!("A user named {name:?} already exists."))?
-    .last_insert_rowid();
+    .on_unique(|| format!("A user named {name:?} already exists."))?;
     let after = json!({ "name": name, "role": role, "disabled": false });
-    audit::record(&mut *tx, actor, "user.add", name, None, Some(&after)).await?;
+    audit::record(&mut tx, actor, "user.add", name, None, Some(&after)).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -137,9 +139,9 @@ struct Found {
     disabled: bool,
 }
 
-async fn find(conn: &mut SqliteConnection, name: &str) -> StoreResult<Found> {
+async fn find(conn: &mut impl Connection, name: &str) -> StoreResult<Found> {
     let row: Option<(String, String, bool)> =
-        sqlx::query_as("SELECT name, role, disabled FROM users WHERE name = ?")
+        sql::query_as("SELECT name, role, disabled FROM users WHERE name = ?")
             .bind(name.trim())
             .fetch_optional(&mut *conn)
             .await?;
@@ -153,12 +155,12 @@ async fn find(conn: &mut SqliteConnection, name: &str) -> StoreResult<Found> {
 }
 
 /// Refuses a change that would leave no enabled admin: nobody could manage users then.
-async fn keep_an_admin(conn: &mut SqliteConnection, user: &Found) -> StoreResult<()> {
+async fn keep_an_admin(conn: &mut impl Connection, user: &Found) -> StoreResult<()> {
     if user.role != Role::Admin || user.disabled {
         return Ok(());
     }
     let admins: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM users WHERE role = ? AND disabled = 0")
+        sql::query_scalar("SELECT count(*) FROM users WHERE role = ? AND NOT disabled")
             .bind(Role::Admin.as_str())
             .fetch_one(&mut *conn)
             .await?;
@@ -184,15 +186,15 @@ pub async fn set_role(db: &Store, actor: &str, name: &str, role: Role) -> StoreR
     if role != Role::Admin {
         keep_an_admin(&mut tx, &user).await?;
     }
-    sqlx::query("UPDATE users SET role = ?, updated_at = ? WHERE name = ?")
+    sql::query("UPDATE users SET role = ?, updated_at = ? WHERE name = ?")
         .bind(role.as_str())
         .bind(now_unix())
         .bind(&user.name)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     let (before, after) = (json!({ "role": user.role }), json!({ "role": role }));
     audit::record(
-        &mut *tx,
+        &mut tx,
         actor,
         "user.role",
         &user.name,
@@ -221,14 +223,14 @@ pub async fn set_disabled(db: &Store, actor: &str, name: &str, disabled: bool) -
         keep_an_admin(&mut tx, &user).await?;
     }
     // Disabling ends their sessions for good: enabling again does not bring them back.
-    sqlx::query(
-        "UPDATE users SET disabled = ?1, updated_at = ?2, session_epoch = session_epoch + ?1 \
-         WHERE name = ?3",
+    sql::query(
+        "UPDATE users SET disabled = ?1, updated_at = ?2, \
+         session_epoch = session_epoch + CASE WHEN ?1 THEN 1 ELSE 0 END WHERE name = ?3",
     )
     .bind(disabled)
     .bind(now_unix())
     .bind(&user.name)
-    .execute(&mut *tx)
+    .execute(&mut tx)
     .await?;
     let action = if disabled {
         "user.disable"
@@ -240,7 +242,7 @@ pub async fn set_disabled(db: &Store, actor: &str, name: &str, disabled: bool) -
         json!({ "disabled": disabled }),
     );
     audit::record(
-        &mut *tx,
+        &mut tx,
         actor,
         action,
         &user.name,
@@ -277,7 +279,7 @@ pub async fn set_password(
 ) -> StoreResult<i64> {
     let mut tx = db.write().await?;
     let user = find(&mut tx, name).await?;
-    let epoch: i64 = sqlx::query_scalar(
+    let epoch: i64 = sql::query_scalar(
         "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1, updated_at = ? \
          WHERE name = ? AND (?4 IS NULL OR session_epoch = ?4) RETURNING session_epoch",
     )
@@ -285,10 +287,10 @@ pub async fn set_password(
     .bind(now_unix())
     .bind(&user.name)
     .bind(expected)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut tx)
     .await?
     .ok_or_else(ended_meanwhile)?;
-    audit::record(&mut *tx, actor, action, &user.name, None, None).await?;
+    audit::record(&mut tx, actor, action, &user.name, None, None).await?;
     tx.commit().await?;
     Ok(epoch)
 }
@@ -303,17 +305,17 @@ pub async fn end_sessions(
 ) -> StoreResult<i64> {
     let mut tx = db.write().await?;
     let user = find(&mut tx, name).await?;
-    let epoch: i64 = sqlx::query_scalar(
+    let epoch: i64 = sql::query_scalar(
         "UPDATE users SET session_epoch = session_epoch + 1 \
          WHERE name = ? AND (?2 IS NULL OR session_epoch = ?2) RETURNING session_epoch",
     )
     .bind(&user.name)
     .bind(expected)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut tx)
     .await?
     .ok_or_else(ended_meanwhile)?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         actor,
         "auth.sign_out_everywhere",
         &user.name,
@@ -339,9 +341,8 @@ pub async fn record_sign_out(db: &Store, name: &str) -> StoreResult<()> {
 mod tests {
     use super::*;
 
-    async fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+    async fn store() -> (crate::testing::Held, Store) {
+        let (dir, store) = crate::testing::store().await;
         (dir, store)
     }
 

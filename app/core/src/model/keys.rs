@@ -98,9 +98,21 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 
 /// `YYYY-MM-DD HH:MM` UTC of a unix time.
 pub fn format_time(t: i64) -> String {
+    let (day, h, m, _) = civil(t);
+    format!("{day} {h:02}:{m:02}")
+}
+
+/// `YYYY-MM-DD HH:MM:SS` UTC of a unix time.
+pub fn format_timestamp(t: i64) -> String {
+    let (day, h, m, s) = civil(t);
+    format!("{day} {h:02}:{m:02}:{s:02}")
+}
+
+/// The day (`YYYY-MM-DD`), hour, minute and second, UTC, of a unix time (Howard Hinnant's
+/// civil_from_days).
+fn civil(t: i64) -> (String, i64, i64, i64) {
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
-    // civil_from_days
     let z = days + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
     let doe = z - era * 146_097;
@@ -111,10 +123,11 @@ pub fn format_time(t: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+    (
+        format!("{y:04}-{m:02}-{d:02}"),
         secs / 3600,
-        secs % 3600 / 60
+        secs % 3600 / 60,
+        secs % 60,
     )
 }
 
@@ -219,6 +232,8 @@ mod tests {
             parse_date("2024-02-29").map(format_time),
             Ok("2024-02-29 00:00".into())
         );
+        assert_eq!(format_timestamp(951_868_800 + 3_723), "2000-03-01 01:02:03");
+        assert_eq!(format_timestamp(-1), "1969-12-31 23:59:59");
         assert!(parse_date("2023-02-29").unwrap_err().contains("not a date"));
         assert!(parse_date("2027-13-01").is_err());
         assert!(parse_date("tomorrow").is_err());

@@ -1,14 +1,14 @@
 use super::*;
+use crate::sql;
 use crate::status::record_health;
 use portico_core::health::{Health, Level};
 
-async fn store() -> (tempfile::TempDir, Store, i64, i64) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Store::open(&dir.path().join("t.db")).await.unwrap();
+async fn store() -> (crate::testing::Held, Store, i64, i64) {
+    let (dir, db) = crate::testing::store().await;
     let mut ids = vec![];
     for name in ["shop", "other"] {
         ids.push(
-            sqlx::query_scalar::<_, i64>(
+            sql::query_scalar::<i64>(
                 "INSERT INTO gateways (name, generation, created_at, created_by) \
                  VALUES (?, 1, 0, 'test') RETURNING id",
             )
@@ -291,9 +291,9 @@ async fn keys_expiring_within_a_week_are_noticed_once() {
         ("later", now + 8 * 86_400),
         ("past", now - 1),
     ] {
-        sqlx::query(
+        sql::query(
             "INSERT INTO api_keys (gateway_id, name, owner, plans, enabled, expires_at, created_by, created_at) \
-             VALUES (?, ?, 'team', '[]', 1, ?, 'ada', 0)",
+             VALUES (?, ?, 'team', '[]', TRUE, ?, 'ada', 0)",
         )
         .bind(shop)
         .bind(name)

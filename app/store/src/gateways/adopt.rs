@@ -5,6 +5,7 @@
 
 use super::edit::{insert_gateway, invalid};
 use crate::error::encode;
+use crate::sql::{self, Connection};
 use crate::{audit, now_unix, Store, StoreError, StoreResult};
 use portico_core::model::diff::{diff, Change, ChangeKind};
 use portico_core::model::topology::Topology;
@@ -28,7 +29,7 @@ pub const ADOPTED_OWNER: &str = "adopted";
 /// A resource or key another gateway adopted (or a key another gateway recorded) is not
 /// adopted again: two gateways owning one resource by id would each plan around the other.
 async fn refuse_adopted_twice(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut impl Connection,
     topology: &Topology,
     keys: &[AdoptedKey],
 ) -> StoreResult<()> {
@@ -38,7 +39,7 @@ async fn refuse_adopted_twice(
         .iter()
         .flat_map(|a| a.ids())
         .collect();
-    let others: Vec<(String, String)> = sqlx::query_as(
+    let others: Vec<(String, String)> = sql::query_as(
         "SELECT g.name, v.topology FROM gateways g \
          JOIN generations v ON v.gateway_id = g.id AND v.generation = g.generation",
     )
@@ -60,7 +61,7 @@ async fn refuse_adopted_twice(
         }
     }
     for k in keys {
-        let holder: Option<String> = sqlx::query_scalar(
+        let holder: Option<String> = sql::query_scalar(
             "SELECT g.name FROM api_keys k JOIN gateways g ON g.id = k.gateway_id \
              WHERE k.aws_id = ? AND k.deleted_at IS NULL",
         )
@@ -119,7 +120,7 @@ pub async fn adopt(
     let id = insert_gateway(&mut tx, actor, &topology, &changes).await?;
     for k in keys {
         // Marked as shown: the value is AWS's and the team's, never Portico's to reveal.
-        sqlx::query(
+        sql::query(
             "INSERT INTO api_keys (gateway_id, name, owner, description, plans, enabled, \
              created_by, created_at, aws_id, revealed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
@@ -136,7 +137,7 @@ pub async fn adopt(
         .bind(now)
         .bind(&k.aws_id)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     }
     let after = json!({
@@ -145,7 +146,7 @@ pub async fn adopt(
         "keys": keys.iter().map(|k| json!({ "name": k.name, "aws_id": k.aws_id })).collect::<Vec<_>>(),
     });
     let name = &topology.gateway.name;
-    audit::record(&mut *tx, actor, "gateway.adopt", name, None, Some(&after)).await?;
+    audit::record(&mut tx, actor, "gateway.adopt", name, None, Some(&after)).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -5,12 +5,13 @@
 
 use super::{load_in, refuse_deleting, Desired};
 use crate::error::{encode, OnUnique};
+use crate::sql::{self, Connection};
 use crate::{audit, now_unix, Store, StoreError, StoreResult, Tx};
 use portico_core::model::diff::{diff, entities, summary, Change, ChangeKind};
+use portico_core::model::keys::format_timestamp;
 use portico_core::model::topology::Topology;
 use portico_core::model::validate::{validate, Problem};
 use serde_json::json;
-use sqlx::SqliteConnection;
 
 pub(super) fn invalid(problems: Vec<Problem>) -> StoreError {
     StoreError::Invalid(
@@ -50,42 +51,42 @@ pub async fn create(
     insert_gateway(&mut tx, actor, &topology, &changes).await?;
     let after = json!({ "generation": 1, "topology": topology });
     let name = &topology.gateway.name;
-    audit::record(&mut *tx, actor, "gateway.create", name, None, Some(&after)).await?;
+    audit::record(&mut tx, actor, "gateway.create", name, None, Some(&after)).await?;
     tx.commit().await?;
     Ok(changes)
 }
 
 /// A gateway row and its generation 1.
 pub(super) async fn insert_gateway(
-    conn: &mut SqliteConnection,
+    conn: &mut impl Connection,
     actor: &str,
     topology: &Topology,
     changes: &[Change],
 ) -> StoreResult<i64> {
     let name = topology.gateway.name.clone();
-    let id = sqlx::query(
-        "INSERT INTO gateways (name, generation, created_at, created_by) VALUES (?, 1, ?, ?)",
+    let id: i64 = sql::query_scalar(
+        "INSERT INTO gateways (name, generation, created_at, created_by) VALUES (?, 1, ?, ?) \
+         RETURNING id",
     )
     .bind(&name)
     .bind(now_unix())
     .bind(actor)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await
-    .on_unique(|| format!("A gateway named {name:?} already exists."))?
-    .last_insert_rowid();
+    .on_unique(|| format!("A gateway named {name:?} already exists."))?;
     insert_generation(conn, id, 1, topology, actor, changes).await?;
     Ok(id)
 }
 
 async fn insert_generation(
-    conn: &mut SqliteConnection,
+    conn: &mut impl Connection,
     id: i64,
     generation: i64,
     topology: &Topology,
     actor: &str,
     changes: &[Change],
 ) -> StoreResult<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO generations (gateway_id, generation, topology, actor, at, summary, changes) \
          VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
@@ -105,7 +106,7 @@ async fn insert_generation(
 /// that same entity; edits of other entities since then are merged, not refused. `None`
 /// stands for the whole topology: any later generation refuses it.
 async fn refuse_stale(
-    conn: &mut SqliteConnection,
+    conn: &mut impl Connection,
     id: i64,
     from: i64,
     current: i64,
@@ -119,8 +120,8 @@ async fn refuse_stale(
             "Generation {from} is not one this gateway has had."
         )));
     }
-    let later: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT generation, actor, strftime('%Y-%m-%d %H:%M:%S', at, 'unixepoch'), changes \
+    let later: Vec<(i64, String, i64, String)> = sql::query_as(
+        "SELECT generation, actor, at, changes \
          FROM generations WHERE gateway_id = ? AND generation > ? ORDER BY generation",
     )
     .bind(id)
@@ -138,8 +139,9 @@ async fn refuse_stale(
         if touched {
             let what = entity.unwrap_or("the topology");
             return Err(StoreError::Conflict(format!(
-                "{what} was changed by {actor} at {at} UTC (generation {generation}) after you opened \
-                 this form. Nothing was saved: reload to see their change, then edit again."
+                "{what} was changed by {actor} at {} UTC (generation {generation}) after you opened \
+                 this form. Nothing was saved: reload to see their change, then edit again.",
+                format_timestamp(at)
             )));
         }
     }
@@ -219,7 +221,7 @@ pub async fn replace_as(
     // A dry run only reads: a deferred transaction never upgrades to a write, so it cannot
     // fail the way a read-then-write one can, and it does not queue behind the worker.
     let mut tx: Tx = if dry_run {
-        db.pool.begin().await?
+        db.pool.begin_read().await?
     } else {
         db.write().await?
     };
@@ -269,7 +271,7 @@ fn prepare(before: &Topology, after: Topology) -> StoreResult<(Topology, Vec<Cha
 /// something there: moving would leave the old NLB billing, the old API serving and its keys
 /// beyond revoking. Deleting the gateway removes what it built; create it again elsewhere.
 async fn refuse_moving(
-    conn: &mut SqliteConnection,
+    conn: &mut impl Connection,
     current: &Desired,
     after: &Topology,
 ) -> StoreResult<()> {
@@ -277,7 +279,7 @@ async fn refuse_moving(
     if before.region == now.region && before.role_arn == now.role_arn {
         return Ok(());
     }
-    let built: bool = sqlx::query_scalar(
+    let built: bool = sql::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM plans WHERE gateway_id = ? AND started_at IS NOT NULL)",
     )
     .bind(current.id)
@@ -317,11 +319,11 @@ async fn commit(
     }
     let next = current.generation + 1;
     // The guard against a concurrent writer that read the same generation.
-    let moved = sqlx::query("UPDATE gateways SET generation = ? WHERE id = ? AND generation = ?")
+    let moved = sql::query("UPDATE gateways SET generation = ? WHERE id = ? AND generation = ?")
         .bind(next)
         .bind(current.id)
         .bind(current.generation)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
     if moved.rows_affected() != 1 {
         return Err(StoreError::Conflict(
@@ -339,7 +341,7 @@ async fn commit(
     };
     let target = format!("{}: {}", current.name, entity.unwrap_or("topology"));
     audit::record(
-        &mut *tx,
+        &mut tx,
         actor,
         action,
         &target,

@@ -4,9 +4,8 @@
 
 use super::*;
 
-async fn fresh() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Store::open(&dir.path().join("t.db")).await.unwrap();
+async fn fresh() -> (crate::testing::Held, Store) {
+    let (dir, db) = crate::testing::store().await;
     (dir, db)
 }
 

@@ -1,5 +1,8 @@
-//! A PostgreSQL database for a test, from Debian's `postgresql` (no docker).
+//! Databases for the store's tests. `store()` opens the one a test runs on: SQLite in a
+//! temporary directory, or, with `PORTICO_TEST_DB=postgres` (the test script runs the store's
+//! tests both ways), PostgreSQL.
 //!
+//! A PostgreSQL database for a test comes from Debian's `postgresql` (no docker).
 //! The test script (`.ci/postgres.sh`) starts one server for the whole run and names it in
 //! `PORTICO_TEST_POSTGRES`; each test then gets a database of its own on it. A test run without
 //! the script (`cargo test` by hand) starts a private server instead, for that test alone. Either
@@ -10,6 +13,36 @@ use sqlx::{Connection, PgConnection};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Which database `store()` opens: `postgres`, or SQLite when unset.
+pub const DATABASE: &str = "PORTICO_TEST_DB";
+
+/// What keeps a test's database alive: its directory, or its PostgreSQL database.
+pub enum Held {
+    Dir(#[allow(dead_code)] tempfile::TempDir),
+    Postgres(TestPostgres),
+}
+
+impl Held {
+    /// Another store on the same database (a second server, or the same one opened again).
+    pub async fn open_again(&self) -> crate::Store {
+        match self {
+            Held::Dir(dir) => crate::Store::open(&dir.path().join("t.db")).await.unwrap(),
+            Held::Postgres(pg) => crate::Store::open_postgres(pg.url()).await.unwrap(),
+        }
+    }
+}
+
+/// A new, empty store (migrations applied) on the database the run is for.
+pub async fn store() -> (Held, crate::Store) {
+    let held = match std::env::var(DATABASE).as_deref() {
+        Ok("postgres") => Held::Postgres(TestPostgres::start().await),
+        Ok("sqlite") | Err(_) => Held::Dir(tempfile::tempdir().unwrap()),
+        Ok(other) => panic!("{DATABASE}={other}: postgres or sqlite"),
+    };
+    let store = held.open_again().await;
+    (held, store)
+}
 
 /// The environment variable the test script sets: a URL of the shared server's `postgres`
 /// database, as a user who may create databases.
