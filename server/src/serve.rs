@@ -8,16 +8,15 @@ use app::throttle::LoginThrottle;
 use leptos::prelude::get_configuration;
 use portico_store::Store;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 
-pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
-    let store = Store::open(db_path).await?;
+pub async fn serve(db: &str, args: ServeArgs) -> Result<(), CliError> {
+    let store = Store::connect(db).await?;
     if portico_store::users::count(&store).await? == 0 {
         tracing::warn!(
             "no users yet: create the first admin with `portico user add NAME --role admin` \
              (add --db {} if you serve another database); there is no default password",
-            db_path.display()
+            portico_store::shown(db)
         );
     }
     let mut leptos = get_configuration(None)
@@ -126,7 +125,7 @@ pub async fn serve(db_path: &Path, args: ServeArgs) -> Result<(), CliError> {
     let local = listener
         .local_addr()
         .map_err(|e| CliError::Serve(e.to_string()))?;
-    tracing::info!(db = %db_path.display(), "Portico listening on http://{local}");
+    tracing::info!(db = %portico_store::shown(db), "Portico listening on http://{local}");
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -5,7 +5,7 @@ use super::CliError;
 use portico_store::{gateways, Store};
 
 pub(super) async fn adopt(
-    path: &std::path::Path,
+    db: &str,
     region: &str,
     rest_api: &str,
     name: &str,
@@ -13,7 +13,7 @@ pub(super) async fn adopt(
     dry_run: bool,
 ) -> Result<(), CliError> {
     portico_core::model::rules::gateway_name(name).map_err(CliError::Serve)?;
-    let store = Store::open(path).await?;
+    let store = Store::connect(db).await?;
     let base = crate::aws::base_config().await;
     let clients = crate::aws::Clients::for_account(&base, region, role).await;
     let caller = crate::aws::call::Caller::new(Default::default(), region, role);

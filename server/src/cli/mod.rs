@@ -18,9 +18,10 @@ use std::path::PathBuf;
     about = "Keep an API Gateway → VPC link → NLB topology in the shape your team wants."
 )]
 pub struct Cli {
-    /// The SQLite database file (created when missing).
+    /// The database: a SQLite file (created when missing) or a PostgreSQL URL
+    /// (`postgres://user:password@host/database`), where several servers can share it.
     #[arg(long, env = "PORTICO_DB", default_value = "portico.db", global = true)]
-    pub db: PathBuf,
+    pub db: String,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -261,7 +262,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             dry_run,
         } => adopt::adopt(&cli.db, &region, &rest_api, &name, role.as_deref(), dry_run).await,
         Command::Prices(PricesCommand::Refresh { regions }) => {
-            let store = Store::open(&cli.db).await?;
+            let store = Store::connect(&cli.db).await?;
             let base = crate::aws::base_config().await;
             let report = crate::prices::refresh(&store, &base, regions)
                 .await
@@ -273,13 +274,24 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Status { gateway, json } => status(&cli.db, &gateway, json).await,
         Command::Backup { file } => {
-            Store::open(&cli.db).await?.backup_to(&file).await?;
-            println!("Backed up {} to {}.", cli.db.display(), file.display());
+            Store::connect(&cli.db).await?.backup_to(&file).await?;
+            println!(
+                "Backed up {} to {}.",
+                portico_store::shown(&cli.db),
+                file.display()
+            );
             Ok(())
         }
         Command::Restore { file } => {
-            Store::restore(&file, &cli.db).await?;
-            println!("Restored {} from {}.", cli.db.display(), file.display());
+            if portico_store::is_postgres(&cli.db) {
+                return Err(CliError::Serve(
+                    "restore replaces a SQLite file; a PostgreSQL database is restored with \
+                     PostgreSQL's own tools (pg_restore, or your provider's snapshots)"
+                        .into(),
+                ));
+            }
+            Store::restore(&file, std::path::Path::new(&cli.db)).await?;
+            println!("Restored {} from {}.", cli.db, file.display());
             Ok(())
         }
     }
@@ -288,7 +300,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 /// What the worker sees for `gateway` now: its desired state, AWS as observed, and the plan it
 /// would run. Reads AWS, writes nothing.
 async fn preview(
-    path: &std::path::Path,
+    db: &str,
     gateway: &str,
 ) -> Result<
     (
@@ -298,7 +310,7 @@ async fn preview(
     ),
     CliError,
 > {
-    let store = Store::open(path).await?;
+    let store = Store::connect(db).await?;
     let id = gateways::load(&store, gateway).await?.id;
     let worker = crate::worker::Worker::from_environment(store, Default::default()).await;
     worker
@@ -307,8 +319,8 @@ async fn preview(
         .ok_or_else(|| CliError::Serve(format!("No gateway named {gateway:?}.")))
 }
 
-async fn plan(path: &std::path::Path, gateway: &str) -> Result<(), CliError> {
-    let (g, actual, p) = preview(path, gateway).await?;
+async fn plan(db: &str, gateway: &str) -> Result<(), CliError> {
+    let (g, actual, p) = preview(db, gateway).await?;
     if g.releasing {
         println!(
             "Gateway {gateway} is being released: Portico's tags come off the {} resource(s) \
@@ -352,10 +364,10 @@ async fn plan(path: &std::path::Path, gateway: &str) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn status(path: &std::path::Path, gateway: &str, json: bool) -> Result<(), CliError> {
-    let (g, actual, p) = preview(path, gateway).await?;
+async fn status(db: &str, gateway: &str, json: bool) -> Result<(), CliError> {
+    let (g, actual, p) = preview(db, gateway).await?;
     if !json {
-        let store = Store::open(path).await?;
+        let store = Store::connect(db).await?;
         println!(
             "{}",
             lease_words(portico_store::lease::current(&store).await?)
@@ -402,8 +414,8 @@ fn lease_words(lease: Option<portico_store::lease::Lease>) -> String {
     }
 }
 
-async fn topology(path: &std::path::Path, cmd: TopologyCommand) -> Result<(), CliError> {
-    let store = Store::open(path).await?;
+async fn topology(db: &str, cmd: TopologyCommand) -> Result<(), CliError> {
+    let store = Store::connect(db).await?;
     match cmd {
         TopologyCommand::Export { gateway } => {
             let g = gateways::load(&store, &gateway).await?;
@@ -444,8 +456,8 @@ async fn topology(path: &std::path::Path, cmd: TopologyCommand) -> Result<(), Cl
     Ok(())
 }
 
-async fn user(path: &std::path::Path, cmd: UserCommand) -> Result<(), CliError> {
-    let store = Store::open(path).await?;
+async fn user(db: &str, cmd: UserCommand) -> Result<(), CliError> {
+    let store = Store::connect(db).await?;
     match cmd {
         UserCommand::Add { name, role } => {
             let (password, generated) = match read_piped_password()? {
