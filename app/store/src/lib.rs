@@ -16,6 +16,7 @@
 //! Writes of more than one statement start with `Store::write` (`BEGIN IMMEDIATE`).
 
 mod backup;
+mod copy;
 mod db;
 mod error;
 mod kept;
@@ -24,8 +25,8 @@ mod memo;
 mod schema_parity;
 mod sessions;
 mod sql;
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub mod alerts;
 pub mod audit;
@@ -40,6 +41,7 @@ pub mod traffic;
 pub mod users;
 
 pub use backup::RestoreError;
+pub use copy::CopyError;
 pub use db::{is_postgres, shown, OpenError, Tx, MIGRATOR, POSTGRES_MIGRATOR};
 pub use error::{StoreError, StoreResult};
 pub use sessions::Sessions;

@@ -245,6 +245,12 @@ impl<'q, O> Query<'q, O> {
         self
     }
 
+    /// Binds values as they are (read by `fetch_values`).
+    pub(crate) fn bind_all(mut self, values: impl IntoIterator<Item = Arg<'q>>) -> Self {
+        self.args.extend(values);
+        self
+    }
+
     pub(crate) async fn execute<'c>(self, on: impl Exec<'c>) -> Result<Done, sqlx::Error> {
         let rows_affected = run!(self, on, |sql, args, exec| {
             sqlx::query_with(sql, args)
@@ -306,6 +312,65 @@ impl<'q, O: Value> Scalar<'q, O> {
         .fetch_one(exec)
         .await)
     }
+}
+
+/// What a column holds, as both databases agree (`schema_parity`): for reading rows whose shape
+/// is only known when the program runs (copying a whole table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Int,
+    Real,
+    Flag,
+    Text,
+}
+
+fn decode_row<'r, R>(row: &'r R, kinds: &[Kind]) -> Result<Vec<Arg<'static>>, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    Option<f64>: Decode<'r, R::Database> + Type<R::Database>,
+    Option<bool>: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            Ok(match kind {
+                Kind::Int => Arg::Int(row.try_get(i)?),
+                Kind::Real => Arg::Real(row.try_get(i)?),
+                Kind::Flag => Arg::Flag(row.try_get(i)?),
+                Kind::Text => Arg::Text(row.try_get::<Option<String>, _>(i)?.map(Cow::Owned)),
+            })
+        })
+        .collect()
+}
+
+/// Every row of `sql` (no placeholders), each column read as `kinds` says, as values to bind.
+pub(crate) async fn fetch_values<'c>(
+    sql: &str,
+    kinds: &[Kind],
+    on: impl Exec<'c>,
+) -> Result<Vec<Vec<Arg<'static>>>, sqlx::Error> {
+    match on.on() {
+        On::SqlitePool(p) => rows_of(sqlx::query(sql).fetch_all(p).await?, kinds),
+        On::Sqlite(c) => rows_of(sqlx::query(sql).fetch_all(c).await?, kinds),
+        On::PostgresPool(p) => rows_of(sqlx::query(sql).fetch_all(p).await?, kinds),
+        On::Postgres(c) => rows_of(sqlx::query(sql).fetch_all(c).await?, kinds),
+    }
+}
+
+fn rows_of<R>(rows: Vec<R>, kinds: &[Kind]) -> Result<Vec<Vec<Arg<'static>>>, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<f64>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<bool>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    rows.iter().map(|row| decode_row(row, kinds)).collect()
 }
 
 #[cfg(test)]

@@ -72,6 +72,17 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Replace the database with the backup FILE (refused while a server works on it).
     Restore { file: PathBuf },
+    /// Copy the installation into another, empty database: a SQLite file to PostgreSQL (to
+    /// run several servers), or PostgreSQL to a SQLite file. Everything but sign-in sessions
+    /// goes; stop every server on the source first. The source is left as it was.
+    Migrate {
+        /// The database to copy (default: --db).
+        #[arg(long)]
+        from: Option<String>,
+        /// The empty database to copy into: a new SQLite file or a postgres:// URL.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -246,6 +257,8 @@ pub enum CliError {
     Stdin(std::io::Error),
     #[error("{0}")]
     Restore(#[from] portico_store::RestoreError),
+    #[error("{0}; nothing was copied")]
+    Copy(#[from] portico_store::CopyError),
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -292,6 +305,44 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
             Store::restore(&file, std::path::Path::new(&cli.db)).await?;
             println!("Restored {} from {}.", cli.db, file.display());
+            Ok(())
+        }
+        Command::Migrate { from, to } => {
+            let from = from.unwrap_or(cli.db);
+            if portico_store::shown(&from) == portico_store::shown(&to) {
+                return Err(CliError::Serve(
+                    "--from and --to name the same database".into(),
+                ));
+            }
+            let source = Store::connect(&from).await?;
+            // A SQLite file made for the copy goes again if the copy fails.
+            let new_file = (!portico_store::is_postgres(&to)
+                && !std::path::Path::new(&to).exists())
+            .then(|| PathBuf::from(&to));
+            let target = Store::connect(&to).await?;
+            let copied = match source.copy_to(&target).await {
+                Ok(copied) => copied,
+                Err(e) => {
+                    target.close().await;
+                    if let Some(file) = new_file {
+                        for suffix in ["", "-wal", "-shm"] {
+                            let mut path = file.clone().into_os_string();
+                            path.push(suffix);
+                            let _ = std::fs::remove_file(path);
+                        }
+                    }
+                    return Err(e.into());
+                }
+            };
+            for (table, rows) in &copied {
+                println!("{table:<20} {rows:>9} rows");
+            }
+            println!(
+                "Copied {} into {}; the counts match. Serve it with --db {}.",
+                portico_store::shown(&from),
+                portico_store::shown(&to),
+                portico_store::shown(&to)
+            );
             Ok(())
         }
     }

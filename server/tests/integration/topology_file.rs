@@ -274,3 +274,50 @@ async fn backup_and_restore_from_the_command_line() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn migrate_moves_an_installation_to_postgresql_once() {
+    let app = TestApp::new()
+        .await
+        .user("root", Role::Admin)
+        .await
+        .seed_gateway()
+        .await;
+    let live = app._dir.path().join("portico.db");
+    let pg = portico_store::testing::TestPostgres::start().await;
+    let migrate = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+            .arg("--db")
+            .arg(&live)
+            .args(["migrate", "--to", pg.url()])
+            .output()
+            .unwrap()
+    };
+    let out = migrate();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("the counts match"), "{stdout}");
+    let moved = portico_store::Store::connect(pg.url()).await.unwrap();
+    let (a, b) = (
+        portico_store::gateways::load(&app.store, "seed").await.unwrap(),
+        portico_store::gateways::load(&moved, "seed").await.unwrap(),
+    );
+    assert_eq!((a.generation, a.topology), (b.generation, b.topology));
+    let names = |users: Vec<portico_store::users::UserRecord>| {
+        users.into_iter().map(|u| u.name).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(portico_store::users::list(&app.store).await.unwrap()),
+        names(portico_store::users::list(&moved).await.unwrap())
+    );
+    // A second run finds the target holding the first one's rows, and changes nothing.
+    let out = migrate();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("holds users already"), "{stderr}");
+    assert!(stderr.contains("nothing was copied"), "{stderr}");
+}
