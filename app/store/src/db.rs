@@ -95,6 +95,12 @@ impl<'c> Exec<'c> for &'c Pool {
     }
 }
 
+impl<'c> Exec<'c> for &'c Store {
+    fn on(self) -> On<'c> {
+        (&self.pool).on()
+    }
+}
+
 impl Pool {
     pub(crate) async fn acquire(&self) -> Result<Conn, sqlx::Error> {
         Ok(match self {

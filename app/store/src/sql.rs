@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 
 /// Where a statement runs: a pool (a connection of its own per statement) or one connection.
-pub(crate) enum On<'c> {
+pub enum On<'c> {
     SqlitePool(&'c SqlitePool),
     Sqlite(&'c mut SqliteConnection),
     PostgresPool(&'c PgPool),
@@ -25,13 +25,13 @@ pub(crate) enum On<'c> {
 }
 
 /// What a statement can run on.
-pub(crate) trait Exec<'c>: Send {
+pub trait Exec<'c>: Send {
     fn on(self) -> On<'c>;
 }
 
 /// One connection that several statements share in turn (a transaction, or a connection
 /// taken from the pool): pass `&mut conn`.
-pub(crate) trait Connection: Send {
+pub trait Connection: Send {
     fn on(&mut self) -> On<'_>;
 }
 
@@ -43,7 +43,7 @@ impl<'c, C: Connection> Exec<'c> for &'c mut C {
 
 /// A value bound to a placeholder. Nulls carry their type, which PostgreSQL wants.
 #[derive(Debug)]
-pub(crate) enum Arg<'q> {
+pub enum Arg<'q> {
     Int(Option<i64>),
     Real(Option<f64>),
     Flag(Option<bool>),
@@ -145,15 +145,12 @@ pub(crate) fn numbered(sql: &str) -> Cow<'_, str> {
 }
 
 /// A row type both drivers decode (a tuple, or a struct deriving `sqlx::FromRow`).
-pub(crate) trait Row:
-    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
-{
-}
+pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
 {}
 
 /// A single value both drivers decode.
-pub(crate) trait Value:
+pub trait Value:
     for<'r> Decode<'r, Sqlite>
     + Type<Sqlite>
     + for<'r> Decode<'r, Postgres>
@@ -174,19 +171,19 @@ impl<T> Value for T where
 
 /// What a statement that returns no rows did.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Done {
+pub struct Done {
     rows_affected: u64,
 }
 
 impl Done {
-    pub(crate) fn rows_affected(&self) -> u64 {
+    pub fn rows_affected(&self) -> u64 {
         self.rows_affected
     }
 }
 
 /// A statement and its bound values; `O` is what each row is read as.
 #[must_use = "a statement does nothing until it is run"]
-pub(crate) struct Query<'q, O> {
+pub struct Query<'q, O> {
     sql: &'q str,
     args: Vec<Arg<'q>>,
     row: PhantomData<fn() -> O>,
@@ -194,13 +191,13 @@ pub(crate) struct Query<'q, O> {
 
 /// A statement whose rows are read as `O`'s one column.
 #[must_use = "a statement does nothing until it is run"]
-pub(crate) struct Scalar<'q, O>(Query<'q, O>);
+pub struct Scalar<'q, O>(Query<'q, O>);
 
-pub(crate) fn query(sql: &str) -> Query<'_, ()> {
+pub fn query(sql: &str) -> Query<'_, ()> {
     query_as(sql)
 }
 
-pub(crate) fn query_as<O>(sql: &str) -> Query<'_, O> {
+pub fn query_as<O>(sql: &str) -> Query<'_, O> {
     Query {
         sql,
         args: Vec::new(),
@@ -208,7 +205,7 @@ pub(crate) fn query_as<O>(sql: &str) -> Query<'_, O> {
     }
 }
 
-pub(crate) fn query_scalar<O>(sql: &str) -> Scalar<'_, O> {
+pub fn query_scalar<O>(sql: &str) -> Scalar<'_, O> {
     Scalar(query_as(sql))
 }
 
@@ -240,18 +237,18 @@ macro_rules! run {
 }
 
 impl<'q, O> Query<'q, O> {
-    pub(crate) fn bind(mut self, value: impl Into<Arg<'q>>) -> Self {
+    pub fn bind(mut self, value: impl Into<Arg<'q>>) -> Self {
         self.args.push(value.into());
         self
     }
 
     /// Binds values as they are (read by `fetch_values`).
-    pub(crate) fn bind_all(mut self, values: impl IntoIterator<Item = Arg<'q>>) -> Self {
+    pub fn bind_all(mut self, values: impl IntoIterator<Item = Arg<'q>>) -> Self {
         self.args.extend(values);
         self
     }
 
-    pub(crate) async fn execute<'c>(self, on: impl Exec<'c>) -> Result<Done, sqlx::Error> {
+    pub async fn execute<'c>(self, on: impl Exec<'c>) -> Result<Done, sqlx::Error> {
         let rows_affected = run!(self, on, |sql, args, exec| {
             sqlx::query_with(sql, args)
                 .execute(exec)
@@ -263,16 +260,19 @@ impl<'q, O> Query<'q, O> {
 }
 
 impl<'q, O: Row> Query<'q, O> {
-    pub(crate) async fn fetch_all<'c>(self, on: impl Exec<'c>) -> Result<Vec<O>, sqlx::Error> {
+    pub async fn fetch_one<'c>(self, on: impl Exec<'c>) -> Result<O, sqlx::Error> {
+        run!(self, on, |sql, args, exec| sqlx::query_as_with(sql, args)
+            .fetch_one(exec)
+            .await)
+    }
+
+    pub async fn fetch_all<'c>(self, on: impl Exec<'c>) -> Result<Vec<O>, sqlx::Error> {
         run!(self, on, |sql, args, exec| sqlx::query_as_with(sql, args)
             .fetch_all(exec)
             .await)
     }
 
-    pub(crate) async fn fetch_optional<'c>(
-        self,
-        on: impl Exec<'c>,
-    ) -> Result<Option<O>, sqlx::Error> {
+    pub async fn fetch_optional<'c>(self, on: impl Exec<'c>) -> Result<Option<O>, sqlx::Error> {
         run!(self, on, |sql, args, exec| sqlx::query_as_with(sql, args)
             .fetch_optional(exec)
             .await)
@@ -280,13 +280,13 @@ impl<'q, O: Row> Query<'q, O> {
 }
 
 impl<'q, O> Scalar<'q, O> {
-    pub(crate) fn bind(self, value: impl Into<Arg<'q>>) -> Self {
+    pub fn bind(self, value: impl Into<Arg<'q>>) -> Self {
         Scalar(self.0.bind(value))
     }
 }
 
 impl<'q, O: Value> Scalar<'q, O> {
-    pub(crate) async fn fetch_all<'c>(self, on: impl Exec<'c>) -> Result<Vec<O>, sqlx::Error> {
+    pub async fn fetch_all<'c>(self, on: impl Exec<'c>) -> Result<Vec<O>, sqlx::Error> {
         run!(self.0, on, |sql, args, exec| sqlx::query_scalar_with(
             sql, args
         )
@@ -294,10 +294,7 @@ impl<'q, O: Value> Scalar<'q, O> {
         .await)
     }
 
-    pub(crate) async fn fetch_optional<'c>(
-        self,
-        on: impl Exec<'c>,
-    ) -> Result<Option<O>, sqlx::Error> {
+    pub async fn fetch_optional<'c>(self, on: impl Exec<'c>) -> Result<Option<O>, sqlx::Error> {
         run!(self.0, on, |sql, args, exec| sqlx::query_scalar_with(
             sql, args
         )
@@ -305,7 +302,7 @@ impl<'q, O: Value> Scalar<'q, O> {
         .await)
     }
 
-    pub(crate) async fn fetch_one<'c>(self, on: impl Exec<'c>) -> Result<O, sqlx::Error> {
+    pub async fn fetch_one<'c>(self, on: impl Exec<'c>) -> Result<O, sqlx::Error> {
         run!(self.0, on, |sql, args, exec| sqlx::query_scalar_with(
             sql, args
         )

@@ -9,6 +9,10 @@
 //! way the server listens on a Unix socket in its own temporary directory only, so no port is
 //! ever taken from another process, and no two runs meet.
 
+/// Statements for the rows no store function reads, on either database: `query_scalar::<i64>(
+/// "SELECT COUNT(*) FROM plans").fetch_one(&store)`, with SQLite's `?` placeholders.
+pub use crate::sql::{query, query_as, query_scalar};
+
 use sqlx::{Connection, PgConnection};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,12 +37,21 @@ impl Held {
     }
 }
 
+/// Whether this run's tests are on PostgreSQL (`PORTICO_TEST_DB=postgres`) or SQLite.
+pub fn on_postgres() -> bool {
+    match std::env::var(DATABASE).as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("{DATABASE}={other}: postgres or sqlite"),
+    }
+}
+
 /// A new, empty store (migrations applied) on the database the run is for.
 pub async fn store() -> (Held, crate::Store) {
-    let held = match std::env::var(DATABASE).as_deref() {
-        Ok("postgres") => Held::Postgres(TestPostgres::start().await),
-        Ok("sqlite") | Err(_) => Held::Dir(tempfile::tempdir().unwrap()),
-        Ok(other) => panic!("{DATABASE}={other}: postgres or sqlite"),
+    let held = if on_postgres() {
+        Held::Postgres(TestPostgres::start().await)
+    } else {
+        Held::Dir(tempfile::tempdir().unwrap())
     };
     let store = held.open_again().await;
     (held, store)

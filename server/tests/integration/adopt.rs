@@ -27,7 +27,7 @@ async fn handbuilt(app: &TestApp, name: &str) -> String {
 fn portico(app: &TestApp, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_portico"));
     c.arg("--db")
-        .arg(app.db_path())
+        .arg(app.db_arg())
         .args(args)
         .env("AWS_ENDPOINT_URL", &app.turn().url)
         .env("AWS_ACCESS_KEY_ID", "sandbox")
@@ -263,7 +263,7 @@ async fn a_hand_built_setup_is_adopted_without_replacing_anything() {
         instances: vec![instance],
         ..t.ports[0].clone()
     });
-    let path = app.db_path().with_file_name("orders.yaml");
+    let path = app._dir.path().join("orders.yaml");
     std::fs::write(&path, t.to_yaml().unwrap()).unwrap();
     let (ok, text) = run(&app, &["topology", "apply", "-f", path.to_str().unwrap()]);
     assert!(ok, "{text}");

@@ -260,7 +260,7 @@ async fn cross_site_and_originless_writes_are_refused() {
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "origin {origin:?}");
     }
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+    let users: i64 = portico_store::testing::query_scalar("SELECT count(*) FROM users")
         .fetch_one(app.db())
         .await
         .unwrap();

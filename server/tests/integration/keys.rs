@@ -106,7 +106,7 @@ impl Rig {
             "{}",
             r.body
         );
-        sqlx::query_scalar("SELECT MAX(id) FROM api_keys")
+        portico_store::testing::query_scalar("SELECT MAX(id) FROM api_keys")
             .fetch_one(self.app.db())
             .await
             .unwrap()
@@ -153,11 +153,12 @@ impl Rig {
         &self,
         key: i64,
     ) -> aws_sdk_apigateway::operation::get_api_key::GetApiKeyOutput {
-        let aws_id: String = sqlx::query_scalar("SELECT aws_id FROM api_keys WHERE id = ?")
-            .bind(key)
-            .fetch_one(self.app.db())
-            .await
-            .unwrap();
+        let aws_id: String =
+            portico_store::testing::query_scalar("SELECT aws_id FROM api_keys WHERE id = ?")
+                .bind(key)
+                .fetch_one(self.app.db())
+                .await
+                .unwrap();
         let c = self.turn().clients(REGION, 3).await;
         c.apigateway
             .get_api_key()
@@ -282,14 +283,34 @@ async fn an_issued_key_is_shown_once_and_kept_nowhere() {
     let viewer = rig.app.login("viewer").await;
     let page = rig.app.get("/gateways/seed", Some(&viewer)).await.body;
     assert!(page.contains("partner-acme") && !page.contains(&value));
-    rig.app.store.close().await;
-    for file in ["portico.db", "portico.db-wal", "portico.db-shm"] {
-        let path = rig.app._dir.path().join(file);
-        if let Ok(bytes) = std::fs::read(&path) {
-            assert!(
-                !bytes.windows(value.len()).any(|w| w == value.as_bytes()),
-                "{file} holds the value"
-            );
+    if rig.app.postgres.is_some() {
+        // Every row of every table, as PostgreSQL writes it out as text.
+        let tables: Vec<String> = portico_store::testing::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = current_schema()",
+        )
+        .fetch_all(&rig.app.store)
+        .await
+        .unwrap();
+        for table in tables {
+            let rows: String = portico_store::testing::query_scalar(&format!(
+                "SELECT COALESCE(string_agg(t::text, ' '), '') FROM {table} t"
+            ))
+            .fetch_one(&rig.app.store)
+            .await
+            .unwrap();
+            assert!(!rows.contains(&value), "{table} holds the value");
+        }
+    } else {
+        rig.app.store.close().await;
+        for file in ["portico.db", "portico.db-wal", "portico.db-shm"] {
+            let path = rig.app._dir.path().join(file);
+            if let Ok(bytes) = std::fs::read(&path) {
+                assert!(
+                    !bytes.windows(value.len()).any(|w| w == value.as_bytes()),
+                    "{file} holds the value"
+                );
+            }
         }
     }
     let logged = logs().text();
@@ -337,7 +358,7 @@ async fn rotation_revocation_and_expiry_converge() {
         "{}",
         r.body
     );
-    let second: i64 = sqlx::query_scalar("SELECT MAX(id) FROM api_keys")
+    let second: i64 = portico_store::testing::query_scalar("SELECT MAX(id) FROM api_keys")
         .fetch_one(rig.app.db())
         .await
         .unwrap();
@@ -383,7 +404,7 @@ async fn rotation_revocation_and_expiry_converge() {
     rig.revoke(second).await;
     rig.converge().await;
     assert!(!rig.aws_key(second).await.enabled());
-    sqlx::query("UPDATE api_keys SET delete_after = 1 WHERE id = ?")
+    portico_store::testing::query("UPDATE api_keys SET delete_after = 1 WHERE id = ?")
         .bind(second)
         .execute(rig.app.db())
         .await
@@ -401,11 +422,12 @@ async fn rotation_revocation_and_expiry_converge() {
         "deleted from AWS"
     );
     assert!(rig.plans_of(aws_id).await.is_empty());
-    let deleted: Option<i64> = sqlx::query_scalar("SELECT deleted_at FROM api_keys WHERE id = ?")
-        .bind(second)
-        .fetch_one(rig.app.db())
-        .await
-        .unwrap();
+    let deleted: Option<i64> =
+        portico_store::testing::query_scalar("SELECT deleted_at FROM api_keys WHERE id = ?")
+            .bind(second)
+            .fetch_one(rig.app.db())
+            .await
+            .unwrap();
     assert!(deleted.is_some(), "the record stays, marked deleted");
 
     // Expiry: a key whose date has passed is disabled by the next run.
@@ -420,7 +442,7 @@ async fn rotation_revocation_and_expiry_converge() {
         Some(portico_core::model::keys::parse_date("2099-01-01").unwrap()),
         "the worker looks again when it expires"
     );
-    sqlx::query("UPDATE api_keys SET expires_at = ? WHERE id = ?")
+    portico_store::testing::query("UPDATE api_keys SET expires_at = ? WHERE id = ?")
         .bind(now - 1)
         .bind(third)
         .execute(rig.app.db())
@@ -533,7 +555,7 @@ async fn bad_input_is_refused_and_nothing_is_kept() {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY,
         "Grace period must be",
     );
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_keys")
+    let n: i64 = portico_store::testing::query_scalar("SELECT COUNT(*) FROM api_keys")
         .fetch_one(rig.app.db())
         .await
         .unwrap();

@@ -25,11 +25,12 @@ async fn copies_of_a_usage_plan_and_of_a_key_are_removed_by_the_next_plan() {
     let key = rig.issue("partner", "standard", "").await;
     rig.converge().await;
     let c = rig.turn().clients(REGION, 3).await;
-    let recorded: String = sqlx::query_scalar("SELECT aws_id FROM api_keys WHERE id = ?")
-        .bind(key)
-        .fetch_one(rig.db())
-        .await
-        .unwrap();
+    let recorded: String =
+        portico_store::testing::query_scalar("SELECT aws_id FROM api_keys WHERE id = ?")
+            .bind(key)
+            .fetch_one(rig.db())
+            .await
+            .unwrap();
     // What a crash between a create and its record (or a second writer) leaves: a second usage
     // plan of one name and a second AWS key for one Portico key, both tagged as Portico's.
     let plans = c.apigateway.get_usage_plans().send().await.unwrap();
@@ -233,7 +234,7 @@ async fn resources_tagged_before_installation_ids_stay_owned_and_gain_the_tag() 
             .await
             .unwrap();
     }
-    sqlx::query("UPDATE gateways SET legacy_tags = 1 WHERE id = ?")
+    portico_store::testing::query("UPDATE gateways SET legacy_tags = TRUE WHERE id = ?")
         .bind(id)
         .execute(app.db())
         .await
@@ -283,11 +284,12 @@ async fn resources_tagged_before_installation_ids_stay_owned_and_gain_the_tag() 
     // The next run finds everything tagged: from then on the gateway claims nothing tagged
     // with its name alone (they read as another's, as for a gateway made since).
     assert_eq!(worker.reconcile(id).await, Outcome::InSync);
-    let legacy: bool = sqlx::query_scalar("SELECT legacy_tags FROM gateways WHERE id = ?")
-        .bind(id)
-        .fetch_one(app.db())
-        .await
-        .unwrap();
+    let legacy: bool =
+        portico_store::testing::query_scalar("SELECT legacy_tags FROM gateways WHERE id = ?")
+            .bind(id)
+            .fetch_one(app.db())
+            .await
+            .unwrap();
     assert!(!legacy);
     c.elb
         .remove_tags()

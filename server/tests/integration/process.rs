@@ -6,25 +6,34 @@ use crate::common::sandbox::Turn;
 use crate::common::{TestApp, REGION};
 use portico_store::Store;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_portico");
 
+/// The database the binary runs on (`--db`), and where its servers' log goes.
+struct Db {
+    arg: String,
+    log: PathBuf,
+}
+
 /// The seed in the sandbox's demo account, stored in a fresh app's database: the binary runs on
-/// that same file while the test reads it through the store.
-async fn seeded() -> (TestApp, PathBuf) {
+/// that same database while the test reads it through the store.
+async fn seeded() -> (TestApp, Db) {
     let app = TestApp::builder().with_sandbox(REGION).build().await;
     app.seed_in_sandbox(|_| {}).await;
-    let db = app._dir.path().join("portico.db");
+    let db = Db {
+        arg: app.db_arg(),
+        log: app._dir.path().join("portico.log"),
+    };
     (app, db)
 }
 
-fn portico(turn: &Turn, db: &Path) -> Command {
+fn portico(turn: &Turn, db: &Db) -> Command {
     let mut c = Command::new(BIN);
     c.arg("--db")
-        .arg(db)
+        .arg(&db.arg)
         .env("AWS_ENDPOINT_URL", &turn.url)
         .env("AWS_ACCESS_KEY_ID", "sandbox")
         .env("AWS_SECRET_ACCESS_KEY", "sandbox")
@@ -53,12 +62,12 @@ impl Drop for Server {
     }
 }
 
-/// `portico serve`, its log in `<db>.log` (shown when a wait times out).
-fn serve(turn: &Turn, db: &Path) -> Server {
+/// `portico serve`, its log in the test's `portico.log` (shown when a wait times out).
+fn serve(turn: &Turn, db: &Db) -> Server {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(db.with_extension("log"))
+        .open(&db.log)
         .unwrap();
     portico(turn, db)
         .args(["serve", "--addr", "127.0.0.1:0"])
@@ -70,11 +79,11 @@ fn serve(turn: &Turn, db: &Path) -> Server {
         .expect("start portico serve")
 }
 
-async fn wait_for(store: &Store, db: &Path, what: &str, sql: &str, timeout: Duration) {
+async fn wait_for(store: &Store, db: &Db, what: &str, sql: &str, timeout: Duration) {
     let started = Instant::now();
     loop {
-        let n: i64 = sqlx::query_scalar(sql)
-            .fetch_one(store.raw_pool_for_tests())
+        let n: i64 = portico_store::testing::query_scalar(sql)
+            .fetch_one(store)
             .await
             .unwrap();
         if n > 0 {
@@ -82,13 +91,13 @@ async fn wait_for(store: &Store, db: &Path, what: &str, sql: &str, timeout: Dura
         }
         if started.elapsed() > timeout {
             let status: Vec<(String, String)> =
-                sqlx::query_as("SELECT state, message FROM gateway_status")
-                    .fetch_all(store.raw_pool_for_tests())
+                portico_store::testing::query_as("SELECT state, message FROM gateway_status")
+                    .fetch_all(store)
                     .await
                     .unwrap_or_default();
             let plans: Vec<(i64, String, String)> =
-                sqlx::query_as("SELECT id, status, plan FROM plans")
-                    .fetch_all(store.raw_pool_for_tests())
+                portico_store::testing::query_as("SELECT id, status, plan FROM plans")
+                    .fetch_all(store)
                     .await
                     .unwrap_or_default();
             let plans: Vec<String> = plans
@@ -101,7 +110,7 @@ async fn wait_for(store: &Store, db: &Path, what: &str, sql: &str, timeout: Dura
             panic!(
                 "timed out waiting for {what}; status {status:?}; plans:\n{}\nserver log:\n{}",
                 plans.join("\n"),
-                std::fs::read_to_string(db.with_extension("log")).unwrap_or_default()
+                std::fs::read_to_string(&db.log).unwrap_or_default()
             );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -196,18 +205,19 @@ async fn kill_9_in_the_middle_of_a_plan_then_a_restart_converges_without_duplica
     .await;
     server.kill();
     assert_eq!(count(turn).await, (1, 3, 1, 1, 1), "one of everything");
-    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM plans ORDER BY id")
-        .fetch_all(store.raw_pool_for_tests())
-        .await
-        .unwrap();
+    let statuses: Vec<String> =
+        portico_store::testing::query_scalar("SELECT status FROM plans ORDER BY id")
+            .fetch_all(store)
+            .await
+            .unwrap();
     assert_eq!(
         statuses,
         vec!["interrupted".to_string(), "done".to_string()]
     );
-    let cut: Vec<(i64, String)> = sqlx::query_as(
+    let cut: Vec<(i64, String)> = portico_store::testing::query_as(
         "SELECT idx, status FROM plan_steps WHERE status NOT IN ('done', 'pending')",
     )
-    .fetch_all(store.raw_pool_for_tests())
+    .fetch_all(store)
     .await
     .unwrap();
     // Steps run side by side: whatever was in flight at the kill (step 14 among them) reads
@@ -277,10 +287,11 @@ async fn two_servers_one_writer_and_a_takeover_after_kill_9() {
     .await;
     survivor.kill();
     assert_eq!(count(turn).await, (1, 3, 1, 1, 1), "one of everything");
-    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM plans ORDER BY id")
-        .fetch_all(store.raw_pool_for_tests())
-        .await
-        .unwrap();
+    let statuses: Vec<String> =
+        portico_store::testing::query_scalar("SELECT status FROM plans ORDER BY id")
+            .fetch_all(store)
+            .await
+            .unwrap();
     assert_eq!(
         statuses,
         vec!["interrupted".to_string(), "done".to_string()]
@@ -420,8 +431,8 @@ async fn prices_refresh_without_the_price_list_keeps_the_embedded_table() {
         err.contains("the embedded prices of 2026-11-24 stay in use"),
         "{err}"
     );
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM prices")
-        .fetch_one(store.raw_pool_for_tests())
+    let rows: i64 = portico_store::testing::query_scalar("SELECT COUNT(*) FROM prices")
+        .fetch_one(store)
         .await
         .unwrap();
     assert_eq!(rows, 0);

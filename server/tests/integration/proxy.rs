@@ -125,7 +125,7 @@ async fn behind_nginx_each_client_is_itself_and_forms_from_the_public_origin_pas
     let (inner, outer) = (free_port(), free_port());
     let _portico = Running(
         Command::new(BIN)
-            .args(["--db", &dir.join("portico.db").display().to_string()])
+            .args(["--db", &app.db_arg()])
             .args([
                 "serve",
                 "--no-worker",

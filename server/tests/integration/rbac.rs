@@ -499,11 +499,12 @@ async fn every_case_as(i: usize, who: Who) {
                 Who::Anonymous => None,
                 Who::As(role) => Some(app.login(&format!("caller-{role}")).await),
             };
-            let users_before: Vec<(String, String, bool)> =
-                sqlx::query_as("SELECT name, role, disabled FROM users ORDER BY name")
-                    .fetch_all(app.db())
-                    .await
-                    .unwrap();
+            let users_before: Vec<(String, String, bool)> = portico_store::testing::query_as(
+                "SELECT name, role, disabled FROM users ORDER BY name",
+            )
+            .fetch_all(app.db())
+            .await
+            .unwrap();
             let form = (case.form)(&app);
             let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let reply = app.call(case.name, cookie.as_deref(), &form).await;
@@ -518,28 +519,30 @@ async fn every_case_as(i: usize, who: Who) {
                 case.name, reply.body
             );
             if got != Allowed {
-                let generation: i64 =
-                    sqlx::query_scalar("SELECT generation FROM gateways WHERE name = 'seed'")
-                        .fetch_one(app.db())
-                        .await
-                        .unwrap();
+                let generation: i64 = portico_store::testing::query_scalar(
+                    "SELECT generation FROM gateways WHERE name = 'seed'",
+                )
+                .fetch_one(app.db())
+                .await
+                .unwrap();
                 assert_eq!(
                     generation, 2,
                     "{} as {who:?} made no new generation",
                     case.name
                 );
-                let users_after: Vec<(String, String, bool)> =
-                    sqlx::query_as("SELECT name, role, disabled FROM users ORDER BY name")
-                        .fetch_all(app.db())
-                        .await
-                        .unwrap();
+                let users_after: Vec<(String, String, bool)> = portico_store::testing::query_as(
+                    "SELECT name, role, disabled FROM users ORDER BY name",
+                )
+                .fetch_all(app.db())
+                .await
+                .unwrap();
                 assert_eq!(
                     users_before, users_after,
                     "{} as {who:?} changed nothing",
                     case.name
                 );
                 let plans: Vec<(String, i64)> =
-                    sqlx::query_as("SELECT status, (SELECT nudged_at FROM gateways WHERE name = 'seed') FROM plans")
+                    portico_store::testing::query_as("SELECT status, (SELECT nudged_at FROM gateways WHERE name = 'seed') FROM plans")
                         .fetch_all(app.db())
                         .await
                         .unwrap();
@@ -549,9 +552,10 @@ async fn every_case_as(i: usize, who: Who) {
                     "{} as {who:?} approved or nudged nothing",
                     case.name
                 );
-                let keys: Vec<String> = sqlx::query_scalar(
-                    "SELECT id || ':' || COALESCE(revoked_at, '') || ':' || COALESCE(replaced_at, '') \
-                     || ':' || COALESCE(revealed_at, '') FROM api_keys",
+                let keys: Vec<String> = portico_store::testing::query_scalar(
+                    "SELECT CAST(id AS TEXT) || ':' || COALESCE(CAST(revoked_at AS TEXT), '') \
+                     || ':' || COALESCE(CAST(replaced_at AS TEXT), '') \
+                     || ':' || COALESCE(CAST(revealed_at AS TEXT), '') FROM api_keys",
                 )
                 .fetch_all(app.db())
                 .await

@@ -97,10 +97,11 @@ async fn an_admins_reset_ends_the_users_sessions_and_shows_the_password_once() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
     // The new password is in no audit row, no table but the hash.
-    let audit: Vec<String> = sqlx::query_scalar("SELECT COALESCE(after, '') FROM audit")
-        .fetch_all(app.db())
-        .await
-        .unwrap();
+    let audit: Vec<String> =
+        portico_store::testing::query_scalar("SELECT COALESCE(after, '') FROM audit")
+            .fetch_all(app.db())
+            .await
+            .unwrap();
     assert!(audit.iter().all(|a| !a.contains(password)));
     // Their own password admins change knowing it; unknown users are said so.
     let r = app

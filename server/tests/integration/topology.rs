@@ -509,11 +509,12 @@ async fn deleting_a_gateway_needs_its_name_typed_and_is_audited() {
     );
     // Marked for the worker, which removes its AWS resources and then its rows (the worker's
     // tests follow it to the end).
-    let (by, deleting): (Option<String>, Option<i64>) =
-        sqlx::query_as("SELECT deleting_by, deleting_at FROM gateways WHERE name = 'seed'")
-            .fetch_one(app.db())
-            .await
-            .unwrap();
+    let (by, deleting): (Option<String>, Option<i64>) = portico_store::testing::query_as(
+        "SELECT deleting_by, deleting_at FROM gateways WHERE name = 'seed'",
+    )
+    .fetch_one(app.db())
+    .await
+    .unwrap();
     assert_eq!(by.as_deref(), Some("root"));
     assert!(deleting.is_some());
     assert_eq!(

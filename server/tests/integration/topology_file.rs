@@ -210,9 +210,27 @@ async fn backup_and_restore_from_the_command_line() {
         .await
         .seed_gateway()
         .await;
-    let live = app._dir.path().join("portico.db");
     let dir = tempfile::tempdir().unwrap();
     let (backup, restored) = (dir.path().join("backup.db"), dir.path().join("restored.db"));
+    if app.postgres.is_some() {
+        // PostgreSQL is backed up with its own tools; both commands say so and write nothing.
+        for command in ["backup", "restore"] {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+                .args(["--db", &app.db_arg(), command])
+                .arg(&backup)
+                .output()
+                .unwrap();
+            assert!(!out.status.success(), "{command}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains("PostgreSQL's own tools"),
+                "{command}: {stderr}"
+            );
+            assert!(!backup.exists());
+        }
+        return;
+    }
+    let live = app._dir.path().join("portico.db");
     let portico = |db: &std::path::Path, args: &[&std::path::Path]| {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_portico"));
         c.arg("--db").arg(db);
@@ -255,8 +273,8 @@ async fn backup_and_restore_from_the_command_line() {
     let audit = |s: &portico_store::Store| {
         let s = s.clone();
         async move {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit")
-                .fetch_one(s.raw_pool_for_tests())
+            portico_store::testing::query_scalar::<i64>("SELECT COUNT(*) FROM audit")
+                .fetch_one(&s)
                 .await
                 .unwrap()
         }
@@ -276,20 +294,25 @@ async fn backup_and_restore_from_the_command_line() {
 }
 
 #[tokio::test]
-async fn migrate_moves_an_installation_to_postgresql_once() {
+async fn migrate_moves_an_installation_to_the_other_database_once() {
     let app = TestApp::new()
         .await
         .user("root", Role::Admin)
         .await
         .seed_gateway()
         .await;
-    let live = app._dir.path().join("portico.db");
-    let pg = portico_store::testing::TestPostgres::start().await;
+    // Into the other kind of database: a SQLite run moves to PostgreSQL, a PostgreSQL run to
+    // a SQLite file.
+    let pg;
+    let target = if app.postgres.is_some() {
+        app._dir.path().join("moved.db").display().to_string()
+    } else {
+        pg = portico_store::testing::TestPostgres::start().await;
+        pg.url().to_owned()
+    };
     let migrate = || {
         std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
-            .arg("--db")
-            .arg(&live)
-            .args(["migrate", "--to", pg.url()])
+            .args(["--db", &app.db_arg(), "migrate", "--to", &target])
             .output()
             .unwrap()
     };
@@ -301,9 +324,11 @@ async fn migrate_moves_an_installation_to_postgresql_once() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("the counts match"), "{stdout}");
-    let moved = portico_store::Store::connect(pg.url()).await.unwrap();
+    let moved = portico_store::Store::connect(&target).await.unwrap();
     let (a, b) = (
-        portico_store::gateways::load(&app.store, "seed").await.unwrap(),
+        portico_store::gateways::load(&app.store, "seed")
+            .await
+            .unwrap(),
         portico_store::gateways::load(&moved, "seed").await.unwrap(),
     );
     assert_eq!((a.generation, a.topology), (b.generation, b.topology));

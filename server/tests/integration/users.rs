@@ -11,7 +11,7 @@ async fn admin() -> (TestApp, String) {
 }
 
 async fn user_count(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM users")
+    portico_store::testing::query_scalar("SELECT count(*) FROM users")
         .fetch_one(app.db())
         .await
         .unwrap()
@@ -106,12 +106,13 @@ async fn admins_add_change_and_disable_users_with_audit_rows() {
     let rows: Vec<app::api::users::UserRow> = serde_json::from_str(&list.body).unwrap();
     let carol = rows.iter().find(|u| u.name == "carol").unwrap();
     assert_eq!((carol.role, carol.disabled), (Role::Viewer, true));
-    let audit: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT actor, action, before, after FROM audit WHERE target = 'carol' ORDER BY id",
-    )
-    .fetch_all(app.db())
-    .await
-    .unwrap();
+    let audit: Vec<(String, String, Option<String>, Option<String>)> =
+        portico_store::testing::query_as(
+            "SELECT actor, action, before, after FROM audit WHERE target = 'carol' ORDER BY id",
+        )
+        .fetch_all(app.db())
+        .await
+        .unwrap();
     assert_eq!(audit.len(), 3);
     assert_eq!(audit[0].0, "root");
     assert_eq!(audit[1].1, "user.role");
@@ -119,11 +120,12 @@ async fn admins_add_change_and_disable_users_with_audit_rows() {
     assert_eq!(audit[1].3.as_deref(), Some(r#"{"role":"viewer"}"#));
     assert_eq!(audit[2].1, "user.disable");
     // No password or hash ever reaches the audit log.
-    let all: Vec<String> =
-        sqlx::query_scalar("SELECT coalesce(before,'') || coalesce(after,'') FROM audit")
-            .fetch_all(app.db())
-            .await
-            .unwrap();
+    let all: Vec<String> = portico_store::testing::query_scalar(
+        "SELECT coalesce(before,'') || coalesce(after,'') FROM audit",
+    )
+    .fetch_all(app.db())
+    .await
+    .unwrap();
     assert!(all
         .iter()
         .all(|a| !a.contains(&app.password) && !a.contains("argon2")));
@@ -158,10 +160,11 @@ async fn the_last_admin_cannot_be_demoted_or_disabled() {
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let role: String = sqlx::query_scalar("SELECT role FROM users WHERE name = 'root'")
-        .fetch_one(app.db())
-        .await
-        .unwrap();
+    let role: String =
+        portico_store::testing::query_scalar("SELECT role FROM users WHERE name = 'root'")
+            .fetch_one(app.db())
+            .await
+            .unwrap();
     assert_eq!(role, "admin");
 }
 
@@ -169,11 +172,13 @@ async fn the_last_admin_cannot_be_demoted_or_disabled() {
 async fn stored_markup_renders_escaped() {
     let (app, cookie) = admin().await;
     // Names can't hold markup, but audit targets echo what was typed; make sure pages escape.
-    sqlx::query("INSERT INTO audit (at, actor, action, target) VALUES (0, 'root', 'test.note', ?)")
-        .bind("<img src=x onerror=alert(1)>")
-        .execute(app.db())
-        .await
-        .unwrap();
+    portico_store::testing::query(
+        "INSERT INTO audit (at, actor, action, target) VALUES (0, 'root', 'test.note', ?)",
+    )
+    .bind("<img src=x onerror=alert(1)>")
+    .execute(app.db())
+    .await
+    .unwrap();
     let page = app.get("/audit", Some(&cookie)).await;
     assert!(page.body.contains("&lt;img src=x onerror=alert(1)&gt;"));
     assert!(!page.body.contains("<img src=x"));

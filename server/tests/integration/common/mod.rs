@@ -1,4 +1,5 @@
-//! `TestApp`: a real router over a real SQLite file, driven in-process (no sockets), built by
+//! `TestApp`: a real router over a real database (a SQLite file, or PostgreSQL when the run is
+//! on it: `PORTICO_TEST_DB=postgres`), driven in-process (no sockets), built by
 //! one builder for every integration test: `TestApp::builder().with_sandbox(REGION)
 //! .with_key_values().user("root", Role::Admin).build().await`, then `app.seed_in_sandbox(..)`
 //! and `app.worker(fast())` for the tests that reconcile against the local AWS sandbox.
@@ -12,8 +13,8 @@ use axum::Router;
 use leptos::prelude::LeptosOptions;
 use portico::web::{self, WebConfig};
 use portico_core::model::Role;
+use portico_store::testing::TestPostgres;
 use portico_store::Store;
-use sqlx::SqlitePool;
 use std::net::SocketAddr;
 use tower::ServiceExt;
 
@@ -32,7 +33,28 @@ pub struct TestApp {
     pub password: String,
     /// This test's turn at the local AWS sandbox (`with_sandbox`).
     pub sandbox: Option<rig::SandboxUse>,
+    /// The test's directory (its SQLite file, files it writes).
     pub _dir: tempfile::TempDir,
+    /// The test's PostgreSQL database, when the run is on PostgreSQL.
+    pub postgres: Option<OnPostgres>,
+}
+
+/// The test's PostgreSQL database and the app's store on it. A database there is a server's
+/// connections, not a file: a test that builds many apps (the role matrices) would keep every
+/// app's idle connections open until the test ends (the router's session sweeper holds the
+/// pool), past the test server's limit. So the store closes when its app goes.
+pub struct OnPostgres {
+    pub database: TestPostgres,
+    store: Store,
+}
+
+impl Drop for OnPostgres {
+    fn drop(&mut self) {
+        let store = self.store.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { store.close().await });
+        }
+    }
 }
 
 /// What a test needs: the sandbox (its turn, reset, with short AWS waits), a key reader backed
@@ -167,14 +189,17 @@ impl TestApp {
         Self::builder().with_throttle(throttle).build().await
     }
 
-    /// The database file, for the `portico` binary (`--db`).
-    pub fn db_path(&self) -> std::path::PathBuf {
-        self._dir.path().join("portico.db")
+    /// The database as the `portico` binary's `--db` names it: the file, or the URL.
+    pub fn db_arg(&self) -> String {
+        match &self.postgres {
+            Some(pg) => pg.database.url().to_owned(),
+            None => self._dir.path().join("portico.db").display().to_string(),
+        }
     }
 
-    /// For the rows no store function reads.
-    pub fn db(&self) -> &SqlitePool {
-        self.store.raw_pool_for_tests()
+    /// For the rows no store function reads (`portico_store::testing::query…`).
+    pub fn db(&self) -> &Store {
+        &self.store
     }
 
     async fn build(
@@ -185,9 +210,20 @@ impl TestApp {
         web: &WebConfig,
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(&dir.path().join("portico.db"))
-            .await
-            .expect("open db");
+        let (store, postgres) = if portico_store::testing::on_postgres() {
+            let database = TestPostgres::start().await;
+            let store = Store::connect(database.url()).await.expect("open db");
+            let on = OnPostgres {
+                database,
+                store: store.clone(),
+            };
+            (store, Some(on))
+        } else {
+            let store = Store::open(&dir.path().join("portico.db"))
+                .await
+                .expect("open db");
+            (store, None)
+        };
         let leptos = LeptosOptions::builder().output_name("portico").build();
         let mut state = AppState::new(store.clone(), leptos, throttle);
         if let Some(kv) = key_values {
@@ -211,6 +247,7 @@ impl TestApp {
             password,
             sandbox: None,
             _dir: dir,
+            postgres,
         }
     }
 
@@ -253,9 +290,9 @@ impl TestApp {
         .await
         .expect("a plan awaiting approval");
         // An API key issued by root (key id 1), not yet made in AWS.
-        sqlx::query(
+        portico_store::testing::query(
             "INSERT INTO api_keys (gateway_id, name, owner, plans, enabled, created_by, created_at) \
-             VALUES (?, 'partner', 'team-a', '[\"standard\"]', 1, 'root', 0)",
+             VALUES (?, 'partner', 'team-a', '[\"standard\"]', TRUE, 'root', 0)",
         )
         .bind(desired.id)
         .execute(self.db())
@@ -352,7 +389,7 @@ impl TestApp {
     }
 
     pub async fn audit_actions(&self) -> Vec<String> {
-        sqlx::query_scalar("SELECT action FROM audit ORDER BY id")
+        portico_store::testing::query_scalar("SELECT action FROM audit ORDER BY id")
             .fetch_all(self.db())
             .await
             .unwrap()

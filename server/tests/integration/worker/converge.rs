@@ -62,11 +62,12 @@ async fn the_seed_converges_from_empty_and_reads_back_exactly() {
     assert_eq!(plan.api_stages.len(), 3);
 
     // The journal: every step done, with AWS's request id.
-    let steps: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT status, request_id FROM plan_steps ORDER BY plan_id, idx")
-            .fetch_all(rig.app.db())
-            .await
-            .unwrap();
+    let steps: Vec<(String, Option<String>)> = portico_store::testing::query_as(
+        "SELECT status, request_id FROM plan_steps ORDER BY plan_id, idx",
+    )
+    .fetch_all(rig.app.db())
+    .await
+    .unwrap();
     assert_eq!(steps.len(), 37);
     assert!(steps.iter().all(|(s, _)| s == "done"), "{steps:?}");
     assert!(steps.iter().filter(|(_, r)| r.is_some()).count() >= 35);
@@ -210,11 +211,12 @@ async fn crash_after_each_of(steps: std::ops::Range<usize>) {
             seed_inventory(),
             "after a crash at step {crash_at}"
         );
-        let interrupted: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM plans WHERE status = 'interrupted'")
-                .fetch_one(rig.app.db())
-                .await
-                .unwrap();
+        let interrupted: i64 = portico_store::testing::query_scalar(
+            "SELECT COUNT(*) FROM plans WHERE status = 'interrupted'",
+        )
+        .fetch_one(rig.app.db())
+        .await
+        .unwrap();
         assert_eq!(interrupted, 1);
     }
 }
@@ -260,7 +262,7 @@ async fn a_pending_vpc_link_is_waited_for_without_failing() {
         .await;
     let worker = rig.worker(fast()).await;
     rig.converge(&worker, 3).await;
-    let waited: i64 = sqlx::query_scalar(
+    let waited: i64 = portico_store::testing::query_scalar(
         "SELECT finished_ms - started_ms FROM plan_steps WHERE operation = 'GetVpcLink'",
     )
     .fetch_one(rig.app.db())
@@ -370,7 +372,7 @@ async fn resources_of_others_are_never_touched() {
         .send()
         .await
         .is_ok());
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM gateways")
+    let rows: i64 = portico_store::testing::query_scalar("SELECT COUNT(*) FROM gateways")
         .fetch_one(rig.app.db())
         .await
         .unwrap();

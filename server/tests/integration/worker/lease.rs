@@ -61,10 +61,11 @@ async fn two_workers_on_one_database_converge_the_seed_once() {
     assert!(holder == "server-a" || holder == "server-b", "{holder}");
     // The standby ran nothing: every plan of the gateway was made by the holder's runs, and
     // none was cut off by the other.
-    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM plans ORDER BY id")
-        .fetch_all(rig.app.db())
-        .await
-        .unwrap();
+    let statuses: Vec<String> =
+        portico_store::testing::query_scalar("SELECT status FROM plans ORDER BY id")
+            .fetch_all(rig.app.db())
+            .await
+            .unwrap();
     assert_eq!(statuses, vec!["done".to_string()]);
 }
 

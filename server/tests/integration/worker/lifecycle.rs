@@ -84,10 +84,12 @@ async fn drift_is_reported_in_report_mode_and_corrected_in_correct_mode() {
     );
     // Reported again: the same plan is not stored twice.
     assert_eq!(worker.reconcile(rig.id).await, Outcome::DriftReported);
-    let reported: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM plans WHERE status = 'reported'")
-        .fetch_one(rig.app.db())
-        .await
-        .unwrap();
+    let reported: i64 = portico_store::testing::query_scalar(
+        "SELECT COUNT(*) FROM plans WHERE status = 'reported'",
+    )
+    .fetch_one(rig.app.db())
+    .await
+    .unwrap();
     assert_eq!(reported, 1);
 
     // Correct mode repairs it on the next run.
@@ -115,7 +117,7 @@ async fn approve_mode_waits_for_an_admin_and_never_runs_a_stale_plan() {
     assert_eq!(worker.reconcile(rig.id).await, Outcome::AwaitingApproval);
     let (_, writes) = rig.calls().await;
     assert!(writes.is_empty(), "{writes:?}");
-    let first: i64 = sqlx::query_scalar("SELECT id FROM plans")
+    let first: i64 = portico_store::testing::query_scalar("SELECT id FROM plans")
         .fetch_one(rig.app.db())
         .await
         .unwrap();
@@ -127,12 +129,13 @@ async fn approve_mode_waits_for_an_admin_and_never_runs_a_stale_plan() {
         .unwrap_err();
     assert!(err.to_string().contains("will never run"), "{err}");
     assert_eq!(worker.reconcile(rig.id).await, Outcome::AwaitingApproval);
-    let (status, second): (String, i64) =
-        sqlx::query_as("SELECT (SELECT status FROM plans WHERE id = ?), MAX(id) FROM plans")
-            .bind(first)
-            .fetch_one(rig.app.db())
-            .await
-            .unwrap();
+    let (status, second): (String, i64) = portico_store::testing::query_as(
+        "SELECT (SELECT status FROM plans WHERE id = ?), MAX(id) FROM plans",
+    )
+    .bind(first)
+    .fetch_one(rig.app.db())
+    .await
+    .unwrap();
     assert_eq!(status, "superseded");
     app::api::runs::ssr::approve(&rig.app.store, "admin", "seed", second)
         .await
@@ -154,7 +157,7 @@ async fn replacing_the_network_needs_approval_even_in_auto_mode() {
     })
     .await;
     assert_eq!(worker.reconcile(rig.id).await, Outcome::AwaitingApproval);
-    let plan: i64 = sqlx::query_scalar("SELECT MAX(id) FROM plans")
+    let plan: i64 = portico_store::testing::query_scalar("SELECT MAX(id) FROM plans")
         .fetch_one(rig.app.db())
         .await
         .unwrap();
@@ -236,7 +239,7 @@ async fn gateways_run_in_parallel_and_a_wait_holds_only_its_own() {
     let state = |name: &'static str| {
         let pool = rig.app.db().clone();
         async move {
-            sqlx::query_scalar::<_, String>(
+            portico_store::testing::query_scalar::<String>(
                 "SELECT s.state FROM gateway_status s JOIN gateways g ON g.id = s.gateway_id WHERE g.name = ?",
             )
             .bind(name)
@@ -248,7 +251,7 @@ async fn gateways_run_in_parallel_and_a_wait_holds_only_its_own() {
     let running = || {
         let pool = rig.app.db().clone();
         async move {
-            sqlx::query_scalar::<_, String>(
+            portico_store::testing::query_scalar::<String>(
                 "SELECT operation FROM plan_steps WHERE status = 'running'",
             )
             .fetch_optional(&pool)
@@ -288,11 +291,12 @@ async fn gateways_run_in_parallel_and_a_wait_holds_only_its_own() {
     wake.notify_one();
     let edited = std::time::Instant::now();
     loop {
-        let converged: i64 =
-            sqlx::query_scalar("SELECT converged_generation FROM gateways WHERE name = 'other'")
-                .fetch_one(rig.app.db())
-                .await
-                .unwrap();
+        let converged: i64 = portico_store::testing::query_scalar(
+            "SELECT converged_generation FROM gateways WHERE name = 'other'",
+        )
+        .fetch_one(rig.app.db())
+        .await
+        .unwrap();
         if converged == 2 {
             break;
         }
@@ -399,8 +403,8 @@ async fn health_reads_aws_in_words_part_by_part() {
     );
 
     // The history holds each change once, per resource.
-    let events: Vec<(String, String)> = sqlx::query_as(
-        "SELECT level, reason FROM health_events WHERE resource = 'stage dev' ORDER BY at, rowid",
+    let events: Vec<(String, String)> = portico_store::testing::query_as(
+        "SELECT level, reason FROM health_events WHERE resource = 'stage dev' ORDER BY at, id",
     )
     .fetch_all(rig.app.db())
     .await

@@ -18,7 +18,7 @@ fn gateways_wanted() -> usize {
 
 /// Gateways whose health was read at or after `since` (unix seconds).
 async fn looked_since(rig: &Rig, since: i64) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM gateway_status WHERE health_at >= ?")
+    portico_store::testing::query_scalar("SELECT COUNT(*) FROM gateway_status WHERE health_at >= ?")
         .bind(since)
         .fetch_one(rig.app.db())
         .await
@@ -26,7 +26,7 @@ async fn looked_since(rig: &Rig, since: i64) -> i64 {
 }
 
 async fn in_sync(rig: &Rig) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM gateway_status WHERE state = ?")
+    portico_store::testing::query_scalar("SELECT COUNT(*) FROM gateway_status WHERE state = ?")
         .bind(portico_core::plan::lifecycle::GatewayState::InSync.as_str())
         .fetch_one(rig.app.db())
         .await

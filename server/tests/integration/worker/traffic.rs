@@ -282,8 +282,8 @@ async fn the_measured_cost_is_the_hours_cloudwatch_counted_at_the_prices() {
 
     // Both are kept until the next stored read: with the points gone behind the store's back,
     // the same figures; once a read is stored, its hour alone.
-    sqlx::query("DELETE FROM metric_points")
-        .execute(store.raw_pool_for_tests())
+    portico_store::testing::query("DELETE FROM metric_points")
+        .execute(store)
         .await
         .unwrap();
     let measured = || app::api::cost::ssr::measured_cost(store, "seed", now);
@@ -421,8 +421,8 @@ async fn the_charts_draw_the_points_cloudwatch_answered() {
 
     // The charts are kept until the next stored read: with the points gone behind the
     // store's back, the same charts; once a read is stored, its points alone.
-    sqlx::query("DELETE FROM metric_points")
-        .execute(rig.app.store.raw_pool_for_tests())
+    portico_store::testing::query("DELETE FROM metric_points")
+        .execute(&rig.app.store)
         .await
         .unwrap();
     let later = app::api::health::ssr::view(&rig.app.store, "seed", window, now + 60)
