@@ -3,22 +3,22 @@
 //! from an address gets, from that address, a delay that doubles with each failure past the
 //! limit — never a hard lock, and never one an attacker elsewhere can impose on the account's
 //! owner; an address (IPv6 grouped by /64, which one host usually holds whole) that keeps
-//! failing across accounts is refused for the rest of the window. Password checks (Argon2, 19 MiB each) run a few at a time; the rest wait in a
-//! bounded queue or get 429, so a flood of sign-ins cannot exhaust memory. Kept in memory: a
-//! restart forgives, which is acceptable for a window of minutes.
+//! failing across accounts is refused for the rest of the window. The attempts are counted in
+//! the database (`portico_store::sign_in`), so every server on it counts them alike: guesses
+//! spread over the servers behind a load balancer are as many guesses. Password checks
+//! (Argon2, 19 MiB each) run a few at a time on each server; the rest wait in a bounded queue
+//! or get 429, so a flood of sign-ins cannot exhaust memory.
 
-use std::collections::{HashMap, VecDeque};
+use portico_store::Store;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Longer names are refused before they are counted or logged (the same cap as user names).
 pub const NAME_MAX: usize = portico_core::model::user::NAME_MAX;
 
 pub struct LoginThrottle {
-    failures: Mutex<Failures>,
     window: Duration,
     per_account: usize,
     per_address: usize,
@@ -28,11 +28,9 @@ pub struct LoginThrottle {
     max_waiting: usize,
 }
 
-#[derive(Default)]
-struct Failures {
-    accounts: HashMap<String, VecDeque<Instant>>,
-    addresses: HashMap<String, VecDeque<Instant>>,
-}
+/// An attempt counted by `begin`: `succeeded` or `not_tried` take it back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attempt(i64);
 
 /// Why an attempt was not even tried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +70,6 @@ impl LoginThrottle {
     pub fn new(window: Duration, per_account: usize, per_address: usize) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
-            failures: Mutex::new(Failures::default()),
             window,
             per_account,
             per_address,
@@ -102,72 +99,70 @@ impl LoginThrottle {
         }
     }
 
-    /// Counts an attempt before its password is checked: it stands as a failure unless
-    /// `succeeded` takes it back. Refused when the account is within its delay or the
-    /// address is over its limit.
-    pub fn begin(&self, name: &str, addr: IpAddr, now: Instant) -> Result<(), Refusal> {
-        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let (account, address) = (Self::account_key(name, addr), Self::address_key(addr));
-        let window = self.window;
-        let prune = |times: &mut VecDeque<Instant>| {
-            while times
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= window)
-            {
-                times.pop_front();
-            }
-        };
-        let times = f.addresses.entry(address.clone()).or_default();
-        prune(times);
-        if times.len() >= self.per_address {
-            let oldest = times.front().copied().unwrap_or(now);
+    /// Whether one more attempt may be made at `now_ms`, given the times (unix ms, oldest
+    /// first) of the account's attempts from this address and of the address's, within the
+    /// window.
+    fn judge(&self, account: &[i64], address: &[i64], now_ms: i64) -> Result<(), Refusal> {
+        let window = self.window.as_millis() as i64;
+        let since = |t: i64| Duration::from_millis(now_ms.saturating_sub(t).max(0) as u64);
+        if address.len() >= self.per_address {
+            let oldest = address.first().copied().unwrap_or(now_ms);
             return Err(Refusal::Address(
-                window.saturating_sub(now.duration_since(oldest)),
+                Duration::from_millis(window as u64).saturating_sub(since(oldest)),
             ));
         }
-        if let Some(times) = f.accounts.get_mut(&account) {
-            prune(times);
-            if times.len() >= self.per_account {
-                let over = (times.len() - self.per_account).min(16) as u32;
-                let delay = Duration::from_secs(1 << over).min(self.max_delay);
-                let since = now.duration_since(times.back().copied().unwrap_or(now));
-                if since < delay {
-                    return Err(Refusal::Account(delay - since));
-                }
+        if account.len() >= self.per_account {
+            let over = (account.len() - self.per_account).min(16) as u32;
+            let delay = Duration::from_secs(1 << over).min(self.max_delay);
+            let since = since(account.last().copied().unwrap_or(now_ms));
+            if since < delay {
+                return Err(Refusal::Account(delay - since));
             }
-        }
-        f.accounts.entry(account).or_default().push_back(now);
-        f.addresses.entry(address).or_default().push_back(now);
-        // Bound memory under a spray of names or addresses: forget what the window passed.
-        if f.accounts.len() + f.addresses.len() > 20_000 {
-            let keep = |t: &mut VecDeque<Instant>| {
-                t.back().is_some_and(|t| now.duration_since(*t) < window)
-            };
-            f.accounts.retain(|_, t| keep(t));
-            f.addresses.retain(|_, t| keep(t));
         }
         Ok(())
     }
 
+    /// Counts an attempt before its password is checked: it stands as a failure unless
+    /// `succeeded` takes it back. Refused when the account is within its delay or the
+    /// address is over its limit.
+    pub async fn begin(
+        &self,
+        store: &Store,
+        name: &str,
+        addr: IpAddr,
+        now_ms: i64,
+    ) -> Result<Result<Attempt, Refusal>, portico_store::StoreError> {
+        let counted = portico_store::sign_in::attempt(
+            store,
+            &Self::account_key(name, addr),
+            &Self::address_key(addr),
+            now_ms,
+            self.window.as_millis() as i64,
+            |account, address| self.judge(account, address, now_ms),
+        )
+        .await?;
+        Ok(counted.map(Attempt))
+    }
+
     /// A right password forgives the account's failures from this address, and its own
     /// attempt at the address.
-    pub fn succeeded(&self, name: &str, addr: IpAddr) {
-        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        f.accounts.remove(&Self::account_key(name, addr));
-        if let Some(times) = f.addresses.get_mut(&Self::address_key(addr)) {
-            times.pop_back();
-        }
+    pub async fn succeeded(
+        &self,
+        store: &Store,
+        name: &str,
+        addr: IpAddr,
+        attempt: Attempt,
+    ) -> Result<(), portico_store::StoreError> {
+        portico_store::sign_in::forgive(store, &Self::account_key(name, addr), attempt.0).await
     }
 
     /// Takes back an attempt that was never tried (no turn at a password check).
-    pub fn not_tried(&self, name: &str, addr: IpAddr) {
-        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(times) = f.accounts.get_mut(&Self::account_key(name, addr)) {
-            times.pop_back();
-        }
-        if let Some(times) = f.addresses.get_mut(&Self::address_key(addr)) {
-            times.pop_back();
-        }
+    pub async fn not_tried(
+        &self,
+        store: &Store,
+        attempt: Attempt,
+    ) -> Result<(), portico_store::StoreError> {
+        portico_store::sign_in::withdraw(store, attempt.0).await
     }
 
     /// A turn at checking a password: a few run at once, a bounded number wait, the rest are
@@ -203,70 +198,68 @@ pub fn wait_in_words(wait: Duration) -> String {
 mod tests {
     use super::*;
 
-    const A: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
-    const B: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2));
+    /// The judge over attempt times: `n` attempts at `at` (ms).
+    fn times(n: usize, at: i64) -> Vec<i64> {
+        vec![at; n]
+    }
 
     #[test]
     fn an_account_past_its_limit_waits_a_delay_that_doubles_but_is_never_locked() {
         let t = LoginThrottle::new(Duration::from_secs(600), 3, 100);
-        let now = Instant::now();
-        for _ in 0..3 {
-            assert!(t.begin("alice", A, now).is_ok());
-        }
+        let none: &[i64] = &[];
+        assert!(t.judge(&times(2, 0), none, 0).is_ok());
         assert_eq!(
-            t.begin("Alice", A, now),
+            t.judge(&times(3, 0), none, 0),
             Err(Refusal::Account(Duration::from_secs(1)))
         );
-        let later = now + Duration::from_secs(1);
         assert!(
-            t.begin("alice", A, later).is_ok(),
+            t.judge(&times(3, 0), none, 1_000).is_ok(),
             "after the delay, one more try"
         );
         assert_eq!(
-            t.begin("alice", A, later),
+            t.judge(&times(4, 1_000), none, 1_000),
             Err(Refusal::Account(Duration::from_secs(2))),
             "the delay doubles"
         );
-        // The account's owner elsewhere is not slowed by it, nor is another account.
-        assert!(t.begin("alice", B, now).is_ok());
-        assert!(t.begin("bob", A, now).is_ok());
-        // A success forgives the account at that address.
-        t.succeeded("alice", A);
-        assert!(t.begin("alice", A, later).is_ok());
+        assert_eq!(
+            t.judge(&times(4, 1_000), none, 2_500),
+            Err(Refusal::Account(Duration::from_millis(500)))
+        );
     }
 
     #[test]
     fn the_delay_stops_growing_at_its_cap() {
         let t = LoginThrottle::new(Duration::from_secs(3600), 1, 10_000);
-        let mut now = Instant::now();
-        for _ in 0..40 {
-            match t.begin("alice", A, now) {
-                Ok(()) => {}
+        for n in 1..200 {
+            match t.judge(&times(n, 0), &[], 0) {
                 Err(Refusal::Account(wait)) => {
-                    assert!(wait <= Duration::from_secs(60), "{wait:?}");
-                    now += wait;
+                    assert!(wait <= Duration::from_secs(60), "{wait:?}")
                 }
-                Err(other) => panic!("{other:?}"),
+                other => panic!("{other:?}"),
             }
         }
     }
 
     #[test]
-    fn an_address_spraying_accounts_is_refused_and_ipv6_counts_by_64() {
+    fn an_address_over_its_limit_waits_for_its_oldest_attempt_to_leave_the_window() {
         let t = LoginThrottle::new(Duration::from_secs(60), 100, 4);
-        let now = Instant::now();
-        for i in 0..4 {
-            let addr: IpAddr = format!("2001:db8:1:2::{i}").parse().unwrap();
-            assert!(t.begin(&format!("user{i}"), addr, now).is_ok());
-        }
-        let same_64: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
-        assert!(matches!(
-            t.begin("someone", same_64, now),
-            Err(Refusal::Address(_))
-        ));
-        let other_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert!(t.begin("someone", other_64, now).is_ok());
-        assert!(t.begin("someone-else", B, now).is_ok());
+        assert!(t.judge(&[], &times(3, 0), 0).is_ok());
+        assert_eq!(
+            t.judge(&[], &[0, 10_000, 20_000, 30_000], 30_000),
+            Err(Refusal::Address(Duration::from_secs(30)))
+        );
+    }
+
+    #[test]
+    fn ipv6_counts_by_64_and_mapped_ipv4_as_ipv4() {
+        let key = |a: &str| LoginThrottle::address_key(a.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:10.0.0.1"), key("10.0.0.1"));
+        assert_eq!(
+            LoginThrottle::account_key(" Alice ", "10.0.0.1".parse().unwrap()),
+            "alice|10.0.0.1"
+        );
     }
 
     #[tokio::test]

@@ -77,7 +77,6 @@ pub mod ssr {
     use crate::state::AppState;
     use portico_store::users::Credentials;
     use std::net::IpAddr;
-    use std::time::Instant;
 
     /// Checks `name`'s password as sign-in does, for sign-in and for "change my password":
     /// the attempt is counted by the throttle before the hash is checked (so parallel guesses
@@ -90,9 +89,10 @@ pub mod ssr {
         addr: IpAddr,
         password: String,
     ) -> Result<Option<Credentials>, AppError> {
-        state
+        let attempt = state
             .throttle
-            .begin(name, addr, Instant::now())
+            .begin(&state.store, name, addr, portico_store::now_ms())
+            .await?
             .map_err(|r| r.into_error())?;
         let found = portico_store::users::credentials(&state.store, name).await?;
         let hash = match &found {
@@ -104,7 +104,7 @@ pub mod ssr {
                 Ok(turn) => turn,
                 Err(busy) => {
                     // Not tried: it doesn't count against the account.
-                    state.throttle.not_tried(name, addr);
+                    state.throttle.not_tried(&state.store, attempt).await?;
                     return Err(busy.into_error());
                 }
             };
@@ -112,7 +112,10 @@ pub mod ssr {
         };
         let user = found.filter(|_| verified);
         if user.is_some() {
-            state.throttle.succeeded(name, addr);
+            state
+                .throttle
+                .succeeded(&state.store, name, addr, attempt)
+                .await?;
         }
         Ok(user)
     }

@@ -12,6 +12,7 @@
 //! - `alerts`: webhooks and their deliveries, queued in the same transaction as the event
 //! - `prices`: prices refreshed from the AWS Price List API
 //! - `lease`: which server process is the one worker that writes to AWS
+//! - `sign_in`: sign-in attempts, counted for the throttle by every server alike
 //!
 //! Writes of more than one statement start with `Store::write` (`BEGIN IMMEDIATE`).
 
@@ -36,6 +37,7 @@ pub mod keys;
 pub mod lease;
 pub mod plans;
 pub mod prices;
+pub mod sign_in;
 pub mod status;
 pub mod traffic;
 pub mod users;

@@ -190,6 +190,54 @@ async fn failed_logins_are_throttled_per_account_and_address() {
     app.login("alice").await;
 }
 
+/// Two servers on one database count an account's failures together: guesses spread over the
+/// servers behind a load balancer are as many guesses.
+#[tokio::test]
+async fn the_throttle_counts_the_attempts_every_server_saw() {
+    let throttle = || LoginThrottle::new(Duration::from_secs(600), 3, 100);
+    let mut app = TestApp::with_throttle(throttle())
+        .await
+        .user("alice", Role::Viewer)
+        .await;
+    let guess = [("name", "alice"), ("password", "guess-guess-guess")];
+    for _ in 0..3 {
+        let r = app.call("login", None, &guess).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // A second server, with a throttle of its own, on the same database.
+    let state = app::state::AppState::new(
+        app.store.clone(),
+        leptos::prelude::LeptosOptions::builder()
+            .output_name("portico")
+            .build(),
+        throttle(),
+    );
+    let second = portico::web::router(state, &Default::default())
+        .await
+        .unwrap()
+        .layer(axum::extract::connect_info::MockConnectInfo(
+            std::net::SocketAddr::from(([10, 1, 2, 3], 40000)),
+        ));
+    let first = std::mem::replace(&mut app.router, second);
+    let r = app
+        .call(
+            "login",
+            None,
+            &[("name", "alice"), ("password", &app.password)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(r.body.contains("Try again in 1 second"), "{}", r.body);
+    // After the delay, a right password on either server signs in and forgives the account.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.login("alice").await;
+    app.router = first;
+    for _ in 0..2 {
+        let r = app.call("login", None, &guess).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
+
 /// 100 parallel guesses at one account are each counted before any password is checked:
 /// only the account's allowance of them reaches a password check.
 #[tokio::test]
