@@ -118,9 +118,19 @@ impl AppState {
         self
     }
 
-    /// Tells the worker the desired state changed (it reconciles within a second).
+    /// Tells the worker the desired state changed: this server's at once, and on PostgreSQL
+    /// the one on whichever server holds the lease (`Store::announce_change`); it reconciles
+    /// within a second either way.
     pub fn wake_worker(&self) {
         self.worker.notify_one();
+        if self.store.is_postgres() {
+            let store = self.store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.announce_change().await {
+                    tracing::warn!("announcing a change: {e}");
+                }
+            });
+        }
     }
 }
 

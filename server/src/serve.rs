@@ -76,6 +76,9 @@ pub async fn serve(db: &str, args: ServeArgs) -> Result<(), CliError> {
                 pacers: worker.pacers(),
                 store: store.clone(),
             }));
+        // Edits saved on other servers wake this worker at once (PostgreSQL); the listening
+        // task runs as long as the server (a dropped handle detaches it).
+        let _listening = store.watch_changes(state.worker.clone()).await?;
         Some((worker.clone().spawn(state.worker.clone()), worker))
     };
     let router = web::router(

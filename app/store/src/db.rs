@@ -247,6 +247,49 @@ impl Store {
         })
     }
 
+    /// Tells the worker, on whichever server holds it, that the desired state changed. On
+    /// PostgreSQL a notification on the `portico_changes` channel wakes it at once; SQLite has
+    /// no channel, and the worker's look at the database every second finds the change.
+    pub async fn announce_change(&self) -> Result<(), StoreError> {
+        if let Pool::Postgres(p) = &self.pool {
+            sqlx::query("SELECT pg_notify('portico_changes', '')")
+                .execute(p)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// On PostgreSQL, listens for `announce_change` from every server on the database and
+    /// wakes `wake` at each; it is listening when this returns. A lost connection is made
+    /// again (a change announced meanwhile is found by the worker's look every second). `None`
+    /// on SQLite.
+    pub async fn watch_changes(
+        &self,
+        wake: std::sync::Arc<tokio::sync::Notify>,
+    ) -> Result<Option<tokio::task::JoinHandle<()>>, StoreError> {
+        let Pool::Postgres(p) = &self.pool else {
+            return Ok(None);
+        };
+        let mut listener = sqlx::postgres::PgListener::connect_with(p).await?;
+        listener.listen("portico_changes").await?;
+        Ok(Some(tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(_) => wake.notify_one(),
+                    Err(e) => {
+                        tracing::warn!("listening for changes: {e}; listening again in 1 s");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        })))
+    }
+
+    /// Whether the store is on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.pool, Pool::Postgres(_))
+    }
+
     /// Answers when the database does (`/healthz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         crate::sql::query_scalar::<i64>("SELECT CAST(1 AS BIGINT)")
@@ -281,6 +324,26 @@ impl Store {
 mod tests {
     use super::*;
     use crate::sql;
+
+    /// An edit saved on one server wakes the worker on another at once.
+    #[tokio::test]
+    async fn a_change_announced_on_one_server_wakes_another_on_postgresql() {
+        let pg = crate::testing::TestPostgres::start().await;
+        let worker = Store::open_postgres(pg.url()).await.unwrap();
+        let editor = Store::open_postgres(pg.url()).await.unwrap();
+        let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+        let watching = worker.watch_changes(wake.clone()).await.unwrap().unwrap();
+        editor.announce_change().await.unwrap();
+        tokio::time::timeout(Duration::from_secs(10), wake.notified())
+            .await
+            .expect("woken");
+        watching.abort();
+        // SQLite has no channel: announcing is nothing, and there is nothing to watch.
+        let dir = tempfile::tempdir().unwrap();
+        let file = Store::open(&dir.path().join("t.db")).await.unwrap();
+        file.announce_change().await.unwrap();
+        assert!(file.watch_changes(wake).await.unwrap().is_none());
+    }
 
     #[test]
     fn a_url_is_shown_without_its_password() {
