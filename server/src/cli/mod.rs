@@ -286,65 +286,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Status { gateway, json } => status(&cli.db, &gateway, json).await,
-        Command::Backup { file } => {
-            Store::connect(&cli.db).await?.backup_to(&file).await?;
-            println!(
-                "Backed up {} to {}.",
-                portico_store::shown(&cli.db),
-                file.display()
-            );
-            Ok(())
-        }
-        Command::Restore { file } => {
-            if portico_store::is_postgres(&cli.db) {
-                return Err(CliError::Serve(
-                    "restore replaces a SQLite file; a PostgreSQL database is restored with \
-                     PostgreSQL's own tools (pg_restore, or your provider's snapshots)"
-                        .into(),
-                ));
-            }
-            Store::restore(&file, std::path::Path::new(&cli.db)).await?;
-            println!("Restored {} from {}.", cli.db, file.display());
-            Ok(())
-        }
-        Command::Migrate { from, to } => {
-            let from = from.unwrap_or(cli.db);
-            if portico_store::shown(&from) == portico_store::shown(&to) {
-                return Err(CliError::Serve(
-                    "--from and --to name the same database".into(),
-                ));
-            }
-            let source = Store::connect(&from).await?;
-            // A SQLite file made for the copy goes again if the copy fails.
-            let new_file = (!portico_store::is_postgres(&to)
-                && !std::path::Path::new(&to).exists())
-            .then(|| PathBuf::from(&to));
-            let target = Store::connect(&to).await?;
-            let copied = match source.copy_to(&target).await {
-                Ok(copied) => copied,
-                Err(e) => {
-                    target.close().await;
-                    if let Some(file) = new_file {
-                        for suffix in ["", "-wal", "-shm"] {
-                            let mut path = file.clone().into_os_string();
-                            path.push(suffix);
-                            let _ = std::fs::remove_file(path);
-                        }
-                    }
-                    return Err(e.into());
-                }
-            };
-            for (table, rows) in &copied {
-                println!("{table:<20} {rows:>9} rows");
-            }
-            println!(
-                "Copied {} into {}; the counts match. Serve it with --db {}.",
-                portico_store::shown(&from),
-                portico_store::shown(&to),
-                portico_store::shown(&to)
-            );
-            Ok(())
-        }
+        Command::Backup { file } => database::backup(&cli.db, &file).await,
+        Command::Restore { file } => database::restore(&cli.db, &file).await,
+        Command::Migrate { from, to } => database::migrate(&from.unwrap_or(cli.db), &to).await,
     }
 }
 
@@ -642,3 +586,4 @@ mod tests {
 }
 
 mod adopt;
+mod database;
