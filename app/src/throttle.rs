@@ -28,7 +28,7 @@ pub struct LoginThrottle {
     max_waiting: usize,
 }
 
-/// An attempt counted by `begin`: `succeeded` or `not_tried` take it back.
+/// An attempt counted by `begin`: `succeeded` takes it back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Attempt(i64);
 
@@ -154,15 +154,6 @@ impl LoginThrottle {
         attempt: Attempt,
     ) -> Result<(), portico_store::StoreError> {
         portico_store::sign_in::forgive(store, &Self::account_key(name, addr), attempt.0).await
-    }
-
-    /// Takes back an attempt that was never tried (no turn at a password check).
-    pub async fn not_tried(
-        &self,
-        store: &Store,
-        attempt: Attempt,
-    ) -> Result<(), portico_store::StoreError> {
-        portico_store::sign_in::withdraw(store, attempt.0).await
     }
 
     /// A turn at checking a password: a few run at once, a bounded number wait, the rest are

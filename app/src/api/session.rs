@@ -83,12 +83,24 @@ pub mod ssr {
     /// are each counted), an unknown name is checked against a dummy hash (timing does not
     /// tell which names exist), and at most a few hashes run at once. The account when the
     /// password is right (disabled or not: the caller says what that means).
+    ///
+    /// A turn in the hashing queue comes first, before the throttle counts in the database:
+    /// a flood of sign-ins waits in that bounded queue (or is refused, uncounted) instead of
+    /// queueing for the database's write lock, so it cannot hold up the worker's and other
+    /// users' writes on any server.
     pub async fn check_password(
         state: &AppState,
         name: &str,
         addr: IpAddr,
         password: String,
     ) -> Result<Option<Credentials>, AppError> {
+        // No account has a name that breaks the naming rule. PostgreSQL compares names
+        // case-insensitively by Unicode rules, under which fullwidth or styled letters match
+        // an ASCII name; each such spelling would be an account of its own to the throttle.
+        if portico_core::model::user::validate_name(name.trim()).is_err() {
+            return Ok(None);
+        }
+        let _turn = state.throttle.hashing().await.map_err(|r| r.into_error())?;
         let attempt = state
             .throttle
             .begin(&state.store, name, addr, portico_store::now_ms())
@@ -99,17 +111,7 @@ pub mod ssr {
             Some(user) => user.password_hash.clone(),
             None => crate::passwords::dummy_hash().await?,
         };
-        let verified = {
-            let _turn = match state.throttle.hashing().await {
-                Ok(turn) => turn,
-                Err(busy) => {
-                    // Not tried: it doesn't count against the account.
-                    state.throttle.not_tried(&state.store, attempt).await?;
-                    return Err(busy.into_error());
-                }
-            };
-            crate::passwords::verify(password, hash).await?
-        };
+        let verified = crate::passwords::verify(password, hash).await?;
         let user = found.filter(|_| verified);
         if user.is_some() {
             state

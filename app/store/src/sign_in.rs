@@ -9,7 +9,7 @@ use crate::{Store, StoreResult};
 /// judge gets the times (unix ms, oldest first) of the attempts within the last `window_ms`:
 /// the account's, then the address's. All in one write transaction, so parallel attempts,
 /// on any server, are each counted. Attempts past the window are deleted on the way. Returns
-/// the attempt, for `forgive` and `withdraw`.
+/// the attempt, for `forgive`.
 pub async fn attempt<R>(
     db: &Store,
     account: &str,
@@ -62,15 +62,6 @@ pub async fn forgive(db: &Store, account: &str, attempt: i64) -> StoreResult<()>
     Ok(())
 }
 
-/// An attempt that was never tried (no turn at a password check) does not count.
-pub async fn withdraw(db: &Store, attempt: i64) -> StoreResult<()> {
-    sql::query("DELETE FROM sign_in_attempts WHERE id = ?")
-        .bind(attempt)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,7 +79,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn attempts_are_counted_forgiven_withdrawn_and_forgotten_past_the_window() {
+    async fn attempts_are_counted_forgiven_and_forgotten_past_the_window() {
         let (_held, db) = crate::testing::store().await;
         let try_at = |account: &'static str, now: i64| {
             let db = db.clone();
@@ -103,10 +94,8 @@ mod tests {
         assert_eq!(try_at("ann|10.0.0.1", 2).await, Err("account"));
         // Another account from the same address counts against the address only.
         try_at("bob|10.0.0.1", 3).await.unwrap();
-        // A right password forgives the account; a withdrawn attempt is not counted.
+        // A right password forgives the account.
         forgive(&db, "ann|10.0.0.1", first).await.unwrap();
-        let withdrawn = try_at("ann|10.0.0.1", 4).await.unwrap();
-        withdraw(&db, withdrawn).await.unwrap();
         try_at("ann|10.0.0.1", 5).await.unwrap();
         try_at("cy|10.0.0.1", 6).await.unwrap();
         try_at("dee|10.0.0.1", 7).await.unwrap();
