@@ -1,11 +1,13 @@
 //! Moving an installation to another database (`portico migrate --from … --to …`): SQLite to
 //! PostgreSQL when a team outgrows one machine, PostgreSQL to a SQLite file for a portable copy.
-//! Every table is copied but two: the sign-in sessions (everyone signs in again) and the worker
-//! lease (the next server to start takes it). The installation's id goes along, so the AWS
-//! resources tagged with it stay this installation's.
+//! Every table is copied but what lives only while servers run: the sign-in sessions (everyone
+//! signs in again), the worker lease (the next server to start takes it), the sign-in attempts
+//! and the pages' AWS budget. The installation's id goes along, so the AWS resources tagged
+//! with it stay this installation's.
 //!
 //! The source is read in one snapshot; the target is written in one transaction, so a copy
-//! that fails leaves the target as empty as it was. The row counts of both are compared after.
+//! that fails leaves the target as empty as it was. The row counts of both are compared in
+//! those, before the target commits.
 
 use crate::db::Pool;
 use crate::sql::{self, Kind};
@@ -108,7 +110,8 @@ async fn refuse_in_use(db: &Store, which: &'static str) -> Result<(), CopyError>
 }
 
 impl Store {
-    /// Copies everything but sessions and the worker lease into `to`, which must be empty
+    /// Copies everything but what lives only while servers run (sessions, the worker lease,
+    /// sign-in attempts, the pages' AWS budget) into `to`, which must be empty
     /// (freshly opened: its migrations applied, nothing else). Returns each table's rows.
     pub async fn copy_to(&self, to: &Store) -> Result<Vec<(&'static str, i64)>, CopyError> {
         refuse_in_use(self, "the source").await?;
@@ -180,11 +183,13 @@ impl Store {
                 .await?;
             }
         }
-        target.commit().await?;
-        drop(source);
+        // Counted in the source's snapshot and in the target's transaction, before it
+        // commits: a mismatch leaves the target as it was, whatever the source does meanwhile.
         let mut copied = Vec::new();
         for table in TABLES {
-            let (from, to) = (count(self, table).await?, count(to, table).await?);
+            let statement = format!("SELECT COUNT(*) FROM {table}");
+            let from: i64 = sql::query_scalar(&statement).fetch_one(&mut source).await?;
+            let to: i64 = sql::query_scalar(&statement).fetch_one(&mut target).await?;
             if from != to {
                 return Err(CopyError::Mismatch {
                     table: (*table).to_owned(),
@@ -194,6 +199,8 @@ impl Store {
             }
             copied.push((*table, to));
         }
+        target.commit().await?;
+        drop(source);
         Ok(copied)
     }
 }

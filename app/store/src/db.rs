@@ -130,24 +130,37 @@ impl Pool {
     }
 }
 
-/// Whether `db` (what `--db` says) names a PostgreSQL database rather than a SQLite file.
+/// Whether `db` (what `--db` says) names a PostgreSQL database rather than a SQLite file
+/// (the scheme in any case, as URLs allow).
 pub fn is_postgres(db: &str) -> bool {
-    db.starts_with("postgres://") || db.starts_with("postgresql://")
+    ["postgres://", "postgresql://"].iter().any(|scheme| {
+        db.get(..scheme.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(scheme))
+    })
 }
 
-/// `db` as messages and logs show it: a URL without its password.
+/// `db` as messages and logs show it: a URL without its password, whether in the user part or
+/// as a `password` (or `sslpassword`) parameter. A URL that cannot be read is not shown at
+/// all: it could hold a password anywhere.
 pub fn shown(db: &str) -> String {
     if !is_postgres(db) {
         return db.to_owned();
     }
-    let (scheme, rest) = db.split_once("://").unwrap_or(("postgres", db));
-    match rest.rsplit_once('@') {
-        Some((user, server)) => {
-            let user = user.split_once(':').map_or(user, |(name, _)| name);
-            format!("{scheme}://{user}@{server}")
-        }
-        None => db.to_owned(),
+    let Ok(mut url) = url::Url::parse(db) else {
+        return "a PostgreSQL URL that could not be read".into();
+    };
+    let _ = url.set_password(None);
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !k.to_ascii_lowercase().ends_with("password"))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
     }
+    url.to_string()
 }
 
 impl Store {
@@ -260,9 +273,11 @@ impl Store {
     }
 
     /// On PostgreSQL, listens for `announce_change` from every server on the database and
-    /// wakes `wake` at each; it is listening when this returns. A lost connection is made
-    /// again (a change announced meanwhile is found by the worker's look every second). `None`
-    /// on SQLite.
+    /// wakes `wake` at each; it is listening when this returns. It holds one of the pool's
+    /// connections: abort the task before closing the store. When the connection is lost,
+    /// sqlx makes it again on the next wait where it can tell (a closed connection; not every
+    /// reset); the worker's look at the database every second finds what was announced
+    /// meanwhile, so a lost notification costs at most that second. `None` on SQLite.
     pub async fn watch_changes(
         &self,
         wake: std::sync::Arc<tokio::sync::Notify>,
@@ -276,6 +291,8 @@ impl Store {
             loop {
                 match listener.recv().await {
                     Ok(_) => wake.notify_one(),
+                    // The server is stopping: the connection goes back for the pool to close.
+                    Err(sqlx::Error::PoolClosed) => return,
                     Err(e) => {
                         tracing::warn!("listening for changes: {e}; listening again in 1 s");
                         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -353,6 +370,16 @@ mod tests {
         );
         assert_eq!(shown("postgresql://db/portico"), "postgresql://db/portico");
         assert_eq!(shown("state/portico.db"), "state/portico.db");
+        assert_eq!(
+            shown("POSTGRES://u@db/p?password=s3cret&sslmode=require&sslpassword=k3y"),
+            "postgres://u@db/p?sslmode=require"
+        );
+        assert_eq!(
+            shown("postgres://u@db/p?password=s3cret"),
+            "postgres://u@db/p"
+        );
+        assert!(!shown("postgres://u:s3cret@[db/p").contains("s3cret"));
+        assert!(is_postgres("PostgreSQL://db/p") && !is_postgres("portico.db"));
         assert!(is_postgres("postgres://db/p") && !is_postgres("postgres.db"));
     }
 
