@@ -50,13 +50,10 @@ pub async fn serve(db: &str, args: ServeArgs) -> Result<(), CliError> {
                         .max(crate::aws::cloudwatch::PERIOD as u64),
                 )
             }),
-            error_threshold: {
-                let default = portico_core::health::ErrorThreshold::default();
-                let given = |v: f64, or: f64| if v.is_finite() { v.max(0.0) } else { or };
-                portico_core::health::ErrorThreshold {
-                    percent: given(args.error_rate_percent, default.percent),
-                    min_requests: given(args.error_rate_min_requests, default.min_requests),
-                }
+            // In range: the command line's parsers refuse any other.
+            error_threshold: portico_core::health::ErrorThreshold {
+                percent: args.error_rate_percent,
+                min_requests: args.error_rate_min_requests,
             },
             ..defaults
         };
@@ -66,6 +63,7 @@ pub async fn serve(db: &str, args: ServeArgs) -> Result<(), CliError> {
             .with_key_values(Arc::new(crate::aws::keys::SdkKeyValues::new(
                 base.clone(),
                 worker.pacers(),
+                store.clone(),
             )))
             .with_networks(Arc::new(crate::aws::network::SdkNetworks::new(
                 base.clone(),
@@ -77,9 +75,13 @@ pub async fn serve(db: &str, args: ServeArgs) -> Result<(), CliError> {
                 store: store.clone(),
             }));
         // Edits saved on other servers wake this worker at once (PostgreSQL); the listening
-        // task runs as long as the server (a dropped handle detaches it).
-        let _listening = store.watch_changes(state.worker.clone()).await?;
-        Some((worker.clone().spawn(state.worker.clone()), worker))
+        // task runs until the server stops (it holds a connection the pool's close waits for).
+        let listening = store.watch_changes(state.worker.clone()).await?;
+        Some((
+            worker.clone().spawn(state.worker.clone()),
+            worker,
+            listening,
+        ))
     };
     let router = web::router(
         state,
@@ -113,6 +115,7 @@ pub async fn serve(db: &str, args: ServeArgs) -> Result<(), CliError> {
                 .public_url
                 .as_ref()
                 .and_then(|o| Some(format!("{}://{}", o.scheme.as_deref()?, o.authority))),
+            to_local_addresses: args.webhooks_to_local_addresses,
             ..Default::default()
         },
     ) {
@@ -141,7 +144,11 @@ pub async fn serve(db: &str, args: ServeArgs) -> Result<(), CliError> {
         sender.abort();
         let _ = sender.await;
     }
-    if let Some((task, worker)) = worker {
+    if let Some((task, worker, listening)) = worker {
+        if let Some(listening) = listening {
+            listening.abort();
+            let _ = listening.await;
+        }
         // A step cut off here is re-observed by the next holder, never blindly re-run; the
         // lease is given up so another server takes over at once.
         task.abort();

@@ -31,10 +31,24 @@ impl Lease {
     }
 }
 
-/// Takes or renews the lease for `holder` until `ttl` from now. True when `holder` holds it
-/// afterwards; false when another holder's lease is still running.
+/// The clock leases are judged by (unix ms). On PostgreSQL, the database server's: servers
+/// whose own clocks disagree still agree on when a lease ends. A SQLite file lives on one
+/// machine, whose clock all its processes share.
+pub async fn db_now_ms(db: &Store) -> StoreResult<i64> {
+    if !db.is_postgres() {
+        return Ok(now_ms());
+    }
+    Ok(
+        sql::query_scalar("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")
+            .fetch_one(&db.pool)
+            .await?,
+    )
+}
+
+/// Takes or renews the lease for `holder` until `ttl` from now (`db_now_ms`). True when
+/// `holder` holds it afterwards; false when another holder's lease is still running.
 pub async fn claim(db: &Store, holder: &str, ttl: Duration) -> StoreResult<bool> {
-    let now = now_ms();
+    let now = db_now_ms(db).await?;
     let until = now + ttl.as_millis() as i64;
     let done = sql::query(
         "INSERT INTO worker_lease (id, holder, acquired_ms, renewed_ms, expires_ms) \
@@ -63,7 +77,7 @@ pub async fn release(db: &Store, holder: &str) -> StoreResult<()> {
         "UPDATE worker_lease SET expires_ms = ?1, renewed_ms = ?1 \
          WHERE holder = ?2 AND expires_ms > ?1",
     )
-    .bind(now_ms())
+    .bind(db_now_ms(db).await?)
     .bind(holder)
     .execute(&db.pool)
     .await?;
@@ -106,7 +120,7 @@ mod tests {
         release(&db, "a").await.unwrap();
         let released = current(&db).await.unwrap().unwrap();
         assert!(
-            released.expires_ms <= now_ms(),
+            released.expires_ms <= db_now_ms(&db).await.unwrap(),
             "released: ended, not forgotten"
         );
         assert!(released.given_up(), "and told apart");

@@ -27,11 +27,31 @@ impl std::fmt::Debug for LeaseGuard {
 impl crate::aws::call::WriteGuard for LeaseGuard {
     fn may_write(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + '_>> {
         Box::pin(async move {
-            lease::claim(&self.store, &self.holder, self.ttl)
+            claim_in_time(&self.store, &self.holder, self.ttl)
                 .await
                 .unwrap_or(false)
         })
     }
+}
+
+/// How often the lease is renewed, and a standby looks whether it is free.
+fn tick(ttl: Duration) -> Duration {
+    (ttl / 3).max(Duration::from_millis(50))
+}
+
+/// Takes or renews the lease, trusting a yes only when it came while at least a renewal's
+/// worth of the lease was left: an answer that came later (a paused process, a database slow
+/// to answer, a connection that hung) may come after the lease ran out and another server
+/// took it. No answer by then counts as not holding it, so a leader stops writing.
+async fn claim_in_time(
+    store: &portico_store::Store,
+    holder: &str,
+    ttl: Duration,
+) -> Result<bool, portico_store::StoreError> {
+    let trusted = ttl.saturating_sub(tick(ttl));
+    tokio::time::timeout(trusted, lease::claim(store, holder, ttl))
+        .await
+        .unwrap_or(Ok(false))
 }
 
 /// A gateway's task, stopped when its handle is dropped: when the lead ends — the lease lost,
@@ -48,7 +68,15 @@ impl Worker {
     /// Takes or renews the worker lease (compare-and-set): true while this worker is the one
     /// that may write to AWS.
     pub async fn claim_lease(&self) -> Result<bool, portico_store::StoreError> {
-        lease::claim(&self.store, &self.holder, self.config.lease_ttl).await
+        claim_in_time(&self.store, &self.holder, self.config.lease_ttl).await
+    }
+
+    /// The clock leases are judged by (`lease::db_now_ms`), or this server's when the database
+    /// does not answer.
+    async fn db_now_ms(&self) -> i64 {
+        lease::db_now_ms(&self.store)
+            .await
+            .unwrap_or_else(|_| portico_store::now_ms())
     }
 
     /// Gives the lease up at a clean stop, so another server takes over at once.
@@ -60,7 +88,7 @@ impl Worker {
 
     /// How often the lease is renewed, and a standby looks whether it is free.
     fn lease_tick(&self) -> Duration {
-        (self.config.lease_ttl / 3).max(Duration::from_millis(50))
+        tick(self.config.lease_ttl)
     }
 
     /// Runs forever: one task per gateway, woken by `wake` or a change seen in the database.
@@ -90,7 +118,7 @@ impl Worker {
             match self.claim_lease().await {
                 Ok(true) => {
                     tracing::info!(holder = %self.holder, "this server holds the worker lease: it alone writes to AWS");
-                    let now = portico_store::now_ms();
+                    let now = self.db_now_ms().await;
                     return before
                         .filter(|l| l.holder != self.holder)
                         .map(|l| l.last_call(self.lease_tick(), now));
@@ -136,10 +164,13 @@ impl Worker {
             // Another holder called AWS just now (a restart): the share of AWS's request
             // buckets it spent refills first, or this term's first reads would meet buckets
             // that this process's pacers start full but AWS's are not.
-            Ok(_) => other_called.map_or(Duration::ZERO, |at| {
-                let ago = Duration::from_millis((portico_store::now_ms() - at).max(0) as u64);
-                self.config.settle.saturating_sub(ago)
-            }),
+            Ok(_) => match other_called {
+                Some(at) => {
+                    let ago = Duration::from_millis((self.db_now_ms().await - at).max(0) as u64);
+                    self.config.settle.saturating_sub(ago)
+                }
+                None => Duration::ZERO,
+            },
             Err(e) => {
                 tracing::error!("worker: {e}");
                 Duration::ZERO
