@@ -31,6 +31,7 @@ pub mod testing;
 
 pub mod alerts;
 pub mod audit;
+pub mod budget;
 pub mod gateways;
 pub mod installation;
 pub mod keys;

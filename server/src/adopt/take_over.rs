@@ -107,7 +107,8 @@ pub async fn take_over(
     Ok(out)
 }
 
-/// The adopt page's AWS side, on the worker's pacers.
+/// The adopt page's AWS side: a page's calls, on whichever server serves it, paced by the
+/// part of AWS's buckets kept for pages (`pace::pages`, counted in `store`).
 pub struct SdkAdoptions {
     pub base: SdkConfig,
     pub pacers: Arc<Pacers>,
@@ -118,7 +119,7 @@ impl SdkAdoptions {
     fn reach(&self, region: &str, role: Option<&str>) -> (SdkConfig, Caller) {
         (
             self.base.clone(),
-            Caller::new(self.pacers.clone(), region, role),
+            Caller::new(self.pacers.clone(), region, role).for_pages(self.store.clone()),
         )
     }
 }

@@ -307,6 +307,10 @@ pub struct Caller {
     /// Asked before a change is tried again: a retry can come many seconds after the last
     /// check (backoff up to `Retry::cap`), long enough for another server to take over.
     pub write_guard: Option<Arc<dyn WriteGuard>>,
+    /// A call a page makes (a key's value shown once, an adoption): paced by the part of AWS's
+    /// buckets kept for pages, counted in this database so every server takes from the same
+    /// (`pace::pages`), not by the worker's pacers. None: the worker's call.
+    pub pages: Option<portico_store::Store>,
 }
 
 /// Whether this process may still write to AWS (the worker's lease, checked by
@@ -375,6 +379,15 @@ impl Caller {
             best_effort_reserve: None,
             routine: None,
             write_guard: None,
+            pages: None,
+        }
+    }
+
+    /// The same caller, for a page's calls (`Caller::pages`).
+    pub fn for_pages(self, store: portico_store::Store) -> Caller {
+        Caller {
+            pages: Some(store),
+            ..self
         }
     }
 
@@ -394,7 +407,25 @@ impl Caller {
     {
         let mut attempt = 0;
         loop {
-            if service == Service::Elb {
+            if let Some(store) = &self.pages {
+                let paced = super::pace::pages::take(
+                    store,
+                    service,
+                    &self.account,
+                    &self.region,
+                    operation,
+                )
+                .await;
+                if let Err(message) = paced {
+                    return Err(AwsError {
+                        operation,
+                        code: None,
+                        message,
+                        request_id: None,
+                        kind: ErrorKind::Refused,
+                    });
+                }
+            } else if service == Service::Elb {
                 self.pacers
                     .acquire_for(Quotas::Elb, &self.account, &self.region, operation)
                     .await;

@@ -12,13 +12,20 @@ use std::sync::Arc;
 
 pub struct SdkKeyValues {
     base: SdkConfig,
-    /// The worker's pacers: the read takes its API Gateway token like every other call.
     pacers: Arc<Pacers>,
+    /// The read is a page's call: it takes its API Gateway token from the part of AWS's
+    /// buckets kept for pages, counted in this database (`pace::pages`), as every server's
+    /// pages do.
+    store: portico_store::Store,
 }
 
 impl SdkKeyValues {
-    pub fn new(base: SdkConfig, pacers: Arc<Pacers>) -> Self {
-        Self { base, pacers }
+    pub fn new(base: SdkConfig, pacers: Arc<Pacers>, store: portico_store::Store) -> Self {
+        Self {
+            base,
+            pacers,
+            store,
+        }
     }
 }
 
@@ -30,7 +37,8 @@ impl KeyValues for SdkKeyValues {
         aws_id: String,
     ) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send>> {
         let base = self.base.clone();
-        let caller = Caller::new(self.pacers.clone(), &region, role_arn.as_deref());
+        let caller = Caller::new(self.pacers.clone(), &region, role_arn.as_deref())
+            .for_pages(self.store.clone());
         Box::pin(async move {
             let clients = Clients::for_account(&base, &region, role_arn.as_deref()).await;
             let api = &clients.apigateway;

@@ -100,13 +100,45 @@ fn paced((burst, rate): (f64, f64)) -> (f64, f64) {
         (burst, rate)
     }
 }
+/// The part of AWS's buckets kept for the calls pages make (a key's value shown once, an
+/// adoption's reads and tags), on whichever server serves the page: pages take it from buckets
+/// kept in the database (`pages`), so however many servers serve pages, their calls and the
+/// one worker's together stay within AWS's quotas. The worker's pacers keep to the rest.
+pub const PAGES_SHARE: f64 = 0.1;
+
+/// Which part of AWS's buckets a pacer keeps to (`PAGES_SHARE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Part {
+    Worker,
+    Pages,
+}
+
+impl Part {
+    /// A bucket (burst, tokens per second) as this part keeps to it. A bucket of one token (an
+    /// operation AWS allows one at a time) cannot be split: the worker keeps it whole, and no
+    /// page calls those operations (`pages::take` refuses them).
+    fn of(self, (burst, rate): (f64, f64)) -> (f64, f64) {
+        if burst < 2.0 {
+            return match self {
+                Part::Worker => (burst, rate),
+                Part::Pages => (0.0, 0.0),
+            };
+        }
+        let pages = ((burst * PAGES_SHARE).round().max(1.0), rate * PAGES_SHARE);
+        match self {
+            Part::Pages => pages,
+            Part::Worker => (burst - pages.0, rate - pages.1),
+        }
+    }
+}
+
 /// Edge-optimised APIs are created more slowly: 1 per 30 s.
 const CREATE_EDGE_REST_API: (f64, f64) = (1.0, 1.0 / 30.0);
 const PUT_REST_API: (f64, f64) = (1.0, 1.0);
 
-/// The least time (seconds) API Gateway's quotas, as Portico paces them, allow for these calls,
-/// made at once from full buckets: each bucket's calls beyond its burst at its rate, the
-/// slowest bucket deciding.
+/// The least time (seconds) API Gateway's quotas, as Portico's worker paces them, allow for
+/// these calls, made at once from full buckets: each bucket's calls beyond its burst at its
+/// rate, the slowest bucket deciding.
 pub fn api_gateway_lower_bound<'a>(calls: impl IntoIterator<Item = (&'a str, u64)>) -> f64 {
     let over = |n: u64, (burst, rate): (f64, f64)| ((n as f64 - burst).max(0.0)) / rate;
     let mut total = 0;
@@ -114,10 +146,10 @@ pub fn api_gateway_lower_bound<'a>(calls: impl IntoIterator<Item = (&'a str, u64
     for (op, n) in calls {
         total += n;
         if let Some((_, burst, rate)) = API_GATEWAY_QUOTAS.iter().find(|(o, ..)| *o == op) {
-            worst = worst.max(over(n, paced((*burst, *rate))));
+            worst = worst.max(over(n, Part::Worker.of(paced((*burst, *rate)))));
         }
     }
-    worst.max(over(total, API_GATEWAY_ALL))
+    worst.max(over(total, Part::Worker.of(API_GATEWAY_ALL)))
 }
 
 /// ELB (API version 2) throttles per account and region with its own buckets: `Describe*`
@@ -134,8 +166,9 @@ const ELB_CHANGES: (f64, f64) = (10.0, 2.0);
 /// interval, so this is reached only by hundreds of gateways read in the same second.
 const CLOUDWATCH_GET_METRIC_DATA: (f64, f64) = shared((50.0, 50.0));
 
-/// The least time (seconds) ELB's buckets (as Portico paces them) allow for these calls, made
-/// at once from full buckets: `Describe*` calls in theirs, every other call in the changes'.
+/// The least time (seconds) ELB's buckets (as Portico's worker paces them) allow for these
+/// calls, made at once from full buckets: `Describe*` calls in theirs, every other call in the
+/// changes'.
 pub fn elb_lower_bound<'a>(calls: impl IntoIterator<Item = (&'a str, u64)>) -> f64 {
     let over = |n: u64, (burst, rate): (f64, f64)| ((n as f64 - burst).max(0.0)) / rate;
     let (mut describes, mut changes) = (0, 0);
@@ -146,7 +179,7 @@ pub fn elb_lower_bound<'a>(calls: impl IntoIterator<Item = (&'a str, u64)>) -> f
             changes += n;
         }
     }
-    over(describes, ELB_DESCRIBE).max(over(changes, ELB_CHANGES))
+    over(describes, Part::Worker.of(ELB_DESCRIBE)).max(over(changes, Part::Worker.of(ELB_CHANGES)))
 }
 
 /// The share of each service's read rate that routine looks (drift checks, health) may use
@@ -157,14 +190,10 @@ pub const IDLE_SHARE: f64 = 0.5;
 
 /// The budget of routine reads: `IDLE_SHARE` of API Gateway's account rate and of ELB's
 /// `Describe*` bucket, with a burst of a few seconds' worth.
-const IDLE_API_GATEWAY: (f64, f64) = (
-    5.0 * API_GATEWAY_ALL.1 * IDLE_SHARE,
-    API_GATEWAY_ALL.1 * IDLE_SHARE,
-);
-const IDLE_ELB: (f64, f64) = (
-    5.0 * ELB_DESCRIBE.1 * IDLE_SHARE,
-    ELB_DESCRIBE.1 * IDLE_SHARE,
-);
+fn idle(bucket: (f64, f64)) -> (f64, f64) {
+    let rate = Part::Worker.of(bucket).1;
+    (5.0 * rate * IDLE_SHARE, rate * IDLE_SHARE)
+}
 
 /// The buckets of one account, region and service.
 #[derive(Debug)]
@@ -178,16 +207,13 @@ pub struct Pacer {
 impl Pacer {
     /// ELB's buckets: one for `Describe*`, one for changes; nothing shared beyond them.
     pub fn elb(now: Instant) -> Self {
+        let (describe, changes) = (Part::Worker.of(ELB_DESCRIBE), Part::Worker.of(ELB_CHANGES));
         let operations = HashMap::from([
-            (
-                "Describe*",
-                Bucket::new(ELB_DESCRIBE.0, ELB_DESCRIBE.1, now),
-            ),
-            ("changes", Bucket::new(ELB_CHANGES.0, ELB_CHANGES.1, now)),
+            ("Describe*", Bucket::new(describe.0, describe.1, now)),
+            ("changes", Bucket::new(changes.0, changes.1, now)),
         ]);
-        let all = ELB_DESCRIBE.0 + ELB_CHANGES.0;
         Self {
-            all: Bucket::new(all, ELB_DESCRIBE.1 + ELB_CHANGES.1, now),
+            all: Bucket::new(describe.0 + changes.0, describe.1 + changes.1, now),
             operations,
             class: |op| {
                 Some(if op.starts_with("Describe") {
@@ -212,7 +238,7 @@ impl Pacer {
         let mut operations: HashMap<&'static str, Bucket> = API_GATEWAY_QUOTAS
             .iter()
             .map(|(op, burst, rate)| {
-                let (burst, rate) = paced((*burst, *rate));
+                let (burst, rate) = Part::Worker.of(paced((*burst, *rate)));
                 (*op, Bucket::new(burst, rate, now))
             })
             .collect();
@@ -223,8 +249,9 @@ impl Pacer {
             let (burst, rate) = paced(quota);
             operations.insert(op, Bucket::new(burst, rate, now));
         }
+        let all = Part::Worker.of(API_GATEWAY_ALL);
         Self {
-            all: Bucket::new(API_GATEWAY_ALL.0, API_GATEWAY_ALL.1, now),
+            all: Bucket::new(all.0, all.1, now),
             operations,
             class: |_| None,
         }
@@ -321,8 +348,8 @@ impl Quotas {
             Quotas::ApiGateway => Pacer::api_gateway(now),
             Quotas::Elb => Pacer::elb(now),
             Quotas::CloudWatch => Pacer::budget(CLOUDWATCH_GET_METRIC_DATA, now),
-            Quotas::Routine(Budget::ApiGateway) => Pacer::budget(IDLE_API_GATEWAY, now),
-            Quotas::Routine(Budget::Elb) => Pacer::budget(IDLE_ELB, now),
+            Quotas::Routine(Budget::ApiGateway) => Pacer::budget(idle(API_GATEWAY_ALL), now),
+            Quotas::Routine(Budget::Elb) => Pacer::budget(idle(ELB_DESCRIBE), now),
         }
     }
 }
@@ -480,5 +507,6 @@ impl Pacers {
     }
 }
 
+pub mod pages;
 #[cfg(test)]
 mod tests;
