@@ -28,6 +28,8 @@ pub struct SenderConfig {
     pub expiry_check: Duration,
     /// The address people reach Portico at (`--public-url`): messages link to the gateway.
     pub public_url: Option<String>,
+    /// Whether webhooks may go to loopback and link-local addresses (`local_address`).
+    pub to_local_addresses: bool,
 }
 
 impl Default for SenderConfig {
@@ -39,6 +41,7 @@ impl Default for SenderConfig {
             parallel: 4,
             expiry_check: Duration::from_secs(600),
             public_url: None,
+            to_local_addresses: false,
         }
     }
 }
@@ -61,9 +64,13 @@ pub struct Sender {
 impl Sender {
     /// The error: this platform's TLS roots could not be loaded.
     pub fn new(store: Store, config: SenderConfig) -> Result<Arc<Sender>, String> {
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder()
             .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        if !config.to_local_addresses {
+            client = client.dns_resolver(Arc::new(AwayFromHere));
+        }
+        let client = client
             .user_agent(concat!("Portico/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot make the webhooks' HTTPS client: {e}"))?;
@@ -137,22 +144,20 @@ impl Sender {
         });
         let body = alerts::body(d.format, &d.event, link.as_deref());
         let timestamp = now_unix();
-        let answer = self
-            .client
-            .post(&d.url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(
-                alerts::SIGNATURE_HEADER,
-                signature(&d.secret, timestamp, &body),
-            )
-            .header(alerts::TIMESTAMP_HEADER, timestamp.to_string())
-            .header(alerts::EVENT_HEADER, d.event.kind.as_str())
-            .header(alerts::DELIVERY_HEADER, d.event.delivery.to_string())
-            .body(body)
-            .send()
-            .await;
+        // A host named by its address is not looked up: its address is checked here.
+        let literal = reqwest::Url::parse(&d.url)
+            .ok()
+            .and_then(|u| match u.host() {
+                Some(url::Host::Ipv4(ip)) => local_address(ip.into()),
+                Some(url::Host::Ipv6(ip)) => local_address(ip.into()),
+                _ => None,
+            });
+        if let Some(why) = literal.filter(|_| !self.config.to_local_addresses) {
+            self.failed(&d, None, refused_words(why)).await;
+            return;
+        }
         let id = d.event.delivery;
-        let (code, error) = match answer {
+        let (code, error) = match self.post(&d, timestamp, body).await {
             Ok(r) if r.status().is_success() => {
                 let attempt = Attempt::Delivered {
                     code: r.status().as_u16(),
@@ -170,8 +175,38 @@ impl Sender {
                 format!("no answer within {} s", self.config.timeout.as_secs_f64()),
             ),
             // Without the URL: a Slack webhook's path is its credential.
-            Err(e) => (None, e.without_url().to_string()),
+            Err(e) => (
+                None,
+                refused_lookup(&e).unwrap_or_else(|| e.without_url().to_string()),
+            ),
         };
+        self.failed(&d, code, error).await;
+    }
+
+    async fn post(
+        &self,
+        d: &Due,
+        timestamp: i64,
+        body: String,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        self.client
+            .post(&d.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(
+                alerts::SIGNATURE_HEADER,
+                signature(&d.secret, timestamp, &body),
+            )
+            .header(alerts::TIMESTAMP_HEADER, timestamp.to_string())
+            .header(alerts::EVENT_HEADER, d.event.kind.as_str())
+            .header(alerts::DELIVERY_HEADER, d.event.delivery.to_string())
+            .body(body)
+            .send()
+            .await
+    }
+
+    /// Records a failed try, and when the next is due.
+    async fn failed(&self, d: &Due, code: Option<u16>, error: String) {
+        let id = d.event.delivery;
         let attempts = d.attempts as u32 + 1;
         let retry_at_ms = alerts::retry_after(attempts)
             .map(|units| now_ms() + (self.config.retry_unit * units).as_millis() as i64);
@@ -189,6 +224,126 @@ impl Sender {
         };
         if let Err(e) = portico_store::alerts::record_attempt(&self.store, id, attempt).await {
             tracing::warn!(delivery = id, "could not record a delivery: {e}");
+        }
+    }
+}
+
+fn refused_words(why: &str) -> String {
+    format!(
+        "not sent: the webhook's host is at {why} address; Portico sends webhooks to other \
+         hosts only (serve --webhooks-to-local-addresses allows it)"
+    )
+}
+
+/// A send refused by the lookup (`AwayFromHere`), in words.
+fn refused_lookup(e: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        if let Some(refused) = cause.downcast_ref::<LocalOnly>() {
+            return Some(refused_words(refused.0));
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// Why `ip` is refused as a webhook's address, if it is: this machine's own (loopback),
+/// link-local (the cloud's instance metadata service, 169.254.169.254 or fd00:ec2::254, among
+/// them), unspecified, broadcast or multicast. An admin could otherwise aim a webhook at a
+/// service that trusts local callers and read its answers' codes in the delivery log. Private
+/// networks (10/8, 192.168/16, fc00::/7 …) are allowed: a team's chat server may live there.
+pub fn local_address(ip: std::net::IpAddr) -> Option<&'static str> {
+    use std::net::IpAddr;
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    match ip {
+        IpAddr::V4(v4) if v4.is_loopback() => Some("this machine's own (loopback)"),
+        IpAddr::V4(v4) if v4.is_link_local() => Some("a link-local"),
+        IpAddr::V4(v4) if v4.is_unspecified() || v4.is_broadcast() || v4.is_multicast() => {
+            Some("no single host's")
+        }
+        IpAddr::V6(v6) if v6.is_loopback() => Some("this machine's own (loopback)"),
+        IpAddr::V6(v6)
+            if (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6 == std::net::Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) =>
+        {
+            Some("a link-local")
+        }
+        IpAddr::V6(v6) if v6.is_unspecified() || v6.is_multicast() => Some("no single host's"),
+        _ => None,
+    }
+}
+
+/// A lookup that answered only local addresses.
+#[derive(Debug)]
+struct LocalOnly(&'static str);
+
+impl std::fmt::Display for LocalOnly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", refused_words(self.0))
+    }
+}
+
+impl std::error::Error for LocalOnly {}
+
+/// The webhooks' name lookups: the system's, with local addresses (`local_address`) left out,
+/// checked at the lookup the connection uses, so a name that resolves elsewhere when the
+/// webhook is saved and here when it is sent is refused too.
+struct AwayFromHere;
+
+impl reqwest::dns::Resolve for AwayFromHere {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let why = found.iter().find_map(|a| local_address(a.ip()));
+            let away: Vec<std::net::SocketAddr> = found
+                .into_iter()
+                .filter(|a| local_address(a.ip()).is_none())
+                .collect();
+            if away.is_empty() {
+                let error: Box<dyn std::error::Error + Send + Sync> =
+                    Box::new(LocalOnly(why.unwrap_or("no")));
+                return Err(error);
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(away.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_address;
+
+    #[test]
+    fn local_addresses_are_refused_and_private_networks_allowed() {
+        for local in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "169.254.169.254",
+            "fd00:ec2::254",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "0.0.0.0",
+            "::",
+            "255.255.255.255",
+            "224.0.0.1",
+        ] {
+            assert!(local_address(local.parse().unwrap()).is_some(), "{local}");
+        }
+        for away in [
+            "10.0.0.5",
+            "192.168.1.10",
+            "172.16.0.1",
+            "fd12::1",
+            "203.0.113.9",
+        ] {
+            assert!(local_address(away.parse().unwrap()).is_none(), "{away}");
         }
     }
 }

@@ -39,6 +39,10 @@ pub struct LineChart {
 /// What a traffic chart's empty window says.
 pub const NO_TRAFFIC: &str = "No traffic in this window.";
 
+/// What a chart says while CloudWatch could not be read and nothing has been: not "no
+/// traffic", which it does not know.
+pub const NOT_READ: &str = "Not read: CloudWatch could not be read (see the note above).";
+
 impl LineChart {
     /// The top of the value axis: the largest value rounded up to 1, 2 or 5 × a power of 10.
     pub fn top(&self) -> f64 {
@@ -200,11 +204,26 @@ fn number(v: f64) -> String {
     }
 }
 
+const SPARK_W: f64 = 120.0;
+const SPARK_H: f64 = 24.0;
+
+/// A sparkline's place holding `words` instead of a line, `words` its text alternative too.
+fn sparkline_words(title: &str, words: &str) -> String {
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" class="sparkline" viewBox="0 0 {SPARK_W} {SPARK_H}" width="{SPARK_W}" height="{SPARK_H}"><title>{}: {words}</title><text x="0" y="16" font-size="11" fill="currentColor" opacity="0.6">{words}</text></svg>"#,
+        esc(title)
+    )
+}
+
+/// A sparkline's place for a gateway whose traffic CloudWatch has not answered for yet (the
+/// gateway's health section says why).
+pub fn sparkline_not_read(title: &str) -> String {
+    sparkline_words(title, "not read")
+}
+
 /// A sparkline for a table cell: one series over [`from`, `to`], with its title (and the
 /// total, for a text alternative); a window without points says so in words.
 pub fn sparkline(title: &str, points: &[(i64, f64)], from: i64, to: i64) -> String {
-    const W: f64 = 120.0;
-    const H: f64 = 24.0;
     let mut inside: Vec<(i64, f64)> = points
         .iter()
         .copied()
@@ -213,23 +232,20 @@ pub fn sparkline(title: &str, points: &[(i64, f64)], from: i64, to: i64) -> Stri
     inside.sort_by_key(|p| p.0);
     let total: f64 = inside.iter().map(|p| p.1).sum();
     if inside.is_empty() {
-        return format!(
-            r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" class="sparkline" viewBox="0 0 {W} {H}" width="{W}" height="{H}"><title>{}: no traffic</title><text x="0" y="16" font-size="11" fill="currentColor" opacity="0.6">no traffic</text></svg>"#,
-            esc(title)
-        );
+        return sparkline_words(title, "no traffic");
     }
     let max = inside.iter().map(|p| p.1).fold(0.0_f64, f64::max).max(1.0);
     let span = (to - from).max(1) as f64;
     let coords: Vec<String> = inside
         .iter()
         .map(|(at, v)| {
-            let x = W * ((at - from) as f64 / span);
-            let y = H - 2.0 - (H - 4.0) * (v / max);
+            let x = SPARK_W * ((at - from) as f64 / span);
+            let y = SPARK_H - 2.0 - (SPARK_H - 4.0) * (v / max);
             format!("{x:.1},{y:.1}")
         })
         .collect();
     format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" role="img" class="sparkline" viewBox="0 0 {W} {H}" width="{W}" height="{H}"><title>{}: {} in all</title><polyline points="{}" fill="none" stroke="#2754c5" stroke-width="1.5"/></svg>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" role="img" class="sparkline" viewBox="0 0 {SPARK_W} {SPARK_H}" width="{SPARK_W}" height="{SPARK_H}"><title>{}: {} in all</title><polyline points="{}" fill="none" stroke="#2754c5" stroke-width="1.5"/></svg>"##,
         esc(title),
         number(total),
         coords.join(" ")

@@ -109,7 +109,7 @@ pub async fn list_gateways(page: u32) -> Result<GatewayPage, AppError> {
     let now = portico_store::now_unix();
     let day = now - portico_store::traffic::DAY;
     let ids: Vec<i64> = listed.iter().map(|g| g.id).collect();
-    let hourly = ssr::sparkline_hours(&state.store, &ids, day).await?;
+    let (hourly, not_read) = ssr::sparkline_hours(&state.store, &ids, day).await?;
     for listed in listed {
         let region = listed.topology.gateway.region.clone();
         if !prices.contains_key(&region) {
@@ -118,12 +118,17 @@ pub async fn list_gateways(page: u32) -> Result<GatewayPage, AppError> {
         }
         let (prices, _) = &prices[&region];
         let monthly = portico_core::cost::monthly_total(&listed.topology, prices).cents();
-        let traffic = portico_core::chart::sparkline(
-            &format!("Requests per hour to {}, last 24 hours", listed.name),
-            hourly.get(&listed.id).map_or(&[][..], Vec::as_slice),
-            day,
-            now,
-        );
+        let title = format!("Requests per hour to {}, last 24 hours", listed.name);
+        let traffic = if not_read.contains(&listed.id) {
+            portico_core::chart::sparkline_not_read(&title)
+        } else {
+            portico_core::chart::sparkline(
+                &title,
+                hourly.get(&listed.id).map_or(&[][..], Vec::as_slice),
+                day,
+                now,
+            )
+        };
         rows.push(ssr::summary(listed, monthly, traffic));
     }
     Ok(GatewayPage {
@@ -320,14 +325,22 @@ pub mod ssr {
     /// The sparklines' points: each of `gateways`' requests per hour from the hour `since`
     /// falls in (the sparkline draws those from `since` on), read in one query for a page of
     /// gateways and kept until one of them stores a read or the next hour starts.
+    ///
+    /// With them, the gateways CloudWatch has not answered for (an error, and no hourly point
+    /// read yet): their sparkline says "not read" rather than "no traffic".
     pub async fn sparkline_hours(
         db: &Store,
         gateways: &[i64],
         since: i64,
-    ) -> Result<std::sync::Arc<HashMap<i64, Vec<(i64, f64)>>>, AppError> {
+    ) -> Result<(SparklineHours, std::collections::HashSet<i64>), AppError> {
         use portico_store::traffic::{self, HOUR};
         let since = since - since.rem_euclid(HOUR);
         let reads = traffic::reads_of(db, gateways).await?;
+        let not_read = reads
+            .iter()
+            .filter(|(_, r)| r.points_read_until == 0 && r.error.is_some())
+            .map(|(id, _)| *id)
+            .collect();
         let mut key = format!("hourly requests from {since}:");
         for id in gateways {
             let stamp = reads
@@ -335,13 +348,18 @@ pub mod ssr {
                 .map_or_else(|| "never read".into(), |r| r.stamp());
             key.push_str(&format!(" gateway {id} {stamp};"));
         }
-        db.kept_or(&key, || async {
-            let hourly = traffic::hourly_requests(db, gateways, since).await?;
-            let weight = hourly.values().map(|h| 16 * h.len() as u64 + 32).sum();
-            Ok::<_, AppError>((hourly, weight))
-        })
-        .await
+        let hourly = db
+            .kept_or(&key, || async {
+                let hourly = traffic::hourly_requests(db, gateways, since).await?;
+                let weight = hourly.values().map(|h| 16 * h.len() as u64 + 32).sum();
+                Ok::<_, AppError>((hourly, weight))
+            })
+            .await?;
+        Ok((hourly, not_read))
     }
+
+    /// Each gateway's requests per hour, kept (`sparkline_hours`).
+    pub type SparklineHours = std::sync::Arc<HashMap<i64, Vec<(i64, f64)>>>;
 
     /// A gateway's page: its latest topology, its generation and the month's cost in a line
     /// (amounts only: no formula is written out for it).

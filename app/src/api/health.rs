@@ -221,7 +221,14 @@ pub mod ssr {
             // kept, since `now` moves.
             other => {
                 let error = other.and_then(|r| r.error);
-                return Ok((charts(db, g, window, now).await?, error));
+                // CloudWatch refused or did not answer, and nothing is read: the charts do
+                // not know there was no traffic.
+                let empty = if error.is_some() {
+                    portico_core::chart::NOT_READ
+                } else {
+                    portico_core::chart::NO_TRAFFIC
+                };
+                return Ok((charts(db, g, window, now, empty).await?, error));
             }
         };
         let to = reads.read_until;
@@ -233,7 +240,7 @@ pub mod ssr {
         );
         let drawn = db
             .kept_or(&key, || async {
-                let drawn = charts(db, g, window, to).await?;
+                let drawn = charts(db, g, window, to, portico_core::chart::NO_TRAFFIC).await?;
                 let weight = drawn
                     .iter()
                     .map(|c| (c.svg.len() + c.title.len() + c.subject.len()) as u64)
@@ -252,8 +259,9 @@ pub mod ssr {
         g: &gateways::Desired,
         window: TrafficWindow,
         now: i64,
+        empty: &'static str,
     ) -> Result<Vec<TrafficChart>, AppError> {
-        use portico_core::chart::{LineChart, Series, NO_TRAFFIC};
+        use portico_core::chart::{LineChart, Series};
         use portico_store::traffic::{
             self as stored, load_balancer_series, parse_stage_series, port_series, MetricStat,
             ACTIVE_FLOWS, ERRORS_4XX, ERRORS_5XX, HEALTHY_HOSTS, HOUR, INTEGRATION_P50,
@@ -322,7 +330,7 @@ pub mod ssr {
                     line(&of(ERRORS_4XX), "4xx", "#9a6700", 1.0),
                     line(&of(ERRORS_5XX), "5xx", "#c62828", 1.0),
                 ],
-                NO_TRAFFIC,
+                empty,
             );
             let latency = chart(
                 format!("Stage {stage}: latency (dashed: backend time), {when}"),
@@ -335,7 +343,7 @@ pub mod ssr {
                     dashed(line(&of(INTEGRATION_P90), "backend p90", "#9a6700", 1.0)),
                     dashed(line(&of(INTEGRATION_P99), "backend p99", "#c62828", 1.0)),
                 ],
-                NO_TRAFFIC,
+                empty,
             );
             for c in [requests, latency] {
                 charts.push(TrafficChart {
@@ -354,13 +362,13 @@ pub mod ssr {
                     line(&lb(NEW_FLOWS), "new", "#2754c5", 1.0),
                     line(&lb(ACTIVE_FLOWS), "active", "#1a7f37", 1.0),
                 ],
-                NO_TRAFFIC,
+                empty,
             );
             let bytes = chart(
                 format!("Load balancer: MB processed per hour, {when}"),
                 "MB per hour".into(),
                 vec![line(&lb(PROCESSED_BYTES), "processed", "#2754c5", 1e-6)],
-                NO_TRAFFIC,
+                empty,
             );
             for c in [flows, bytes] {
                 charts.push(TrafficChart {

@@ -187,12 +187,39 @@ pub(crate) async fn emit<'e>(
     Ok(())
 }
 
-/// A plan made for drift, and one that waits for an admin, are events (once per plan: the
-/// worker keeps an open plan that still says the same, so the same drift alerts once).
-pub(crate) async fn new_plan(tx: &mut Tx, new: &NewPlan<'_>, id: i64) -> StoreResult<()> {
+/// The event a plan's alert is about, as its key: the same steps (`lines`) from the same
+/// generation since the gateway's last finished run are one event, however many plans say it.
+/// The worker makes a new plan for each try after a failure and for each look that finds the
+/// same drift; a team hears of a failure or a drift once, and again only once a run has
+/// finished between, or the steps or the topology changed.
+pub(crate) async fn plan_event(
+    tx: &mut Tx,
+    what: &str,
+    gateway: i64,
+    generation: i64,
+    lines: &[String],
+) -> StoreResult<String> {
+    use sha2::Digest;
+    let last_done: i64 = sql::query_scalar(
+        "SELECT COALESCE(MAX(id), 0) FROM plans WHERE gateway_id = ? AND status = ?",
+    )
+    .bind(gateway)
+    .bind(PlanStatus::Done.as_str())
+    .fetch_one(&mut *tx)
+    .await?;
+    let steps = sha2::Sha256::digest(lines.join("\n").as_bytes());
+    let steps: String = steps[..12].iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!(
+        "{what}: generation {generation}, after plan {last_done}, steps {steps}"
+    ))
+}
+
+/// A plan made for drift, and one that waits for an admin, are events (once per event, see
+/// `plan_event`: the same drift found again alerts once).
+pub(crate) async fn new_plan(tx: &mut Tx, new: &NewPlan<'_>, _id: i64) -> StoreResult<()> {
     let steps = new.plan.steps.len();
     let first = new.plan.lines().into_iter().next().unwrap_or_default();
-    let event = format!("plan:{id}");
+    let event = plan_event(tx, "plan", new.gateway, new.generation, &new.plan.lines()).await?;
     if new.reason == PlanReason::Drift {
         let then = if new.status == PlanStatus::Reported {
             "drift mode is report, so nothing is changed"

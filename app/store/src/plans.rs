@@ -321,8 +321,9 @@ pub async fn finish(
     error: Option<&str>,
 ) -> StoreResult<()> {
     let mut tx = db.write().await?;
-    let gateway: Option<i64> = sql::query_scalar(
-        "UPDATE plans SET status = ?, finished_at = ?, error = ? WHERE id = ? RETURNING gateway_id",
+    let row: Option<(i64, i64, String)> = sql::query_as(
+        "UPDATE plans SET status = ?, finished_at = ?, error = ? WHERE id = ? \
+         RETURNING gateway_id, generation, plan",
     )
     .bind(status.as_str())
     .bind(now_unix())
@@ -330,12 +331,30 @@ pub async fn finish(
     .bind(plan)
     .fetch_optional(&mut tx)
     .await?;
-    if let (Some(gateway), PlanStatus::Failed) = (gateway, status) {
+    if let (Some((gateway, generation, json)), PlanStatus::Failed) = (row, status) {
         let text = format!(
             "Plan {plan} failed: {}",
             error.unwrap_or("no reason was recorded")
         );
-        let event = format!("plan:{plan}");
+        // The next try is a new plan, with fewer steps when some were done: the same steps
+        // failing again are the same event (all of them, when none is recorded as failed).
+        let steps: Plan = decode("plan", &json)?;
+        let failed: Vec<i64> = sql::query_scalar(
+            "SELECT idx FROM plan_steps WHERE plan_id = ? AND status = ? ORDER BY idx",
+        )
+        .bind(plan)
+        .bind(StepStatus::Failed.as_str())
+        .fetch_all(&mut tx)
+        .await?;
+        let mut lines: Vec<String> = failed
+            .iter()
+            .filter_map(|i| steps.steps.get(*i as usize).map(|s| s.line()))
+            .collect();
+        if lines.is_empty() {
+            lines = steps.lines();
+        }
+        let event =
+            crate::alerts::plan_event(&mut tx, "failed", gateway, generation, &lines).await?;
         crate::alerts::emit(&mut tx, gateway, Kind::ApplyFailed, &event, &text).await?;
     }
     tx.commit().await?;

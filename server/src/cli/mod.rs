@@ -20,7 +20,13 @@ use std::path::PathBuf;
 pub struct Cli {
     /// The database: a SQLite file (created when missing) or a PostgreSQL URL
     /// (`postgres://user:password@host/database`), where several servers can share it.
-    #[arg(long, env = "PORTICO_DB", default_value = "portico.db", global = true)]
+    #[arg(
+        long,
+        env = "PORTICO_DB",
+        hide_env_values = true,
+        default_value = "portico.db",
+        global = true
+    )]
     pub db: String,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -139,10 +145,20 @@ pub struct ServeArgs {
     pub metrics_interval: u64,
     /// A stage is degraded when more than this percentage of its requests in five minutes
     /// answered 5xx …
-    #[arg(long, env = "PORTICO_ERROR_RATE_PERCENT", default_value_t = ErrorThreshold::default().percent)]
+    #[arg(
+        long,
+        env = "PORTICO_ERROR_RATE_PERCENT",
+        default_value_t = ErrorThreshold::default().percent,
+        value_parser = parse_percent
+    )]
     pub error_rate_percent: f64,
     /// … and it had at least this many requests.
-    #[arg(long, env = "PORTICO_ERROR_RATE_MIN_REQUESTS", default_value_t = ErrorThreshold::default().min_requests)]
+    #[arg(
+        long,
+        env = "PORTICO_ERROR_RATE_MIN_REQUESTS",
+        default_value_t = ErrorThreshold::default().min_requests,
+        value_parser = parse_count
+    )]
     pub error_rate_min_requests: f64,
     /// Serve the pages without the worker (nothing is written to AWS).
     #[arg(long, env = "PORTICO_NO_WORKER")]
@@ -155,6 +171,10 @@ pub struct ServeArgs {
     /// to anyone who reaches the server. Prefer the environment: arguments show in `ps`.
     #[arg(long, env = "PORTICO_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Send webhooks to this machine's own (loopback) and link-local addresses too, which are
+    /// refused by default: a webhook could otherwise reach services that trust local callers.
+    #[arg(long, env = "PORTICO_WEBHOOKS_TO_LOCAL_ADDRESSES")]
+    pub webhooks_to_local_addresses: bool,
     /// Days a sign-in lasts however active it is (the idle limit is 12 hours).
     #[arg(long, env = "PORTICO_SESSION_DAYS", default_value_t = 7,
           value_parser = clap::value_parser!(u64).range(1..=365))]
@@ -215,6 +235,7 @@ impl Default for ServeArgs {
             public_url: None,
             session_days: 7,
             metrics_token: None,
+            webhooks_to_local_addresses: false,
         }
     }
 }
@@ -241,6 +262,22 @@ pub enum UserCommand {
 
 fn parse_role(s: &str) -> Result<Role, String> {
     s.parse()
+}
+
+/// A percentage: 0 to 100.
+fn parse_percent(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a percentage from 0 to 100")),
+    }
+}
+
+/// A count of requests: 0 or more.
+fn parse_count(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a number of requests (0 or more)")),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -522,68 +559,7 @@ fn read_piped_password() -> Result<Option<String>, CliError> {
     Ok((!line.is_empty()).then_some(line))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::web::proxy::Origin;
-
-    #[test]
-    fn status_says_whether_the_lease_is_held_given_up_or_run_out() {
-        let now = portico_store::now_ms();
-        let lease = |renewed_ms, expires_ms| {
-            Some(portico_store::lease::Lease {
-                holder: "server-a".into(),
-                acquired_ms: now - 60_000,
-                renewed_ms,
-                expires_ms,
-            })
-        };
-        assert!(lease_words(None).contains("no server has run the worker"));
-        let held = lease_words(lease(now - 1_000, now + 29_000));
-        assert!(held.contains("server-a writes to AWS"), "{held}");
-        let given_up = lease_words(lease(now - 3_000, now - 3_000));
-        assert!(given_up.contains("was given up 3 s ago"), "{given_up}");
-        let ran_out = lease_words(lease(now - 40_000, now - 10_000));
-        assert!(ran_out.contains("expired 10 s ago"), "{ran_out}");
-    }
-
-    #[test]
-    fn the_cookie_is_secure_wherever_a_browser_can_only_reach_it_over_the_network() {
-        let on = |addr: &str, public: Option<&str>, secure: bool, insecure: bool| {
-            ServeArgs {
-                addr: addr.parse().unwrap(),
-                public_url: public.map(|p| Origin::parse_public_url(p).unwrap()),
-                secure_cookies: secure,
-                insecure_cookies: insecure,
-                ..ServeArgs::default()
-            }
-            .secure_cookies()
-        };
-        assert!(
-            !on("127.0.0.1:3000", None, false, false),
-            "loopback: plain http"
-        );
-        assert!(!on("[::1]:3000", None, false, false));
-        assert!(
-            on("0.0.0.0:3000", None, false, false),
-            "beyond loopback: Secure"
-        );
-        assert!(on(
-            "127.0.0.1:3000",
-            Some("https://p.example"),
-            false,
-            false
-        ));
-        assert!(!on(
-            "0.0.0.0:3000",
-            Some("http://p.example:3000"),
-            false,
-            false
-        ));
-        assert!(on("127.0.0.1:3000", None, true, false), "said so");
-        assert!(!on("0.0.0.0:3000", None, false, true), "said otherwise");
-    }
-}
-
 mod adopt;
 mod database;
+#[cfg(test)]
+mod tests;

@@ -434,8 +434,22 @@ impl Worker {
                 if next.is_zero() {
                     continue;
                 }
-            } else if let Err(e) = self.refresh_health_as(id, true).await {
-                tracing::debug!(gateway = id, "health refresh: {e}");
+            } else {
+                // An edit does not wait behind a health read (its CloudWatch calls can take
+                // seconds): the read gives way, and is made again at the next interval. What it
+                // stored so far stays (each write is its own transaction, cursors with points).
+                tokio::select! {
+                    read = self.refresh_health_as(id, true) => {
+                        if let Err(e) = read {
+                            tracing::debug!(gateway = id, "health refresh: {e}");
+                        }
+                    }
+                    _ = notify.notified() => {
+                        next_reconcile = tokio::time::Instant::now();
+                        routine = false;
+                        continue;
+                    }
+                }
             }
             let wait = next_reconcile
                 .saturating_duration_since(tokio::time::Instant::now())

@@ -218,9 +218,10 @@ impl Worker {
     }
 
     /// `health` with each stage's latest period of traffic, when it is one of the last
-    /// `RECENT_PERIODS` read, once CloudWatch has been read: a stage of the topology without
-    /// one counts as no requests (so its history does not stay on an old incident).
-    pub(super) async fn health_with_traffic(
+    /// `RECENT_PERIODS` periods read, once CloudWatch has been read: a stage of the topology
+    /// without one counts as no requests (so its history does not stay on an old incident).
+    /// Public for the tests, which judge at a later `now` than the read.
+    pub async fn health_with_traffic(
         &self,
         gateway: i64,
         topology: &portico_core::model::topology::Topology,
@@ -231,11 +232,17 @@ impl Worker {
             return Ok(health);
         }
         // Never read (yet, or CloudWatch refuses): nothing to say about traffic.
-        let read = stored::reads(&self.store, gateway).await?;
-        if read.is_none_or(|r| r.read_until == 0) {
+        let Some(read) = stored::reads(&self.store, gateway)
+            .await?
+            .filter(|r| r.read_until > 0)
+        else {
             return Ok(health);
-        }
-        let since = read_end(now) - RECENT_PERIODS * PERIOD;
+        };
+        // The latest periods read, not the latest by the clock: while CloudWatch cannot be
+        // read (or between reads further apart than the window), a stage keeps the verdict of
+        // the last figures there are, with their time in its reason, instead of turning
+        // healthy for want of figures.
+        let since = read.read_until.min(read_end(now)) - RECENT_PERIODS * PERIOD;
         let mut traffic = stored::latest_traffic(&self.store, gateway, PERIOD, since).await?;
         for stage in &topology.stages {
             if !traffic.iter().any(|t| t.stage == stage.name) {

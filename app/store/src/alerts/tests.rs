@@ -314,3 +314,43 @@ async fn keys_expiring_within_a_week_are_noticed_once() {
         got[0].text
     );
 }
+
+/// A plan of `shop` run to `status`, as the worker stores a try.
+async fn run_to(db: &Store, shop: i64, status: PlanStatus) {
+    let plan = portico_core::plan::Plan::default();
+    let new = NewPlan {
+        gateway: shop,
+        generation: 1,
+        reason: PlanReason::Edit,
+        plan: &plan,
+        needs_approval: false,
+        status: PlanStatus::Approved,
+    };
+    let id = crate::plans::replace_open(db, &new).await.unwrap();
+    crate::plans::finish(db, id, status, Some("boom"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_failure_tried_again_is_one_event_until_a_run_finishes() {
+    let (_dir, db, shop, _) = store().await;
+    hook(
+        &db,
+        None,
+        "https://hooks.example/all",
+        &[Kind::ApplyFailed],
+        Format::Json,
+    )
+    .await;
+    // The worker tries a failed plan again as a new plan: three tries, one message.
+    for _ in 0..3 {
+        run_to(&db, shop, PlanStatus::Failed).await;
+    }
+    assert_eq!(deliveries(&db, 50).await.unwrap().len(), 1);
+    // A run that finishes in between: the same failure after it is news.
+    run_to(&db, shop, PlanStatus::Done).await;
+    run_to(&db, shop, PlanStatus::Failed).await;
+    run_to(&db, shop, PlanStatus::Failed).await;
+    assert_eq!(deliveries(&db, 50).await.unwrap().len(), 2);
+}
