@@ -226,11 +226,11 @@ async fn kill_9_in_the_middle_of_a_plan_then_a_restart_converges_without_duplica
     assert!(cut.iter().all(|(_, s)| s == "interrupted"), "{cut:?}");
 }
 
-/// Two servers on one database (a rolling deploy, a second instance by mistake): one holds the
-/// worker lease and writes; `kill -9` it mid-plan and the other takes over within the lease
-/// time and finishes, with one of everything in AWS.
+/// Three servers on one database (replicas behind a load balancer): one holds the worker
+/// lease and writes; `kill -9` it mid-plan and another takes over within the lease time and
+/// finishes, with one of everything in AWS.
 #[tokio::test]
-async fn two_servers_one_writer_and_a_takeover_after_kill_9() {
+async fn three_servers_one_writer_and_a_takeover_after_kill_9() {
     let (app, db) = seeded().await;
     let (turn, store) = (app.turn(), &app.store);
     turn.control(
@@ -239,8 +239,7 @@ async fn two_servers_one_writer_and_a_takeover_after_kill_9() {
         Some(json!({ "kind": "latency", "latency_ms": 150, "rate": 1.0 })),
     )
     .await;
-    let mut first = serve(turn, &db);
-    let mut second = serve(turn, &db);
+    let mut servers = [serve(turn, &db), serve(turn, &db), serve(turn, &db)];
     wait_for(
         store,
         &db,
@@ -255,26 +254,27 @@ async fn two_servers_one_writer_and_a_takeover_after_kill_9() {
         .expect("a server holds the lease")
         .holder;
     let pid = |s: &Server| format!(" pid {} ", s.0.id());
-    let (killed, survivor) = if holder.contains(&pid(&first)) {
-        (&mut first, &mut second)
-    } else {
-        assert!(holder.contains(&pid(&second)), "{holder}");
-        (&mut second, &mut first)
-    };
-    killed.kill();
+    let killed = servers
+        .iter()
+        .position(|s| holder.contains(&pid(s)))
+        .unwrap_or_else(|| panic!("{holder} is none of the three"));
+    servers[killed].kill();
     let killed_at = Instant::now();
     turn.control("DELETE", "/faults", None).await;
-    let survivor_pid = pid(survivor);
-    loop {
+    let survivors: Vec<String> = (0..3)
+        .filter(|i| *i != killed)
+        .map(|i| pid(&servers[i]))
+        .collect();
+    let taker = loop {
         let now = portico_store::lease::current(store).await.unwrap().unwrap();
-        if now.holder.contains(&survivor_pid) {
-            break;
+        if let Some(taker) = survivors.iter().position(|p| now.holder.contains(p)) {
+            break taker;
         }
         assert!(killed_at.elapsed() < Duration::from_secs(30), "no takeover");
         tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    };
     println!(
-        "takeover after kill -9 of the holder: {} ms (lease 2 s)",
+        "takeover after kill -9 of the holder, one of two standbys: {} ms (lease 2 s)",
         killed_at.elapsed().as_millis()
     );
     wait_for(
@@ -285,7 +285,12 @@ async fn two_servers_one_writer_and_a_takeover_after_kill_9() {
         Duration::from_secs(60),
     )
     .await;
-    survivor.kill();
+    // The standby that did not take over wrote nothing: it still stands by.
+    let lease = portico_store::lease::current(store).await.unwrap().unwrap();
+    assert!(lease.holder.contains(&survivors[taker]), "{lease:?}");
+    for s in &mut servers {
+        s.kill();
+    }
     assert_eq!(count(turn).await, (1, 3, 1, 1, 1), "one of everything");
     let statuses: Vec<String> =
         portico_store::testing::query_scalar("SELECT status FROM plans ORDER BY id")

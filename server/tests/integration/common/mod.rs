@@ -108,17 +108,12 @@ impl Builder {
             Some(region) => Some(rig::SandboxUse::take(region).await),
             None => None,
         };
-        let key_values: Option<std::sync::Arc<dyn app::state::KeyValues>> =
-            match (&sandbox, self.key_values) {
-                (Some(s), true) => {
-                    Some(std::sync::Arc::new(portico::aws::keys::SdkKeyValues::new(
-                        s.turn.sdk_config(s.region, 3).await,
-                        Default::default(),
-                    )))
-                }
-                (None, true) => panic!("with_key_values needs with_sandbox"),
-                _ => None,
-            };
+        // The key values' AWS side, made once the store is (its calls are paced there).
+        let key_values = match (&sandbox, self.key_values) {
+            (Some(s), true) => Some(s.turn.sdk_config(s.region, 3).await),
+            (None, true) => panic!("with_key_values needs with_sandbox"),
+            _ => None,
+        };
         let networks: Option<std::sync::Arc<dyn app::state::Networks>> = match &sandbox {
             Some(s) => Some(std::sync::Arc::new(
                 portico::aws::network::SdkNetworks::new(
@@ -197,6 +192,28 @@ impl TestApp {
         }
     }
 
+    /// Another server on this app's database: a connection pool and a router of its own, so
+    /// only what is in the database (sessions, users, plans, the throttle's counts) is shared,
+    /// as between two `portico serve` behind a load balancer. It signs in with the same
+    /// password.
+    pub async fn replica(&self) -> TestApp {
+        let store = Store::connect(&self.db_arg()).await.expect("open db");
+        let leptos = LeptosOptions::builder().output_name("portico").build();
+        let state = AppState::new(store.clone(), leptos, LoginThrottle::default());
+        let router = web::router(state, &WebConfig::default())
+            .await
+            .expect("router")
+            .layer(MockConnectInfo(SocketAddr::from(([10, 1, 2, 4], 40000))));
+        Self {
+            router,
+            store,
+            password: self.password.clone(),
+            sandbox: None,
+            _dir: tempfile::tempdir().expect("temp dir"),
+            postgres: None,
+        }
+    }
+
     /// For the rows no store function reads (`portico_store::testing::query…`).
     pub fn db(&self) -> &Store {
         &self.store
@@ -204,7 +221,7 @@ impl TestApp {
 
     async fn build(
         throttle: LoginThrottle,
-        key_values: Option<std::sync::Arc<dyn app::state::KeyValues>>,
+        key_values: Option<aws_config::SdkConfig>,
         networks: Option<std::sync::Arc<dyn app::state::Networks>>,
         session_lifetime: Option<std::time::Duration>,
         web: &WebConfig,
@@ -226,8 +243,10 @@ impl TestApp {
         };
         let leptos = LeptosOptions::builder().output_name("portico").build();
         let mut state = AppState::new(store.clone(), leptos, throttle);
-        if let Some(kv) = key_values {
-            state = state.with_key_values(kv);
+        if let Some(config) = key_values {
+            state = state.with_key_values(std::sync::Arc::new(
+                portico::aws::keys::SdkKeyValues::new(config, Default::default(), store.clone()),
+            ));
         }
         if let Some(n) = networks {
             state = state.with_networks(n);

@@ -76,6 +76,8 @@ fn fast_sender(rig: &Rig) -> Arc<Sender> {
         SenderConfig {
             poll: Duration::from_millis(10),
             retry_unit: Duration::from_millis(1),
+            // The receivers of these tests listen on this machine.
+            to_local_addresses: true,
             ..Default::default()
         },
     )
@@ -198,4 +200,91 @@ async fn a_receiver_that_does_not_answer_holds_up_no_reconcile() {
     sender.abort();
     assert!(log.iter().all(|d| d.status == "delivered"), "{log:?}");
     assert!(log.iter().any(|d| d.kind == "drift"), "{log:?}");
+}
+
+/// Loopback and link-local hosts (this machine's services, the instance metadata service) are
+/// refused unless `--webhooks-to-local-addresses` allows them: by address, and by a name that
+/// resolves to one when the message is sent.
+#[tokio::test]
+async fn a_webhook_at_a_local_address_is_not_sent_unless_allowed() {
+    let rig = rig_with(|t| t.gateway.drift_mode = DriftMode::Report).await;
+    let receiver = Receiver::start(0, true).await;
+    let by_name = receiver.url.replace("127.0.0.1", "localhost");
+    webhook(&rig, &receiver.url, &"k".repeat(SECRET_MIN)).await;
+    webhook(&rig, &by_name, &"k".repeat(SECRET_MIN)).await;
+    let worker = rig.worker(fast()).await;
+    rig.converge(&worker, 3).await;
+    make_drift(&rig).await;
+    assert_eq!(worker.reconcile(rig.id).await, Outcome::DriftReported);
+    let sender = Sender::new(
+        rig.app.store.clone(),
+        SenderConfig {
+            poll: Duration::from_millis(10),
+            // Every try refused: the five retries in a second.
+            retry_unit: Duration::from_micros(100),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .spawn();
+    let log = settled(&rig).await;
+    sender.abort();
+    let drift: Vec<_> = log.iter().filter(|d| d.kind == "drift").collect();
+    assert_eq!(drift.len(), 2, "{log:?}");
+    for d in drift {
+        assert_eq!(d.status, "failed", "{d:?}");
+        assert!(
+            d.last_error.as_deref().is_some_and(|e| e.starts_with(
+                "not sent: the webhook's host is at this machine's own (loopback) address"
+            )),
+            "{d:?}"
+        );
+    }
+    assert!(receiver.requests().is_empty(), "nothing reached it");
+}
+
+/// A step AWS refuses every time fails every run the worker makes (each a new plan, with
+/// fewer steps as the rest get done): one message, not one per try.
+#[tokio::test]
+async fn a_failure_tried_again_and_again_alerts_once() {
+    let rig = rig().await;
+    let receiver = Receiver::start(0, true).await;
+    let secret = "k".repeat(SECRET_MIN);
+    portico_store::alerts::create(
+        &rig.app.store,
+        "ada",
+        &portico_store::alerts::NewWebhook {
+            gateway: Some("seed"),
+            url: &receiver.url,
+            events: &[Kind::ApplyFailed],
+            format: Format::Json,
+            secret: &secret,
+        },
+    )
+    .await
+    .unwrap();
+    rig.turn()
+        .control(
+            "POST",
+            "/faults",
+            Some(json!({ "service": "apigateway", "operation": "CreateVpcLink", "kind": "denied", "rate": 1.0 })),
+        )
+        .await;
+    let worker = rig.worker(fast()).await;
+    for _ in 0..3 {
+        let outcome = worker.reconcile(rig.id).await;
+        assert!(matches!(outcome, Outcome::Failed(_)), "{outcome:?}");
+    }
+    let failed: i64 =
+        portico_store::testing::query_scalar("SELECT COUNT(*) FROM plans WHERE status = 'failed'")
+            .fetch_one(rig.app.db())
+            .await
+            .unwrap();
+    assert_eq!(failed, 3, "three tries, three plans");
+    let sender = fast_sender(&rig).spawn();
+    let log = settled(&rig).await;
+    sender.abort();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].kind, "apply_failed");
+    assert_eq!(receiver.requests().len(), 1);
 }

@@ -1,7 +1,10 @@
 //! One writer: several workers on one database elect one through the lease; the others stand
-//! by and write nothing, to AWS or to the plans.
+//! by and write nothing, to AWS or to the plans. A server cut off from the database stops
+//! writing to AWS; what one server saves shows as progress on the pages another serves.
 
 use super::*;
+use axum::http::StatusCode;
+use portico_core::model::Role;
 use portico_core::plan::lifecycle::GatewayState;
 
 fn named(holder: &str) -> WorkerConfig {
@@ -211,4 +214,142 @@ async fn the_next_holder_settles_after_a_clean_stop_holding_the_lease() {
     // Then it works as any holder does.
     wait_in_sync(&rig).await;
     task.abort();
+}
+
+/// A server cut off from the database in the middle of a plan stops writing to AWS: every
+/// write first renews the lease, which it can no longer do. Another server takes over once
+/// the lease has run out, and finishes with one of everything.
+#[tokio::test]
+async fn a_server_cut_off_from_the_database_stops_writing_to_aws() {
+    let rig = rig().await;
+    rig.turn()
+        .control(
+            "POST",
+            "/faults",
+            Some(json!({ "kind": "latency", "latency_ms": 150, "rate": 1.0 })),
+        )
+        .await;
+    // Server a on a connection pool of its own, so it alone is cut off.
+    let own = portico_store::Store::connect(&rig.app.db_arg())
+        .await
+        .unwrap();
+    let a = std::sync::Arc::new(Worker::new(
+        own.clone(),
+        rig.turn().sdk_config(REGION, 1).await,
+        named("server-a"),
+    ));
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let task = a.clone().spawn(wake.clone());
+    let started = std::time::Instant::now();
+    loop {
+        let running: i64 = portico_store::testing::query_scalar(
+            "SELECT COUNT(*) FROM plan_steps WHERE idx >= 10 AND status = 'running'",
+        )
+        .fetch_one(rig.app.db())
+        .await
+        .unwrap();
+        if running > 0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "no step 10");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    own.close().await;
+    // What was in flight (150 ms a call) lands; after that, nothing more is written.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, cut) = rig.calls().await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (_, later) = rig.calls().await;
+    assert_eq!(cut, later, "writes after the cut");
+    let lease = portico_store::lease::current(rig.app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(lease.holder, "server-a");
+    assert!(
+        lease.expires_ms <= portico_store::now_ms(),
+        "its lease ran out: {lease:?}"
+    );
+    // Another server takes over and finishes the plan's work.
+    rig.turn().control("DELETE", "/faults", None).await;
+    let b = std::sync::Arc::new(rig.worker(named("server-b")).await);
+    let other = b.clone().spawn(wake);
+    wait_in_sync(&rig).await;
+    other.abort();
+    task.abort();
+    assert_eq!(rig.inventory().await, seed_inventory(), "one of everything");
+}
+
+/// An edit saved through one server shows as live progress on the page another serves: the
+/// plan and its steps are read from the database, and so is the session (no stickiness).
+#[tokio::test]
+async fn an_edit_on_one_server_shows_as_progress_on_another() {
+    let rig = rig().await;
+    let password = rig.app.password.clone();
+    app::api::users::ssr::create(rig.app.db(), "test", "ada", Role::Editor, &password)
+        .await
+        .unwrap();
+    let other = rig.app.replica().await;
+    let cookie = rig.app.login("ada").await;
+    let mut edited = portico_store::gateways::load(rig.app.db(), "seed")
+        .await
+        .unwrap()
+        .topology;
+    edited.stages[0]
+        .variables
+        .insert("release".into(), "2".into());
+    let yaml = edited.to_yaml().unwrap();
+    let r = rig
+        .app
+        .call(
+            "upload_topology",
+            Some(&cookie),
+            &[("gateway", "seed"), ("yaml", &yaml)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let generation = rig.app.generation("seed").await;
+    // A worker on neither server, as on a third; slow calls, so the run can be watched.
+    rig.turn()
+        .control(
+            "POST",
+            "/faults",
+            Some(json!({ "kind": "latency", "latency_ms": 50, "rate": 1.0 })),
+        )
+        .await;
+    let worker = std::sync::Arc::new(rig.worker(named("server-c")).await);
+    let task = worker
+        .clone()
+        .spawn(std::sync::Arc::new(tokio::sync::Notify::new()));
+    // The other server's page, as the browser asks for it every few seconds.
+    let mut seen = std::collections::BTreeSet::new();
+    let started = std::time::Instant::now();
+    let last = loop {
+        let r = other
+            .call("gateway_runs", Some(&cookie), &[("name", "seed")])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let view: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        let plan = &view["plans"][0];
+        if plan["generation"] == generation {
+            let done = plan["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["status"] == "done")
+                .count();
+            seen.insert(done);
+            if plan["status"] == "done" {
+                break view;
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{view}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    task.abort();
+    assert_eq!(last["generation"], generation);
+    assert!(
+        seen.len() >= 3,
+        "the steps' progress, as the other server showed it: {seen:?}"
+    );
 }

@@ -13,6 +13,17 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// How many calls the sandbox refused for AWS's request quotas, from its call log.
+fn quota_answers(log: &serde_json::Value) -> u64 {
+    log["injected"]
+        .as_object()
+        .into_iter()
+        .flat_map(|s| s.values())
+        .flat_map(|ops| ops.as_object().into_iter().flat_map(|o| o.values()))
+        .filter_map(|kinds| kinds["quota"].as_u64())
+        .sum()
+}
+
 /// The seed in the sandbox's demo account, stored as gateway `seed` (not yet in AWS).
 struct Rig {
     app: TestApp,
@@ -71,5 +82,6 @@ mod converge;
 mod lease;
 mod lifecycle;
 mod listing;
+mod pages_quota;
 mod scale;
 mod traffic;

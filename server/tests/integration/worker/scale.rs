@@ -66,14 +66,7 @@ fn tally(log: &serde_json::Value) -> (u64, u64, u64) {
             }
         }
     }
-    let throttled = log["injected"]
-        .as_object()
-        .into_iter()
-        .flat_map(|s| s.values())
-        .flat_map(|ops| ops.as_object().into_iter().flat_map(|o| o.values()))
-        .filter_map(|kinds| kinds["quota"].as_u64())
-        .sum();
-    (reads, writes, throttled)
+    (reads, writes, quota_answers(log))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

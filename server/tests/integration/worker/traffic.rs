@@ -118,6 +118,25 @@ async fn a_stage_answering_5xx_past_the_threshold_is_degraded_and_recovers() {
     assert_eq!(value("IntegrationLatency", "p99"), Some(49.5));
     assert_eq!(value("4XXError", "Sum"), None, "no 4xx put, no point");
 
+    // Half an hour on with no read since (CloudWatch unreachable, or reads further apart than
+    // the window): the stage keeps the verdict of the last figures read, it does not turn
+    // healthy for want of figures.
+    let topology = portico_store::gateways::by_id(&rig.app.store, rig.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .topology;
+    let resources_say = portico_core::health::Health {
+        level: Level::Healthy,
+        reason: "every resource is available".into(),
+        parts: vec![],
+    };
+    let later = worker
+        .health_with_traffic(rig.id, &topology, resources_say, now + 30 * 60)
+        .await
+        .unwrap();
+    assert_eq!(later.level, Level::Degraded, "{later:?}");
+
     // The period fills in late (CloudWatch's way): read again, the rate is back under 5 %.
     put(&rig, &api, &stage, "Count", period + 30, vec![4000.0]).await;
     let health = worker.refresh_health(rig.id).await.unwrap();
@@ -154,6 +173,13 @@ async fn cloudwatch_refusing_leaves_health_as_aws_resources_say() {
         "{after:?}"
     );
     assert_eq!(after.read_until, 0, "nothing was read");
+    // The overview does not call that "no traffic".
+    let now = portico_store::now_unix();
+    let (_, not_read) =
+        app::api::gateways::ssr::sparkline_hours(&rig.app.store, &[rig.id], now - DAY)
+            .await
+            .unwrap();
+    assert!(not_read.contains(&rig.id), "{not_read:?}");
     // Allowed again: the next read goes through and the error is gone.
     worker.refresh_health(rig.id).await.unwrap();
     let after = reads(&rig.app.store, rig.id).await.unwrap().unwrap();
@@ -276,7 +302,13 @@ async fn the_measured_cost_is_the_hours_cloudwatch_counted_at_the_prices() {
     // The overview's sparkline counts the same hours.
     let store = &rig.app.store;
     let ids = [rig.id];
-    let sparkline = || app::api::gateways::ssr::sparkline_hours(store, &ids, now - DAY);
+    let sparkline = || async {
+        let (hourly, not_read) = app::api::gateways::ssr::sparkline_hours(store, &ids, now - DAY)
+            .await
+            .unwrap();
+        assert!(not_read.is_empty(), "read: {not_read:?}");
+        Ok::<_, ()>(hourly)
+    };
     let hourly = sparkline().await.unwrap();
     assert_eq!(hourly[&rig.id], [(first, 600_000.0), (second, 400_000.0)]);
 
