@@ -28,8 +28,11 @@ need_rust_tools() {
   rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
     || { log "adding the wasm32 target"; rustup target add wasm32-unknown-unknown; }
   if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
-    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (once; about 13 minutes on 2 cores)"
-    cargo install --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION" --features no_downloads \
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (once: the longest step on a cold machine)"
+    # Its own release profile (fat LTO in one codegen unit) made its final step half an hour
+    # of one core on a cold machine; a build tool needs no such optimisation.
+    CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+      cargo install --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION" --features no_downloads \
       --root "$PORTICO_CACHE/tools"
   fi
   if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
