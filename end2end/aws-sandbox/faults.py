@@ -88,6 +88,9 @@ class FaultLayer:
         self.faults: list[Fault] = []
         self.calls: Counter = Counter()
         self.injected: Counter = Counter()
+        # AWS calls being carried out now: a call keeps going after its caller is gone (killed
+        # mid-call), as in AWS, so a test waits for these before it reads the account.
+        self.in_flight = 0
         self.random = random.Random(seed)
         self.quotas = Quotas()
 
@@ -118,7 +121,12 @@ class FaultLayer:
 
     def call_log(self) -> dict:
         with self.lock:
-            out: dict = {"calls": {}, "injected": {}, "total": sum(self.calls.values())}
+            out: dict = {
+                "calls": {},
+                "injected": {},
+                "total": sum(self.calls.values()),
+                "in_flight": self.in_flight,
+            }
             for (service, op), n in sorted(self.calls.items()):
                 out["calls"].setdefault(service, {})[op] = n
             for (service, op, kind), n in sorted(self.injected.items()):
@@ -178,14 +186,20 @@ class FaultLayer:
                     break
         if over_quota:
             return error_response(service, "throttle", start_response, operation)
-        if fault is not None:
-            if fault.kind == "latency":
-                time.sleep(fault.latency_ms / 1000.0)
-            elif fault.kind.startswith("applied-"):
-                return self.applied_then_lost(environ, service, fault.kind, start_response)
-            else:
-                return error_response(service, fault.kind, start_response, operation)
-        return self.app(environ, start_response)
+        with self.lock:
+            self.in_flight += 1
+        try:
+            if fault is not None:
+                if fault.kind == "latency":
+                    time.sleep(fault.latency_ms / 1000.0)
+                elif fault.kind.startswith("applied-"):
+                    return self.applied_then_lost(environ, service, fault.kind, start_response)
+                else:
+                    return error_response(service, fault.kind, start_response, operation)
+            return self.app(environ, start_response)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
 
     def applied_then_lost(self, environ, service, kind, start_response):  # type: ignore[no-untyped-def]
         """Carries the call out in moto, then loses its answer: a 500, or a response cut off

@@ -6,7 +6,8 @@ Prints `READY http://127.0.0.1:PORT` once it answers. Control API (JSON), beside
 /moto-api/:
     GET  /_sandbox/health                 → {"ok": true, "patched": bool}
     POST /_sandbox/reset                  → moto reset; faults, call log and settings back to defaults
-    GET  /_sandbox/calls                  → {"calls": {service: {operation: n}}, "injected": …, "total": n}
+    GET  /_sandbox/calls                  → {"calls": {service: {operation: n}}, "injected": …, "total": n,
+                                             "in_flight": n (calls being carried out now)}
     POST /_sandbox/calls/reset
     GET  /_sandbox/faults    POST /_sandbox/faults {service, operation, kind, rate, count, latency_ms}
     DELETE /_sandbox/faults
