@@ -165,6 +165,7 @@ test.describe('without JavaScript', () => {
 });
 
 test("the health section charts each stage's traffic, without JavaScript too", async ({ browser, page }) => {
+  test.setTimeout(90_000); // waits for the worker's reads: the day's, then the month's
   // The sandbox holds 30 days of the seed's traffic (.ci/sandbox.sh's demo_seed), and of its
   // load balancer once the worker made it; the worker reads it with the gateway's health.
   const plain = await signInWithoutJs(browser, 'viewer', '/gateways/seed');
@@ -181,12 +182,17 @@ test("the health section charts each stage's traffic, without JavaScript too", a
   await expect(titles.nth(1)).toHaveText('Stage dev: latency (dashed: backend time), last 24 hours');
   await expect(dev.locator('polyline[data-series="p99"]')).toHaveCount(1);
 
-  // The 30 days, in hourly points: the stage's and the load balancer's.
+  // The 30 days, in hourly points: the stage's and the load balancer's (read in calls of their
+  // own after the five-minute ones, so they may come a health read later).
   await plain.getByRole('link', { name: 'last 30 days' }).click();
   await expect(plain).toHaveURL(/\?traffic=30d/);
   await expect(plain.getByRole('heading', { name: 'Traffic, last 30 days' })).toBeVisible();
   await expect(titles.first()).toHaveText('Stage dev: requests and errors per hour, last 30 days');
   const hourly = dev.locator('polyline[data-series="requests"]');
+  await expect(async () => {
+    await plain.reload();
+    await expect(hourly).toHaveCount(1, { timeout: 500 });
+  }).toPass({ timeout: 30_000 });
   expect((await hourly.getAttribute('points'))!.trim().split(' ').length).toBeGreaterThan(29 * 24);
   const processed = plain.locator('#health figure.chart[data-subject="load balancer"] polyline[data-series="processed"]');
   await expect(async () => {

@@ -113,20 +113,22 @@ impl Worker {
             // What the cursors are for: a stage, load balancer or target group that is new
             // since (or replaced) has its past read too, so every cursor starts over.
             let resources = resources(&name, &stages, &network);
-            // Once an interval, or at once when what is read changed.
+            // The reads so far, if they were of these resources (else every cursor starts over).
+            let same = reads.as_ref().filter(|r| r.is_for(&resources));
+            let (until, extras_until, points_until) = same.map_or((0, 0, 0), |r| {
+                (r.read_until, r.extras_read_until, r.points_read_until)
+            });
+            // The five-minute series once an interval, or at once when what is read changed.
             let interval = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
-            if reads
-                .as_ref()
-                .is_some_and(|r| r.is_for(&resources) && now - r.asked_at < interval)
-            {
+            let five_minutes_due = same.is_none_or(|r| now - r.asked_at >= interval);
+            // The hourly points once an hour has settled. A read of them cut short (the worker
+            // turned to an edit, or the read ran out of time) goes on from where it stopped at
+            // the next health read; after CloudWatch failed, at the next interval.
+            let hourly_due = points_end - points_until >= HOUR
+                && same.is_none_or(|r| r.error.is_none() || now - r.asked_at >= interval);
+            if !five_minutes_due && !hourly_due {
                 return Ok(());
             }
-            let (until, extras_until, points_until) = match &reads {
-                Some(r) if r.is_for(&resources) => {
-                    (r.read_until, r.extras_read_until, r.points_read_until)
-                }
-                _ => (0, 0, 0),
-            };
             let caller = Caller {
                 retry: crate::aws::call::Retry {
                     attempts: 2,
@@ -156,7 +158,7 @@ impl Worker {
                 (EVERY_READ.to_vec(), from(until, LATE_SECONDS, DAY, end))
             };
             let five_minutes = cloudwatch::stage_queries(&name, &stages, &metrics, PERIOD);
-            if !five_minutes.is_empty() && start < end {
+            if five_minutes_due && !five_minutes.is_empty() && start < end {
                 let read = cloudwatch::read(clients, &caller, &five_minutes, start, end);
                 match bounded(read, READ_TIMEOUT).await {
                     Ok(points) => {
@@ -175,7 +177,7 @@ impl Worker {
             // balancer's, a few days a call at first (kept as each arrives), so a slow first
             // read never costs health its five-minute figures.
             let mut hourly: Vec<cloudwatch::Query> = vec![];
-            if error.is_none() && points_end - points_until >= HOUR {
+            if error.is_none() && hourly_due {
                 hourly = cloudwatch::stage_queries(&name, &stages, &hourly_points(), HOUR);
                 hourly.extend(network);
             }
