@@ -37,7 +37,7 @@ pub trait Adoptions: Send + Sync {
         rest_api: String,
         name: String,
     ) -> Answer<Result<crate::api::adopt::Inspection, String>>;
-    /// Adopts it: stores the gateway and tags what it adopts.
+    /// Adopts it: stores the gateway; the worker's run that follows tags what it adopts.
     fn adopt(
         &self,
         actor: String,

@@ -207,11 +207,6 @@ async fn read_load_balancer(
     let Some(lb) = lbs.load_balancers().first() else {
         return Ok(());
     };
-    let (tags, _) = caller
-        .call(Service::Elb, "DescribeTags", || {
-            elb.describe_tags().resource_arns(arn).send()
-        })
-        .await?;
     let tags_of = |d: &elbt::TagDescription| -> BTreeMap<String, String> {
         d.tags()
             .iter()
@@ -245,12 +240,10 @@ async fn read_load_balancer(
             .filter_map(|z| z.subnet_id().map(str::to_owned))
             .collect(),
         listeners: vec![],
-        tags: tags
-            .tag_descriptions()
-            .first()
-            .map(tags_of)
-            .unwrap_or_default(),
+        tags: BTreeMap::new(),
     };
+    // The target groups the listeners forward to, not read yet.
+    let mut groups: Vec<String> = vec![];
     for l in listeners.listeners() {
         let target_group = l
             .default_actions()
@@ -264,18 +257,46 @@ async fn read_load_balancer(
                 .unwrap_or_default(),
             target_group: target_group.clone(),
         });
-        let Some(tg_arn) = target_group else { continue };
-        if found.target_groups.contains_key(&tg_arn) {
-            continue;
+        if let Some(tg) = target_group {
+            if !found.target_groups.contains_key(&tg) && !groups.contains(&tg) {
+                groups.push(tg);
+            }
         }
-        let (groups, _) = caller
-            .call(Service::Elb, "DescribeTargetGroups", || {
-                elb.describe_target_groups()
-                    .target_group_arns(&tg_arn)
+    }
+    // The load balancer's tags and the groups', and the groups themselves, 20 ARNs a call
+    // (the API's limit): a page's calls come from the pages' small part of ELB's quota.
+    let mut tags: HashMap<String, BTreeMap<String, String>> = HashMap::new();
+    let tagged: Vec<String> = std::iter::once(arn.to_owned())
+        .chain(groups.iter().cloned())
+        .collect();
+    for chunk in tagged.chunks(20) {
+        let (out, _) = caller
+            .call(Service::Elb, "DescribeTags", || {
+                elb.describe_tags()
+                    .set_resource_arns(Some(chunk.to_vec()))
                     .send()
             })
             .await?;
-        let Some(g) = groups.target_groups().first() else {
+        for d in out.tag_descriptions() {
+            if let Some(resource) = d.resource_arn() {
+                tags.insert(resource.to_owned(), tags_of(d));
+            }
+        }
+    }
+    found_lb.tags = tags.remove(arn).unwrap_or_default();
+    let mut described: Vec<elbt::TargetGroup> = vec![];
+    for chunk in groups.chunks(20) {
+        let (out, _) = caller
+            .call(Service::Elb, "DescribeTargetGroups", || {
+                elb.describe_target_groups()
+                    .set_target_group_arns(Some(chunk.to_vec()))
+                    .send()
+            })
+            .await?;
+        described.extend(out.target_groups().iter().cloned());
+    }
+    for g in &described {
+        let Some(tg_arn) = g.target_group_arn().map(str::to_owned) else {
             continue;
         };
         let (attrs, _) = caller
@@ -290,11 +311,6 @@ async fn read_load_balancer(
                 elb.describe_target_health()
                     .target_group_arn(&tg_arn)
                     .send()
-            })
-            .await?;
-        let (tg_tags, _) = caller
-            .call(Service::Elb, "DescribeTags", || {
-                elb.describe_tags().resource_arns(&tg_arn).send()
             })
             .await?;
         let mut instances: Vec<String> = health
@@ -319,11 +335,7 @@ async fn read_load_balancer(
                 health_check: convert::health_check(g),
                 deregistration_delay: convert::deregistration_delay(attrs.attributes()),
                 instances,
-                tags: tg_tags
-                    .tag_descriptions()
-                    .first()
-                    .map(tags_of)
-                    .unwrap_or_default(),
+                tags: tags.remove(&tg_arn).unwrap_or_default(),
             },
         );
     }
@@ -367,4 +379,4 @@ pub fn report(a: &Adoption) -> String {
 }
 
 mod take_over;
-pub use take_over::{take_over, SdkAdoptions, TakenOver};
+pub use take_over::{store_adoption, take_over, SdkAdoptions, TakenOver};

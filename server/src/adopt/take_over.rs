@@ -24,11 +24,11 @@ pub struct TakenOver {
     pub tagged: Vec<String>,
 }
 
-/// Adopts REST API `rest_api` as gateway `name`: stores the adoption (refused while anything
-/// does not fit), then gives every adopted resource Portico's tags. Stopped half way (a crash,
-/// a refused tag call), running it again finishes the tags — and the worker's next run tags
-/// what is left anyway, since the gateway owns its adopted resources by id until they are
-/// tagged.
+/// Adopts REST API `rest_api` as gateway `name`: stores the adoption (`store_adoption`), then
+/// gives every adopted resource Portico's tags (the CLI: it says what it tagged). Stopped half
+/// way (a crash, a refused tag call), running it again finishes the tags — and the worker's
+/// next run tags what is left anyway, since the gateway owns its adopted resources by id until
+/// they are tagged.
 pub async fn take_over(
     store: &portico_store::Store,
     clients: &Clients,
@@ -38,6 +38,39 @@ pub async fn take_over(
     adoption: Option<&Adoption>,
     name: &str,
 ) -> Result<TakenOver, app::error::AppError> {
+    let (g, mut out) = store_adoption(store, actor, rest_api, adoption, name).await?;
+    let installation = portico_store::installation::id(store).await?;
+    let owner = crate::worker::owner::Owner::of(store, &installation, &g).await?;
+    let actual = crate::worker::observe::observe(clients, caller, &owner)
+        .await
+        .map_err(|e| AppError::Unavailable(format!("Could not read AWS: {e}")))?;
+    for u in &actual.untagged {
+        crate::worker::apply::tag(clients, caller, &owner, u)
+            .await
+            .map_err(|e| {
+                AppError::Unavailable(format!(
+                    "Gateway {name} is stored, but tagging {} failed: {e}. Run the adoption \
+                     again to finish (the worker also finishes it on its next run).",
+                    u.label
+                ))
+            })?;
+        out.tagged.push(u.label.clone());
+    }
+    Ok(out)
+}
+
+/// Stores the adoption of REST API `rest_api` as gateway `name` (refused while anything does
+/// not fit; an earlier adoption of the same API is taken up again), with nothing tagged yet:
+/// the worker's run the new generation starts tags what it adopts, from the worker's part of
+/// AWS's quotas (the adopt page stops here: its calls come from the pages' smaller part, and a
+/// person waits for them).
+pub async fn store_adoption(
+    store: &portico_store::Store,
+    actor: &str,
+    rest_api: &str,
+    adoption: Option<&Adoption>,
+    name: &str,
+) -> Result<(portico_store::gateways::Desired, TakenOver), app::error::AppError> {
     use portico_store::gateways;
     let mut out = TakenOver::default();
     let existing = match gateways::load(store, name).await {
@@ -87,24 +120,7 @@ pub async fn take_over(
             gateways::load(store, name).await?
         }
     };
-    let installation = portico_store::installation::id(store).await?;
-    let owner = crate::worker::owner::Owner::of(store, &installation, &g).await?;
-    let actual = crate::worker::observe::observe(clients, caller, &owner)
-        .await
-        .map_err(|e| AppError::Unavailable(format!("Could not read AWS: {e}")))?;
-    for u in &actual.untagged {
-        crate::worker::apply::tag(clients, caller, &owner, u)
-            .await
-            .map_err(|e| {
-                AppError::Unavailable(format!(
-                    "Gateway {name} is stored, but tagging {} failed: {e}. Run the adoption \
-                     again to finish (the worker also finishes it on its next run).",
-                    u.label
-                ))
-            })?;
-        out.tagged.push(u.label.clone());
-    }
-    Ok(out)
+    Ok((g, out))
 }
 
 /// The adopt page's AWS side: a page's calls, on whichever server serves it, paced by the
@@ -241,16 +257,7 @@ impl app::state::Adoptions for SdkAdoptions {
                 AppError::Unavailable(format!("Could not read REST API {rest_api}: {e}"))
             })?;
             let a = portico_core::adopt::adopt(&found, &name, role_arn.as_deref());
-            take_over(
-                &store,
-                &clients,
-                &caller,
-                &actor,
-                &rest_api,
-                Some(&a),
-                &name,
-            )
-            .await?;
+            store_adoption(&store, &actor, &rest_api, Some(&a), &name).await?;
             Ok(())
         })
     }

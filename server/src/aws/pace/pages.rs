@@ -134,7 +134,7 @@ mod tests {
         }
         // A page's key reveal takes from API Gateway's bucket of all operations.
         let all = &buckets(Service::ApiGateway, "GetApiKey").unwrap();
-        assert_eq!(all, &[("apigateway:all".to_owned(), (3.0, 1.0))]);
+        assert_eq!(all, &[("apigateway:all".to_owned(), (6.0, 2.0))]);
         assert_eq!(
             buckets(Service::ApiGateway, "GetResources").unwrap().len(),
             2
