@@ -18,6 +18,16 @@ use portico_store::{keys, StoreError};
 /// What a run calls AWS with: the account's clients, the paced caller, the gateway as owner.
 pub(super) type Aws<'a> = (&'a Clients, &'a Caller, &'a Owner);
 
+/// How a step's course ended (`Worker::step`).
+enum Ended {
+    /// Not started: why the run stops.
+    NotStarted(RunError),
+    /// Test hook: stopped as if killed, after the call and before its journal row.
+    Crashed,
+    /// Called; how it ended as journalled (the outer error: the journal could not be written).
+    Ran(Result<Result<Made, RunError>, RunError>),
+}
+
 /// Why a plan's run stopped before its end.
 pub(super) enum RunError {
     Step(usize, StepError),
@@ -51,6 +61,11 @@ impl Worker {
             ready.add(j);
         }
         let mut outputs = Outputs::default();
+        // Every step's whole course (the lease claimed, journalled before, called, journalled
+        // after) is one future here, and this loop awaits nothing but them: a step's database
+        // transaction (a wait's health read, a claim) is never left unpolled while the loop
+        // waits for the write lock it holds (that stalled writers for the busy timeout, and
+        // the run failed as "busy").
         let mut running = FuturesUnordered::new();
         // Why the run stops, once it must: no step starts after that.
         let mut stop: Option<RunError> = None;
@@ -62,48 +77,33 @@ impl Worker {
                     break;
                 };
                 let step = &p.steps[i];
-                // Compare-and-set before every write: a holder that lost the lease stops here
-                // (the caller checks again once the pacer lets the call through).
-                if step.op.is_write() {
-                    match self.claim_lease().await {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            stop = Some(RunError::LostLease(i));
-                            break;
-                        }
-                        Err(e) => {
-                            stop = Some(RunError::Db(e));
-                            break;
-                        }
-                    }
-                }
-                if let Err(e) = plans::step_started(&self.store, plan_id, i).await {
-                    stop = Some(RunError::Db(e));
-                    break;
-                }
                 // The step takes the values it reads now: they are all made already.
                 let inputs = outputs.only(&step.op.inputs());
                 running.push(async move {
-                    let made = self
-                        .run_step(&step.op, (clients, caller, owner), &inputs, gateway_id)
-                        .await;
-                    (i, made)
+                    let aws = (clients, caller, owner);
+                    (
+                        i,
+                        self.step(plan_id, i, &step.op, aws, &inputs, gateway_id)
+                            .await,
+                    )
                 });
             }
-            let Some((i, result)) = running.next().await else {
+            let Some((i, ended)) = running.next().await else {
                 break;
             };
-            if self.config.crash_after_call == Some(i) {
-                return Err(RunError::Crashed);
-            }
-            // A database error stops new steps; those in flight still finish (and their
-            // journal rows are written if the database answers again).
-            let journalled = match self.journal(plan_id, i, &p.steps[i].op, result).await {
-                Ok(j) => j,
-                Err(e) => {
+            let journalled = match ended {
+                Ended::NotStarted(e) => {
                     stop.get_or_insert(e);
                     continue;
                 }
+                Ended::Crashed => return Err(RunError::Crashed),
+                // A database error stops new steps; those in flight still finish (and their
+                // journal rows are written if the database answers again).
+                Ended::Ran(Err(e)) => {
+                    stop.get_or_insert(e);
+                    continue;
+                }
+                Ended::Ran(Ok(journalled)) => journalled,
             };
             match journalled {
                 Ok(made) => {
@@ -129,6 +129,35 @@ impl Worker {
         }
     }
 
+    /// Step `i` from start to end: the lease claimed before a write (a holder that lost it
+    /// stops here; the caller checks again once the pacer lets the call through), journalled
+    /// as started, called, journalled as ended.
+    async fn step(
+        &self,
+        plan_id: i64,
+        i: usize,
+        op: &Op,
+        aws: Aws<'_>,
+        inputs: &Outputs,
+        gateway_id: i64,
+    ) -> Ended {
+        if op.is_write() {
+            match self.claim_lease().await {
+                Ok(true) => {}
+                Ok(false) => return Ended::NotStarted(RunError::LostLease(i)),
+                Err(e) => return Ended::NotStarted(RunError::Db(e)),
+            }
+        }
+        if let Err(e) = plans::step_started(&self.store, plan_id, i).await {
+            return Ended::NotStarted(RunError::Db(e));
+        }
+        let made = self.run_step(op, aws, inputs, gateway_id).await;
+        if self.config.crash_after_call == Some(i) {
+            return Ended::Crashed;
+        }
+        Ended::Ran(self.journal(plan_id, i, op, made).await)
+    }
+
     /// One step's call; a wait (which can take minutes: a VPC link) keeps health current
     /// meanwhile.
     async fn run_step(
@@ -142,16 +171,19 @@ impl Worker {
         if op.is_write() {
             return call.await;
         }
-        tokio::pin!(call);
-        loop {
-            tokio::select! {
-                r = &mut call => break r,
-                _ = tokio::time::sleep(self.config.health_interval) => {
-                    if let Err(e) = self.refresh_health_as(gateway_id, true).await {
-                        tracing::debug!(gateway = %owner.gateway, "health refresh during a wait: {e}");
-                    }
+        // The reads go on beside the wait, both polled all along (a read's transaction is
+        // never left waiting on the call), and stop with it.
+        let health = async {
+            loop {
+                tokio::time::sleep(self.config.health_interval).await;
+                if let Err(e) = self.refresh_health_as(gateway_id, true).await {
+                    tracing::debug!(gateway = %owner.gateway, "health refresh during a wait: {e}");
                 }
             }
+        };
+        tokio::select! {
+            r = call => r,
+            _ = health => unreachable!("the health reads go on until the wait ends"),
         }
     }
 

@@ -320,7 +320,8 @@ async fn health_reads_aws_in_words_part_by_part() {
         .control(
             "POST",
             "/config",
-            Some(json!({ "vpc_link_pending_seconds": 3, "target_initial_seconds": 0.2 })),
+            // Long enough for the run's other steps, paced, to finish behind the link's wait.
+            Some(json!({ "vpc_link_pending_seconds": 8, "target_initial_seconds": 0.2 })),
         )
         .await;
     let worker = rig
