@@ -14,6 +14,7 @@ use portico_core::plan::schedule::{dependencies, Ready};
 use portico_core::plan::{Op, Plan};
 use portico_store::plans::{self, StepEnd};
 use portico_store::{keys, StoreError};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What a run calls AWS with: the account's clients, the paced caller, the gateway as owner.
 pub(super) type Aws<'a> = (&'a Clients, &'a Caller, &'a Owner);
@@ -22,10 +23,22 @@ pub(super) type Aws<'a> = (&'a Clients, &'a Caller, &'a Owner);
 enum Ended {
     /// Not started: why the run stops.
     NotStarted(RunError),
+    /// Not started: the run was already stopping when its turn came.
+    Skipped,
     /// Test hook: stopped as if killed, after the call and before its journal row.
     Crashed,
     /// Called; how it ended as journalled (the outer error: the journal could not be written).
     Ran(Result<Result<Made, RunError>, RunError>),
+}
+
+/// Which step of which run `Worker::step` takes from start to end.
+struct Course<'a> {
+    plan_id: i64,
+    i: usize,
+    op: &'a Op,
+    gateway_id: i64,
+    /// Set once the run stops: a step not started yet does not start.
+    stopping: &'a AtomicBool,
 }
 
 /// Why a plan's run stopped before its end.
@@ -66,6 +79,9 @@ impl Worker {
         // transaction (a wait's health read, a claim) is never left unpolled while the loop
         // waits for the write lock it holds (that stalled writers for the busy timeout, and
         // the run failed as "busy").
+        // `stop` as the steps already pushed see it: one whose turn comes after it is set does
+        // not start (the old loop started steps one by one and so never did).
+        let stopping = AtomicBool::new(false);
         let mut running = FuturesUnordered::new();
         // Why the run stops, once it must: no step starts after that.
         let mut stop: Option<RunError> = None;
@@ -79,19 +95,27 @@ impl Worker {
                 let step = &p.steps[i];
                 // The step takes the values it reads now: they are all made already.
                 let inputs = outputs.only(&step.op.inputs());
+                let stopping = &stopping;
                 running.push(async move {
                     let aws = (clients, caller, owner);
-                    (
+                    let course = Course {
+                        plan_id,
                         i,
-                        self.step(plan_id, i, &step.op, aws, &inputs, gateway_id)
-                            .await,
-                    )
+                        op: &step.op,
+                        gateway_id,
+                        stopping,
+                    };
+                    (i, self.step(course, aws, &inputs).await)
                 });
             }
             let Some((i, ended)) = running.next().await else {
                 break;
             };
+            if matches!(ended, Ended::NotStarted(_) | Ended::Ran(Err(_))) {
+                stopping.store(true, Ordering::SeqCst);
+            }
             let journalled = match ended {
+                Ended::Skipped => continue,
                 Ended::NotStarted(e) => {
                     stop.get_or_insert(e);
                     continue;
@@ -119,6 +143,7 @@ impl Worker {
                     failed.get_or_insert(e);
                 }
                 Err(e) => {
+                    stopping.store(true, Ordering::SeqCst);
                     stop.get_or_insert(e);
                 }
             }
@@ -132,21 +157,27 @@ impl Worker {
     /// Step `i` from start to end: the lease claimed before a write (a holder that lost it
     /// stops here; the caller checks again once the pacer lets the call through), journalled
     /// as started, called, journalled as ended.
-    async fn step(
-        &self,
-        plan_id: i64,
-        i: usize,
-        op: &Op,
-        aws: Aws<'_>,
-        inputs: &Outputs,
-        gateway_id: i64,
-    ) -> Ended {
+    async fn step(&self, course: Course<'_>, aws: Aws<'_>, inputs: &Outputs) -> Ended {
+        let Course {
+            plan_id,
+            i,
+            op,
+            gateway_id,
+            stopping,
+        } = course;
+        if stopping.load(Ordering::SeqCst) {
+            return Ended::Skipped;
+        }
         if op.is_write() {
             match self.claim_lease().await {
                 Ok(true) => {}
                 Ok(false) => return Ended::NotStarted(RunError::LostLease(i)),
                 Err(e) => return Ended::NotStarted(RunError::Db(e)),
             }
+        }
+        // The run may have begun to stop while the claim waited.
+        if stopping.load(Ordering::SeqCst) {
+            return Ended::Skipped;
         }
         if let Err(e) = plans::step_started(&self.store, plan_id, i).await {
             return Ended::NotStarted(RunError::Db(e));
