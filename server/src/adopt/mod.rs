@@ -207,17 +207,6 @@ async fn read_load_balancer(
     let Some(lb) = lbs.load_balancers().first() else {
         return Ok(());
     };
-    let tags_of = |d: &elbt::TagDescription| -> BTreeMap<String, String> {
-        d.tags()
-            .iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_owned(),
-                    t.value().unwrap_or_default().to_owned(),
-                ))
-            })
-            .collect()
-    };
     let (listeners, _) = caller
         .call(Service::Elb, "DescribeListeners", || {
             elb.describe_listeners()
@@ -265,25 +254,11 @@ async fn read_load_balancer(
     }
     // The load balancer's tags and the groups', and the groups themselves, 20 ARNs a call
     // (the API's limit): a page's calls come from the pages' small part of ELB's quota.
-    let mut tags: HashMap<String, BTreeMap<String, String>> = HashMap::new();
     let tagged: Vec<String> = std::iter::once(arn.to_owned())
         .chain(groups.iter().cloned())
         .collect();
-    for chunk in tagged.chunks(20) {
-        let (out, _) = caller
-            .call(Service::Elb, "DescribeTags", || {
-                elb.describe_tags()
-                    .set_resource_arns(Some(chunk.to_vec()))
-                    .send()
-            })
-            .await?;
-        for d in out.tag_descriptions() {
-            if let Some(resource) = d.resource_arn() {
-                tags.insert(resource.to_owned(), tags_of(d));
-            }
-        }
-    }
-    found_lb.tags = tags.remove(arn).unwrap_or_default();
+    let tags = read::elb_tags(clients, caller, &tagged).await?;
+    found_lb.tags = tag_map(tags.get(arn));
     let mut described: Vec<elbt::TargetGroup> = vec![];
     for chunk in groups.chunks(20) {
         let (out, _) = caller
@@ -335,7 +310,7 @@ async fn read_load_balancer(
                 health_check: convert::health_check(g),
                 deregistration_delay: convert::deregistration_delay(attrs.attributes()),
                 instances,
-                tags: tags.remove(&tg_arn).unwrap_or_default(),
+                tags: tag_map(tags.get(&tg_arn)),
             },
         );
     }

@@ -6,6 +6,7 @@
 use super::call::{AwsError, Caller, Service};
 use super::Clients;
 use aws_sdk_apigateway::types as agw;
+use std::collections::HashMap;
 use std::future::Future;
 
 /// Reads every page of a listing. `page` makes one call from the token AWS gave last (None the
@@ -101,4 +102,41 @@ pub async fn usage_plan_keys(
         Ok::<_, AwsError>((keys.collect::<Vec<_>>(), next))
     })
     .await
+}
+
+/// The tags of load balancers and target groups `arns`, 20 ARNs a call (DescribeTags' limit;
+/// it has no marker, each batch is whole), by ARN.
+pub async fn elb_tags(
+    clients: &Clients,
+    caller: &Caller,
+    arns: &[String],
+) -> Result<HashMap<String, HashMap<String, String>>, AwsError> {
+    let elb = &clients.elb;
+    let mut out = HashMap::new();
+    for chunk in arns.chunks(20) {
+        let (answer, _) = caller
+            .call(Service::Elb, "DescribeTags", || {
+                elb.describe_tags()
+                    .set_resource_arns(Some(chunk.to_vec()))
+                    .send()
+            })
+            .await?;
+        for d in answer.tag_descriptions() {
+            let Some(arn) = d.resource_arn() else {
+                continue;
+            };
+            let tags = d
+                .tags()
+                .iter()
+                .filter_map(|t| {
+                    Some((
+                        t.key()?.to_owned(),
+                        t.value().unwrap_or_default().to_owned(),
+                    ))
+                })
+                .collect();
+            out.insert(arn.to_owned(), tags);
+        }
+    }
+    Ok(out)
 }

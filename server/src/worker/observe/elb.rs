@@ -8,7 +8,7 @@ use crate::aws::{convert, Clients};
 use crate::worker::owner::{Owner, Verdict};
 use portico_core::plan::actual::*;
 use portico_core::plan::names::TAG_GATEWAY;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 pub(super) async fn list(
     clients: &Clients,
@@ -42,7 +42,7 @@ pub(super) async fn list(
         Ok::<_, AwsError>((out.target_groups().to_vec(), next))
     })
     .await?;
-    // Tags, 20 ARNs per call (the API's limit; DescribeTags has no marker, each batch is whole).
+    // Tags (`read::elb_tags`): those of Portico's resources are kept.
     let arns: Vec<String> = inv
         .load_balancers
         .iter()
@@ -53,28 +53,9 @@ pub(super) async fn list(
                 .filter_map(|g| g.target_group_arn().map(str::to_owned)),
         )
         .collect();
-    for chunk in arns.chunks(20) {
-        let (out, _) = caller
-            .call(Service::Elb, "DescribeTags", || {
-                elb.describe_tags()
-                    .set_resource_arns(Some(chunk.to_vec()))
-                    .send()
-            })
-            .await?;
-        for d in out.tag_descriptions() {
-            let tags: HashMap<String, String> = d
-                .tags()
-                .iter()
-                .filter_map(|t| {
-                    Some((
-                        t.key()?.to_owned(),
-                        t.value().unwrap_or_default().to_owned(),
-                    ))
-                })
-                .collect();
-            if let (Some(arn), true) = (d.resource_arn(), tags.contains_key(TAG_GATEWAY)) {
-                inv.elb_tags.insert(arn.to_owned(), tags);
-            }
+    for (arn, tags) in crate::aws::read::elb_tags(clients, caller, &arns).await? {
+        if tags.contains_key(TAG_GATEWAY) {
+            inv.elb_tags.insert(arn, tags);
         }
     }
     Ok(())
