@@ -36,6 +36,12 @@ pub struct LineChart {
     pub empty: &'static str,
 }
 
+/// A chart is a document of its own (a page shows it as an image, which the page's stylesheet
+/// does not reach), so it sets its text and axis colour (`currentColor`) itself: the
+/// stylesheet's `--text`, light and dark.
+const TEXT_COLOURS: &str =
+    "svg{color:#1b1f24}@media (prefers-color-scheme:dark){svg{color:#e6e8eb}}";
+
 /// What a traffic chart's empty window says.
 pub const NO_TRAFFIC: &str = "No traffic in this window.";
 
@@ -82,7 +88,7 @@ impl LineChart {
         let title = esc(&self.title);
         let _ = write!(
             out,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" class="traffic-chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%"><title>{title}</title>"#
+            r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" class="traffic-chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}"><title>{title}</title><style>{TEXT_COLOURS}</style>"#
         );
         if !self.has_points() {
             let _ = write!(
@@ -312,6 +318,15 @@ mod tests {
     fn points_outside_the_window_or_not_finite_are_left_out() {
         let c = chart(vec![(-300, 5.0), (0, 1.0), (900, f64::NAN), (7200, 9.0)]);
         assert_eq!(read_back(&c, &c.svg()), vec![(0, 1.0)]);
+    }
+
+    #[test]
+    fn a_chart_is_a_document_of_its_own_with_its_size_and_colours() {
+        let svg = chart(vec![(0, 1.0)]).svg();
+        assert!(svg.starts_with("<svg xmlns="), "{svg}");
+        assert!(svg.contains(r#"width="640" height="170""#), "{svg}");
+        assert!(svg.contains("prefers-color-scheme:dark"), "{svg}");
+        assert!(svg.ends_with("</svg>"), "{svg}");
     }
 
     #[test]

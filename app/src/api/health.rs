@@ -37,47 +37,17 @@ pub struct HealthView {
 pub struct TrafficChart {
     /// What it charts: `stage dev`, `load balancer`, `port 8080`.
     pub subject: String,
-    /// Its title, shown above it (the SVG's own title is a tooltip).
+    /// Its title, shown above it (the SVG's own title names the document).
     pub title: String,
-    /// Shared: a page's copy of a kept chart is a count, not 20 KB.
+    /// Where the page finds it: `/gateways/{name}/charts/{n}?traffic=…&v=…`. A page shows its
+    /// charts as images, each a document of its own (`server/src/web/charts.rs`), so a page is
+    /// small and quick to render and a browser fetches a chart once for each stored read (the
+    /// `v` changes with it).
+    pub src: String,
+    /// The drawing, on the server only (shared: a page's copy of a kept chart is a count,
+    /// not 20 KB).
+    #[serde(skip)]
     pub svg: std::sync::Arc<str>,
-}
-
-/// How the health section's data goes from the server's render to the browser, which
-/// hydrates the page with it: as JSON, without the charts' SVG, which the page's HTML already
-/// holds. Hydrating leaves an element's inner HTML as the server wrote it, and the section is
-/// drawn again only for new data, which the browser fetches whole (`gateway_health`). The
-/// charts are most of a status tab: sent twice, they were half its bytes and most of its
-/// render (escaping them into the page's script).
-pub struct ChartsInTheHtml;
-
-type HealthData = Result<HealthView, AppError>;
-
-impl codee::Encoder<HealthData> for ChartsInTheHtml {
-    type Error = serde_json::Error;
-    type Encoded = String;
-
-    fn encode(data: &HealthData) -> Result<String, serde_json::Error> {
-        match data {
-            Ok(view) if !view.traffic.is_empty() => {
-                let mut view = view.clone();
-                for chart in &mut view.traffic {
-                    chart.svg = "".into();
-                }
-                serde_json::to_string(&HealthData::Ok(view))
-            }
-            _ => serde_json::to_string(data),
-        }
-    }
-}
-
-impl codee::Decoder<HealthData> for ChartsInTheHtml {
-    type Error = serde_json::Error;
-    type Encoded = str;
-
-    fn decode(json: &str) -> Result<HealthData, serde_json::Error> {
-        serde_json::from_str(json)
-    }
 }
 
 /// The timeline's window.
@@ -191,7 +161,11 @@ pub mod ssr {
                     .unwrap_or(usize::MAX)
             });
         }
-        let (traffic, traffic_error) = traffic(db, &g, window, now).await?;
+        let Charts {
+            charts: traffic,
+            error: traffic_error,
+            ..
+        } = traffic(db, &g, window, now).await?;
         Ok(HealthView {
             health,
             at,
@@ -204,6 +178,34 @@ pub mod ssr {
         })
     }
 
+    /// A gateway's traffic charts over a window, as a page shows them.
+    pub struct Charts {
+        pub charts: Vec<TrafficChart>,
+        /// Why CloudWatch could not be read at the last try, when it could not.
+        pub error: Option<String>,
+        /// What the charts were drawn from, in short (their URLs' `v`): None while they are
+        /// drawn to now, which moves, so a browser must ask again each time.
+        pub version: Option<String>,
+    }
+
+    /// The chart `n` of `name`'s traffic over `window` (as the page's `n`th image), and the
+    /// version it was drawn from (None: drawn to now). None when there is no such chart.
+    pub async fn chart(
+        db: &Store,
+        name: &str,
+        window: TrafficWindow,
+        n: usize,
+        now: i64,
+    ) -> Result<Option<(std::sync::Arc<str>, Option<String>)>, AppError> {
+        let g = gateways::load(db, name).await?;
+        let drawn = traffic(db, &g, window, now).await?;
+        Ok(drawn
+            .charts
+            .into_iter()
+            .nth(n)
+            .map(|c| (c.svg, drawn.version)))
+    }
+
     /// The traffic over `window` and why CloudWatch could not be read at the last try. The
     /// window ends where the reads so far end, so the charts change only when a read is
     /// stored or the topology changes: they are drawn once for each (a month's are tens of
@@ -213,9 +215,30 @@ pub mod ssr {
         g: &gateways::Desired,
         window: TrafficWindow,
         now: i64,
-    ) -> Result<(Vec<TrafficChart>, Option<String>), AppError> {
-        let reads = match portico_store::traffic::reads(db, g.id).await? {
-            Some(reads) if reads.read_until > 0 => reads,
+    ) -> Result<Charts, AppError> {
+        let (charts, error, version) = match portico_store::traffic::reads(db, g.id).await? {
+            Some(reads) if reads.read_until > 0 => {
+                let to = reads.read_until;
+                let key = format!(
+                    "traffic charts: gateway {} generation {} {window:?} to {to} {}",
+                    g.id,
+                    g.generation,
+                    reads.stamp(),
+                );
+                let drawn = db
+                    .kept_or(&key, || async {
+                        let drawn =
+                            charts(db, g, window, to, portico_core::chart::NO_TRAFFIC).await?;
+                        let weight = drawn
+                            .iter()
+                            .map(|c| (c.svg.len() + c.title.len() + c.subject.len()) as u64)
+                            .sum();
+                        Ok::<_, AppError>((drawn, weight))
+                    })
+                    .await?;
+                let version = portico_store::key_version(&key);
+                (drawn.as_ref().clone(), reads.error, Some(version))
+            }
             // No five-minute read stored (none yet, the first failed, the cursors went back to
             // 0 after a change of resources, a gateway without stages): drawn to now, and not
             // kept, since `now` moves.
@@ -228,27 +251,30 @@ pub mod ssr {
                 } else {
                     portico_core::chart::NO_TRAFFIC
                 };
-                return Ok((charts(db, g, window, now, empty).await?, error));
+                (charts(db, g, window, now, empty).await?, error, None)
             }
         };
-        let to = reads.read_until;
-        let key = format!(
-            "traffic charts: gateway {} generation {} {window:?} to {to} {}",
-            g.id,
-            g.generation,
-            reads.stamp(),
-        );
-        let drawn = db
-            .kept_or(&key, || async {
-                let drawn = charts(db, g, window, to, portico_core::chart::NO_TRAFFIC).await?;
-                let weight = drawn
-                    .iter()
-                    .map(|c| (c.svg.len() + c.title.len() + c.subject.len()) as u64)
-                    .sum();
-                Ok::<_, AppError>((drawn, weight))
+        let charts = charts
+            .into_iter()
+            .enumerate()
+            .map(|(n, chart)| TrafficChart {
+                src: format!(
+                    "/gateways/{}/charts/{n}?traffic={}{}",
+                    g.topology.gateway.name,
+                    window.param(),
+                    version
+                        .as_deref()
+                        .map(|v| format!("&v={v}"))
+                        .unwrap_or_default(),
+                ),
+                ..chart
             })
-            .await?;
-        Ok((drawn.as_ref().clone(), reads.error))
+            .collect();
+        Ok(Charts {
+            charts,
+            error,
+            version,
+        })
     }
 
     /// Two charts per stage (requests and errors; latency) over `window` to `to`, for the
@@ -349,6 +375,7 @@ pub mod ssr {
                 charts.push(TrafficChart {
                     subject: format!("stage {stage}"),
                     title: c.title.clone(),
+                    src: String::new(),
                     svg: c.svg().into(),
                 });
             }
@@ -374,6 +401,7 @@ pub mod ssr {
                 charts.push(TrafficChart {
                     subject: "load balancer".into(),
                     title: c.title.clone(),
+                    src: String::new(),
                     svg: c.svg().into(),
                 });
             }
@@ -392,6 +420,7 @@ pub mod ssr {
                 charts.push(TrafficChart {
                     subject: format!("port {}", port.port),
                     title: hosts.title.clone(),
+                    src: String::new(),
                     svg: hosts.svg().into(),
                 });
             }

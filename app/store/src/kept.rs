@@ -97,6 +97,15 @@ impl crate::Store {
     }
 }
 
+/// A short name for a key, for a URL that changes whenever what it answers does: a browser may
+/// keep what such a URL answered for as long as it likes (a traffic chart's `?v=`). The same on
+/// every server and version, since it names the key, not this process's cache.
+pub fn key_version(key: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::convert::Infallible;
@@ -123,6 +132,10 @@ mod tests {
             .unwrap();
         assert_eq!(*again, "one");
         assert_eq!(worked.load(Ordering::SeqCst), 1);
+        // A key's version: short, the same for the same key, another for another.
+        assert_eq!(super::key_version("a"), super::key_version("a"));
+        assert_eq!(super::key_version("a").len(), 16);
+        assert_ne!(super::key_version("a"), super::key_version("b"));
         // The same key for another type is another value.
         let number = store
             .kept_or("a", || async { Ok::<_, Infallible>((7_u64, 8)) })

@@ -47,6 +47,7 @@ pub use backup::RestoreError;
 pub use copy::CopyError;
 pub use db::{is_postgres, shown, OpenError, Tx, MIGRATOR, POSTGRES_MIGRATOR};
 pub use error::{StoreError, StoreResult};
+pub use kept::key_version;
 pub use sessions::Sessions;
 
 /// A handle on the database; cheap to clone (a connection pool inside).

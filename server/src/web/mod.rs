@@ -1,6 +1,7 @@
 //! The HTTP surface: Leptos pages and server functions, `/healthz`, `/metrics`, and the
 //! middleware every request passes (sessions, cross-site refusal, page guard, metrics).
 
+mod charts;
 mod guard;
 mod headers;
 pub mod metrics;
@@ -72,6 +73,7 @@ pub async fn router(
         )
         .route("/gateways/{name}/topology.yaml", get(export_topology))
         .route("/gateways/{name}/diagram.svg", get(export_diagram))
+        .route("/gateways/{name}/charts/{n}", get(charts::traffic_chart))
         .route(
             "/api/{*fn_name}",
             axum::routing::post(move |req: axum::extract::Request| {

@@ -1,8 +1,8 @@
 //! Health: the gateway's level with the reason in words, each part, and a timeline per resource
-//! over the last 24 hours, and the traffic over the last hour, day or 30 days (plain SVG: works
-//! without JavaScript, prints, has titles).
+//! over the last 24 hours, and the traffic over the last hour, day or 30 days (plain SVG drawn on
+//! the server, the traffic charts as images: works without JavaScript, prints, has titles).
 
-use crate::api::health::{ChartsInTheHtml, HealthView, TrafficWindow};
+use crate::api::health::{HealthView, TrafficWindow};
 use crate::components::error::LoadError;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -19,7 +19,7 @@ fn colour(level: portico_core::health::Level) -> &'static str {
 
 #[component]
 pub fn HealthSection(
-    data: Resource<Result<HealthView, AppError>, ChartsInTheHtml>,
+    data: Resource<Result<HealthView, AppError>>,
     /// The tab's URL, for the traffic window's links.
     here: String,
 ) -> impl IntoView {
@@ -121,7 +121,8 @@ fn HealthBody(view: HealthView, here: String) -> impl IntoView {
             {view.traffic.iter().map(|c| view! {
                 <figure class="chart" data-subject=c.subject.clone()>
                     <figcaption class="small">{c.title.clone()}</figcaption>
-                    <div inner_html=c.svg.clone()></div>
+                    <img src=c.src.clone() alt=c.title.clone() loading="lazy"
+                        width=portico_core::chart::WIDTH height=portico_core::chart::HEIGHT/>
                 </figure>
             }).collect_view()}
         </div>

@@ -49,9 +49,8 @@ pub struct StatusActions {
 }
 
 impl TabActions for StatusActions {
-    /// None: the frame's gateway is not read again while the status tab shows, and must not
-    /// be (`tab_view` would draw the health section again from the data the page hydrated
-    /// with, which leaves the charts out: `ChartsInTheHtml`).
+    /// None: approving a plan or asking for a reconcile changes nothing the frame shows (the
+    /// runs' list follows them on its own).
     fn edits(&self) -> usize {
         0
     }
@@ -369,7 +368,7 @@ pub fn StatusTab() -> impl IntoView {
     let window = Memo::new(move |_| {
         crate::api::health::TrafficWindow::from_param(query.read().get_str("traffic"))
     });
-    let health = Resource::<_, crate::api::health::ChartsInTheHtml>::new_with_options(
+    let health = Resource::new_with_options(
         move || (shared.name.get(), window.get()),
         |(name, window)| crate::api::health::gateway_health(name, Some(window)),
         false,

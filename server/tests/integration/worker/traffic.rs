@@ -451,6 +451,8 @@ async fn the_charts_draw_the_points_cloudwatch_answered() {
         .expect("another stage");
     assert!(other.svg.contains(NO_TRAFFIC), "{}", other.svg);
 
+    the_page_shows_them_as_images(&rig, &view).await;
+
     // The charts are kept until the next stored read: with the points gone behind the
     // store's back, the same charts; once a read is stored, its points alone.
     portico_store::testing::query("DELETE FROM metric_points")
@@ -480,6 +482,8 @@ async fn the_charts_draw_the_points_cloudwatch_answered() {
     let after = app::api::health::ssr::view(&rig.app.store, "seed", window, now + 60)
         .await
         .unwrap();
+    // A new read: new URLs, so a browser that kept the old charts fetches the new ones.
+    assert_ne!(after.traffic[0].src, view.traffic[0].src);
     let mut alone = expected.clone();
     alone.series[0].points = vec![(last, 50.0)];
     let (ex, ey) = alone.xy(last, 50.0);
@@ -488,4 +492,67 @@ async fn the_charts_draw_the_points_cloudwatch_answered() {
         matches!(points[..], [(x, y)] if (x - ex).abs() < 0.06 && (y - ey).abs() < 0.06),
         "{points:?}"
     );
+}
+
+/// Each chart is a document of its own at the URL the page names: what the view drew, for any
+/// signed-in user, kept by the browser for good under the URL of its version (the page's) and
+/// asked again under any other.
+async fn the_page_shows_them_as_images(rig: &Rig, view: &app::api::health::HealthView) {
+    use axum::http::StatusCode;
+    let app = &rig.app;
+    app::api::users::ssr::create(
+        &app.store,
+        "test",
+        "val",
+        portico_core::model::Role::Viewer,
+        &app.password,
+    )
+    .await
+    .unwrap();
+    let val = app.login("val").await;
+    let page = app.get("/gateways/seed", Some(&val)).await;
+    for (n, chart) in view.traffic.iter().enumerate() {
+        assert!(
+            chart
+                .src
+                .starts_with(&format!("/gateways/seed/charts/{n}?traffic=24h&v=")),
+            "{}",
+            chart.src
+        );
+        let shown = format!(r#"<img src="{}""#, chart.src.replace('&', "&amp;"));
+        assert!(page.body.contains(&shown), "{shown} in the page");
+        let got = app.get(&chart.src, Some(&val)).await;
+        assert_eq!(got.status, StatusCode::OK, "{}", got.body);
+        assert_eq!(got.headers["content-type"], "image/svg+xml; charset=utf-8");
+        assert_eq!(
+            got.headers["cache-control"],
+            "private, max-age=31536000, immutable"
+        );
+        assert_eq!(got.body, *chart.svg);
+    }
+    assert!(
+        !page.body.contains("<polyline"),
+        "no chart drawn into the page"
+    );
+    // Another version (a page from before a read), or none: today's chart, asked again.
+    let stale = app.get("/gateways/seed/charts/0?v=0123", Some(&val)).await;
+    assert_eq!(stale.status, StatusCode::OK);
+    assert_eq!(stale.headers["cache-control"], "private, no-cache");
+    assert_eq!(stale.body, *view.traffic[0].svg);
+    // Signed out: sent to sign in; no such chart or gateway: 404 in words.
+    let out = app.get(&view.traffic[0].src, None).await;
+    assert!(out.status.is_redirection(), "{}", out.status);
+    assert!(out.location().unwrap().starts_with("/login"));
+    let n = view.traffic.len();
+    let beyond = app
+        .get(&format!("/gateways/seed/charts/{n}"), Some(&val))
+        .await;
+    assert_eq!(beyond.status, StatusCode::NOT_FOUND);
+    assert!(
+        beyond.body.contains(&format!("no chart {n}")),
+        "{}",
+        beyond.body
+    );
+    let nope = app.get("/gateways/nope/charts/0", Some(&val)).await;
+    assert_eq!(nope.status, StatusCode::NOT_FOUND);
 }
