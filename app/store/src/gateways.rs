@@ -45,12 +45,17 @@ struct DesiredRecord {
 }
 
 impl DesiredRecord {
-    fn into_desired(self) -> StoreResult<Desired> {
+    /// The gateway, its topology decoded through `db`'s kept values when given one (a page's
+    /// read), else afresh (a read inside a write's transaction).
+    fn into_desired(self, db: Option<&Store>) -> StoreResult<Desired> {
         Ok(Desired {
+            topology: match db {
+                Some(db) => db.decoded("topology", &self.topology)?,
+                None => decode("topology", &self.topology)?,
+            },
             id: self.id,
             name: self.name,
             generation: self.generation,
-            topology: decode("topology", &self.topology)?,
             deleting: self.deleting_at.is_some(),
             releasing: self.releasing,
             converged_generation: self.converged_generation,
@@ -75,7 +80,7 @@ macro_rules! desired {
 pub async fn load(db: &Store, name: &str) -> StoreResult<Desired> {
     let read = || async {
         let mut conn = db.pool.acquire().await?;
-        load_in(&mut conn, name).await
+        named(&mut conn, name, Some(db)).await
     };
     match &db.memo {
         Some(memo) => memo.gateways.get_or_read(name, read).await,
@@ -85,12 +90,17 @@ pub async fn load(db: &Store, name: &str) -> StoreResult<Desired> {
 
 /// `load` inside a caller's transaction (`&mut tx`), so what is checked is what is written.
 pub(crate) async fn load_in(conn: &mut impl Connection, name: &str) -> StoreResult<Desired> {
+    named(conn, name, None).await
+}
+
+/// The gateway named `name` on `conn`, decoded through `db`'s kept values when given.
+async fn named(conn: &mut impl Connection, name: &str, db: Option<&Store>) -> StoreResult<Desired> {
     let row: Option<DesiredRecord> = sql::query_as(desired!("WHERE g.name = ?"))
         .bind(name)
         .fetch_optional(&mut *conn)
         .await?;
     row.ok_or_else(|| StoreError::NotFound(format!("No gateway named {name:?}.")))?
-        .into_desired()
+        .into_desired(db)
 }
 
 /// A gateway by id, `None` once it is gone (the worker's tasks outlive a deleted gateway).
@@ -99,7 +109,7 @@ pub async fn by_id(db: &Store, id: i64) -> StoreResult<Option<Desired>> {
         .bind(id)
         .fetch_optional(&db.pool)
         .await?;
-    row.map(DesiredRecord::into_desired).transpose()
+    row.map(|r| r.into_desired(Some(db))).transpose()
 }
 
 /// The topology of one generation of a gateway (a plan is drawn and costed over the
@@ -115,7 +125,7 @@ pub async fn snapshot(db: &Store, id: i64, generation: i64) -> StoreResult<Topol
     let json = json.ok_or_else(|| {
         StoreError::NotFound(format!("No generation {generation} of this gateway."))
     })?;
-    decode("topology", &json)
+    db.decoded("topology", &json)
 }
 
 /// A gateway as the overview lists it: its latest generation and what the worker last said.
@@ -196,7 +206,7 @@ async fn listed(db: &Store, order: &str, offset: i64, limit: i64) -> StoreResult
                 id: r.id,
                 name: r.name,
                 generation: r.generation,
-                topology: decode("topology", &r.topology)?,
+                topology: db.decoded("topology", &r.topology)?,
                 updated_by: r.actor,
                 updated_at: format_time(r.at),
                 deleting: r.deleting_at.is_some(),

@@ -30,7 +30,12 @@ impl quick_cache::Weighter<Key, Value> for ByWeight {
     }
 }
 
-pub(crate) struct Kept(quick_cache::sync::Cache<Key, Value, ByWeight>);
+/// The values, and the hasher that names decoded text (`Store::decoded`): keyed at random for
+/// this process, so no one can write a row whose name collides with another's on purpose.
+pub(crate) struct Kept(
+    quick_cache::sync::Cache<Key, Value, ByWeight>,
+    std::hash::RandomState,
+);
 
 impl Default for Kept {
     fn default() -> Self {
@@ -47,12 +52,15 @@ impl Default for Kept {
             .hot_allocation(0.5)
             .build()
             .expect("the options are in range");
-        Self(quick_cache::sync::Cache::with_options(
-            options,
-            ByWeight,
-            Default::default(),
-            Default::default(),
-        ))
+        Self(
+            quick_cache::sync::Cache::with_options(
+                options,
+                ByWeight,
+                Default::default(),
+                Default::default(),
+            ),
+            std::hash::RandomState::new(),
+        )
     }
 }
 
@@ -97,6 +105,38 @@ impl crate::Store {
     }
 }
 
+impl crate::Store {
+    /// `json` (a stored row's column) decoded as a `T`: kept, and cloned from what was kept
+    /// when the same text was decoded before. For columns written once and read by every page
+    /// (a plan's steps, a generation's topology), where decoding was a page's largest cost. The
+    /// text itself is the key (its type, its length and a 64-bit hash keyed at random per
+    /// process), so nothing is invalidated by hand and an edited row is simply other text.
+    pub(crate) fn decoded<T>(&self, what: &str, json: &str) -> crate::StoreResult<T>
+    where
+        T: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        use std::hash::BuildHasher;
+        let name = format!(
+            "decoded {what}: {} bytes, {:016x}",
+            json.len(),
+            self.kept.1.hash_one(json)
+        );
+        let (value, _) = self
+            .kept
+            .0
+            .get_or_insert_with(&(TypeId::of::<T>(), name), || {
+                let value: T = crate::error::decode(what, json)?;
+                // A decoded value takes about twice the memory of its text.
+                let weight = 2 * json.len() as u64;
+                Ok::<Value, crate::StoreError>((Arc::new(value), weight))
+            })?;
+        Ok(value
+            .downcast_ref::<T>()
+            .expect("a key holds the type of its value")
+            .clone())
+    }
+}
+
 /// A short name for a key, for a URL that changes whenever what it answers does: a browser may
 /// keep what such a URL answered for as long as it likes (a traffic chart's `?v=`). The same on
 /// every server and version, since it names the key, not this process's cache.
@@ -132,6 +172,14 @@ mod tests {
             .unwrap();
         assert_eq!(*again, "one");
         assert_eq!(worked.load(Ordering::SeqCst), 1);
+        // Decoded text: the same text gives the same value, other text another, and text
+        // that does not decode is an error, not kept.
+        let a: Vec<u32> = store.decoded("numbers", "[1,2]").unwrap();
+        assert_eq!(a, vec![1, 2]);
+        assert_eq!(store.decoded::<Vec<u32>>("numbers", "[1,2]").unwrap(), a);
+        assert_eq!(store.decoded::<Vec<u32>>("numbers", "[3]").unwrap(), vec![3]);
+        assert!(store.decoded::<Vec<u32>>("numbers", "[-1]").is_err());
+        assert!(store.decoded::<Vec<i64>>("numbers", "[-1]").is_ok());
         // A key's version: short, the same for the same key, another for another.
         assert_eq!(super::key_version("a"), super::key_version("a"));
         assert_eq!(super::key_version("a").len(), 16);

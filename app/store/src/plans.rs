@@ -91,7 +91,7 @@ struct PlanRecord {
 }
 
 impl PlanRecord {
-    fn typed(self) -> StoreResult<PlanRow> {
+    fn typed(self, db: &Store) -> StoreResult<PlanRow> {
         Ok(PlanRow {
             id: self.id,
             gateway_id: self.gateway_id,
@@ -99,7 +99,7 @@ impl PlanRecord {
             reason: word("plan reason", &self.reason)?,
             status: word("plan status", &self.status)?,
             needs_approval: self.needs_approval,
-            plan: decode("plan", &self.plan)?,
+            plan: db.decoded("plan", &self.plan)?,
             created_at: format_timestamp(self.created_at),
             approved_by: self.approved_by,
             error: self.error,
@@ -166,7 +166,7 @@ async fn latest_where(
         .bind(gateway)
         .fetch_optional(&db.pool)
         .await?
-        .map(PlanRecord::typed)
+        .map(|r| r.typed(db))
         .transpose()
 }
 
@@ -188,7 +188,7 @@ pub async fn by_id(db: &Store, gateway: i64, plan: i64) -> StoreResult<Option<Pl
         .bind(gateway)
         .fetch_optional(&db.pool)
         .await?
-        .map(PlanRecord::typed)
+        .map(|r| r.typed(db))
         .transpose()
 }
 
@@ -202,7 +202,7 @@ pub async fn recent(db: &Store, gateway: i64, limit: i64) -> StoreResult<Vec<Pla
     .fetch_all(&db.pool)
     .await?
     .into_iter()
-    .map(PlanRecord::typed)
+    .map(|r| r.typed(db))
     .collect()
 }
 
@@ -219,7 +219,7 @@ pub async fn latest_for(
     .bind(reason.as_str())
     .fetch_optional(&db.pool)
     .await?
-    .map(PlanRecord::typed)
+    .map(|r| r.typed(db))
     .transpose()
 }
 

@@ -124,7 +124,7 @@ pub async fn observed(db: &Store, gateway: i64) -> StoreResult<Option<Observed>>
             observed_at: observed_at.map(format_timestamp),
             // An observation an older Portico stored in another shape is not shown; the
             // worker replaces it at its next run.
-            actual: actual.and_then(|a| serde_json::from_str(&a).ok()),
+            actual: actual.and_then(|a| db.decoded::<Actual>("observation", &a).ok()),
         })
     })
     .transpose()
