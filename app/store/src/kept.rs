@@ -177,7 +177,10 @@ mod tests {
         let a: Vec<u32> = store.decoded("numbers", "[1,2]").unwrap();
         assert_eq!(a, vec![1, 2]);
         assert_eq!(store.decoded::<Vec<u32>>("numbers", "[1,2]").unwrap(), a);
-        assert_eq!(store.decoded::<Vec<u32>>("numbers", "[3]").unwrap(), vec![3]);
+        assert_eq!(
+            store.decoded::<Vec<u32>>("numbers", "[3]").unwrap(),
+            vec![3]
+        );
         assert!(store.decoded::<Vec<u32>>("numbers", "[-1]").is_err());
         assert!(store.decoded::<Vec<i64>>("numbers", "[-1]").is_ok());
         // A key's version: short, the same for the same key, another for another.
