@@ -168,7 +168,7 @@ test.describe('without JavaScript', () => {
 /** The chart an image of the health section shows: its SVG, fetched with the page's cookies. */
 async function chartOf(page: Page, img: Locator): Promise<string> {
   const src = await img.getAttribute('src');
-  expect(src).toMatch(/^\/gateways\/seed\/charts\/[0-9]+\?traffic=/);
+  expect(src).toMatch(/^\/gateways\/seed\/charts\/[a-z0-9-]+\?traffic=[0-9a-z]+&v=[0-9a-f]{16}$/);
   const res = await page.request.get(new URL(src!, page.url()).href);
   expect(res.status()).toBe(200);
   expect(res.headers()['content-type']).toBe('image/svg+xml; charset=utf-8');

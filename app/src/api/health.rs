@@ -35,11 +35,14 @@ pub struct HealthView {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrafficChart {
+    /// Its name in its URL, the same for as long as what it charts is: `stage-dev-requests`,
+    /// `load-balancer-bytes`, `port-8080-hosts`.
+    pub id: String,
     /// What it charts: `stage dev`, `load balancer`, `port 8080`.
     pub subject: String,
     /// Its title, shown above it (the SVG's own title names the document).
     pub title: String,
-    /// Where the page finds it: `/gateways/{name}/charts/{n}?traffic=…&v=…`. A page shows its
+    /// Where the page finds it: `/gateways/{name}/charts/{id}?traffic=…&v=…`. A page shows its
     /// charts as images, each a document of its own (`server/src/web/charts.rs`), so a page is
     /// small and quick to render and a browser fetches a chart once for each stored read (the
     /// `v` changes with it).
@@ -183,91 +186,88 @@ pub mod ssr {
         pub charts: Vec<TrafficChart>,
         /// Why CloudWatch could not be read at the last try, when it could not.
         pub error: Option<String>,
-        /// What the charts were drawn from, in short (their URLs' `v`): None while they are
-        /// drawn to now, which moves, so a browser must ask again each time.
-        pub version: Option<String>,
+        /// What the charts were drawn from, in short: their URLs' `v`.
+        pub version: String,
     }
 
-    /// The chart `n` of `name`'s traffic over `window` (as the page's `n`th image), and the
-    /// version it was drawn from (None: drawn to now). None when there is no such chart.
+    /// The route a chart answers at (`server/src/web/charts.rs`); `chart_src` fills it in.
+    pub const CHART_ROUTE: &str = "/gateways/{name}/charts/{chart}";
+
+    /// Raised whenever charts are drawn differently, so that a browser which kept a chart
+    /// under its URL's version for good asks again after an upgrade.
+    const DRAWING: u32 = 1;
+
+    /// Where a page finds the chart `id` of gateway `name` over `window`, as of `version`.
+    fn chart_src(name: &str, id: &str, window: TrafficWindow, version: &str) -> String {
+        let path = CHART_ROUTE
+            .replace("{name}", &crate::api::forms::urlencode(name))
+            .replace("{chart}", &crate::api::forms::urlencode(id));
+        format!("{path}?traffic={}&v={version}", window.param())
+    }
+
+    /// The chart `id` of `name`'s traffic over `window` (`TrafficChart::id`), and the version
+    /// it was drawn from. None when the gateway has no such chart (any more).
     pub async fn chart(
         db: &Store,
         name: &str,
         window: TrafficWindow,
-        n: usize,
+        id: &str,
         now: i64,
-    ) -> Result<Option<(std::sync::Arc<str>, Option<String>)>, AppError> {
+    ) -> Result<Option<(std::sync::Arc<str>, String)>, AppError> {
         let g = gateways::load(db, name).await?;
         let drawn = traffic(db, &g, window, now).await?;
         Ok(drawn
             .charts
             .into_iter()
-            .nth(n)
+            .find(|c| c.id == id)
             .map(|c| (c.svg, drawn.version)))
     }
 
     /// The traffic over `window` and why CloudWatch could not be read at the last try. The
     /// window ends where the reads so far end, so the charts change only when a read is
     /// stored or the topology changes: they are drawn once for each (a month's are tens of
-    /// thousands of points) and kept (`Store::kept_or`) under a key naming all of that.
+    /// thousands of points) and kept (`Store::kept_or`) under a key naming all of that. Before
+    /// any five-minute read is stored (none yet, the first failed, the cursors went back to 0
+    /// after a change of resources, a gateway without stages), they are drawn to the current
+    /// minute and kept for it.
     async fn traffic(
         db: &Store,
         g: &gateways::Desired,
         window: TrafficWindow,
         now: i64,
     ) -> Result<Charts, AppError> {
-        let (charts, error, version) = match portico_store::traffic::reads(db, g.id).await? {
-            Some(reads) if reads.read_until > 0 => {
-                let to = reads.read_until;
-                let key = format!(
-                    "traffic charts: gateway {} generation {} {window:?} to {to} {}",
-                    g.id,
-                    g.generation,
-                    reads.stamp(),
-                );
-                let drawn = db
-                    .kept_or(&key, || async {
-                        let drawn =
-                            charts(db, g, window, to, portico_core::chart::NO_TRAFFIC).await?;
-                        let weight = drawn
-                            .iter()
-                            .map(|c| (c.svg.len() + c.title.len() + c.subject.len()) as u64)
-                            .sum();
-                        Ok::<_, AppError>((drawn, weight))
-                    })
-                    .await?;
-                let version = portico_store::key_version(&key);
-                (drawn.as_ref().clone(), reads.error, Some(version))
-            }
-            // No five-minute read stored (none yet, the first failed, the cursors went back to
-            // 0 after a change of resources, a gateway without stages): drawn to now, and not
-            // kept, since `now` moves.
-            other => {
-                let error = other.and_then(|r| r.error);
-                // CloudWatch refused or did not answer, and nothing is read: the charts do
-                // not know there was no traffic.
-                let empty = if error.is_some() {
-                    portico_core::chart::NOT_READ
-                } else {
-                    portico_core::chart::NO_TRAFFIC
-                };
-                (charts(db, g, window, now, empty).await?, error, None)
-            }
+        use portico_core::chart::{NOT_READ, NO_TRAFFIC};
+        let reads = portico_store::traffic::reads(db, g.id).await?;
+        let error = reads.as_ref().and_then(|r| r.error.clone());
+        let stamp = reads.as_ref().map(|r| r.stamp()).unwrap_or_default();
+        let (to, empty) = match &reads {
+            Some(r) if r.read_until > 0 => (r.read_until, NO_TRAFFIC),
+            // CloudWatch refused or did not answer, and nothing is read: the charts do not
+            // know there was no traffic.
+            _ if error.is_some() => (now - now % 60, NOT_READ),
+            _ => (now - now % 60, NO_TRAFFIC),
         };
-        let charts = charts
-            .into_iter()
-            .enumerate()
-            .map(|(n, chart)| TrafficChart {
-                src: format!(
-                    "/gateways/{}/charts/{n}?traffic={}{}",
-                    g.topology.gateway.name,
-                    window.param(),
-                    version
-                        .as_deref()
-                        .map(|v| format!("&v={v}"))
-                        .unwrap_or_default(),
-                ),
-                ..chart
+        let key = format!(
+            "traffic charts (drawing {DRAWING}): gateway {} generation {} {window:?} to {to} \
+             {stamp}; empty: {empty}",
+            g.id, g.generation,
+        );
+        let drawn = db
+            .kept_or(&key, || async {
+                let drawn = charts(db, g, window, to, empty).await?;
+                let weight = drawn
+                    .iter()
+                    .map(|c| (c.svg.len() + c.title.len() + c.subject.len()) as u64)
+                    .sum();
+                Ok::<_, AppError>((drawn, weight))
+            })
+            .await?;
+        let version = portico_store::key_version(&key);
+        let charts = drawn
+            .iter()
+            .map(|chart| TrafficChart {
+                src: chart_src(&g.name, &chart.id, window, &version),
+                ..chart.clone()
             })
             .collect();
         Ok(Charts {
@@ -371,8 +371,9 @@ pub mod ssr {
                 ],
                 empty,
             );
-            for c in [requests, latency] {
+            for (kind, c) in [("requests", requests), ("latency", latency)] {
                 charts.push(TrafficChart {
+                    id: format!("stage-{stage}-{kind}"),
                     subject: format!("stage {stage}"),
                     title: c.title.clone(),
                     src: String::new(),
@@ -397,8 +398,9 @@ pub mod ssr {
                 vec![line(&lb(PROCESSED_BYTES), "processed", "#2754c5", 1e-6)],
                 empty,
             );
-            for c in [flows, bytes] {
+            for (kind, c) in [("flows", flows), ("bytes", bytes)] {
                 charts.push(TrafficChart {
+                    id: format!("load-balancer-{kind}"),
                     subject: "load balancer".into(),
                     title: c.title.clone(),
                     src: String::new(),
@@ -418,6 +420,7 @@ pub mod ssr {
                     "No host counts in this window.",
                 );
                 charts.push(TrafficChart {
+                    id: format!("port-{}-hosts", port.port),
                     subject: format!("port {}", port.port),
                     title: hosts.title.clone(),
                     src: String::new(),

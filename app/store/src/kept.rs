@@ -126,8 +126,9 @@ impl crate::Store {
             .0
             .get_or_insert_with(&(TypeId::of::<T>(), name), || {
                 let value: T = crate::error::decode(what, json)?;
-                // A decoded value takes about twice the memory of its text.
-                let weight = 2 * json.len() as u64;
+                // A decoded value of many short strings takes several times the memory of
+                // its text (each string's header and allocation).
+                let weight = 4 * json.len() as u64;
                 Ok::<Value, crate::StoreError>((Arc::new(value), weight))
             })?;
         Ok(value

@@ -73,7 +73,10 @@ pub async fn router(
         )
         .route("/gateways/{name}/topology.yaml", get(export_topology))
         .route("/gateways/{name}/diagram.svg", get(export_diagram))
-        .route("/gateways/{name}/charts/{n}", get(charts::traffic_chart))
+        .route(
+            app::api::health::ssr::CHART_ROUTE,
+            get(charts::traffic_chart),
+        )
         .route(
             "/api/{*fn_name}",
             axum::routing::post(move |req: axum::extract::Request| {

@@ -511,14 +511,9 @@ async fn the_page_shows_them_as_images(rig: &Rig, view: &app::api::health::Healt
     .unwrap();
     let val = app.login("val").await;
     let page = app.get("/gateways/seed", Some(&val)).await;
-    for (n, chart) in view.traffic.iter().enumerate() {
-        assert!(
-            chart
-                .src
-                .starts_with(&format!("/gateways/seed/charts/{n}?traffic=24h&v=")),
-            "{}",
-            chart.src
-        );
+    for chart in &view.traffic {
+        let path = format!("/gateways/seed/charts/{}?traffic=24h&v=", chart.id);
+        assert!(chart.src.starts_with(&path), "{}", chart.src);
         let shown = format!(r#"<img src="{}""#, chart.src.replace('&', "&amp;"));
         assert!(page.body.contains(&shown), "{shown} in the page");
         let got = app.get(&chart.src, Some(&val)).await;
@@ -528,14 +523,24 @@ async fn the_page_shows_them_as_images(rig: &Rig, view: &app::api::health::Healt
             got.headers["cache-control"],
             "private, max-age=31536000, immutable"
         );
+        let csp = got.headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.starts_with("default-src 'none'; style-src 'unsafe-inline'"),
+            "a chart runs nothing: {csp}"
+        );
         assert_eq!(got.body, *chart.svg);
     }
     assert!(
         !page.body.contains("<polyline"),
         "no chart drawn into the page"
     );
+    // Each chart is named by what it charts, not by its place in the list.
+    let ids: Vec<&str> = view.traffic.iter().map(|c| c.id.as_str()).collect();
+    assert!(ids.contains(&"load-balancer-bytes"), "{ids:?}");
+    assert!(ids.contains(&"port-8080-hosts"), "{ids:?}");
     // Another version (a page from before a read), or none: today's chart, asked again.
-    let stale = app.get("/gateways/seed/charts/0?v=0123", Some(&val)).await;
+    let first = format!("/gateways/seed/charts/{}", view.traffic[0].id);
+    let stale = app.get(&format!("{first}?v=0123"), Some(&val)).await;
     assert_eq!(stale.status, StatusCode::OK);
     assert_eq!(stale.headers["cache-control"], "private, no-cache");
     assert_eq!(stale.body, *view.traffic[0].svg);
@@ -543,16 +548,17 @@ async fn the_page_shows_them_as_images(rig: &Rig, view: &app::api::health::Healt
     let out = app.get(&view.traffic[0].src, None).await;
     assert!(out.status.is_redirection(), "{}", out.status);
     assert!(out.location().unwrap().starts_with("/login"));
-    let n = view.traffic.len();
     let beyond = app
-        .get(&format!("/gateways/seed/charts/{n}"), Some(&val))
+        .get("/gateways/seed/charts/port-9-hosts", Some(&val))
         .await;
     assert_eq!(beyond.status, StatusCode::NOT_FOUND);
     assert!(
-        beyond.body.contains(&format!("no chart {n}")),
+        beyond.body.contains(r#"no chart "port-9-hosts""#),
         "{}",
         beyond.body
     );
-    let nope = app.get("/gateways/nope/charts/0", Some(&val)).await;
+    let nope = app
+        .get(&first.replace("/seed/", "/nope/"), Some(&val))
+        .await;
     assert_eq!(nope.status, StatusCode::NOT_FOUND);
 }
