@@ -199,7 +199,6 @@ pub(crate) async fn plan_event(
     generation: i64,
     lines: &[String],
 ) -> StoreResult<String> {
-    use sha2::Digest;
     let last_done: i64 = sql::query_scalar(
         "SELECT COALESCE(MAX(id), 0) FROM plans WHERE gateway_id = ? AND status = ?",
     )
@@ -207,8 +206,7 @@ pub(crate) async fn plan_event(
     .bind(PlanStatus::Done.as_str())
     .fetch_one(&mut *tx)
     .await?;
-    let steps = sha2::Sha256::digest(lines.join("\n").as_bytes());
-    let steps: String = steps[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let steps = crate::short_digest(&lines.join("\n"), 12);
     Ok(format!(
         "{what}: generation {generation}, after plan {last_done}, steps {steps}"
     ))

@@ -142,9 +142,7 @@ impl crate::Store {
 /// keep what such a URL answered for as long as it likes (a traffic chart's `?v=`). The same on
 /// every server and version, since it names the key, not this process's cache.
 pub fn key_version(key: &str) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(key.as_bytes());
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    crate::short_digest(key, 8)
 }
 
 #[cfg(test)]

@@ -100,3 +100,11 @@ pub fn now_ms() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
+
+/// The first `bytes` bytes of `text`'s SHA-256, in hex: a short name for text that is the same
+/// on every server and version (a chart's URL version, an alert's event key).
+pub(crate) fn short_digest(text: &str, bytes: usize) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    digest[..bytes].iter().map(|b| format!("{b:02x}")).collect()
+}
