@@ -315,6 +315,18 @@ impl Store {
         Ok(())
     }
 
+    /// The data version: it moves with every committed change to a table pages read, by any
+    /// process on the database (triggers move it: `migrations/sqlite/0019_data_version.sql`).
+    /// Read before a page's rows, a version that has not moved means those rows have not
+    /// changed since a page was rendered under it.
+    pub async fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(
+            crate::sql::query_scalar::<i64>("SELECT version FROM data_version WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// Waits for open connections to finish and closes them (at shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
@@ -360,6 +372,45 @@ mod tests {
         let file = Store::open(&dir.path().join("t.db")).await.unwrap();
         file.announce_change().await.unwrap();
         assert!(file.watch_changes(wake).await.unwrap().is_none());
+    }
+
+    /// A committed change moves the data version (on PostgreSQL once per transaction, however
+    /// many rows it wrote); a rolled-back one and a sign-in attempt do not.
+    #[tokio::test]
+    async fn a_committed_change_moves_the_data_version() {
+        let (_held, db) = crate::testing::store().await;
+        let before = db.data_version().await.unwrap();
+        // A user and its audit row: two tables, one transaction.
+        crate::users::create(&db, "test", "ada", portico_core::model::Role::Admin, "hash")
+            .await
+            .unwrap();
+        let after = db.data_version().await.unwrap();
+        assert!(after > before, "{before} → {after}");
+        if db.is_postgres() {
+            assert_eq!(after, before + 1);
+        }
+        let mut tx = db.write().await.unwrap();
+        sql::query("UPDATE users SET role = 'viewer'")
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+        assert_eq!(db.data_version().await.unwrap(), after, "rolled back");
+        crate::sign_in::attempt(&db, "ada", "192.0.2.1", crate::now_ms(), 60_000, |_, _| {
+            Ok::<(), ()>(())
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(db.data_version().await.unwrap(), after, "a sign-in attempt");
+        sql::query("UPDATE users SET role = 'viewer'")
+            .execute(&db)
+            .await
+            .unwrap();
+        assert!(
+            db.data_version().await.unwrap() > after,
+            "a single statement"
+        );
     }
 
     #[test]

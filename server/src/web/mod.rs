@@ -4,6 +4,7 @@
 mod charts;
 mod guard;
 mod headers;
+mod kept_pages;
 pub mod metrics;
 pub mod proxy;
 
@@ -106,6 +107,11 @@ pub async fn router(
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Inside the guard: a page is kept for the user it resolved.
+        .layer(middleware::from_fn_with_state(
+            std::sync::Arc::new(kept_pages::KeptPages::new(state.store.clone())),
+            kept_pages::keep,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::pages_need_sign_in,

@@ -9,6 +9,7 @@ mod adopt;
 mod auth;
 mod contention;
 mod diagram;
+mod kept_pages;
 mod keys;
 mod keys_first;
 mod network;
