@@ -1,17 +1,18 @@
 -- PostgreSQL's side of sqlite/0019_data_version.sql. The version moves when a transaction
--- commits (a deferred constraint trigger), once per transaction however many rows it wrote,
--- so its row is the last lock a writer takes: two writers can never wait for each other
--- through it.
+-- commits (a deferred constraint trigger), so its row is the last lock a writer takes: two
+-- writers can never wait for each other through it. It moves once per transaction however
+-- many rows it wrote: a setting local to the transaction says it has moved already.
 CREATE TABLE data_version (
     id       BIGINT  PRIMARY KEY CHECK (id = 1),
-    version  BIGINT  NOT NULL,
-    moved_by BIGINT
+    version  BIGINT  NOT NULL
 );
 INSERT INTO data_version (id, version) VALUES (1, 0);
 CREATE FUNCTION move_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE data_version SET version = version + 1, moved_by = txid_current()
-        WHERE moved_by IS DISTINCT FROM txid_current();
+    IF current_setting('portico.data_version_moved', true) IS DISTINCT FROM 'yes' THEN
+        UPDATE data_version SET version = version + 1 WHERE id = 1;
+        PERFORM set_config('portico.data_version_moved', 'yes', true);
+    END IF;
     RETURN NULL;
 END $$;
 CREATE CONSTRAINT TRIGGER api_keys_moves_data_version AFTER INSERT OR UPDATE OR DELETE ON api_keys

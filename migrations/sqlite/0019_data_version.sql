@@ -8,8 +8,7 @@
 -- (`schema_parity::every_table_pages_read_moves_the_data_version`).
 CREATE TABLE data_version (
     id       INTEGER PRIMARY KEY CHECK (id = 1),
-    version  INTEGER NOT NULL,
-    moved_by INTEGER            -- PostgreSQL's trigger only: the transaction that moved it last
+    version  INTEGER NOT NULL
 );
 INSERT INTO data_version (id, version) VALUES (1, 0);
 CREATE TRIGGER api_keys_insert_moves_data_version AFTER INSERT ON api_keys

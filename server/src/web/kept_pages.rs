@@ -2,7 +2,9 @@
 //! the clock and AWS reads that are themselves kept longer (a region's network, a minute), for
 //! the signed-in user; so a page rendered in this second for this user, under the database's
 //! current data version (`Store::data_version`, moved by triggers on every change any process
-//! makes), is the page a new render would make, and is answered again instead. A change by a
+//! makes), is the page a new render would make, and is answered again instead. (Such an AWS
+//! read taken afresh within the second, as a refused save does, shows on the next second's
+//! page.) A change by a
 //! form, the worker, the CLI or another server moves the version, and the next request renders
 //! afresh: nothing is invalidated by hand. Only the script nonce differs between answers: each
 //! one gets its own, in its scripts and its Content-Security-Policy alike.
@@ -74,23 +76,34 @@ impl quick_cache::Weighter<String, Arc<Page>> for ByWeight {
     }
 }
 
-/// A rendered page: its headers, and its body cut where its script nonce stood.
-struct Page {
-    headers: HeaderMap,
-    /// The body between the nonce's places (one piece when it has no nonce).
-    pieces: Vec<Bytes>,
+/// A rendered page: its headers, its body cut where its script nonce stood, and that nonce.
+/// Or, kept as `NotKept`, the word that this second's render of it could not be kept, so
+/// that those who waited for it render their own side by side.
+enum Page {
+    Kept {
+        headers: HeaderMap,
+        /// The body between the nonce's places (one piece when it has none).
+        pieces: Vec<Bytes>,
+        nonce: Option<String>,
+    },
+    NotKept,
 }
 
 impl Page {
-    /// The page a render answered, if it can be kept: a 200 HTML page that sets no cookie.
-    /// Else the answer itself, whole.
+    /// The page a render answered, if it can be kept: a 200 HTML page that sets no cookie
+    /// and does not say it must not be stored. Else the answer itself, whole.
     async fn of(res: Response) -> Result<(Page, Response), Response> {
-        let html = res
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/html"));
-        if res.status() != StatusCode::OK || !html || res.headers().contains_key(header::SET_COOKIE)
+        let (html, no_store) = {
+            let said = |name| res.headers().get(name).and_then(|v| v.to_str().ok());
+            (
+                said(header::CONTENT_TYPE).is_some_and(|v| v.starts_with("text/html")),
+                said(header::CACHE_CONTROL).is_some_and(|v| v.contains("no-store")),
+            )
+        };
+        if res.status() != StatusCode::OK
+            || !html
+            || no_store
+            || res.headers().contains_key(header::SET_COOKIE)
         {
             return Err(res);
         }
@@ -116,7 +129,6 @@ impl Page {
                 pieces.push(body.slice(at..));
                 pieces
             }
-            // No nonce: the body as it is.
             (None, _) => vec![body.clone()],
             // Not text: not a page to keep.
             (Some(_), Err(_)) => {
@@ -125,36 +137,58 @@ impl Page {
         };
         let mut headers = parts.headers.clone();
         headers.remove(header::CONTENT_LENGTH);
-        let page = Page { headers, pieces };
+        let page = Page::Kept {
+            headers,
+            pieces,
+            nonce,
+        };
         Ok((page, Response::from_parts(parts, Body::from(body))))
     }
 
     fn weight(&self) -> usize {
-        self.pieces.iter().map(Bytes::len).sum::<usize>() + 64 * self.headers.len()
+        match self {
+            Page::Kept {
+                headers, pieces, ..
+            } => pieces.iter().map(Bytes::len).sum::<usize>() + 64 * headers.len(),
+            Page::NotKept => 1,
+        }
     }
 
-    /// The page again, with a nonce of its own.
-    fn answer(&self) -> Response {
-        let mut headers = self.headers.clone();
-        let body = if self.pieces.len() == 1 {
-            Body::from(self.pieces[0].clone())
-        } else {
-            let nonce = leptos::nonce::Nonce::new().to_string();
-            if let Ok(csp) = HeaderValue::from_str(&app::page_csp(&nonce)) {
-                headers.insert(header::CONTENT_SECURITY_POLICY, csp);
-            }
-            let mut body = Vec::with_capacity(self.weight());
-            for (i, piece) in self.pieces.iter().enumerate() {
-                if i > 0 {
-                    body.extend_from_slice(nonce.as_bytes());
-                }
-                body.extend_from_slice(piece);
-            }
-            Body::from(body)
+    /// The page again, with a nonce of its own in its scripts and its policy alike; None for
+    /// `NotKept`.
+    fn answer(&self) -> Option<Response> {
+        let Page::Kept {
+            headers,
+            pieces,
+            nonce,
+        } = self
+        else {
+            return None;
         };
-        let mut res = Response::new(body);
+        let mut headers = headers.clone();
+        let Some(old) = nonce else {
+            let mut res = Response::new(Body::from(pieces[0].clone()));
+            *res.headers_mut() = headers;
+            return Some(res);
+        };
+        let new = leptos::nonce::Nonce::new().to_string();
+        let csp = headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| HeaderValue::from_str(&v.replace(old.as_str(), &new)).ok());
+        if let Some(csp) = csp {
+            headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+        }
+        let mut body = Vec::with_capacity(self.weight());
+        for (i, piece) in pieces.iter().enumerate() {
+            if i > 0 {
+                body.extend_from_slice(new.as_bytes());
+            }
+            body.extend_from_slice(piece);
+        }
+        let mut res = Response::new(Body::from(body));
         *res.headers_mut() = headers;
-        res
+        Some(res)
     }
 }
 
@@ -164,9 +198,11 @@ fn csp_nonce(csp: &str) -> Option<&str> {
     Some(&rest[..rest.find('\'')?]).filter(|n| !n.is_empty())
 }
 
-/// Whether `path` is one of the `KEPT` pages.
+/// Whether `path` is one of the `KEPT` pages. A path the router and the app could read
+/// differently (a backslash, an escape, a dot segment) is not.
 fn kept(path: &str) -> bool {
-    KEPT.iter().any(|route| matches(route, path))
+    let plain = !path.contains(['\\', '%']) && !path.split('/').any(|s| s == "." || s == "..");
+    plain && KEPT.iter().any(|route| matches(route, path))
 }
 
 /// Whether `path` is `route`'s, a `{…}` standing for any one segment.
@@ -207,23 +243,27 @@ pub async fn keep(State(kept_pages): State<Arc<KeptPages>>, req: Request, next: 
         user.name,
         req.uri().path_and_query().map_or("/", |p| p.as_str()),
     );
-    match kept_pages.pages.get_value_or_guard_async(&key).await {
+    let guard = match kept_pages.pages.get_value_or_guard_async(&key).await {
         Ok(page) => {
-            metrics::counter!("portico_page_renders_total", "answer" => "kept").increment(1);
-            page.answer()
-        }
-        Err(guard) => {
-            metrics::counter!("portico_page_renders_total", "answer" => "rendered").increment(1);
-            match Page::of(next.run(req).await).await {
-                Ok((page, res)) => {
-                    let _ = guard.insert(Arc::new(page));
-                    res
-                }
-                // Not kept: whoever waited for it renders their own.
-                Err(res) => res,
+            if let Some(res) = page.answer() {
+                metrics::counter!("portico_page_renders_total", "answer" => "kept").increment(1);
+                return res;
             }
+            None
         }
-    }
+        Err(guard) => Some(guard),
+    };
+    metrics::counter!("portico_page_renders_total", "answer" => "rendered").increment(1);
+    let res = next.run(req).await;
+    let Some(guard) = guard else {
+        return res;
+    };
+    let (page, res) = match Page::of(res).await {
+        Ok((page, res)) => (page, res),
+        Err(res) => (Page::NotKept, res),
+    };
+    let _ = guard.insert(Arc::new(page));
+    res
 }
 
 #[cfg(test)]
@@ -242,6 +282,9 @@ mod tests {
         assert!(!kept("/adopt"));
         assert!(!kept("/gateways/seed/topology.yaml"));
         assert!(!kept("/api/gateway_runs"));
+        assert!(!kept("/gateways/seed\\keys\\12"));
+        assert!(!kept("/gateways/%73eed"));
+        assert!(!kept("/gateways/.."));
     }
 
     #[test]
